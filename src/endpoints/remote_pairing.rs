@@ -1,0 +1,229 @@
+//! `POST /v1/numbers/remote-pairing`: a hosted pairing link for the end customer.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{authed, json_body, parse_json, Endpoint};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::{NumberInstance, Provider};
+use crate::validate;
+
+/// Which kind of link to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RemotePairingProvider {
+    /// A QR-paired number: `name` and `number` are required.
+    PilotStatus {
+        /// Display name.
+        name: String,
+        /// E.164 phone.
+        number: String,
+        /// Send the link over WhatsApp (template `pilot_status_remote_pairing`).
+        send_via_whatsapp: Option<bool>,
+    },
+    /// Hosted Meta Embedded Signup (or credentials) flow.
+    Meta {
+        /// `embedded` or `credentials`.
+        meta_flow: Option<String>,
+        /// Where to send the person afterwards.
+        redirect_url: Option<String>,
+        /// Your correlation reference.
+        external_ref: Option<String>,
+    },
+}
+
+/// Creates a remote-pairing link (24 h, single use).
+#[must_use = "build it with `to_request` or send it with a client"]
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateRemotePairing {
+    provider: RemotePairingProvider,
+    link_to_api_key: Option<bool>,
+    branding: Option<Value>,
+}
+
+impl CreateRemotePairing {
+    /// A link that pairs a new QR number.
+    pub fn pilot_status(name: impl Into<String>, number: impl Into<String>) -> Self {
+        Self {
+            provider: RemotePairingProvider::PilotStatus {
+                name: name.into(),
+                number: number.into(),
+                send_via_whatsapp: None,
+            },
+            link_to_api_key: None,
+            branding: None,
+        }
+    }
+
+    /// A hosted Meta onboarding link.
+    pub fn meta() -> Self {
+        Self {
+            provider: RemotePairingProvider::Meta {
+                meta_flow: None,
+                redirect_url: None,
+                external_ref: None,
+            },
+            link_to_api_key: None,
+            branding: None,
+        }
+    }
+
+    /// With a number key, re-point it to the new number (default `true`).
+    pub fn link_to_api_key(mut self, link: bool) -> Self {
+        self.link_to_api_key = Some(link);
+        self
+    }
+
+    /// Per-link branding snapshot (`logoUrl`, `primaryColor`, `companyName`, …).
+    pub fn branding(mut self, branding: Value) -> Self {
+        self.branding = Some(branding);
+        self
+    }
+
+    /// PILOT_STATUS: also send the link to the phone over WhatsApp.
+    pub fn send_via_whatsapp(mut self, send: bool) -> Self {
+        if let RemotePairingProvider::PilotStatus {
+            send_via_whatsapp, ..
+        } = &mut self.provider
+        {
+            *send_via_whatsapp = Some(send);
+        }
+        self
+    }
+
+    /// META: `embedded` or `credentials`.
+    pub fn meta_flow(mut self, flow: impl Into<String>) -> Self {
+        if let RemotePairingProvider::Meta { meta_flow, .. } = &mut self.provider {
+            *meta_flow = Some(flow.into());
+        }
+        self
+    }
+
+    /// META: redirect after completion.
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        if let RemotePairingProvider::Meta { redirect_url, .. } = &mut self.provider {
+            *redirect_url = Some(url.into());
+        }
+        self
+    }
+
+    /// META: your correlation reference.
+    pub fn external_ref(mut self, r: impl Into<String>) -> Self {
+        if let RemotePairingProvider::Meta { external_ref, .. } = &mut self.provider {
+            *external_ref = Some(r.into());
+        }
+        self
+    }
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_to_api_key: Option<bool>,
+    #[serde(rename = "sendViaWhatsApp", skip_serializing_if = "Option::is_none")]
+    send_via_whatsapp: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta_flow: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_ref: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branding: Option<&'a Value>,
+}
+
+/// Any of the documented answers (OpenAPI, guide, SDK); every field is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemotePairingLink {
+    /// Provider of the link.
+    pub provider: Option<Provider>,
+    /// The token (`rp_…` or a UUID).
+    pub remote_pairing_token: Option<String>,
+    /// The link to give the end customer.
+    pub remote_pairing_url: Option<String>,
+    /// Id of the number being paired.
+    pub number_id: Option<String>,
+    /// The number being paired (starts `CLOSE`).
+    pub instance: Option<NumberInstance>,
+    /// e.g. `+551199****9999`.
+    pub masked_number: Option<String>,
+    /// Whether the WhatsApp message went out.
+    pub message_sent: Option<bool>,
+    /// Why it did not.
+    pub message_error: Option<String>,
+    /// The key linked to the number.
+    pub linked_api_key_id: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl RemotePairingLink {
+    /// The token: `remotePairingToken`, else the last path segment of `remotePairingUrl`.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.remote_pairing_token.as_deref().or_else(|| {
+            let url = self.remote_pairing_url.as_deref()?;
+            let path = url.split(['?', '#']).next()?;
+            path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty() && !s.contains(':'))
+        })
+    }
+
+    /// The number id: `numberId`, else `instance.id`.
+    #[must_use]
+    pub fn number_id(&self) -> Option<&str> {
+        self.number_id
+            .as_deref()
+            .or_else(|| self.instance.as_ref().and_then(|i| i.id.as_deref()))
+    }
+}
+
+impl Endpoint for CreateRemotePairing {
+    type Output = RemotePairingLink;
+
+    fn to_request(&self, config: &Config) -> Result<HttpRequest, Error> {
+        let mut body = Body {
+            link_to_api_key: self.link_to_api_key,
+            branding: self.branding.as_ref(),
+            ..Body::default()
+        };
+        match &self.provider {
+            RemotePairingProvider::PilotStatus {
+                name,
+                number,
+                send_via_whatsapp,
+            } => {
+                body.name = Some(validate::text("name", name)?);
+                body.number = Some(validate::e164("number", number)?);
+                body.send_via_whatsapp = *send_via_whatsapp;
+            }
+            RemotePairingProvider::Meta {
+                meta_flow,
+                redirect_url,
+                external_ref,
+            } => {
+                body.provider = Some("META");
+                body.meta_flow = meta_flow.as_deref();
+                body.redirect_url = redirect_url.as_deref();
+                body.external_ref = external_ref.as_deref();
+            }
+        }
+        let mut req = authed(config, Method::Post, "/v1/numbers/remote-pairing".into())?;
+        json_body(&mut req, &body)?;
+        Ok(req)
+    }
+
+    fn parse(&self, response: &HttpResponse) -> Result<RemotePairingLink, Error> {
+        parse_json(response)
+    }
+}

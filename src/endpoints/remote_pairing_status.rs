@@ -1,0 +1,68 @@
+//! `GET /v1/remote-pairing/{token}/status` (public, no key): poll until `OPEN`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{anonymous, parse_json, token_path, Endpoint};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::{ready, LinkInfo, NumberState};
+
+/// Polls the state of a pairing token's number. The token is cleared once connected, so a
+/// `404` right after an `OPEN` means success.
+#[must_use = "build it with `to_request` or send it with a client"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePairingStatus {
+    token: String,
+}
+
+impl RemotePairingStatus {
+    /// For `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+        }
+    }
+}
+
+/// `{state, isFullyConnected, primaryLink?, secondaryLink?}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemotePairingStatusResult {
+    /// Connection state.
+    pub state: NumberState,
+    /// Ready to send.
+    pub is_fully_connected: Option<bool>,
+    /// First link.
+    pub primary_link: Option<LinkInfo>,
+    /// Second link.
+    pub secondary_link: Option<LinkInfo>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl RemotePairingStatusResult {
+    /// Ready to send.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        ready(self.is_fully_connected, Some(&self.state))
+    }
+}
+
+impl Endpoint for RemotePairingStatus {
+    type Output = RemotePairingStatusResult;
+
+    fn to_request(&self, config: &Config) -> Result<HttpRequest, Error> {
+        Ok(anonymous(
+            config,
+            Method::Get,
+            token_path(&self.token, "/status")?,
+        ))
+    }
+
+    fn parse(&self, response: &HttpResponse) -> Result<RemotePairingStatusResult, Error> {
+        parse_json(response)
+    }
+}

@@ -1,0 +1,77 @@
+//! `GET /v1/numbers/{id}/status[?link=secondary]`: a live connection check.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{authed, number_path, parse_json, Endpoint};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::{ready, Link, NumberState};
+
+/// Reads the live state of a number.
+#[must_use = "build it with `to_request` or send it with a client"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetStatus {
+    id: String,
+    link: Link,
+}
+
+impl GetStatus {
+    /// Status of the primary link of number `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            link: Link::Primary,
+        }
+    }
+
+    /// Which link; `Secondary` adds `?link=secondary`.
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = link;
+        self
+    }
+}
+
+/// Any of the three documented status shapes: `{id,state}`, `{state,isFullyConnected}` and
+/// `{id,state,stale,checkedAt|lastKnownAt}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberStatus {
+    /// Number id (absent in one shape).
+    pub id: Option<String>,
+    /// Connection state.
+    pub state: NumberState,
+    /// Ready to send (absent in two shapes).
+    pub is_fully_connected: Option<bool>,
+    /// `true`: the provider did not answer and `state` is the last one remembered.
+    pub stale: Option<bool>,
+    /// When a live reading was taken.
+    pub checked_at: Option<String>,
+    /// When the remembered state was last seen live.
+    pub last_known_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl NumberStatus {
+    /// Ready to send: `isFullyConnected` when present, else `state == OPEN`.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        ready(self.is_fully_connected, Some(&self.state))
+    }
+}
+
+impl Endpoint for GetStatus {
+    type Output = NumberStatus;
+
+    fn to_request(&self, config: &Config) -> Result<HttpRequest, Error> {
+        let suffix = super::link_suffix("/status", &self.link)?;
+        authed(config, Method::Get, number_path(&self.id, &suffix)?)
+    }
+
+    fn parse(&self, response: &HttpResponse) -> Result<NumberStatus, Error> {
+        parse_json(response)
+    }
+}

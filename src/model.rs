@@ -1,0 +1,365 @@
+//! Response and shared value types. Every struct is lenient: unknown fields are kept in
+//! `extra`, fields missing from any documented shape are `Option`, and enums are open.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::open_enum::open_enum;
+
+open_enum! {
+    /// Connection state of a number (or of one link of a dual number).
+    pub enum NumberState {
+        /// Connected to WhatsApp.
+        Open = "OPEN" | "open",
+        /// A QR or pairing code was issued; waiting for the phone.
+        Connecting = "CONNECTING" | "connecting",
+        /// Disconnected; call connect for a new QR. One doc page spells it `CLOSED`.
+        Close = "CLOSE" | "CLOSED" | "close" | "closed",
+    }
+}
+
+open_enum! {
+    /// Who runs the number.
+    pub enum Provider {
+        /// Unofficial, QR-paired.
+        PilotStatus = "PILOT_STATUS",
+        /// Official Meta Cloud API.
+        Meta = "META",
+    }
+}
+
+open_enum! {
+    /// The `code` of an error body. The documented set; the server may add more.
+    pub enum ErrorCode {
+        /// A tenant key on a per-number endpoint.
+        TenantScopeNotAllowed = "TENANT_SCOPE_NOT_ALLOWED",
+        /// A number key on a tenant-only endpoint.
+        NumberScopeNotAllowed = "NUMBER_SCOPE_NOT_ALLOWED",
+        /// The key lacks a permission.
+        PermissionDenied = "PERMISSION_DENIED",
+        /// The id is not in the caller's tenant.
+        NumberNotFound = "NUMBER_NOT_FOUND",
+        /// The same phone is soft-deleted: purge it first.
+        NumberSoftDeleted = "NUMBER_SOFT_DELETED",
+        /// Restore refused: the phone was reconnected meanwhile.
+        NumberAlreadyActive = "NUMBER_ALREADY_ACTIVE",
+        /// The number already exists.
+        NumberAlreadyExists = "NUMBER_ALREADY_EXISTS",
+        /// The number is already connected (connect on an `OPEN` number).
+        AlreadyConnected = "ALREADY_CONNECTED",
+        /// Empty PATCH body.
+        EmptyPatch = "EMPTY_PATCH",
+        /// Generic validation failure.
+        ValidationError = "VALIDATION_ERROR",
+        /// The provider cannot do this.
+        FeatureNotSupported = "FEATURE_NOT_SUPPORTED",
+        /// Rate limited.
+        RateLimited = "RATE_LIMITED",
+        /// Permanent: the provider is not configured. Stop polling.
+        ProviderNotConfigured = "PROVIDER_NOT_CONFIGURED",
+        /// Transient: the provider timed out.
+        UpstreamTimeout = "UPSTREAM_TIMEOUT",
+        /// Transient: the provider failed.
+        UpstreamError = "UPSTREAM_ERROR",
+    }
+}
+
+open_enum! {
+    /// Which link of a (possibly dual) number a connect/status call acts on.
+    pub enum Link {
+        /// The first link (the default; the query parameter is omitted).
+        Primary = "primary",
+        /// The second link of a dual number (`?link=secondary`).
+        Secondary = "secondary",
+    }
+}
+
+/// Why a `qrcodeBase64` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QrError {
+    /// A `data:` URL of another type (SVG, HTML, …) or not base64.
+    #[error("QR must be a data:image/png;base64 URL or bare base64 PNG")]
+    NotPngDataUrl,
+    /// Not valid base64.
+    #[error("QR is not valid base64")]
+    Base64,
+    /// Decodes, but is not a PNG.
+    #[error("QR bytes are not a PNG image")]
+    NotPng,
+}
+
+const PNG_DATA_URL_PREFIX: &str = "data:image/png;base64,";
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+
+/// A validated QR image: a PNG, held as a `data:image/png;base64,` URL. The only form a page
+/// may put into `<img src>`, so `javascript:` or SVG payloads never get there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QrImage {
+    data_url: String,
+}
+
+impl QrImage {
+    /// Accepts a `data:image/png;base64,…` URL or bare base64 of a PNG.
+    ///
+    /// # Errors
+    /// [`QrError`] when it is another data type, not base64, or not a PNG.
+    pub fn parse(raw: &str) -> Result<Self, QrError> {
+        let raw = raw.trim();
+        let b64 = if let Some(rest) = raw.strip_prefix(PNG_DATA_URL_PREFIX) {
+            rest
+        } else if raw.starts_with("data:") || raw.contains(':') {
+            return Err(QrError::NotPngDataUrl);
+        } else {
+            raw
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| QrError::Base64)?;
+        if !bytes.starts_with(&PNG_SIGNATURE) {
+            return Err(QrError::NotPng);
+        }
+        let mut data_url = String::with_capacity(PNG_DATA_URL_PREFIX.len() + b64.len());
+        data_url.push_str(PNG_DATA_URL_PREFIX);
+        data_url.push_str(b64);
+        Ok(Self { data_url })
+    }
+
+    /// Builds one from PNG bytes (used by the sandbox).
+    ///
+    /// # Errors
+    /// [`QrError::NotPng`] when the bytes lack the PNG signature.
+    pub fn from_png(png: &[u8]) -> Result<Self, QrError> {
+        if !png.starts_with(&PNG_SIGNATURE) {
+            return Err(QrError::NotPng);
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        Ok(Self {
+            data_url: format!("{PNG_DATA_URL_PREFIX}{b64}"),
+        })
+    }
+
+    /// The `data:image/png;base64,…` URL.
+    #[must_use]
+    pub fn as_data_url(&self) -> &str {
+        &self.data_url
+    }
+
+    /// The PNG bytes.
+    #[must_use]
+    pub fn png_bytes(&self) -> Vec<u8> {
+        // Checked in the constructors, so decoding cannot fail here.
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.data_url[PNG_DATA_URL_PREFIX.len()..])
+            .unwrap_or_default()
+    }
+}
+
+impl core::fmt::Debug for QrImage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "QrImage({} base64 bytes)", self.data_url.len() - PNG_DATA_URL_PREFIX.len())
+    }
+}
+
+impl Serialize for QrImage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.data_url)
+    }
+}
+
+impl<'de> Deserialize<'de> for QrImage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// WhatsApp's "link with phone number" code. Opaque (the docs say not to validate it); shown
+/// grouped as `XXXX-XXXX` when it has 8 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PairingCode(String);
+
+impl PairingCode {
+    /// Wraps a code as received.
+    #[must_use]
+    pub fn new(code: impl Into<String>) -> Self {
+        Self(code.into())
+    }
+
+    /// The code as received.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `ABCD1234` or `abcd-1234` → `ABCD-1234`; anything that is not 8 letters/digits is
+    /// returned unchanged.
+    #[must_use]
+    pub fn grouped(&self) -> String {
+        group_pairing_code(&self.0)
+    }
+}
+
+/// The one grouping rule for pairing codes, used by the worker and the widget.
+#[must_use]
+pub fn group_pairing_code(code: &str) -> String {
+    let chars: Vec<char> = code
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect();
+    if chars.len() == 8 && chars.iter().all(char::is_ascii_alphanumeric) {
+        let mut out = String::with_capacity(9);
+        for (i, c) in chars.iter().enumerate() {
+            if i == 4 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_uppercase());
+        }
+        out
+    } else {
+        code.to_owned()
+    }
+}
+
+/// State of one link of a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LinkInfo {
+    /// Link state.
+    pub state: Option<NumberState>,
+    /// When it connected.
+    pub connected_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// QR + pairing code of one link, as returned by create/connect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LinkCredentials {
+    /// The QR image.
+    pub qrcode_base64: Option<QrImage>,
+    /// The pairing code (`null` when the provider gives none).
+    pub pairing_code: Option<PairingCode>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A number as returned inside create and remote-pairing results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NumberInstance {
+    /// Number id (as used in `/v1/numbers/{id}`).
+    pub id: Option<String>,
+    /// Provider-side instance name.
+    pub instance_name: Option<String>,
+    /// Phone, digits only.
+    pub number: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Provider.
+    pub provider: Option<Provider>,
+    /// Connection state.
+    pub state: Option<NumberState>,
+    /// First link.
+    pub primary_link: Option<LinkInfo>,
+    /// Second link (dual numbers).
+    pub secondary_link: Option<LinkInfo>,
+    /// Ready to send.
+    pub is_fully_connected: Option<bool>,
+    /// ISO-8601.
+    pub created_at: Option<String>,
+    /// ISO-8601.
+    pub updated_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Metadata of an API key as listed with a number (never the key itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiKeyInfo {
+    /// Key name.
+    pub name: Option<String>,
+    /// First characters, e.g. `ps_abcd`.
+    pub key_prefix: Option<String>,
+    /// Last four characters.
+    pub key_last4: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One number of `GET /v1/numbers`, or the detail of `GET /v1/numbers/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Number {
+    /// Number id.
+    pub id: String,
+    /// Provider-side instance name.
+    pub instance_name: Option<String>,
+    /// Phone, digits only.
+    pub number: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Provider.
+    pub provider: Option<Provider>,
+    /// Key metadata.
+    pub api_keys: Option<Vec<ApiKeyInfo>>,
+    /// Connection state.
+    pub state: Option<NumberState>,
+    /// Ready to send.
+    pub is_fully_connected: Option<bool>,
+    /// First link.
+    pub primary_link: Option<LinkInfo>,
+    /// Second link.
+    pub secondary_link: Option<LinkInfo>,
+    /// Health block (get-one).
+    pub health: Option<Value>,
+    /// Meta block (get-one; `null` for QR numbers).
+    pub meta: Option<Value>,
+    /// Meta phone id (Meta numbers).
+    pub meta_phone_id: Option<String>,
+    /// Meta WABA id (Meta numbers).
+    pub meta_waba_id: Option<String>,
+    /// ISO-8601.
+    pub created_at: Option<String>,
+    /// ISO-8601.
+    pub updated_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Number {
+    /// Ready to send: `isFullyConnected` when present, else `state == OPEN`.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        ready(self.is_fully_connected, self.state.as_ref())
+    }
+}
+
+pub(crate) fn ready(fully: Option<bool>, state: Option<&NumberState>) -> bool {
+    fully.unwrap_or(matches!(state, Some(NumberState::Open)))
+}
+
+/// `{ ok, … }` answers (purge, and the base of delete/restore).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OkResult {
+    /// `true` on success.
+    #[serde(default = "yes")]
+    pub ok: bool,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+pub(crate) fn yes() -> bool {
+    true
+}

@@ -1,0 +1,176 @@
+//! Input rules applied before anything is sent: phone numbers, names, ids in paths.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Why a request could not be built. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// A required text field is empty.
+    #[error("`{field}` must not be empty")]
+    Empty {
+        /// JSON name of the field.
+        field: &'static str,
+    },
+    /// A text field holds control characters.
+    #[error("`{field}` must not contain control characters")]
+    ControlCharacters {
+        /// JSON name of the field.
+        field: &'static str,
+    },
+    /// Not an E.164 phone number.
+    #[error("`{field}` must be an E.164 phone number like +5511999999999 (got {value:?}): {reason}")]
+    Phone {
+        /// JSON name of the field.
+        field: &'static str,
+        /// What was given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An id that cannot be used as one path segment.
+    #[error("`{field}` is not a usable id ({value:?}): {reason}")]
+    Id {
+        /// Which id.
+        field: &'static str,
+        /// What was given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error("base URL must be an absolute http:// or https:// URL without query or fragment (got {0:?})")]
+    BaseUrl(String),
+    /// An authenticated endpoint was built from [`crate::Config::anonymous`].
+    #[error("this endpoint needs an API key (x-api-key) or key id (x-api-key-id)")]
+    MissingCredentials,
+    /// A text field is too long.
+    #[error("`{field}` must be at most {max} characters")]
+    TooLong {
+        /// JSON name of the field.
+        field: &'static str,
+        /// Maximum characters.
+        max: usize,
+    },
+    /// The body could not be serialised.
+    #[error("request body could not be serialised: {0}")]
+    Body(String),
+    /// A secret was refused.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
+}
+
+/// Strips the separators people type (`space - ( ) .`), keeping a leading `+`.
+fn strip_separators(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{a0}'))
+        .collect()
+}
+
+/// Normalises and checks an E.164 number for `POST /v1/numbers`: `+`, then 10–15 digits, the
+/// first not `0` (E.164 caps numbers at 15 digits; the API asks for at least 10).
+///
+/// # Errors
+/// [`ValidationError::Phone`] with the reason.
+pub fn e164(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let s = strip_separators(raw);
+    let err = |reason| ValidationError::Phone {
+        field,
+        value: raw.to_owned(),
+        reason,
+    };
+    let digits = s.strip_prefix('+').ok_or_else(|| err("it must start with +"))?;
+    check_digits(digits, 10).map_err(err)?;
+    Ok(s)
+}
+
+/// Normalises and checks a phone for `POST /v1/numbers/meta`: optional `+`, 8–15 digits.
+///
+/// # Errors
+/// [`ValidationError::Phone`] with the reason.
+pub fn meta_phone(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let s = strip_separators(raw);
+    let digits = s.strip_prefix('+').unwrap_or(&s);
+    check_digits(digits, 8).map_err(|reason| ValidationError::Phone {
+        field,
+        value: raw.to_owned(),
+        reason,
+    })?;
+    Ok(s)
+}
+
+fn check_digits(digits: &str, min: usize) -> Result<(), &'static str> {
+    if digits.is_empty() {
+        return Err("it has no digits");
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("only digits may follow the +");
+    }
+    if digits.starts_with('0') {
+        return Err("the country code cannot start with 0");
+    }
+    if digits.len() < min {
+        return Err(if min >= 10 {
+            "it needs at least 10 digits including the country code"
+        } else {
+            "it needs at least 8 digits including the country code"
+        });
+    }
+    if digits.len() > 15 {
+        return Err("E.164 numbers have at most 15 digits");
+    }
+    Ok(())
+}
+
+/// A required, printable text field (names, Meta ids). Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Empty`] or [`ValidationError::ControlCharacters`].
+pub fn text(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    if t.chars().any(char::is_control) {
+        return Err(ValidationError::ControlCharacters { field });
+    }
+    Ok(t.to_owned())
+}
+
+/// Everything but RFC 3986 unreserved characters is escaped, so `/`, `?`, `#`, `%` and spaces
+/// in an id can never reach another route.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Ids longer than this are refused; real ones are a few dozen characters.
+pub const MAX_ID_LEN: usize = 256;
+
+/// Percent-encodes an opaque id as exactly one path segment.
+///
+/// # Errors
+/// [`ValidationError::Id`] when it is empty, longer than [`MAX_ID_LEN`], holds control
+/// characters, or is `.`/`..` (which URL parsers resolve as dot-segments even when escaped).
+pub fn path_segment(field: &'static str, id: &str) -> Result<String, ValidationError> {
+    let err = |reason| ValidationError::Id {
+        field,
+        value: id.to_owned(),
+        reason,
+    };
+    if id.is_empty() {
+        return Err(err("it is empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(err("it is longer than 256 bytes"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(err("it contains control characters"));
+    }
+    if id == "." || id == ".." {
+        return Err(err("`.` and `..` would walk to another route"));
+    }
+    Ok(utf8_percent_encode(id, SEGMENT).to_string())
+}
