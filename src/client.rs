@@ -14,8 +14,10 @@ use crate::retry::{Attempt, Decision, RetryPolicy};
 /// timeout and report it as [`TransportError::Timeout`].
 pub trait Transport {
     /// Sends the request and reads the whole answer.
-    fn send(&self, request: &HttpRequest)
-        -> impl Future<Output = Result<HttpResponse, TransportError>>;
+    fn send(
+        &self,
+        request: &HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>>;
 
     /// Waits (between retries).
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;

@@ -46,7 +46,12 @@ pub struct ConnectClaims {
 impl ConnectClaims {
     /// Claims for `number_id` and `audience`, valid `ttl_secs` from `now`.
     #[must_use]
-    pub fn new(number_id: impl Into<String>, audience: impl Into<String>, now: u64, ttl_secs: u64) -> Self {
+    pub fn new(
+        number_id: impl Into<String>,
+        audience: impl Into<String>,
+        now: u64,
+        ttl_secs: u64,
+    ) -> Self {
         Self {
             sub: number_id.into(),
             aud: audience.into(),
@@ -136,7 +141,9 @@ fn check_claims_shape(c: &ConnectClaims) -> Result<(), TokenError> {
         return Err(TokenError::TooLongLived);
     }
     if let Some(Link::Unknown(_)) = c.link {
-        return Err(TokenError::InvalidClaims("link must be primary or secondary"));
+        return Err(TokenError::InvalidClaims(
+            "link must be primary or secondary",
+        ));
     }
     Ok(())
 }

@@ -158,7 +158,11 @@ impl QrImage {
 
 impl core::fmt::Debug for QrImage {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "QrImage({} base64 bytes)", self.data_url.len() - PNG_DATA_URL_PREFIX.len())
+        write!(
+            f,
+            "QrImage({} base64 bytes)",
+            self.data_url.len() - PNG_DATA_URL_PREFIX.len()
+        )
     }
 }
 
@@ -205,10 +209,7 @@ impl PairingCode {
 /// The one grouping rule for pairing codes, used by the worker and the widget.
 #[must_use]
 pub fn group_pairing_code(code: &str) -> String {
-    let chars: Vec<char> = code
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .collect();
+    let chars: Vec<char> = code.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
     if chars.len() == 8 && chars.iter().all(char::is_ascii_alphanumeric) {
         let mut out = String::with_capacity(9);
         for (i, c) in chars.iter().enumerate() {
@@ -228,8 +229,10 @@ pub fn group_pairing_code(code: &str) -> String {
 #[serde(rename_all = "camelCase", default)]
 pub struct LinkInfo {
     /// Link state.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<NumberState>,
     /// When it connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_at: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -241,8 +244,10 @@ pub struct LinkInfo {
 #[serde(rename_all = "camelCase", default)]
 pub struct LinkCredentials {
     /// The QR image.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub qrcode_base64: Option<QrImage>,
     /// The pairing code (`null` when the provider gives none).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pairing_code: Option<PairingCode>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -254,26 +259,37 @@ pub struct LinkCredentials {
 #[serde(rename_all = "camelCase", default)]
 pub struct NumberInstance {
     /// Number id (as used in `/v1/numbers/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Provider-side instance name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_name: Option<String>,
     /// Phone, digits only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// Connection state.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<NumberState>,
     /// First link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_link: Option<LinkInfo>,
     /// Second link (dual numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkInfo>,
     /// Ready to send.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// ISO-8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// ISO-8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -285,10 +301,13 @@ pub struct NumberInstance {
 #[serde(rename_all = "camelCase", default)]
 pub struct ApiKeyInfo {
     /// Key name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// First characters, e.g. `ps_abcd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
     /// Last four characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_last4: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -302,34 +321,49 @@ pub struct Number {
     /// Number id.
     pub id: String,
     /// Provider-side instance name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_name: Option<String>,
     /// Phone, digits only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// Key metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_keys: Option<Vec<ApiKeyInfo>>,
     /// Connection state.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<NumberState>,
     /// Ready to send.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// First link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_link: Option<LinkInfo>,
     /// Second link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkInfo>,
     /// Health block (get-one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<Value>,
     /// Meta block (get-one; `null` for QR numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
     /// Meta phone id (Meta numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta_phone_id: Option<String>,
     /// Meta WABA id (Meta numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta_waba_id: Option<String>,
     /// ISO-8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// ISO-8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]

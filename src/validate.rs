@@ -19,7 +19,9 @@ pub enum ValidationError {
         field: &'static str,
     },
     /// Not an E.164 phone number.
-    #[error("`{field}` must be an E.164 phone number like +5511999999999 (got {value:?}): {reason}")]
+    #[error(
+        "`{field}` must be an E.164 phone number like +5511999999999 (got {value:?}): {reason}"
+    )]
     Phone {
         /// JSON name of the field.
         field: &'static str,
@@ -80,7 +82,9 @@ pub fn e164(field: &'static str, raw: &str) -> Result<String, ValidationError> {
         value: raw.to_owned(),
         reason,
     };
-    let digits = s.strip_prefix('+').ok_or_else(|| err("it must start with +"))?;
+    let digits = s
+        .strip_prefix('+')
+        .ok_or_else(|| err("it must start with +"))?;
     check_digits(digits, 10).map_err(err)?;
     Ok(s)
 }

@@ -46,10 +46,13 @@ pub struct NumberEventData {
     /// Event time (ISO-8601).
     pub created_at: String,
     /// WhatsApp profile name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_name: Option<String>,
     /// Error text (disconnects, failures).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Error code.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -169,12 +172,17 @@ pub fn verify_signature(
     raw_body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let value = header.map(str::trim).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing)?;
+    let value = header
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(SignatureError::Missing)?;
     let hex = value
         .strip_prefix("sha256=")
         .or_else(|| value.strip_prefix("SHA256="))
         .unwrap_or(value);
-    let given = hex_decode(hex).filter(|b| b.len() == 32).ok_or(SignatureError::Malformed)?;
+    let given = hex_decode(hex)
+        .filter(|b| b.len() == 32)
+        .ok_or(SignatureError::Malformed)?;
     let mut m = mac(secret);
     m.update(raw_body);
     m.verify_slice(&given).map_err(|_| SignatureError::Mismatch)
@@ -212,8 +220,9 @@ pub fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, Error> {
     );
     match (lifecycle, env.data) {
         (true, Some(data)) => {
-            let data: NumberEventData = serde_path_to_error::deserialize(data)
-                .map_err(|e| decode_err(format!("data.{}", e.path()), e.into_inner().to_string()))?;
+            let data: NumberEventData = serde_path_to_error::deserialize(data).map_err(|e| {
+                decode_err(format!("data.{}", e.path()), e.into_inner().to_string())
+            })?;
             Ok(WebhookEvent::Number {
                 event: env.event,
                 data,

@@ -42,7 +42,10 @@ fn create_number_golden() {
         r#"{"name": "My WhatsApp", "number": "+5511999999999", "linkToApiKey": true}"#,
     )
     .unwrap();
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&req.body).unwrap(), seed);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&req.body).unwrap(),
+        seed
+    );
 }
 
 #[test]
@@ -82,7 +85,9 @@ fn create_number_validation() {
         ("Ok", "+55 11 9999x9999", "number"),
         ("Ok", "", "number"),
     ] {
-        let err = CreateNumber::new(name, number).to_request(&cfg).unwrap_err();
+        let err = CreateNumber::new(name, number)
+            .to_request(&cfg)
+            .unwrap_err();
         let Error::Validation(v) = &err else {
             panic!("{name:?}/{number:?}: expected validation error, got {err:?}")
         };
@@ -104,7 +109,10 @@ fn create_number_validation() {
         .settings(settings)
         .to_request(&cfg)
         .unwrap_err();
-    assert!(matches!(err, Error::Validation(ValidationError::TooLong { max: 1000, .. })));
+    assert!(matches!(
+        err,
+        Error::Validation(ValidationError::TooLong { max: 1000, .. })
+    ));
 }
 
 #[test]
@@ -122,7 +130,10 @@ fn create_meta_number_golden_matches_seed_example() {
     .unwrap();
     assert_eq!(req.method, Method::Post);
     assert_eq!(req.path_and_query(), "/v1/numbers/meta");
-    assert_eq!(body(&req), include_str!("fixtures/create_meta_number_request.json").trim());
+    assert_eq!(
+        body(&req),
+        include_str!("fixtures/create_meta_number_request.json").trim()
+    );
 
     let req = CreateMetaNumber::new(
         "Atendimento",
@@ -157,8 +168,16 @@ fn create_meta_number_validation() {
         .to_request(&config())
     };
     assert!(mk("12345678", "1").is_ok(), "8 digits without + is allowed");
-    assert!(matches!(mk("1234567", "1"), Err(Error::Validation(ValidationError::Phone { .. }))));
-    assert!(matches!(mk("12345678", " "), Err(Error::Validation(ValidationError::Empty { field: "metaPhoneId" }))));
+    assert!(matches!(
+        mk("1234567", "1"),
+        Err(Error::Validation(ValidationError::Phone { .. }))
+    ));
+    assert!(matches!(
+        mk("12345678", " "),
+        Err(Error::Validation(ValidationError::Empty {
+            field: "metaPhoneId"
+        }))
+    ));
     assert!(MetaAccessToken::new("").is_err());
     assert!(MetaAppSecret::new("a b").is_err());
 }
@@ -167,32 +186,83 @@ fn create_meta_number_validation() {
 fn connect_status_golden() {
     let cfg = config();
     let req = Connect::new("wa_abc").to_request(&cfg).unwrap();
-    assert_eq!((req.method, req.url()), (Method::Get, format!("{BASE}/v1/numbers/wa_abc/connect")));
+    assert_eq!(
+        (req.method, req.url()),
+        (Method::Get, format!("{BASE}/v1/numbers/wa_abc/connect"))
+    );
     assert!(req.body.is_empty());
     assert_eq!(header_names(&req), ["accept", "x-api-key"]);
 
-    let req = Connect::new("wa_abc").link(Link::Secondary).to_request(&cfg).unwrap();
-    assert_eq!(req.path_and_query(), "/v1/numbers/wa_abc/connect?link=secondary");
+    let req = Connect::new("wa_abc")
+        .link(Link::Secondary)
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(
+        req.path_and_query(),
+        "/v1/numbers/wa_abc/connect?link=secondary"
+    );
 
     let req = GetStatus::new("wa_abc").to_request(&cfg).unwrap();
-    assert_eq!((req.method, req.path_and_query()), (Method::Get, "/v1/numbers/wa_abc/status"));
-    let req = GetStatus::new("wa_abc").link(Link::Secondary).to_request(&cfg).unwrap();
-    assert_eq!(req.path_and_query(), "/v1/numbers/wa_abc/status?link=secondary");
+    assert_eq!(
+        (req.method, req.path_and_query()),
+        (Method::Get, "/v1/numbers/wa_abc/status")
+    );
+    let req = GetStatus::new("wa_abc")
+        .link(Link::Secondary)
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(
+        req.path_and_query(),
+        "/v1/numbers/wa_abc/status?link=secondary"
+    );
 
-    let err = GetStatus::new("wa_abc").link(Link::parse("tertiary")).to_request(&cfg).unwrap_err();
-    assert!(matches!(err, Error::Validation(ValidationError::Id { field: "link", .. })));
+    let err = GetStatus::new("wa_abc")
+        .link(Link::parse("tertiary"))
+        .to_request(&cfg)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Validation(ValidationError::Id { field: "link", .. })
+    ));
 }
 
 #[test]
 fn list_get_delete_restore_purge_golden() {
     let cfg = config();
     let cases: Vec<(HttpRequest, Method, &str)> = vec![
-        (ListNumbers::new().to_request(&cfg).unwrap(), Method::Get, "/v1/numbers"),
-        (GetNumber::new("wa_abc").to_request(&cfg).unwrap(), Method::Get, "/v1/numbers/wa_abc"),
-        (GetNumber::new("wa_abc").refresh(true).to_request(&cfg).unwrap(), Method::Get, "/v1/numbers/wa_abc?refresh=1"),
-        (DeleteNumber::new("wa_abc").to_request(&cfg).unwrap(), Method::Delete, "/v1/numbers/wa_abc"),
-        (RestoreNumber::new("wa_abc").to_request(&cfg).unwrap(), Method::Post, "/v1/numbers/wa_abc/restore"),
-        (PurgeNumber::new("wa_abc").to_request(&cfg).unwrap(), Method::Delete, "/v1/numbers/wa_abc/purge"),
+        (
+            ListNumbers::new().to_request(&cfg).unwrap(),
+            Method::Get,
+            "/v1/numbers",
+        ),
+        (
+            GetNumber::new("wa_abc").to_request(&cfg).unwrap(),
+            Method::Get,
+            "/v1/numbers/wa_abc",
+        ),
+        (
+            GetNumber::new("wa_abc")
+                .refresh(true)
+                .to_request(&cfg)
+                .unwrap(),
+            Method::Get,
+            "/v1/numbers/wa_abc?refresh=1",
+        ),
+        (
+            DeleteNumber::new("wa_abc").to_request(&cfg).unwrap(),
+            Method::Delete,
+            "/v1/numbers/wa_abc",
+        ),
+        (
+            RestoreNumber::new("wa_abc").to_request(&cfg).unwrap(),
+            Method::Post,
+            "/v1/numbers/wa_abc/restore",
+        ),
+        (
+            PurgeNumber::new("wa_abc").to_request(&cfg).unwrap(),
+            Method::Delete,
+            "/v1/numbers/wa_abc/purge",
+        ),
     ];
     for (req, method, path) in cases {
         assert_eq!((req.method, req.path_and_query()), (method, path));
@@ -206,21 +276,40 @@ fn list_get_delete_restore_purge_golden() {
 fn ids_cannot_walk_into_another_route() {
     let cfg = config();
     let req = Connect::new("n 9/restore?x=1").to_request(&cfg).unwrap();
-    assert_eq!(req.path_and_query(), "/v1/numbers/n%209%2Frestore%3Fx%3D1/connect");
-    let req = DeleteNumber::new("../../v1/api-keys#x").to_request(&cfg).unwrap();
-    assert_eq!(req.path_and_query(), "/v1/numbers/..%2F..%2Fv1%2Fapi-keys%23x");
+    assert_eq!(
+        req.path_and_query(),
+        "/v1/numbers/n%209%2Frestore%3Fx%3D1/connect"
+    );
+    let req = DeleteNumber::new("../../v1/api-keys#x")
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(
+        req.path_and_query(),
+        "/v1/numbers/..%2F..%2Fv1%2Fapi-keys%23x"
+    );
     let req = GetNumber::new("100%").to_request(&cfg).unwrap();
     assert_eq!(req.path_and_query(), "/v1/numbers/100%25");
     let req = GetNumber::new("ação").to_request(&cfg).unwrap();
     assert_eq!(req.path_and_query(), "/v1/numbers/a%C3%A7%C3%A3o");
     for bad in ["", ".", "..", "a\nb"] {
         let err = PurgeNumber::new(bad).to_request(&cfg).unwrap_err();
-        assert!(matches!(err, Error::Validation(ValidationError::Id { field: "id", .. })), "{bad:?}");
+        assert!(
+            matches!(
+                err,
+                Error::Validation(ValidationError::Id { field: "id", .. })
+            ),
+            "{bad:?}"
+        );
     }
     let long = "a".repeat(257);
     assert!(GetNumber::new(long).to_request(&cfg).is_err());
-    let req = RemotePairingStatus::new("rp_1/../x").to_request(&cfg).unwrap();
-    assert_eq!(req.path_and_query(), "/v1/remote-pairing/rp_1%2F..%2Fx/status");
+    let req = RemotePairingStatus::new("rp_1/../x")
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(
+        req.path_and_query(),
+        "/v1/remote-pairing/rp_1%2F..%2Fx/status"
+    );
 }
 
 #[test]
@@ -230,7 +319,10 @@ fn remote_pairing_golden() {
         .send_via_whatsapp(true)
         .to_request(&cfg)
         .unwrap();
-    assert_eq!((req.method, req.path_and_query()), (Method::Post, "/v1/numbers/remote-pairing"));
+    assert_eq!(
+        (req.method, req.path_and_query()),
+        (Method::Post, "/v1/numbers/remote-pairing")
+    );
     assert_eq!(
         body(&req),
         r#"{"name":"Customer João","number":"+5511999999999","sendViaWhatsApp":true}"#
@@ -246,23 +338,41 @@ fn remote_pairing_golden() {
         body(&req),
         r#"{"provider":"META","metaFlow":"embedded","redirectUrl":"https://app.example/done","externalRef":"cust-42","branding":{"companyName":"Acme"}}"#
     );
-    assert!(CreateRemotePairing::pilot_status("", "+5511999999999").to_request(&cfg).is_err());
+    assert!(CreateRemotePairing::pilot_status("", "+5511999999999")
+        .to_request(&cfg)
+        .is_err());
 }
 
 #[test]
 fn public_token_endpoints_send_no_key() {
     let anon = Config::anonymous().with_base_url(BASE).unwrap();
     let cases = [
-        (RemotePairingInfo::new("rp_01").to_request(&anon).unwrap(), Method::Get, "/v1/remote-pairing/rp_01"),
-        (RemotePairingStatus::new("rp_01").to_request(&anon).unwrap(), Method::Get, "/v1/remote-pairing/rp_01/status"),
-        (RemotePairingConnect::new("rp_01").to_request(&anon).unwrap(), Method::Post, "/v1/remote-pairing/rp_01/connect"),
+        (
+            RemotePairingInfo::new("rp_01").to_request(&anon).unwrap(),
+            Method::Get,
+            "/v1/remote-pairing/rp_01",
+        ),
+        (
+            RemotePairingStatus::new("rp_01").to_request(&anon).unwrap(),
+            Method::Get,
+            "/v1/remote-pairing/rp_01/status",
+        ),
+        (
+            RemotePairingConnect::new("rp_01")
+                .to_request(&anon)
+                .unwrap(),
+            Method::Post,
+            "/v1/remote-pairing/rp_01/connect",
+        ),
     ];
     for (req, method, path) in cases {
         assert_eq!((req.method, req.path_and_query()), (method, path));
         assert_eq!(header_names(&req), ["accept"]);
     }
     // Even with a key configured, the public endpoints do not send it.
-    let req = RemotePairingStatus::new("rp_01").to_request(&config()).unwrap();
+    let req = RemotePairingStatus::new("rp_01")
+        .to_request(&config())
+        .unwrap();
     assert_eq!(req.header("x-api-key"), None);
     // Authenticated endpoints refuse to build without credentials.
     assert!(matches!(
@@ -294,7 +404,16 @@ fn base_url_validation_and_default() {
         ListNumbers::new().to_request(&cfg).unwrap().url(),
         "https://pilotstatus.com.br/v1/numbers"
     );
-    for bad in ["", "pilotstatus.com.br", "ftp://x", "http://", "https://x?y=1", "https://x#f", "http:///x", "https://a b"] {
+    for bad in [
+        "",
+        "pilotstatus.com.br",
+        "ftp://x",
+        "http://",
+        "https://x?y=1",
+        "https://x#f",
+        "http:///x",
+        "https://a b",
+    ] {
         assert!(cfg.clone().with_base_url(bad).is_err(), "{bad:?}");
     }
 }

@@ -38,10 +38,13 @@ impl Connect {
 #[serde(rename_all = "camelCase")]
 pub struct PairingCredentials {
     /// The QR image (validated PNG data URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub qrcode_base64: Option<QrImage>,
     /// The pairing code (`null` when the provider gives none).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pairing_code: Option<PairingCode>,
     /// QR + code of the second link, when the server sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkCredentials>,
     /// Fields this version does not know.
     #[serde(flatten)]

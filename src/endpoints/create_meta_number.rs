@@ -74,6 +74,7 @@ struct Body<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct MetaNumberWebhook {
     /// Callback URL to configure in the Meta app.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Verify token to configure in the Meta app.
     #[serde(default, deserialize_with = "verify_token")]
@@ -96,8 +97,10 @@ pub struct CreatedMetaNumber {
     /// The number (`provider: META`).
     pub number: Number,
     /// Webhook URL + verify token for the Meta app.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook: Option<MetaNumberWebhook>,
     /// The key linked to this number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_api_key_id: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]

@@ -99,16 +99,22 @@ struct Body<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct CreatedNumber {
     /// The number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<NumberInstance>,
     /// First QR.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub qrcode_base64: Option<QrImage>,
     /// Pairing code (`null` when the provider gives none).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pairing_code: Option<PairingCode>,
     /// The key re-pointed to this number (`null` with a tenant key).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_api_key_id: Option<String>,
     /// QR + code of the first link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_link: Option<LinkCredentials>,
     /// QR + code of the second link (dual numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkCredentials>,
     /// Fields this version does not know.
     #[serde(flatten)]

@@ -32,6 +32,7 @@ pub struct Deleted {
     #[serde(default = "yes")]
     pub ok: bool,
     /// Until when `restore` works (ISO-8601); absent on servers that delete permanently.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restorable_until: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]

@@ -40,10 +40,16 @@ impl Endpoint for ListNumbers {
         // Try the documented shape first so a decode error names the real JSON path.
         match parse_json::<Vec<Number>>(response) {
             Ok(list) => Ok(list),
-            Err(Error::Decode(first)) => match serde_json::from_slice::<ListShape>(&response.body) {
-                Ok(ListShape::Bare(v) | ListShape::Data { data: v } | ListShape::Numbers { numbers: v }) => Ok(v),
-                Err(_) => Err(Error::Decode(first)),
-            },
+            Err(Error::Decode(first)) => {
+                match serde_json::from_slice::<ListShape>(&response.body) {
+                    Ok(
+                        ListShape::Bare(v)
+                        | ListShape::Data { data: v }
+                        | ListShape::Numbers { numbers: v },
+                    ) => Ok(v),
+                    Err(_) => Err(Error::Decode(first)),
+                }
+            }
             Err(e) => Err(e),
         }
     }

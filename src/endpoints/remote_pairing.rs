@@ -146,22 +146,31 @@ struct Body<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct RemotePairingLink {
     /// Provider of the link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// The token (`rp_…` or a UUID).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_pairing_token: Option<String>,
     /// The link to give the end customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_pairing_url: Option<String>,
     /// Id of the number being paired.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_id: Option<String>,
     /// The number being paired (starts `CLOSE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<NumberInstance>,
     /// e.g. `+551199****9999`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub masked_number: Option<String>,
     /// Whether the WhatsApp message went out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_sent: Option<bool>,
     /// Why it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_error: Option<String>,
     /// The key linked to the number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_api_key_id: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -175,7 +184,10 @@ impl RemotePairingLink {
         self.remote_pairing_token.as_deref().or_else(|| {
             let url = self.remote_pairing_url.as_deref()?;
             let path = url.split(['?', '#']).next()?;
-            path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty() && !s.contains(':'))
+            path.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty() && !s.contains(':'))
         })
     }
 

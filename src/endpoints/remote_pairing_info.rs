@@ -32,18 +32,25 @@ pub struct RemotePairingInfoResult {
     /// Whether the token can still be used.
     pub valid: bool,
     /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Phone (docs).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// Masked phone (SDK).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub masked_number: Option<String>,
     /// Current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<NumberState>,
     /// Why it is not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// First link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_link: Option<LinkInfo>,
     /// Second link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkInfo>,
     /// Fields this version does not know.
     #[serde(flatten)]

@@ -33,10 +33,13 @@ pub struct RemotePairingStatusResult {
     /// Connection state.
     pub state: NumberState,
     /// Ready to send.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// First link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_link: Option<LinkInfo>,
     /// Second link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkInfo>,
     /// Fields this version does not know.
     #[serde(flatten)]

@@ -31,6 +31,7 @@ pub struct Restored {
     #[serde(default = "yes")]
     pub ok: bool,
     /// Always `true` today: pair again with connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_reconnect: Option<bool>,
     /// Fields this version does not know.
     #[serde(flatten)]

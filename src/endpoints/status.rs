@@ -39,16 +39,21 @@ impl GetStatus {
 #[serde(rename_all = "camelCase")]
 pub struct NumberStatus {
     /// Number id (absent in one shape).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Connection state.
     pub state: NumberState,
     /// Ready to send (absent in two shapes).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// `true`: the provider did not answer and `state` is the last one remembered.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<bool>,
     /// When a live reading was taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<String>,
     /// When the remembered state was last seen live.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_known_at: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]

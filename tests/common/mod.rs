@@ -8,9 +8,7 @@ use core::time::Duration;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use pilot_connect::{
-    ApiKey, Auth, Config, HttpRequest, HttpResponse, Transport, TransportError,
-};
+use pilot_connect::{ApiKey, Auth, Config, HttpRequest, HttpResponse, Transport, TransportError};
 
 pub const KEY: &str = "ps_test_0123456789abcdef";
 pub const BASE: &str = "http://127.0.0.1:9";
@@ -22,7 +20,11 @@ pub fn config() -> Config {
 }
 
 pub fn response(status: u16, body: &str) -> HttpResponse {
-    HttpResponse::new(status, vec![("Content-Type".into(), "application/json".into())], body.as_bytes().to_vec())
+    HttpResponse::new(
+        status,
+        vec![("Content-Type".into(), "application/json".into())],
+        body.as_bytes().to_vec(),
+    )
 }
 
 /// Runs a future whose awaits all complete at once (the scripted transport never pends).
