@@ -44,14 +44,8 @@ open_enum! {
         NumberSoftDeleted = "NUMBER_SOFT_DELETED",
         /// Restore refused: the phone was reconnected meanwhile.
         NumberAlreadyActive = "NUMBER_ALREADY_ACTIVE",
-        /// The number already exists.
-        NumberAlreadyExists = "NUMBER_ALREADY_EXISTS",
-        /// The number is already connected (connect on an `OPEN` number).
-        AlreadyConnected = "ALREADY_CONNECTED",
         /// Empty PATCH body.
         EmptyPatch = "EMPTY_PATCH",
-        /// Generic validation failure.
-        ValidationError = "VALIDATION_ERROR",
         /// The provider cannot do this.
         FeatureNotSupported = "FEATURE_NOT_SUPPORTED",
         /// Rate limited.

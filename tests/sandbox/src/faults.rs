@@ -1,0 +1,100 @@
+//! Fault injection per route: latency, an error status, 429 with `Retry-After`, malformed
+//! JSON, or a dropped connection. Set through `POST /_sandbox/faults`.
+
+use serde::{Deserialize, Serialize};
+
+/// What to do to matching requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Wait `latencyMs`, then answer normally.
+    Latency,
+    /// Answer `status` with `body` (default: a JSON error for that status).
+    Status,
+    /// Answer 429 with `Retry-After: retryAfter` (default 1).
+    RateLimit,
+    /// Answer 200 with a truncated JSON body.
+    Malformed,
+    /// Start a response, then cut the connection.
+    Drop,
+}
+
+/// One configured fault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    /// Route name (see [`route_name`]) or `*`.
+    pub route: String,
+    /// What to do.
+    pub kind: FaultKind,
+    /// For `latency`.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// For `status`.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// For `status`: the body to send (any JSON).
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// For `rate_limit`: seconds.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// How many matching requests to affect; `null` = until cleared.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// How many it has affected so far.
+    #[serde(default)]
+    pub hits: u32,
+}
+
+/// Stable route names for fault targeting.
+pub const ROUTES: &[&str] = &[
+    "create",
+    "create_meta",
+    "remote_pairing",
+    "list",
+    "get",
+    "delete",
+    "connect",
+    "status",
+    "restore",
+    "purge",
+    "token_info",
+    "token_status",
+    "token_connect",
+];
+
+/// Names the API route of a method + path, if it is one.
+pub fn route_name(method: &str, path: &str) -> Option<&'static str> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    Some(match (method, segs.as_slice()) {
+        ("POST", ["v1", "numbers"]) => "create",
+        ("GET", ["v1", "numbers"]) => "list",
+        ("POST", ["v1", "numbers", "meta"]) => "create_meta",
+        ("POST", ["v1", "numbers", "remote-pairing"]) => "remote_pairing",
+        ("GET", ["v1", "numbers", _]) => "get",
+        ("DELETE", ["v1", "numbers", _]) => "delete",
+        ("GET", ["v1", "numbers", _, "connect"]) => "connect",
+        ("GET", ["v1", "numbers", _, "status"]) => "status",
+        ("POST", ["v1", "numbers", _, "restore"]) => "restore",
+        ("DELETE", ["v1", "numbers", _, "purge"]) => "purge",
+        ("GET", ["v1", "remote-pairing", _]) => "token_info",
+        ("GET", ["v1", "remote-pairing", _, "status"]) => "token_status",
+        ("POST", ["v1", "remote-pairing", _, "connect"]) => "token_connect",
+        _ => return None,
+    })
+}
+
+/// Takes the first live fault for `route`, counting the hit.
+pub fn take(faults: &mut Vec<Fault>, route: &str) -> Option<Fault> {
+    let pos = faults
+        .iter()
+        .position(|f| f.route == route || f.route == "*")?;
+    let f = &mut faults[pos];
+    f.hits += 1;
+    let out = f.clone();
+    if f.times.is_some_and(|t| f.hits >= t) {
+        faults.remove(pos);
+    }
+    Some(out)
+}

@@ -1,0 +1,118 @@
+//! `pilot-sandbox`: run a local Pilot Status for development and tests.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use clap::Parser;
+use pilot_sandbox::{NumberKeyPolicy, Options, StatusShape};
+
+/// A local, stateful Pilot Status number API: QR pairing that rotates like WhatsApp, signed
+/// webhooks, rate limits and fault injection. Control routes live under /_sandbox/.
+#[derive(Debug, Parser)]
+#[command(name = "pilot-sandbox", version)]
+struct Cli {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Tenant-scoped API key (repeatable).
+    #[arg(long = "tenant-key", required = true, env = "PILOT_SANDBOX_TENANT_KEY")]
+    tenant_keys: Vec<String>,
+    /// Key id of the first tenant key, for x-api-key-id.
+    #[arg(long, default_value = "key_tenant")]
+    tenant_key_id: String,
+    /// Extra number-scoped key not yet bound to a number (repeatable).
+    #[arg(long = "number-key")]
+    number_keys: Vec<String>,
+    /// Virtual time runs this many times faster (e.g. 100: a 160 s pairing attempt takes 1.6 s).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Requests per key per window (0 disables rate limiting).
+    #[arg(long, default_value_t = 600)]
+    rate_limit: u32,
+    /// Rate-limit window in seconds.
+    #[arg(long, default_value_t = 60)]
+    rate_window: u64,
+    /// Webhook target URL (repeatable).
+    #[arg(long = "webhook-url")]
+    webhook_urls: Vec<String>,
+    /// Webhook signing secret.
+    #[arg(
+        long,
+        default_value = "whsec_sandbox",
+        env = "PILOT_SANDBOX_WEBHOOK_SECRET"
+    )]
+    webhook_secret: String,
+    /// Tries per webhook delivery (backoff 1, 2, 4… virtual seconds).
+    #[arg(long, default_value_t = 5)]
+    webhook_tries: u32,
+    /// Which documented status shape to answer.
+    #[arg(long, value_enum, default_value_t = StatusShape::Full)]
+    status_shape: StatusShape,
+    /// Whether number-scoped keys may use /v1/numbers routes (the docs disagree).
+    #[arg(long = "number-key-policy", value_enum, default_value_t = NumberKeyPolicy::Allow)]
+    number_key_policy: NumberKeyPolicy,
+    /// Largest accepted request body in bytes.
+    #[arg(long, default_value_t = 65_536)]
+    max_body_bytes: usize,
+    /// Log each request (method and path) to stderr.
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let opts = Options {
+        tenant_keys: cli.tenant_keys,
+        tenant_key_id: cli.tenant_key_id,
+        unbound_number_keys: cli.number_keys,
+        time_scale: cli.time_scale,
+        rate_limit: cli.rate_limit,
+        rate_window: Duration::from_secs(cli.rate_window.max(1)),
+        webhook_urls: cli.webhook_urls,
+        webhook_secret: cli.webhook_secret,
+        webhook_tries: cli.webhook_tries,
+        status_shape: cli.status_shape,
+        number_keys: cli.number_key_policy,
+        max_body_bytes: cli.max_body_bytes,
+        verbose: cli.verbose,
+    };
+    match run(opts, cli.port).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pilot-sandbox: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(opts: Options, port: u16) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let app = pilot_sandbox::app_for(opts, &listener)?;
+    println!(
+        "pilot-sandbox listening on http://{}",
+        listener.local_addr()?
+    );
+    std::io::stdout().flush()?;
+    pilot_sandbox::serve(listener, app, shutdown_signal()).await?;
+    eprintln!("pilot-sandbox: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,445 @@
+//! The sandbox's data model and rules, independent of HTTP.
+//!
+//! A pairing attempt behaves like WhatsApp Web: 6 refs, the first shown for 60 s and each
+//! later one for 20 s (160 s in all); then the attempt ends and the number falls back to
+//! `CLOSE`. The pairing code belongs to the attempt and does not rotate with the QR.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+
+use crate::clock::Clock;
+use crate::qr;
+
+/// Refs per attempt.
+pub const REFS_PER_ATTEMPT: usize = 6;
+/// Virtual seconds the first ref is shown.
+pub const FIRST_REF_SECS: f64 = 60.0;
+/// Virtual seconds each later ref is shown.
+pub const NEXT_REF_SECS: f64 = 20.0;
+/// Soft-delete window.
+pub const RESTORE_WINDOW_SECS: f64 = 30.0 * 86_400.0;
+/// Remote-pairing token lifetime.
+pub const TOKEN_TTL_SECS: f64 = 86_400.0;
+
+/// What a key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Account-wide.
+    Tenant,
+    /// Bound to one number (or to none yet).
+    Number(Option<String>),
+}
+
+/// A configured API key.
+#[derive(Debug, Clone)]
+pub struct KeyRec {
+    /// `key_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Scope.
+    pub scope: Scope,
+}
+
+/// One pairing attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Virtual start time.
+    pub started: f64,
+    /// The refs, rendered lazily.
+    pub refs: Vec<String>,
+    /// PNG data URLs, by ref index.
+    pub pngs: Vec<Option<String>>,
+    /// Pairing code of the attempt.
+    pub pairing_code: String,
+    /// 1-based attempt counter of the number.
+    pub number: u32,
+}
+
+impl Attempt {
+    fn new(now: f64, number: u32) -> Self {
+        Self {
+            started: now,
+            refs: (0..REFS_PER_ATTEMPT).map(|_| qr::new_ref()).collect(),
+            pngs: vec![None; REFS_PER_ATTEMPT],
+            pairing_code: qr::new_pairing_code(),
+            number,
+        }
+    }
+
+    /// Index of the ref shown at `now` and virtual seconds it has left; `None` once over.
+    pub fn current(&self, now: f64) -> Option<(usize, f64)> {
+        let e = now - self.started;
+        if e < FIRST_REF_SECS {
+            return Some((0, FIRST_REF_SECS - e));
+        }
+        let later = e - FIRST_REF_SECS;
+        // Truncation is the point: which 20 s slot we are in.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let idx = 1 + (later / NEXT_REF_SECS) as usize;
+        (idx < REFS_PER_ATTEMPT).then(|| (idx, NEXT_REF_SECS - later % NEXT_REF_SECS))
+    }
+
+    /// Virtual seconds until the attempt ends.
+    pub fn ends_in(&self, now: f64) -> f64 {
+        self.started + FIRST_REF_SECS + NEXT_REF_SECS * (REFS_PER_ATTEMPT - 1) as f64 - now
+    }
+}
+
+/// Meta credentials and set-up of a Meta number (secrets kept only to prove they arrived).
+#[derive(Debug, Clone)]
+pub struct MetaRec {
+    /// Phone number id.
+    pub phone_id: String,
+    /// WABA id.
+    pub waba_id: String,
+    /// App id.
+    pub app_id: String,
+    /// Verify token handed back.
+    pub verify_token: String,
+}
+
+/// One number.
+#[derive(Debug, Clone)]
+pub struct NumberRec {
+    /// `wa_…`
+    pub id: String,
+    /// Digits only.
+    pub phone: String,
+    /// Display name.
+    pub name: String,
+    /// Provider-side name.
+    pub instance_name: String,
+    /// `PILOT_STATUS` or `META`.
+    pub meta: Option<MetaRec>,
+    /// Virtual creation time.
+    pub created: f64,
+    /// Virtual last update.
+    pub updated: f64,
+    /// Connected since (virtual).
+    pub open_since: Option<f64>,
+    /// Current pairing attempt.
+    pub attempt: Option<Attempt>,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Soft-deleted at (virtual).
+    pub deleted: Option<f64>,
+    /// The number's own number-scoped key.
+    pub key: String,
+    /// Its id.
+    pub key_id: String,
+    /// WhatsApp profile name once connected.
+    pub profile_name: Option<String>,
+}
+
+/// Derived connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conn {
+    /// Connected.
+    Open,
+    /// Showing a QR.
+    Connecting,
+    /// Disconnected.
+    Close,
+}
+
+impl Conn {
+    /// Wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Connecting => "CONNECTING",
+            Self::Close => "CLOSE",
+        }
+    }
+}
+
+impl NumberRec {
+    /// Ends an attempt whose refs ran out, and reports the state.
+    pub fn settle(&mut self, now: f64) -> Conn {
+        if self.open_since.is_some() {
+            return Conn::Open;
+        }
+        if let Some(a) = &self.attempt {
+            if a.current(now).is_some() {
+                return Conn::Connecting;
+            }
+            // The attempt ended by itself: that is when the number fell back to CLOSE.
+            self.updated = a.started + a.ends_in(a.started);
+            self.attempt = None;
+        }
+        Conn::Close
+    }
+
+    /// `PILOT_STATUS` or `META`.
+    pub fn provider(&self) -> &'static str {
+        if self.meta.is_some() {
+            "META"
+        } else {
+            "PILOT_STATUS"
+        }
+    }
+
+    /// Starts a new attempt unless one is running; returns (ref index, ref, pairing code).
+    pub fn ensure_attempt(&mut self, now: f64) -> Result<(usize, String, String), String> {
+        if self.settle(now) == Conn::Close {
+            self.attempts += 1;
+            self.attempt = Some(Attempt::new(now, self.attempts));
+            self.updated = now;
+        }
+        let a = self.attempt.as_mut().ok_or("no attempt")?;
+        let (idx, _) = a.current(now).ok_or("attempt over")?;
+        Ok((idx, a.refs[idx].clone(), a.pairing_code.clone()))
+    }
+
+    /// The PNG data URL of ref `idx` of the running attempt (rendered once).
+    pub fn qr_data_url(&mut self, idx: usize) -> Result<String, String> {
+        let a = self.attempt.as_mut().ok_or("no attempt")?;
+        if let Some(Some(url)) = a.pngs.get(idx) {
+            return Ok(url.clone());
+        }
+        let png = qr::render_png(&a.refs[idx])?;
+        let url = pilot_connect::QrImage::from_png(&png)
+            .map_err(|e| e.to_string())?
+            .as_data_url()
+            .to_owned();
+        a.pngs[idx] = Some(url.clone());
+        Ok(url)
+    }
+
+    /// Connects (scan or pairing code).
+    pub fn open(&mut self, now: f64) {
+        self.attempt = None;
+        self.open_since = Some(now);
+        self.updated = now;
+        if self.profile_name.is_none() {
+            self.profile_name = Some(self.name.clone());
+        }
+    }
+
+    /// `primaryLink` info.
+    pub fn link_info(&mut self, clock: &Clock) -> Value {
+        let now = clock.now();
+        let state = self.settle(now);
+        json!({
+            "state": state.as_str(),
+            "connectedAt": self.open_since.map(|t| clock.iso_at(t)),
+        })
+    }
+
+    /// The number as listed (`GET /v1/numbers` item).
+    pub fn summary(&mut self, clock: &Clock) -> Value {
+        let state = self.settle(clock.now());
+        let mut v = json!({
+            "id": self.id,
+            "instanceName": self.instance_name,
+            "number": self.phone,
+            "name": self.name,
+            "provider": self.provider(),
+            "apiKeys": [{
+                "name": "Default",
+                "keyPrefix": &self.key[..7.min(self.key.len())],
+                "keyLast4": &self.key[self.key.len().saturating_sub(4)..],
+            }],
+            "state": state.as_str(),
+            "isFullyConnected": state == Conn::Open,
+            "primaryLink": self.link_info(clock),
+            "secondaryLink": null,
+            "createdAt": clock.iso_at(self.created),
+            "updatedAt": clock.iso_at(self.updated),
+            "extraChargeUnpaidSince": null,
+            "extraChargeDisconnectAt": null,
+        });
+        if let (Some(m), Some(obj)) = (&self.meta, v.as_object_mut()) {
+            obj.insert("metaPhoneId".into(), json!(m.phone_id));
+            obj.insert("metaWabaId".into(), json!(m.waba_id));
+        }
+        v
+    }
+
+    /// `GET /v1/numbers/{id}` detail.
+    pub fn detail(&mut self, clock: &Clock) -> Value {
+        let mut v = self.summary(clock);
+        let open = self.open_since.is_some();
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("apiKeys");
+            obj.insert("coexistence".into(), Value::Null);
+            obj.insert(
+                "health".into(),
+                json!({"qualityRating": if open {"GREEN"} else {"UNKNOWN"}, "sendable": open}),
+            );
+            obj.insert(
+                "meta".into(),
+                match &self.meta {
+                    Some(m) => json!({"phone": {"id": m.phone_id}, "waba": {"id": m.waba_id}, "profile": null}),
+                    None => Value::Null,
+                },
+            );
+        }
+        v
+    }
+
+    /// `instance` inside create/remote-pairing answers.
+    pub fn instance(&mut self, clock: &Clock) -> Value {
+        let state = self.settle(clock.now());
+        json!({
+            "id": self.id,
+            "instanceName": self.instance_name,
+            "number": self.phone,
+            "name": self.name,
+            "state": state.as_str(),
+            "primaryLink": self.link_info(clock),
+            "secondaryLink": null,
+            "isFullyConnected": state == Conn::Open,
+            "createdAt": clock.iso_at(self.created),
+        })
+    }
+
+    /// Webhook `data` for a `number.*` event.
+    pub fn event_data(&self, clock: &Clock) -> Value {
+        let mut v = json!({
+            "numberId": self.id,
+            "phone": format!("+{}", self.phone),
+            "displayName": self.name,
+            "createdAt": clock.iso_now(),
+        });
+        if let (Some(p), Some(o)) = (&self.profile_name, v.as_object_mut()) {
+            o.insert("profileName".into(), json!(p));
+        }
+        v
+    }
+}
+
+/// A remote-pairing link.
+#[derive(Debug, Clone)]
+pub struct TokenRec {
+    /// The number it pairs (`None` for Meta links).
+    pub number_id: Option<String>,
+    /// Virtual creation time.
+    pub created: f64,
+    /// `PILOT_STATUS` or `META`.
+    pub provider: &'static str,
+}
+
+/// Everything the sandbox remembers.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Numbers by id.
+    pub numbers: BTreeMap<String, NumberRec>,
+    /// Keys by raw value.
+    pub keys: HashMap<String, KeyRec>,
+    /// Raw keys by key id.
+    pub key_ids: HashMap<String, String>,
+    /// Remote-pairing tokens.
+    pub tokens: HashMap<String, TokenRec>,
+    seq: u64,
+}
+
+fn ulid_like(prefix: &str, seq: u64) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let tail: String = (0..10)
+        .map(|_| char::from(A[fastrand::usize(..A.len())]))
+        .collect();
+    format!("{prefix}{seq:04}{tail}")
+}
+
+impl State {
+    /// Next id with a prefix (`wa_`, `key_`, …).
+    pub fn next_id(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        ulid_like(prefix, self.seq)
+    }
+
+    /// Registers a key.
+    pub fn add_key(&mut self, raw: String, id: String, name: &str, scope: Scope) {
+        self.key_ids.insert(id.clone(), raw.clone());
+        self.keys.insert(
+            raw,
+            KeyRec {
+                id,
+                name: name.to_owned(),
+                scope,
+            },
+        );
+    }
+
+    /// Drops soft-deleted numbers whose window ended.
+    pub fn purge_expired(&mut self, now: f64) {
+        let expired: Vec<String> = self
+            .numbers
+            .values()
+            .filter(|n| n.deleted.is_some_and(|d| now - d > RESTORE_WINDOW_SECS))
+            .map(|n| n.id.clone())
+            .collect();
+        for id in expired {
+            self.remove_for_good(&id);
+        }
+    }
+
+    /// Erases a number and its key.
+    pub fn remove_for_good(&mut self, id: &str) -> Option<NumberRec> {
+        let n = self.numbers.remove(id)?;
+        self.keys.remove(&n.key);
+        self.key_ids.remove(&n.key_id);
+        self.tokens
+            .retain(|_, t| t.number_id.as_deref() != Some(id));
+        Some(n)
+    }
+
+    /// Active (not deleted) number with this phone.
+    pub fn active_by_phone(&self, phone: &str) -> Option<&NumberRec> {
+        self.numbers
+            .values()
+            .find(|n| n.phone == phone && n.deleted.is_none())
+    }
+
+    /// Soft-deleted number with this phone.
+    pub fn deleted_by_phone(&self, phone: &str) -> Option<&NumberRec> {
+        self.numbers
+            .values()
+            .find(|n| n.phone == phone && n.deleted.is_some())
+    }
+
+    /// Creates a number with its own number-scoped key.
+    pub fn create_number(
+        &mut self,
+        name: &str,
+        phone: &str,
+        meta: Option<MetaRec>,
+        now: f64,
+    ) -> String {
+        let id = self.next_id("wa_");
+        let key_id = self.next_id("key_");
+        let key = format!(
+            "ps_{}",
+            qr::new_pairing_code().replace('-', "").to_lowercase() + &fastrand::u64(..).to_string()
+        );
+        self.add_key(
+            key.clone(),
+            key_id.clone(),
+            "Default",
+            Scope::Number(Some(id.clone())),
+        );
+        self.numbers.insert(
+            id.clone(),
+            NumberRec {
+                id: id.clone(),
+                phone: phone.to_owned(),
+                name: name.to_owned(),
+                instance_name: format!("tenant-{phone}"),
+                open_since: meta.as_ref().map(|_| now),
+                meta,
+                created: now,
+                updated: now,
+                attempt: None,
+                attempts: 0,
+                deleted: None,
+                key,
+                key_id,
+                profile_name: None,
+            },
+        );
+        id
+    }
+}
