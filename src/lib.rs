@@ -31,6 +31,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod public;
 pub mod retry;
 pub mod secret;
 pub mod validate;
