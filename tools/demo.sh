@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The demo: builds everything, then starts the sandbox, the worker (wrangler dev, real workerd)
+# and the demo host, and prints the page URL. Ctrl-C stops all three.
+# DEMO_ONESHOT=1 runs the flow headless through the worker and exits (used by the test command).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/bootstrap.sh
+source tools/env.sh
+
+SANDBOX_PORT=${DEMO_SANDBOX_PORT:-8080}
+WORKER_PORT=${DEMO_WORKER_PORT:-8787}
+HOST_PORT=${DEMO_HOST_PORT:-8788}
+TENANT_KEY=ps_demo_tenant_key
+TOKEN_SECRET=demo-connect-token-secret-0123456789-abcdef
+logs=target/demo
+mkdir -p "$logs"
+
+echo "[demo] building sandbox, demo host and worker"
+cargo build -q --locked -p pilot-sandbox -p pilot-demo-host
+(cd worker && worker-build --release >"../$logs/worker-build.log" 2>&1) || { cat "$logs/worker-build.log"; exit 1; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+wait_for() { # url, what
+  for _ in $(seq 1 120); do curl -fs -o /dev/null "$1" && return 0; sleep 0.5; done
+  echo "[demo] $2 did not come up; see $logs/" >&2; exit 1
+}
+
+setsid target/debug/pilot-sandbox --port "$SANDBOX_PORT" --tenant-key "$TENANT_KEY" \
+  >"$logs/sandbox.log" 2>&1 & pids+=($!)
+wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" sandbox
+
+# Local secrets for wrangler dev, outside the repo's .dev.vars (which stays yours).
+envfile="$logs/worker.env"
+cat >"$envfile" <<VARS
+PS_API_KEY="$TENANT_KEY"
+CONNECT_TOKEN_SECRET="$TOKEN_SECRET"
+PS_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
+ALLOWED_ORIGINS="http://127.0.0.1:$HOST_PORT"
+CONNECT_TOKEN_AUDIENCE="pilot-connect-demo"
+VARS
+# setsid makes it a process-group leader, so cleanup stops wrangler and its workerd children.
+setsid bash -c 'cd worker && exec npx wrangler dev --ip 127.0.0.1 --port "$1" --env-file "../$2" \
+  --show-interactive-dev-session=false --log-level warn' _ "$WORKER_PORT" "$envfile" >"$logs/wrangler.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$WORKER_PORT/healthz" "worker (wrangler dev)"
+
+host=(target/debug/pilot-demo-host --port "$HOST_PORT" --sandbox "http://127.0.0.1:$SANDBOX_PORT"
+      --worker "http://127.0.0.1:$WORKER_PORT" --audience pilot-connect-demo)
+export PS_API_KEY="$TENANT_KEY" CONNECT_TOKEN_SECRET="$TOKEN_SECRET"
+if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
+  "${host[@]}" --oneshot
+  echo "[demo] oneshot flow passed"
+  exit 0
+fi
+setsid "${host[@]}" & pids+=($!)
+wait_for "http://127.0.0.1:$HOST_PORT/" "demo host"
+cat <<MSG
+
+  Demo page:  http://127.0.0.1:$HOST_PORT/
+  Worker:     http://127.0.0.1:$WORKER_PORT   (GET /v1/qr, /v1/status, /healthz)
+  Sandbox:    http://127.0.0.1:$SANDBOX_PORT  (control API: /_sandbox)
+  Logs:       $logs/
+
+  Press Ctrl-C to stop.
+MSG
+wait

@@ -1,0 +1,262 @@
+//! The pilot-connect edge worker.
+//!
+//! Holds the Pilot Status `ps_` key as a secret and exposes to browsers only:
+//! `GET /v1/qr`, `GET /v1/status` (each authorised by a short-lived, number-scoped connect
+//! token in `Authorization: Bearer …`), their `OPTIONS` preflights, and `GET /healthz`.
+//! Everything is a thin shell over the `pilot-connect` core: building, retrying, parsing and
+//! the public error mapping all live there.
+
+mod settings;
+
+use pilot_connect::connect_token::{self, TokenError, VerifyOptions};
+use pilot_connect::endpoints::{Connect, GetStatus};
+use pilot_connect::fetch::FetchTransport;
+use pilot_connect::public::{error_json, public_error, public_qr, public_state, PublicErrorCode};
+use pilot_connect::retry::RetryPolicy;
+use pilot_connect::{Client, Link};
+use serde_json::{json, Value};
+use worker::{console_error, console_log, event, Context, Env, Headers, Method, Request, Response};
+
+use crate::settings::Settings;
+
+const RATE_LIMITER: &str = "CONNECT_RATE_LIMITER";
+
+/// Per-request facts every answer needs.
+struct Reply {
+    /// The request `Origin`, when it is allowed.
+    allowed_origin: Option<String>,
+}
+
+impl Reply {
+    fn json(&self, status: u16, body: &Value) -> Response {
+        let resp = Response::builder()
+            .with_status(status)
+            .from_json(body)
+            .unwrap_or_else(|_| Response::builder().with_status(500).empty());
+        self.decorate(resp)
+    }
+
+    fn error(&self, code: PublicErrorCode) -> Response {
+        self.json(code.status(), &error_json(code))
+    }
+
+    fn decorate(&self, resp: Response) -> Response {
+        let h = Headers::new();
+        let _ = h.set("content-type", "application/json");
+        let _ = h.set("cache-control", "no-store");
+        let _ = h.set("vary", "Origin");
+        let _ = h.set("x-content-type-options", "nosniff");
+        if let Some(o) = &self.allowed_origin {
+            let _ = h.set("access-control-allow-origin", o);
+            let _ = h.set("access-control-expose-headers", "Retry-After");
+        }
+        // Keep any header already set (Retry-After, WWW-Authenticate).
+        for (k, v) in resp.headers().entries() {
+            if !h.has(&k).unwrap_or(false) {
+                let _ = h.set(&k, &v);
+            }
+        }
+        resp.with_headers(h)
+    }
+}
+
+fn with_header(resp: Response, name: &str, value: &str) -> Response {
+    let h = resp.headers().clone();
+    let _ = h.set(name, value);
+    resp.with_headers(h)
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = req.method();
+    let path = req.path();
+    let resp = handle(req, &env).await;
+    console_log!("{} {} -> {}", method.as_ref(), path, resp.status_code());
+    Ok(resp)
+}
+
+async fn handle(req: Request, env: &Env) -> Response {
+    let origin = req.headers().get("origin").ok().flatten();
+    let bare = Reply {
+        allowed_origin: None,
+    };
+    let settings = match Settings::from_env(env) {
+        Ok(s) => s,
+        Err(e) => {
+            console_error!("config: {e}");
+            return bare.error(PublicErrorCode::ConfigError);
+        }
+    };
+    let allowed = origin
+        .as_deref()
+        .filter(|o| settings.allowed_origins.iter().any(|a| a == o))
+        .map(str::to_owned);
+    let reply = Reply {
+        allowed_origin: allowed.clone(),
+    };
+    let path = req.path();
+    let method = req.method();
+    let known = matches!(path.as_str(), "/v1/qr" | "/v1/status" | "/healthz");
+    if !known {
+        return reply.error(PublicErrorCode::RouteNotFound);
+    }
+    // A browser page whose origin is not allowed gets nothing from us.
+    if origin.is_some() && allowed.is_none() {
+        return reply.error(PublicErrorCode::OriginNotAllowed);
+    }
+    match (method, path.as_str()) {
+        (Method::Get, "/healthz") => reply.json(200, &json!({ "ok": true })),
+        (Method::Options, "/v1/qr" | "/v1/status") => preflight(&reply),
+        (Method::Get, "/v1/qr" | "/v1/status") => {
+            serve(
+                &req,
+                env,
+                &settings,
+                &reply,
+                origin.as_deref(),
+                path == "/v1/qr",
+            )
+            .await
+        }
+        _ => with_header(
+            reply.error(PublicErrorCode::MethodNotAllowed),
+            "allow",
+            "GET, OPTIONS",
+        ),
+    }
+}
+
+fn preflight(reply: &Reply) -> Response {
+    let resp = reply.decorate(Response::builder().with_status(204).empty());
+    let h = resp.headers().clone();
+    let _ = h.set("access-control-allow-methods", "GET, OPTIONS");
+    let _ = h.set("access-control-allow-headers", "authorization");
+    let _ = h.set("access-control-max-age", "600");
+    let _ = h.delete("content-type");
+    resp.with_headers(h)
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+fn token_error(e: &TokenError) -> PublicErrorCode {
+    match e {
+        TokenError::Expired => PublicErrorCode::TokenExpired,
+        TokenError::OriginMismatch => PublicErrorCode::OriginMismatch,
+        _ => PublicErrorCode::InvalidToken,
+    }
+}
+
+fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
+    with_header(
+        reply.error(code),
+        "www-authenticate",
+        r#"Bearer error="invalid_token""#,
+    )
+}
+
+async fn serve(
+    req: &Request,
+    env: &Env,
+    s: &Settings,
+    reply: &Reply,
+    origin: Option<&str>,
+    qr: bool,
+) -> Response {
+    let Some(token) = bearer(req) else {
+        return unauthorized(reply, PublicErrorCode::MissingToken);
+    };
+    let own_origin = req
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let audience = s.audience.as_deref().unwrap_or(&own_origin);
+    let now = (js_sys::Date::now() / 1000.0) as u64;
+    let claims = match connect_token::verify(
+        &s.token_secret,
+        &token,
+        &VerifyOptions::new(audience, now, origin),
+    ) {
+        Ok(c) => c,
+        Err(e) => return unauthorized(reply, token_error(&e)),
+    };
+
+    // Per token subject and client address, through the Cloudflare rate-limiting binding.
+    let ip = req
+        .headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".into());
+    let limiter = match env.rate_limiter(RATE_LIMITER) {
+        Ok(l) => l,
+        Err(_) => {
+            console_error!("config: missing rate-limit binding {RATE_LIMITER}");
+            return reply.error(PublicErrorCode::ConfigError);
+        }
+    };
+    match limiter.limit(format!("{}|{ip}", claims.sub)).await {
+        Ok(o) if o.success => {}
+        Ok(_) => {
+            return with_header(
+                reply.error(PublicErrorCode::RateLimited),
+                "retry-after",
+                "10",
+            )
+        }
+        Err(e) => {
+            console_error!("rate limiter failed: {e}");
+            return reply.error(PublicErrorCode::UpstreamError);
+        }
+    }
+
+    let client = Client::new(
+        s.upstream.clone(),
+        FetchTransport::with_timeout(s.upstream_timeout),
+    )
+    .with_retry_policy(RetryPolicy {
+        total_budget: Some(s.upstream_budget),
+        ..RetryPolicy::default()
+    });
+    let link = claims.link.unwrap_or(Link::Primary);
+    // (public code, upstream error when there was one)
+    let result: Result<Value, (PublicErrorCode, Option<pilot_connect::Error>)> = if qr {
+        match client.send(&Connect::new(&claims.sub).link(link)).await {
+            Ok(out) => public_qr(out, s.qr_refresh_ms)
+                .map(|q| q.to_json())
+                .map_err(|code| (code, None)),
+            Err(e) => Err((public_error(&e), Some(e))),
+        }
+    } else {
+        client
+            .send(&GetStatus::new(&claims.sub).link(link))
+            .await
+            .map(|st| json!({ "state": public_state(&st), "stale": st.stale.unwrap_or(false) }))
+            .map_err(|e| (public_error(&e), Some(e)))
+    };
+    match result {
+        Ok(body) => reply.json(200, &body),
+        Err((code, e)) => {
+            // The kind and status only: upstream bodies may echo request details.
+            console_error!(
+                "upstream: {:?} status={:?} -> {}",
+                e.as_ref().map(pilot_connect::Error::kind),
+                e.as_ref().and_then(pilot_connect::Error::status),
+                code.as_str()
+            );
+            let resp = reply.error(code);
+            match e.as_ref().and_then(pilot_connect::Error::retry_after) {
+                Some(wait) if code == PublicErrorCode::RateLimited => {
+                    with_header(resp, "retry-after", &wait.as_secs().max(1).to_string())
+                }
+                _ => resp,
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Worker configuration from secrets and vars. A missing secret is reported by name in the
+//! log and as `config_error` to the caller: never a panic, never a partial answer.
+
+use core::time::Duration;
+
+use pilot_connect::{ApiKey, Auth, Config, ConnectTokenSecret};
+use worker::Env;
+
+/// Everything a request needs.
+pub struct Settings {
+    /// Upstream config (base URL + key).
+    pub upstream: Config,
+    /// Connect-token HS256 secret.
+    pub token_secret: ConnectTokenSecret,
+    /// Exact allowed page origins.
+    pub allowed_origins: Vec<String>,
+    /// Expected `aud`; `None` means this worker's own origin.
+    pub audience: Option<String>,
+    /// Per-attempt upstream timeout.
+    pub upstream_timeout: Duration,
+    /// Bound for a whole upstream call, retries included.
+    pub upstream_budget: Duration,
+    /// `refreshAfterMs` handed to the widget.
+    pub qr_refresh_ms: u32,
+}
+
+/// What is wrong with the configuration (the name is safe to log; the value never is).
+#[derive(Debug)]
+pub enum ConfigError {
+    /// A required secret is not set.
+    Missing(&'static str),
+    /// A setting is present but unusable.
+    Invalid(&'static str),
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Missing(name) => write!(f, "missing secret {name}"),
+            Self::Invalid(name) => write!(f, "invalid setting {name}"),
+        }
+    }
+}
+
+fn text(env: &Env, name: &str) -> Option<String> {
+    // Secrets and vars are both string bindings; read either way.
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn millis(env: &Env, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match text(env, name) {
+        None => Ok(Duration::from_millis(default)),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=120_000).contains(ms))
+            .map(Duration::from_millis)
+            .ok_or(ConfigError::Invalid(name)),
+    }
+}
+
+impl Settings {
+    /// Reads and validates all settings.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first missing or invalid one.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let auth = match (text(env, "PS_API_KEY"), text(env, "PS_API_KEY_ID")) {
+            (Some(key), _) => {
+                Auth::ApiKey(ApiKey::new(key).map_err(|_| ConfigError::Invalid("PS_API_KEY"))?)
+            }
+            (None, Some(id)) => Auth::ApiKeyId(id),
+            (None, None) => return Err(ConfigError::Missing("PS_API_KEY")),
+        };
+        let token_secret = text(env, "CONNECT_TOKEN_SECRET")
+            .ok_or(ConfigError::Missing("CONNECT_TOKEN_SECRET"))
+            .and_then(|s| {
+                ConnectTokenSecret::new(s).map_err(|_| ConfigError::Invalid("CONNECT_TOKEN_SECRET"))
+            })?;
+        let mut upstream = Config::new(auth).with_user_agent("pilot-connect-worker/0.1");
+        if let Some(base) = text(env, "PS_BASE_URL") {
+            upstream = upstream
+                .with_base_url(&base)
+                .map_err(|_| ConfigError::Invalid("PS_BASE_URL"))?;
+        }
+        let allowed_origins = text(env, "ALLOWED_ORIGINS")
+            .map(|s| {
+                s.split([',', ' ', '\n'])
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let qr_refresh = millis(env, "QR_REFRESH_MS", 20_000)?;
+        Ok(Self {
+            upstream,
+            token_secret,
+            allowed_origins,
+            audience: text(env, "CONNECT_TOKEN_AUDIENCE"),
+            upstream_timeout: millis(env, "UPSTREAM_TIMEOUT_MS", 8_000)?,
+            upstream_budget: millis(env, "UPSTREAM_BUDGET_MS", 20_000)?,
+            qr_refresh_ms: u32::try_from(qr_refresh.as_millis()).unwrap_or(20_000),
+        })
+    }
+}
