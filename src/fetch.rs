@@ -37,15 +37,22 @@ fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-impl Transport for FetchTransport {
-    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+impl FetchTransport {
+    /// Sends with a caller-owned controller, so the caller can abort an in-flight request
+    /// (the widget does on `destroy()`). The timeout aborts through the same controller.
+    ///
+    /// # Errors
+    /// [`TransportError::Timeout`] after the timeout, [`TransportError::Network`] otherwise.
+    pub async fn send_with(
+        &self,
+        request: &HttpRequest,
+        controller: &web_sys::AbortController,
+    ) -> Result<HttpResponse, TransportError> {
         let method = match request.method {
             Method::Get => FetchMethod::GET,
             Method::Post => FetchMethod::POST,
             Method::Delete => FetchMethod::DELETE,
         };
-        let controller = web_sys::AbortController::new()
-            .map_err(|_| TransportError::Network("AbortController unavailable".into()))?;
         let timed_out = Rc::new(Cell::new(false));
         let flag = Rc::clone(&timed_out);
         let ctl = controller.clone();
@@ -80,6 +87,14 @@ impl Transport for FetchTransport {
         let headers = resp.headers().entries().collect();
         let body = resp.binary().await.map_err(&fail)?;
         Ok(HttpResponse::new(status, headers, body))
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let controller = web_sys::AbortController::new()
+            .map_err(|_| TransportError::Network("AbortController unavailable".into()))?;
+        self.send_with(request, &controller).await
     }
 
     async fn sleep(&self, duration: Duration) {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the widget wasm, runs wasm-bindgen + wasm-opt (npm binaryen), assembles the npm package
+# from pkg-templates/ into target/widget-pkg, packs it, and prints the size report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/env.sh
+out=target/widget-pkg
+version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
+
+cargo build -q --locked --release --target wasm32-unknown-unknown --lib --features widget
+rm -rf "$out" && mkdir -p "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name pilot_connect \
+  target/wasm32-unknown-unknown/release/pilot_connect.wasm
+wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
+  "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"
+cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
+sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.json > "$out/package.json"
+(cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
+
+gz() { gzip -9c "$1" | wc -c; }
+wasm_raw=$(wc -c < "$out/pilot_connect_bg.wasm"); wasm_gz=$(gz "$out/pilot_connect_bg.wasm")
+js_raw=$(cat "$out"/*.js | wc -c); js_gz=$(cat "$out"/*.js | gzip -9c | wc -c)
+echo "widget size: wasm ${wasm_raw} B (gzip ${wasm_gz} B) + JS ${js_raw} B (gzip ${js_gz} B) = gzip $((wasm_gz + js_gz)) B"
+echo "package: target/pilot-connect-widget-${version}.tgz"
