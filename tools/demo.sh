@@ -18,6 +18,7 @@ mkdir -p "$logs"
 echo "[demo] building sandbox, demo host and worker"
 cargo build -q --locked -p pilot-sandbox -p pilot-demo-host
 (cd worker && worker-build --release >"../$logs/worker-build.log" 2>&1) || { cat "$logs/worker-build.log"; exit 1; }
+bash tools/build-widget.sh
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; }

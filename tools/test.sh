@@ -11,8 +11,8 @@ step "format"
 cargo fmt --all --check
 step "clippy (native, all targets)"
 cargo clippy --workspace --exclude pilot-connect-worker --all-targets --features native --locked -- -D warnings
-step "clippy (wasm32: core + worker)"
-cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features fetch --locked -- -D warnings
+step "clippy (wasm32: core + widget + worker)"
+cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features widget --locked -- -D warnings
 cargo clippy -p pilot-connect-worker --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "core + sandbox tests (native)"
@@ -22,6 +22,9 @@ cargo test -p pilot-connect --target wasm32-unknown-unknown --tests --locked
 step "core tests compiled to wasm32, in headless Chromium"
 WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect --target wasm32-unknown-unknown --tests --locked
 
+step "widget in headless Chromium (wasm-bindgen-test)"
+WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect --target wasm32-unknown-unknown --features widget --test widget --locked
+
 step "worker: build with worker-build, then test in workerd against the sandbox"
 cargo build -q --locked -p pilot-sandbox
 (cd worker && worker-build --release)
@@ -29,6 +32,13 @@ node --test --test-timeout=120000 worker/test/*.test.mjs
 
 step "worker: upload bundle size (wrangler deploy --dry-run)"
 (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
+
+step "widget npm package: build, pack, size"
+bash tools/build-widget.sh
+
+step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox"
+cargo build -q --locked -p pilot-demo-host
+node --test --test-timeout=120000 tests/e2e/*.e2e.mjs
 
 step "demo smoke: sandbox + wrangler dev + demo host, flow through the worker"
 DEMO_ONESHOT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh

@@ -45,6 +45,9 @@ struct Cli {
     /// Run the flow once through the worker and exit.
     #[arg(long)]
     oneshot: bool,
+    /// The built npm package of the widget, served at /pkg/ (tools/build-widget.sh).
+    #[arg(long, default_value = "target/widget-pkg")]
+    widget_dir: std::path::PathBuf,
 }
 
 struct AppState {
@@ -108,6 +111,33 @@ async fn index() -> impl IntoResponse {
         [(header::CACHE_CONTROL, "no-store")],
         Html(include_str!("index.html")),
     )
+}
+
+/// Serves the widget package files (flat directory, fixed MIME types).
+async fn pkg(
+    State(app): State<Arc<AppState>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let mime = match file.rsplit('.').next() {
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        _ => return fail(StatusCode::NOT_FOUND, "not found"),
+    };
+    if file.contains('/') || file.contains("..") {
+        return fail(StatusCode::NOT_FOUND, "not found");
+    }
+    match tokio::fs::read(app.cli.widget_dir.join(&file)).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => fail(StatusCode::NOT_FOUND, "not found"),
+    }
 }
 
 async fn session(State(app): State<Arc<AppState>>) -> Response {
@@ -217,6 +247,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .route("/", get(index))
         .route("/api/connect-session", post(session))
         .route("/api/simulate-scan", post(simulate_scan))
+        .route("/pkg/{file}", get(pkg))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cli.port))
         .await

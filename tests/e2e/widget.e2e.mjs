@@ -1,0 +1,143 @@
+// End to end in real Chromium: demo page (packed widget) → worker (workerd via Miniflare) →
+// sandbox. A screenshot of the rendered QR is decoded and compared with the sandbox's current
+// ref; the QR rotates; a simulated scan turns the widget to "connected"; worker errors show.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { chromium } from "playwright-core";
+import { PNG } from "pngjs";
+import jsQR from "jsqr";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const KEY = "ps_e2e_tenant_key_0123";
+const SECRET = "e2e-connect-token-secret-0123456789abcdef";
+const OUT = path.join(ROOT, "target/e2e");
+const procs = [];
+let sandbox, worker, page, browser, mf, hostUrl;
+
+function spawnReady(bin, args, env, prefix) {
+  const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  procs.push(p);
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: p.stdout });
+    rl.on("line", (l) => { if (l.startsWith(prefix)) resolve(l.slice(prefix.length).trim()); });
+    p.once("exit", (c) => reject(new Error(`${bin} exited ${c}`)));
+  });
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
+
+function decode(png) {
+  const img = PNG.sync.read(png);
+  const code = jsQR(new Uint8ClampedArray(img.data), img.width, img.height);
+  assert.ok(code, "the screenshot holds a readable QR code");
+  return code.data;
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  // 20×: the first ref lives 3 s, later ones 1 s.
+  sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], {}, "pilot-sandbox listening on ");
+  const hostPort = await freePort();
+  hostUrl = `http://127.0.0.1:${hostPort}`;
+  mf = new Miniflare(convertV4MiniflareOptions({
+    modules: [
+      { type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
+      { type: "CompiledWasm", path: path.join(ROOT, "worker/build/index_bg.wasm") },
+    ],
+    compatibilityDate: "2026-10-01",
+    host: "127.0.0.1",
+    port: await freePort(),
+    bindings: {
+      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: hostUrl,
+      CONNECT_TOKEN_AUDIENCE: "pilot-connect-e2e", QR_REFRESH_MS: "1000",
+    },
+    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1", simple: { limit: 1000, period: 60 } } },
+    cf: false,
+  }));
+  worker = String(await mf.ready).replace(/\/$/, "");
+  await spawnReady(path.join(ROOT, "target/debug/pilot-demo-host"),
+    ["--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", "pilot-connect-e2e",
+     "--widget-dir", path.join(ROOT, "target/widget-pkg")],
+    { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, "demo page: ");
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await mf?.dispose();
+  for (const p of procs) p.kill("SIGTERM");
+});
+
+test("demo page → worker → sandbox: QR decodes to the current ref, rotates, scan connects", async () => {
+  page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(`${hostUrl}/?locale=en`);
+  await page.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
+  const id = await page.evaluate(() => window.__demo.numberId);
+
+  const qr = page.locator(".qr");
+  const before = (await control(id)).pairing.ref;
+  const shot = await qr.screenshot();
+  const after = (await control(id)).pairing?.ref;
+  const first = decode(shot);
+  assert.ok([before, after].includes(first), "decoded QR is the sandbox's current ref");
+  writeFileSync(path.join(OUT, "widget-pairing.png"), await page.screenshot());
+
+  const code = await page.locator(".code").textContent();
+  assert.equal(code, (await control(id)).pairing.pairingCode);
+  assert.match(await page.locator(".status").textContent(), /Scan the QR code/);
+
+  // The widget refreshes on the worker's refreshAfterMs and shows the next ref.
+  const firstSrc = await qr.getAttribute("src");
+  await page.waitForFunction((src) => {
+    const img = document.querySelector("[data-pilot-connect]").shadowRoot.querySelector(".qr");
+    return img.getAttribute("src") !== src;
+  }, firstSrc, { timeout: 15000 });
+  await page.waitForSelector('#widget[data-state="pairing"]');
+  const b2 = (await control(id)).pairing?.ref;
+  const second = decode(await qr.screenshot());
+  const a2 = (await control(id)).pairing?.ref;
+  assert.notEqual(second, first, "the QR rotated");
+  assert.ok([b2, a2].includes(second), "the new QR is the current ref again");
+  assert.equal(await page.locator(".code").textContent(), code, "the pairing code stayed");
+
+  await page.click("#scan");
+  await page.waitForSelector('#widget[data-state="connected"]', { timeout: 10000 });
+  assert.equal(await page.evaluate(() => window.__demo.connected), id, "onConnected fired with the number id");
+  assert.match(await page.locator(".done").textContent(), /WhatsApp connected/);
+  writeFileSync(path.join(OUT, "widget-connected.png"), await page.screenshot());
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("worker errors show as the right widget state", async () => {
+  await fetch(`${sandbox}/_sandbox/faults`, { method: "POST", body: JSON.stringify({ route: "connect", kind: "status", status: 500 }) });
+  const p = await browser.newPage();
+  await p.goto(`${hostUrl}/?locale=pt-BR`);
+  await p.waitForSelector('#widget[data-state="error"]', { timeout: 20000 });
+  assert.equal(await p.locator(".alert p").textContent(), "O serviço está indisponível no momento.");
+  assert.equal(await p.locator(".retry").textContent(), "Tentar novamente");
+  writeFileSync(path.join(OUT, "widget-error.png"), await p.screenshot());
+  await fetch(`${sandbox}/_sandbox/faults`, { method: "DELETE" });
+  await p.locator(".retry").click();
+  await p.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
+  await p.close();
+});
