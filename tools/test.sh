@@ -36,6 +36,10 @@ step "worker: upload bundle size (wrangler deploy --dry-run)"
 step "widget npm package: build, pack, size"
 bash tools/build-widget.sh
 
+step "fresh Vite app: install the packed tarball, SSR-safe import, production build"
+bash tools/vite-app-install.sh
+(cd tests/vite-app && node ssr-check.mjs && node node_modules/.bin/vite build --logLevel warn)
+
 step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox"
 cargo build -q --locked -p pilot-demo-host
 node --test --test-timeout=120000 tests/e2e/*.e2e.mjs

@@ -5,6 +5,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { createHmac } from "node:crypto";
+import { readFileSync, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -19,7 +22,7 @@ const KEY = "ps_e2e_tenant_key_0123";
 const SECRET = "e2e-connect-token-secret-0123456789abcdef";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
-let sandbox, worker, page, browser, mf, hostUrl;
+let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer;
 
 function spawnReady(bin, args, env, prefix) {
   const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
@@ -51,6 +54,18 @@ before(async () => {
     ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], {}, "pilot-sandbox listening on ");
   const hostPort = await freePort();
   hostUrl = `http://127.0.0.1:${hostPort}`;
+  // The fresh Vite app's production build, served as static files.
+  const dist = path.join(ROOT, "tests/vite-app/dist");
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  viteServer = createHttpServer((req, res) => {
+    const rel = new URL(req.url, "http://x").pathname.replace(/^\/+/, "") || "index.html";
+    const file = path.join(dist, rel);
+    if (!file.startsWith(dist) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  const vitePort = await freePort();
+  await new Promise((r) => viteServer.listen(vitePort, "127.0.0.1", r));
+  viteUrl = `http://127.0.0.1:${vitePort}`;
   mf = new Miniflare(convertV4MiniflareOptions({
     modules: [
       { type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
@@ -60,7 +75,7 @@ before(async () => {
     host: "127.0.0.1",
     port: await freePort(),
     bindings: {
-      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: hostUrl,
+      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: `${hostUrl},${viteUrl}`,
       CONNECT_TOKEN_AUDIENCE: "pilot-connect-e2e", QR_REFRESH_MS: "1000",
     },
     ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1", simple: { limit: 1000, period: 60 } } },
@@ -79,6 +94,7 @@ before(async () => {
 });
 
 after(async () => {
+  viteServer?.close();
   await browser?.close();
   await mf?.dispose();
   for (const p of procs) p.kill("SIGTERM");
@@ -139,5 +155,46 @@ test("worker errors show as the right widget state", async () => {
   await fetch(`${sandbox}/_sandbox/faults`, { method: "DELETE" });
   await p.locator(".retry").click();
   await p.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
+  await p.close();
+});
+
+function mint(sub) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const signing = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, aud: "pilot-connect-e2e", iat: now, exp: now + 600 })}`;
+  return `${signing}.${createHmac("sha256", SECRET).update(signing).digest("base64url")}`;
+}
+
+async function newNumber(phone) {
+  const r = await fetch(`${sandbox}/v1/numbers`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Vite check", number: phone }) });
+  assert.equal(r.status, 201);
+  return (await r.json()).instance.id;
+}
+
+test("the packed tarball in a fresh Vite app: plain mount and custom element render a QR", async () => {
+  const [a, b] = [await newNumber("+5511961000001"), await newNumber("+5511961000002")];
+  const p = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  await p.addInitScript((cfg) => { window.__E2E = cfg; }, { endpoint: worker, tokenA: mint(a), tokenB: mint(b) });
+  await p.goto(`${viteUrl}/`);
+  await p.waitForSelector('#plain[data-state="pairing"]', { timeout: 20000 });
+  await p.waitForSelector('#element[data-state="pairing"]', { timeout: 20000 });
+  for (const [sel, id] of [["#plain", a], ["#element", b]]) {
+    const before = (await control(id)).pairing.ref;
+    const got = decode(await p.locator(`${sel} .qr`).screenshot());
+    const after = (await control(id)).pairing?.ref;
+    assert.ok([before, after].includes(got), `${sel}: QR decodes to its number's ref`);
+  }
+  assert.equal(await p.locator("#plain .title").textContent(), "Connect your WhatsApp");
+  assert.equal(await p.locator("#element .title").textContent(), "Conecta tu WhatsApp");
+  // Attribute change on the element: locale switches in place.
+  await p.evaluate(() => document.getElementById("element").setAttribute("locale", "pt-BR"));
+  assert.equal(await p.locator("#element .title").textContent(), "Conecte seu WhatsApp");
+  // Removing the element destroys its widget (disconnectedCallback).
+  await p.evaluate(() => document.getElementById("element").remove());
+  writeFileSync(path.join(OUT, "vite-app.png"), await p.screenshot());
+  assert.deepEqual(errors, []);
   await p.close();
 });
