@@ -301,6 +301,22 @@ fn masked(phone: &str) -> String {
 
 // ---------- /v1/numbers ----------
 
+/// A phone can back one number: 409 while another is active, `NUMBER_SOFT_DELETED` while a
+/// deleted one is still restorable.
+fn phone_free(st: &State, number: &str) -> Result<(), Response> {
+    if st.active_by_phone(number).is_some() {
+        return Err(error(StatusCode::CONFLICT, "Number already exists", None));
+    }
+    if st.deleted_by_phone(number).is_some() {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "This number was deleted and is still restorable; restore or purge it first",
+            Some("NUMBER_SOFT_DELETED"),
+        ));
+    }
+    Ok(())
+}
+
 async fn create(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let (resp, event) = {
         let mut st = lock(&app.state);
@@ -320,16 +336,7 @@ async fn create(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) 
                     return Err(invalid("settings: must be an object"));
                 }
             }
-            if st.active_by_phone(&number).is_some() {
-                return Err(error(StatusCode::CONFLICT, "Number already exists", None));
-            }
-            if st.deleted_by_phone(&number).is_some() {
-                return Err(error(
-                    StatusCode::CONFLICT,
-                    "This number was deleted and is still restorable; restore or purge it first",
-                    Some("NUMBER_SOFT_DELETED"),
-                ));
-            }
+            phone_free(&st, &number)?;
             Ok((name, number, link))
         })();
         let (name, number, link) = match result {
@@ -393,16 +400,7 @@ async fn create_meta(AxState(app): AxState<Shared>, headers: HeaderMap, body: By
             req_str(&m, "metaAppSecret")?;
             let app_id = req_str(&m, "metaAppId")?;
             let link = opt_bool(&m, "linkToApiKey")?.unwrap_or(true);
-            if st.active_by_phone(&number).is_some() {
-                return Err(error(StatusCode::CONFLICT, "Number already exists", None));
-            }
-            if st.deleted_by_phone(&number).is_some() {
-                return Err(error(
-                    StatusCode::CONFLICT,
-                    "This number was deleted and is still restorable; restore or purge it first",
-                    Some("NUMBER_SOFT_DELETED"),
-                ));
-            }
+            phone_free(&st, &number)?;
             Ok((name, number, phone_id, waba_id, app_id, link))
         })();
         let (name, number, phone_id, waba_id, app_id, link) = match parsed {
