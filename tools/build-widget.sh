@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the widget wasm, runs wasm-bindgen + wasm-opt (npm binaryen), assembles the npm package
-# from pkg-templates/ into target/widget-pkg, packs it, and prints the size report.
+# from pkg-templates/ into target/widget-pkg, minifies the JS, packs it, and prints the size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
@@ -15,6 +15,8 @@ wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-
   --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
   "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"
 cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
+# Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
+for f in "$out"/*.js; do "$ESBUILD_BIN" --minify --format=esm --log-level=warning "$f" --outfile="$f" --allow-overwrite; done
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
 

@@ -15,9 +15,12 @@ use pilot_connect::public::{error_json, public_error, public_qr, public_state, P
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::{Client, Link};
 use serde_json::{json, Value};
-use worker::{console_error, console_log, event, Context, Env, Headers, Method, Request, Response};
+use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
 
-use crate::settings::Settings;
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use crate::settings::{ConfigError, Settings};
 
 const RATE_LIMITER: &str = "CONNECT_RATE_LIMITER";
 
@@ -40,8 +43,9 @@ impl Reply {
         self.json(code.status(), &error_json(code))
     }
 
-    fn decorate(&self, resp: Response) -> Response {
-        let h = Headers::new();
+    fn decorate(&self, mut resp: Response) -> Response {
+        // In place: the answer's own headers (Retry-After, WWW-Authenticate) stay.
+        let h = resp.headers_mut();
         let _ = h.set("content-type", "application/json");
         let _ = h.set("cache-control", "no-store");
         let _ = h.set("vary", "Origin");
@@ -50,20 +54,23 @@ impl Reply {
             let _ = h.set("access-control-allow-origin", o);
             let _ = h.set("access-control-expose-headers", "Retry-After");
         }
-        // Keep any header already set (Retry-After, WWW-Authenticate).
-        for (k, v) in resp.headers().entries() {
-            if !h.has(&k).unwrap_or(false) {
-                let _ = h.set(&k, &v);
-            }
-        }
-        resp.with_headers(h)
+        resp
     }
 }
 
-fn with_header(resp: Response, name: &str, value: &str) -> Response {
-    let h = resp.headers().clone();
-    let _ = h.set(name, value);
-    resp.with_headers(h)
+fn with_header(mut resp: Response, name: &str, value: &str) -> Response {
+    let _ = resp.headers_mut().set(name, value);
+    resp
+}
+
+thread_local! {
+    // Bindings are fixed for the life of an isolate: read and validate them once, not on
+    // every request (each read is a JS call, a missing var a thrown exception).
+    static SETTINGS: OnceCell<Rc<Result<Settings, ConfigError>>> = const { OnceCell::new() };
+}
+
+fn settings(env: &Env) -> Rc<Result<Settings, ConfigError>> {
+    SETTINGS.with(|c| Rc::clone(c.get_or_init(|| Rc::new(Settings::from_env(env)))))
 }
 
 #[event(fetch)]
@@ -80,7 +87,8 @@ async fn handle(req: Request, env: &Env) -> Response {
     let bare = Reply {
         allowed_origin: None,
     };
-    let settings = match Settings::from_env(env) {
+    let cached = settings(env);
+    let settings = match cached.as_ref() {
         Ok(s) => s,
         Err(e) => {
             console_error!("config: {e}");
@@ -111,7 +119,7 @@ async fn handle(req: Request, env: &Env) -> Response {
             serve(
                 &req,
                 env,
-                &settings,
+                settings,
                 &reply,
                 origin.as_deref(),
                 path == "/v1/qr",
@@ -127,13 +135,13 @@ async fn handle(req: Request, env: &Env) -> Response {
 }
 
 fn preflight(reply: &Reply) -> Response {
-    let resp = reply.decorate(Response::builder().with_status(204).empty());
-    let h = resp.headers().clone();
+    let mut resp = reply.decorate(Response::builder().with_status(204).empty());
+    let h = resp.headers_mut();
     let _ = h.set("access-control-allow-methods", "GET, OPTIONS");
     let _ = h.set("access-control-allow-headers", "authorization");
     let _ = h.set("access-control-max-age", "600");
     let _ = h.delete("content-type");
-    resp.with_headers(h)
+    resp
 }
 
 fn bearer(req: &Request) -> Option<String> {
@@ -172,11 +180,17 @@ async fn serve(
     let Some(token) = bearer(req) else {
         return unauthorized(reply, PublicErrorCode::MissingToken);
     };
-    let own_origin = req
-        .url()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default();
-    let audience = s.audience.as_deref().unwrap_or(&own_origin);
+    let own_origin;
+    let audience = match s.audience.as_deref() {
+        Some(a) => a,
+        None => {
+            own_origin = req
+                .url()
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            &own_origin
+        }
+    };
     let now = (js_sys::Date::now() / 1000.0) as u64;
     let claims = match connect_token::verify(
         &s.token_secret,

@@ -1,0 +1,91 @@
+// The local stack the benchmarks run against: the sandbox (release build), the Rust worker and
+// the JavaScript baseline worker, each in its own workerd (Miniflare) with the same settings.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createHmac } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const KEY = "ps_bench_tenant_key_0123456789";
+export const SECRET = "bench-connect-token-secret-0123456789abcdef";
+export const AUD = "pilot-connect-bench";
+
+const procs = [];
+const workers = [];
+
+export function spawnReady(bin, args, prefix) {
+  const p = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
+  procs.push(p);
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: p.stdout });
+    rl.on("line", (l) => { if (l.startsWith(prefix)) resolve(l.slice(prefix.length).trim()); });
+    p.once("exit", (c) => reject(new Error(`${bin} exited ${c}`)));
+  });
+}
+
+export const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+const b64url = (v) => Buffer.from(v).toString("base64url");
+
+/** A connect token as a customer backend mints it (HS256, 10 min). */
+export function mint(sub, extra = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const h = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const p = b64url(JSON.stringify({ sub, aud: AUD, iat: now, exp: now + 600, ...extra }));
+  const sig = createHmac("sha256", SECRET).update(`${h}.${p}`).digest("base64url");
+  return `${h}.${p}.${sig}`;
+}
+
+/** Starts the sandbox: no rate limit (the bench measures the worker, not the limiter). */
+export async function startSandbox(timeScale = 1) {
+  return spawnReady(path.join(ROOT, "target/release/pilot-sandbox"),
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", String(timeScale), "--rate-limit", "0"],
+    "pilot-sandbox listening on ");
+}
+
+/** Creates a number in the sandbox and returns its id. */
+export async function createNumber(sandbox, phone) {
+  const r = await fetch(`${sandbox}/v1/numbers`, {
+    method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Bench", number: phone }),
+  });
+  if (r.status !== 201) throw new Error(`create number: ${r.status} ${await r.text()}`);
+  const body = await r.json();
+  return body.instance?.id ?? body.id;
+}
+
+/**
+ * One worker in workerd. `kind` is "rust" (worker-build output) or "js" (bench/js-baseline).
+ * Both get the same bindings and a rate limit high enough never to trip.
+ */
+export async function startWorker(kind, { sandbox, origins, onLog, qrRefreshMs = 20000 }) {
+  const modules = kind === "rust"
+    ? [{ type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
+       { type: "CompiledWasm", path: path.join(ROOT, "worker/build/index_bg.wasm") }]
+    : [{ type: "ESModule", path: path.join(ROOT, "bench/js-baseline/worker.js") }];
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    modules,
+    compatibilityDate: "2026-10-01",
+    host: "127.0.0.1",
+    port: await freePort(),
+    bindings: {
+      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: origins.join(","),
+      CONNECT_TOKEN_AUDIENCE: AUD, QR_REFRESH_MS: String(qrRefreshMs), UPSTREAM_TIMEOUT_MS: "8000", UPSTREAM_BUDGET_MS: "20000",
+    },
+    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1", simple: { limit: 100000000, period: 60 } } },
+    handleStructuredLogs: onLog ?? (() => {}),
+    cf: false,
+  }));
+  workers.push(mf);
+  return String(await mf.ready).replace(/\/$/, "");
+}
+
+export async function stopAll() {
+  for (const mf of workers.splice(0)) await mf.dispose().catch(() => {});
+  for (const p of procs.splice(0)) p.kill("SIGTERM");
+}
