@@ -25,7 +25,7 @@ function sizeOf(files) {
 
 // Which crate a twiggy item belongs to.
 function crateOf(name) {
-  if (name.startsWith("data segment")) return "static data (.rodata: CSS, i18n, tables, strings)";
+  if (name.startsWith("data segment")) return "static data (.rodata)";
   if (/shim|^__wbg|^__wbindgen|externref|^__externref/.test(name)) return "wasm-bindgen glue";
   if (/^__rust|^__rdl|^__rg_|^__rdl/.test(name)) return "alloc";
   let n = name;
@@ -74,7 +74,7 @@ const pkg = path.join(ROOT, "target/widget-pkg");
 const widgetWasm = sizeOf([path.join(pkg, "pilot_connect_bg.wasm")]);
 const widgetJs = sizeOf(readdirSync(pkg).filter((f) => f.endsWith(".js")).map((f) => path.join(pkg, f)));
 const dist = path.join(ROOT, "target/worker-dist");
-const workerFiles = readdirSync(dist).filter((f) => /\.(js|wasm|mjs)$/.test(f)).map((f) => path.join(dist, f));
+const workerFiles = readdirSync(dist).filter((f) => /\.(js|wasm|mjs)$/.test(f)).map((f) => path.join(dist, f)); // not .map/README
 const worker = sizeOf(workerFiles);
 const wranglerLine = existsSync(B("wrangler-size.txt")) ? readFileSync(B("wrangler-size.txt"), "utf8").trim() : "n/a";
 const load = json(B("load.json"));

@@ -151,7 +151,8 @@ fn check_claims_shape(c: &ConnectClaims) -> Result<(), TokenError> {
 /// Signs `claims` into a compact JWS.
 ///
 /// # Errors
-/// [`TokenError::InvalidClaims`] / [`TokenError::TooLongLived`] for claims a verifier would refuse.
+/// [`TokenError::InvalidClaims`] / [`TokenError::TooLongLived`] for claims a verifier would refuse
+/// (including claims so long that the token would exceed [`MAX_TOKEN_LEN`]).
 pub fn mint(secret: &ConnectTokenSecret, claims: &ConnectClaims) -> Result<String, TokenError> {
     check_claims_shape(claims)?;
     let header = Header {
@@ -170,6 +171,10 @@ pub fn mint(secret: &ConnectTokenSecret, claims: &ConnectClaims) -> Result<Strin
     let sig = m.finalize().into_bytes();
     token.push('.');
     token.push_str(&enc(&sig));
+    // Never hand out a token that `verify` would refuse (found by the connect_token fuzz target).
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::InvalidClaims("claims too long for a token"));
+    }
     Ok(token)
 }
 

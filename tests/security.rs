@@ -383,3 +383,23 @@ fn connect_token_rejections() {
         TokenError::InvalidClaims(_)
     ));
 }
+
+#[test]
+fn mint_never_returns_a_token_that_verify_refuses() {
+    // Regression from the connect_token fuzz target: NULs escape to `\u0000` in JSON, so an
+    // origin of a few hundred of them made `mint` return a token longer than `verify` accepts.
+    let long = ConnectClaims::new("//", AUD, NOW, 600).with_origin("\0".repeat(700));
+    assert_eq!(
+        connect_token::mint(&secret(), &long).unwrap_err(),
+        TokenError::InvalidClaims("claims too long for a token")
+    );
+    // Long but within the limit: still a round trip.
+    let origin = "a".repeat(2000);
+    let ok = ConnectClaims::new("wa_abc", AUD, NOW, 600).with_origin(origin.clone());
+    let token = connect_token::mint(&secret(), &ok).unwrap();
+    assert!(token.len() <= connect_token::MAX_TOKEN_LEN);
+    assert_eq!(
+        connect_token::verify(&secret(), &token, &opts(Some(&origin))).unwrap(),
+        ok
+    );
+}

@@ -28,6 +28,7 @@ step "build: release sandbox, worker, widget package"
 cargo build -q --locked --release -p pilot-sandbox
 (cd worker && worker-build --release >"../$out/worker-build.log" 2>&1) || { cat "$out/worker-build.log"; exit 1; }
 bash tools/build-widget.sh | tee "$out/widget-size.txt"
+rm -rf target/worker-dist
 (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload" | tee "../$out/wrangler-size.txt")
 
 step "twiggy: what dominates each wasm (names kept only for this analysis)"
