@@ -3,7 +3,7 @@
 //   rust    = the shipped Rust worker in workerd,
 //   js      = bench/js-baseline/worker.js in workerd (same checks, hand-written JS).
 // Latency: oha at c=1, rounds interleaved so machine noise hits all three alike.
-// Throughput: oha at c=32, bounded in count. Soak: 10 000 requests at c=32 through the Rust
+// Throughput: oha at c=32, bounded in count, rounds interleaved too (median req/s). Soak: 10 000 requests at c=32 through the Rust
 // worker, every body, header and worker log line scanned for the key and the token secret.
 // Writes target/bench/load.json.
 import { execFile } from "node:child_process";
@@ -14,7 +14,7 @@ import { ROOT, KEY, SECRET, startSandbox, createNumber, startWorker, mint, stopA
 
 const N_LAT = Number(process.env.BENCH_LATENCY_N ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const N_TPUT = Number(process.env.BENCH_THROUGHPUT_N ?? 5000);
+const N_TPUT = Number(process.env.BENCH_THROUGHPUT_N ?? 3000);
 const N_SOAK = Number(process.env.BENCH_SOAK_N ?? 10000);
 const ORIGIN = "http://bench.example";
 const OHA = process.env.OHA_BIN ?? "oha";
@@ -91,11 +91,12 @@ try {
 
   const throughput = {};
   for (const route of Object.keys(routes)) {
-    throughput[route] = {};
-    for (const who of ["direct", "rust", "js"]) {
-      const t = await oha(...routes[route][who], N_TPUT, 32);
-      throughput[route][who] = { rps: t.rps, non200: t.non200 + t.errors, n: N_TPUT, p50_ms: t.p50_ms, p99_ms: t.p99_ms };
-    }
+    const runs = { direct: [], rust: [], js: [] };
+    for (let r = 0; r < ROUNDS; r++) for (const who of ["direct", "rust", "js"]) runs[who].push(await oha(...routes[route][who], N_TPUT, 32));
+    throughput[route] = Object.fromEntries(Object.entries(runs).map(([who, rs]) => [who, {
+      rps: median(rs.map((x) => x.rps)), non200: rs.reduce((a, x) => a + x.non200 + x.errors, 0), n: N_TPUT * ROUNDS,
+      p50_ms: median(rs.map((x) => x.p50_ms)), p99_ms: median(rs.map((x) => x.p99_ms)),
+    }]));
     console.log(`throughput ${route}:`, JSON.stringify(throughput[route]));
   }
 

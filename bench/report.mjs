@@ -146,7 +146,7 @@ if (L.healthz) {
   const h = L.healthz;
   md.push(`| /healthz (floor: no token, limiter or upstream) | ${ms(h.direct.p50_ms)} / ${ms(h.direct.p99_ms)} | ${ms(h.rust.p50_ms)} / ${ms(h.rust.p99_ms)} | ${ms(h.js.p50_ms)} / ${ms(h.js.p99_ms)} | ${ms(h.rust.p50_ms - h.direct.p50_ms)} | ${ms(h.js.p50_ms - h.direct.p50_ms)} | ${(h.rust.p50_ms / h.js.p50_ms).toFixed(2)}× |`);
 }
-md.push("", `Throughput: oha at c=32, ${load.params.N_TPUT} requests each.`, "",
+md.push("", `Throughput: oha at c=32, ${load.params.N_TPUT} requests × ${load.params.ROUNDS} interleaved rounds, median req/s (errors summed).`, "",
   "| route | direct req/s | Rust worker req/s (errors) | JS worker req/s (errors) | Rust ÷ JS |", "|---|---|---|---|---|");
 for (const r of ["qr", "status"]) {
   md.push(`| /v1/${r} | ${T[r].direct.rps.toFixed(0)} | ${T[r].rust.rps.toFixed(0)} (${T[r].rust.non200}) | ${T[r].js.rps.toFixed(0)} (${T[r].js.non200}) | ${tput(r).toFixed(2)}× |`);

@@ -9,11 +9,14 @@ step() { echo; echo "=== $* (+$((SECONDS - t0))s)"; }
 
 step "format"
 cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
 step "clippy (native, all targets)"
 cargo clippy --workspace --exclude pilot-connect-worker --all-targets --features native --locked -- -D warnings
 step "clippy (wasm32: core + widget + worker)"
 cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features widget --locked -- -D warnings
 cargo clippy -p pilot-connect-worker --target wasm32-unknown-unknown --locked -- -D warnings
+step "fuzz targets compile (run by tools/bench.sh)"
+cargo clippy --manifest-path fuzz/Cargo.toml --locked -- -D warnings
 
 step "core + sandbox tests (native)"
 cargo test --workspace --exclude pilot-connect-worker --features native --locked

@@ -7,7 +7,9 @@ use pilot_connect::endpoints::*;
 use pilot_connect::{ApiKey, Auth, Config};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = core::str::from_utf8(data) else { return };
+    let Ok(s) = core::str::from_utf8(data) else {
+        return;
+    };
     let cfg = Config::new(Auth::ApiKey(ApiKey::new("ps_fuzz_key").unwrap()))
         .with_base_url("https://pilotstatus.com.br")
         .unwrap();
@@ -19,10 +21,15 @@ fuzz_target!(|data: &[u8]| {
     ] {
         if let Ok(req) = req {
             let p = req.path_and_query();
-            let rest = p.strip_prefix("/v1/numbers/").expect("stays under /v1/numbers/");
+            let rest = p
+                .strip_prefix("/v1/numbers/")
+                .expect("stays under /v1/numbers/");
             let segment = rest.strip_suffix(suffix).expect("keeps its own suffix");
             assert!(!segment.is_empty());
-            assert!(!segment.contains(['/', '?', '#', ' ']), "id escaped its segment: {p}");
+            assert!(
+                !segment.contains(['/', '?', '#', ' ']),
+                "id escaped its segment: {p}"
+            );
             assert!(segment != "." && segment != "..");
         }
     }

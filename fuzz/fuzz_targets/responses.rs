@@ -13,7 +13,10 @@ fn response(status: u16, body: &[u8]) -> HttpResponse {
         status,
         vec![
             ("content-type".into(), "application/json".into()),
-            ("retry-after".into(), String::from_utf8_lossy(&body[..body.len().min(4)]).into()),
+            (
+                "retry-after".into(),
+                String::from_utf8_lossy(&body[..body.len().min(4)]).into(),
+            ),
         ],
         body.to_vec(),
     )
@@ -23,7 +26,13 @@ fn check<T: core::fmt::Debug>(r: Result<T, pilot_connect::Error>) {
     match r {
         Ok(v) => drop(format!("{v:?}")),
         Err(e) => {
-            let _ = (e.kind(), e.status(), e.retry_after(), e.to_string(), public_error(&e));
+            let _ = (
+                e.kind(),
+                e.status(),
+                e.retry_after(),
+                e.to_string(),
+                public_error(&e),
+            );
         }
     }
 }

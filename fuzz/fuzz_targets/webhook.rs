@@ -21,9 +21,15 @@ fuzz_target!(|data: &[u8]| {
     assert!(verify_signature(&secret, body, Some(&format!("sha256={good}"))).is_ok());
     if let Some(h) = header {
         let h = h.trim();
-        let hex = h.strip_prefix("sha256=").or_else(|| h.strip_prefix("SHA256=")).unwrap_or(h);
+        let hex = h
+            .strip_prefix("sha256=")
+            .or_else(|| h.strip_prefix("SHA256="))
+            .unwrap_or(h);
         if !hex.eq_ignore_ascii_case(&good) {
-            assert!(verify_signature(&secret, body, header).is_err(), "forged signature accepted");
+            assert!(
+                verify_signature(&secret, body, header).is_err(),
+                "forged signature accepted"
+            );
         }
     }
 });

@@ -76,13 +76,14 @@ fn settings(env: &Env) -> Rc<Result<Settings, ConfigError>> {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let method = req.method();
+    // `Request::path` parses the whole URL in wasm on every call: once per request is enough.
     let path = req.path();
-    let resp = handle(req, &env).await;
+    let resp = handle(req, &env, method.clone(), &path).await;
     console_log!("{} {} -> {}", method.as_ref(), path, resp.status_code());
     Ok(resp)
 }
 
-async fn handle(req: Request, env: &Env) -> Response {
+async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response {
     let origin = req.headers().get("origin").ok().flatten();
     let bare = Reply {
         allowed_origin: None,
@@ -102,9 +103,7 @@ async fn handle(req: Request, env: &Env) -> Response {
     let reply = Reply {
         allowed_origin: allowed.clone(),
     };
-    let path = req.path();
-    let method = req.method();
-    let known = matches!(path.as_str(), "/v1/qr" | "/v1/status" | "/healthz");
+    let known = matches!(path, "/v1/qr" | "/v1/status" | "/healthz");
     if !known {
         return reply.error(PublicErrorCode::RouteNotFound);
     }
@@ -112,7 +111,7 @@ async fn handle(req: Request, env: &Env) -> Response {
     if origin.is_some() && allowed.is_none() {
         return reply.error(PublicErrorCode::OriginNotAllowed);
     }
-    match (method, path.as_str()) {
+    match (method, path) {
         (Method::Get, "/healthz") => reply.json(200, &json!({ "ok": true })),
         (Method::Options, "/v1/qr" | "/v1/status") => preflight(&reply),
         (Method::Get, "/v1/qr" | "/v1/status") => {
