@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const B = (p) => path.join(ROOT, "target/bench", p);
 const json = (p) => JSON.parse(readFileSync(p, "utf8"));
-const sh = (c) => { try { return execSync(c, { encoding: "utf8" }).trim(); } catch { return "n/a"; } };
+const sh = (c) => { try { return execSync(c, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(); } catch { return "n/a"; } };
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
 const ms = (x) => `${x.toFixed(2)} ms`;
 const ok = (pass) => (pass ? "✅ met" : "❌ missed");
@@ -113,7 +113,8 @@ const targets = [
 
 const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/) ?? [])[1] ?? os.cpus()[0]?.model;
 const machine = `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${sh("uname -sr")}`;
-const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+// When the figures were measured (the load run), not when this report was assembled.
+const date = statSync(B("load.json")).mtime.toISOString().replace(/\.\d+Z$/, "Z");
 const versions = `rustc ${sh("rustc -V").split(" ")[1]}, node ${process.version}, workerd via wrangler ${sh("node node_modules/wrangler/bin/wrangler.js --version")}, chromium ${sh("chromium --version").split(" ")[1]}, oha ${sh("oha --version").split(" ")[1]}`;
 
 const md = [];
