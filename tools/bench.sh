@@ -8,8 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
 source tools/env.sh
-t0=$SECONDS
-step() { echo; echo "=== $* (+$((SECONDS - t0))s)"; }
 out=target/bench
 rm -rf "$out" target/criterion && mkdir -p "$out"
 
@@ -72,5 +70,5 @@ done
 step "report"
 node bench/report.mjs
 echo
-echo "bench/REPORT.md written (+$((SECONDS - t0))s)"
+echo "bench/REPORT.md written (+$((SECONDS - _step_t0))s)"
 if [ "$fuzz_failed" = 1 ]; then echo "a fuzz target crashed: turn the artifact into a regression test" >&2; exit 1; fi

@@ -9,3 +9,6 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 unset _root
+# Section headers with the elapsed time, for the long scripts (test.sh, bench.sh).
+_step_t0=$SECONDS
+step() { echo; echo "=== $* (+$((SECONDS - _step_t0))s)"; }

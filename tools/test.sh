@@ -4,8 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
 source tools/env.sh
-t0=$SECONDS
-step() { echo; echo "=== $* (+$((SECONDS - t0))s)"; }
 
 step "format"
 cargo fmt --all --check

@@ -5,7 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -196,6 +196,18 @@ struct Caller {
     scope: Scope,
 }
 
+/// How every authenticated route starts: lock the state, expire what is due, check the key.
+fn authenticate<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+) -> Result<(MutexGuard<'a, State>, f64, Caller), Response> {
+    let mut st = lock(&app.state);
+    let now = app.clock.now();
+    st.purge_expired(now);
+    let c = caller(app, &st, headers)?;
+    Ok((st, now, c))
+}
+
 fn caller(app: &App, st: &State, headers: &HeaderMap) -> Result<Caller, Response> {
     let unauthorized = || error(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     let raw = if let Some(k) = headers.get("x-api-key") {
@@ -319,11 +331,8 @@ fn phone_free(st: &State, number: &str) -> Result<(), Response> {
 
 async fn create(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let (resp, event) = {
-        let mut st = lock(&app.state);
-        let now = app.clock.now();
-        st.purge_expired(now);
-        let c = match caller(&app, &st, &headers) {
-            Ok(c) => c,
+        let (mut st, now, c) = match authenticate(&app, &headers) {
+            Ok(v) => v,
             Err(r) => return r,
         };
         let result = (|| {
@@ -383,11 +392,8 @@ async fn create(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) 
 
 async fn create_meta(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let (resp, event) = {
-        let mut st = lock(&app.state);
-        let now = app.clock.now();
-        st.purge_expired(now);
-        let c = match caller(&app, &st, &headers) {
-            Ok(c) => c,
+        let (mut st, now, c) = match authenticate(&app, &headers) {
+            Ok(v) => v,
             Err(r) => return r,
         };
         let parsed = (|| {
@@ -621,11 +627,8 @@ async fn restore(
     Path(id): Path<String>,
 ) -> Response {
     let event = {
-        let mut st = lock(&app.state);
-        let now = app.clock.now();
-        st.purge_expired(now);
-        let c = match caller(&app, &st, &headers) {
-            Ok(c) => c,
+        let (mut st, now, c) = match authenticate(&app, &headers) {
+            Ok(v) => v,
             Err(r) => return r,
         };
         if let Err(r) = tenant_only(&c) {
@@ -695,11 +698,8 @@ async fn remote_pairing(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut st = lock(&app.state);
-    let now = app.clock.now();
-    st.purge_expired(now);
-    let c = match caller(&app, &st, &headers) {
-        Ok(c) => c,
+    let (mut st, now, c) = match authenticate(&app, &headers) {
+        Ok(v) => v,
         Err(r) => return r,
     };
     if let Err(r) = tenant_only(&c) {
