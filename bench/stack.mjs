@@ -1,12 +1,11 @@
 // The local stack the benchmarks run against: the sandbox (release build), the Rust worker and
 // the JavaScript baseline worker, each in its own workerd (Miniflare) with the same settings.
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { createHmac } from "node:crypto";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { spawnReady, freePort, signJws } from "../tests/support/node.mjs";
+
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const KEY = "ps_bench_tenant_key_0123456789";
@@ -16,36 +15,17 @@ export const AUD = "pilot-connect-bench";
 const procs = [];
 const workers = [];
 
-export function spawnReady(bin, args, prefix) {
-  const p = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
-  procs.push(p);
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: p.stdout });
-    rl.on("line", (l) => { if (l.startsWith(prefix)) resolve(l.slice(prefix.length).trim()); });
-    p.once("exit", (c) => reject(new Error(`${bin} exited ${c}`)));
-  });
-}
-
-export const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-const b64url = (v) => Buffer.from(v).toString("base64url");
-
 /** A connect token as a customer backend mints it (HS256, 10 min). */
 export function mint(sub, extra = {}) {
   const now = Math.floor(Date.now() / 1000);
-  const h = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const p = b64url(JSON.stringify({ sub, aud: AUD, iat: now, exp: now + 600, ...extra }));
-  const sig = createHmac("sha256", SECRET).update(`${h}.${p}`).digest("base64url");
-  return `${h}.${p}.${sig}`;
+  return signJws({ sub, aud: AUD, iat: now, exp: now + 600, ...extra }, SECRET);
 }
 
 /** Starts the sandbox: no rate limit (the bench measures the worker, not the limiter). */
 export async function startSandbox(timeScale = 1) {
   return spawnReady(path.join(ROOT, "target/release/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--time-scale", String(timeScale), "--rate-limit", "0"],
-    "pilot-sandbox listening on ");
+    "pilot-sandbox listening on ", { procs });
 }
 
 /** Creates a number in the sandbox and returns its id. */

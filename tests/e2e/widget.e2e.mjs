@@ -3,12 +3,8 @@
 // ref; the QR rotates; a simulated scan turns the widget to "connected"; worker errors show.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { createServer as createHttpServer } from "node:http";
-import { createHmac } from "node:crypto";
 import { readFileSync, existsSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -16,6 +12,7 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { chromium } from "playwright-core";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
+import { spawnReady, freePort, signJws } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_e2e_tenant_key_0123";
@@ -23,20 +20,6 @@ const SECRET = "e2e-connect-token-secret-0123456789abcdef";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
 let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer;
-
-function spawnReady(bin, args, env, prefix) {
-  const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-  procs.push(p);
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: p.stdout });
-    rl.on("line", (l) => { if (l.startsWith(prefix)) resolve(l.slice(prefix.length).trim()); });
-    p.once("exit", (c) => reject(new Error(`${bin} exited ${c}`)));
-  });
-}
-
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 
 const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
 
@@ -51,7 +34,7 @@ before(async () => {
   mkdirSync(OUT, { recursive: true });
   // 20×: the first ref lives 3 s, later ones 1 s.
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
-    ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], {}, "pilot-sandbox listening on ");
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], "pilot-sandbox listening on ", { procs });
   const hostPort = await freePort();
   hostUrl = `http://127.0.0.1:${hostPort}`;
   // The fresh Vite app's production build, served as static files.
@@ -85,7 +68,7 @@ before(async () => {
   await spawnReady(path.join(ROOT, "target/debug/pilot-demo-host"),
     ["--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", "pilot-connect-e2e",
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
-    { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, "demo page: ");
+    "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, procs });
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -159,10 +142,8 @@ test("worker errors show as the right widget state", async () => {
 });
 
 function mint(sub) {
-  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
-  const signing = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, aud: "pilot-connect-e2e", iat: now, exp: now + 600 })}`;
-  return `${signing}.${createHmac("sha256", SECRET).update(signing).digest("base64url")}`;
+  return signJws({ sub, aud: "pilot-connect-e2e", iat: now, exp: now + 600 }, SECRET);
 }
 
 async function newNumber(phone) {

@@ -3,12 +3,10 @@
 // line of the whole suite is scanned for the ps_ key.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { spawnReady, signJws } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_worker_suite_tenant_key_9f8e7d";
@@ -22,15 +20,9 @@ const procs = [];
 const workers = [];
 let sandbox;
 
-async function startSandbox(extra = []) {
-  const bin = path.join(ROOT, "target/debug/pilot-sandbox");
-  const p = spawn(bin, ["--port", "0", "--tenant-key", KEY, ...extra], { stdio: ["ignore", "pipe", "inherit"] });
-  procs.push(p);
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: p.stdout }).once("line", resolve);
-    p.once("exit", (code) => reject(new Error(`sandbox exited ${code}`)));
-  });
-  return line.replace("pilot-sandbox listening on ", "").trim();
+function startSandbox(extra = []) {
+  return spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"), ["--port", "0", "--tenant-key", KEY, ...extra],
+    "pilot-sandbox listening on ", { procs });
 }
 
 async function startWorker(bindings = {}, { limit = 1000, omit = [] } = {}) {
@@ -62,10 +54,8 @@ async function startWorker(bindings = {}, { limit = 1000, omit = [] } = {}) {
   return mf;
 }
 
-function mint(claims, { secret = SECRET, header = { alg: "HS256", typ: "JWT" } } = {}) {
-  const b64 = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
-  const signing = `${b64(header)}.${b64(claims)}`;
-  return `${signing}.${createHmac("sha256", secret).update(signing).digest("base64url")}`;
+function mint(claims, { secret = SECRET, header } = {}) {
+  return signJws(claims, secret, header);
 }
 
 const now = () => Math.floor(Date.now() / 1000);
