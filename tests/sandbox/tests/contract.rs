@@ -154,10 +154,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
     let sb = sandbox(fast(50.0)).await;
     let raw = Raw::new(&sb.base_url);
     let c = client(&sb.base_url);
-    let id = raw.create("Rotor", "+5511970000001").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = raw.create_id("Rotor", "+5511970000001").await;
     let ctl = raw.control(&id).await;
     assert_eq!(
         (
@@ -238,10 +235,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
 async fn pairing_code_and_disconnect() {
     let sb = sandbox(Options::default()).await;
     let raw = Raw::new(&sb.base_url);
-    let id = raw.create("Code", "+5511970000002").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = raw.create_id("Code", "+5511970000002").await;
     let code = raw.control(&id).await["pairing"]["pairingCode"]
         .as_str()
         .unwrap()
@@ -426,10 +420,7 @@ async fn status_shapes_each_parse() {
         })
         .await;
         let raw = Raw::new(&sb.base_url);
-        let id = raw.create("S", "+5511970000004").await["instance"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = raw.create_id("S", "+5511970000004").await;
         let (_, _, v) = raw
             .call(
                 "GET",
@@ -486,14 +477,8 @@ async fn auth_and_scopes() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let a = raw.create("A", "+5511970000005").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b = raw.create("B", "+5511970000006").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = raw.create_id("A", "+5511970000005").await;
+    let b = raw.create_id("B", "+5511970000006").await;
     let a_key = raw.control(&a).await["apiKey"].as_str().unwrap().to_owned();
     let ca = client_with(&sb.base_url, &a_key, Duration::from_secs(5));
     assert!(
@@ -561,10 +546,7 @@ async fn auth_and_scopes() {
     })
     .await;
     let raw = Raw::new(&sb.base_url);
-    let id = raw.create("C", "+5511970000009").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = raw.create_id("C", "+5511970000009").await;
     let key = raw.control(&id).await["apiKey"]
         .as_str()
         .unwrap()
@@ -686,10 +668,7 @@ async fn rate_limit_per_key() {
 async fn faults_reach_clients_as_typed_errors() {
     let sb = sandbox(Options::default()).await;
     let raw = Raw::new(&sb.base_url);
-    let id = raw.create("F", "+5511970000011").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = raw.create_id("F", "+5511970000011").await;
     let fault = |v: Value| {
         let raw = &raw;
         async move {
@@ -838,10 +817,7 @@ async fn webhooks_arrive_signed_and_failed_ones_are_retried() {
         .await;
     assert_eq!(s, 200);
 
-    let id = raw.create("Hook", "+5511970000013").await["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = raw.create_id("Hook", "+5511970000013").await;
     raw.call("POST", &format!("/_sandbox/numbers/{id}/scan"), None, None)
         .await;
     raw.call("DELETE", &format!("/v1/numbers/{id}"), Some(TENANT), None)

@@ -87,6 +87,14 @@ impl Raw {
         assert_eq!(s, 201, "{v}");
         v
     }
+
+    /// Creates a number and returns its id.
+    pub async fn create_id(&self, name: &str, phone: &str) -> String {
+        self.create(name, phone).await["instance"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
 }
 
 /// The keys of a JSON object, sorted.
