@@ -11,9 +11,11 @@ use crate::model::{LinkCredentials, NumberInstance, PairingCode, QrImage};
 use crate::validate;
 
 /// Initial per-number settings (all optional). For the Evolution-GO fields, `Some(None)` sends
-/// an explicit `null`, which resets the field to the provider default.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// an explicit `null`, which resets the field to the provider default. It also deserialises
+/// (strictly: unknown keys are refused, an explicit `null` stays `Some(None)`) so bindings can
+/// take it from their callers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NumberSettings {
     /// Import history after connecting (default true; only settable at creation).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,23 +30,65 @@ pub struct NumberSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mark_read_on_send: Option<bool>,
     /// Evolution-GO: always online.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub always_online: Option<Option<bool>>,
     /// Evolution-GO: reject calls.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub reject_call: Option<Option<bool>>,
     /// Evolution-GO: mark incoming messages read.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub read_messages: Option<Option<bool>>,
     /// Evolution-GO: ignore groups.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub ignore_groups: Option<Option<bool>>,
     /// Evolution-GO: ignore status updates.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub ignore_status: Option<Option<bool>>,
     /// Evolution-GO: message sent when a call is rejected (≤ 1000 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "explicit_null"
+    )]
     pub msg_reject_call: Option<Option<String>>,
+}
+
+/// `Option<Option<T>>` where a present `null` is `Some(None)` (serde folds it into `None`).
+mod explicit_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 /// Creates a QR-paired number. The answer carries the first QR and pairing code.

@@ -1,0 +1,124 @@
+//! Connect tokens and webhook signatures, with the worker's rules (they are the core's).
+
+use pilot_connect::connect_token::{self, ConnectClaims, VerifyOptions, MAX_TTL_SECS};
+use pilot_connect::webhook::{self, WebhookEvent};
+use pilot_connect::{ConnectTokenSecret, Link, WebhookSecret};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ErrorRecord;
+use crate::options::parse_args;
+
+/// Lifetime of a minted token when the caller gives none.
+pub const DEFAULT_TTL_SECS: u64 = 600;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MintArgs {
+    secret: String,
+    number_id: String,
+    audience: String,
+    origin: Option<String>,
+    ttl_seconds: Option<u64>,
+    link: Option<Link>,
+    now: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerifyArgs {
+    secret: String,
+    audience: String,
+    origin: Option<String>,
+    leeway_seconds: Option<u64>,
+    now: Option<u64>,
+}
+
+fn token_secret(raw: &str) -> Result<ConnectTokenSecret, ErrorRecord> {
+    ConnectTokenSecret::new(raw)
+        .map_err(|e| ErrorRecord::invalid_argument("secret".into(), e.to_string()))
+}
+
+fn webhook_secret(raw: &str) -> Result<WebhookSecret, ErrorRecord> {
+    WebhookSecret::new(raw)
+        .map_err(|e| ErrorRecord::invalid_argument("secret".into(), e.to_string()))
+}
+
+/// Mints a connect token. `now` is Unix seconds (the caller's clock unless `args.now`).
+///
+/// # Errors
+/// A `validation` record for a short secret, a lifetime outside 1…3600 s, an empty number id or
+/// audience, or an unknown `link`.
+pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
+    let a: MintArgs = parse_args(args)?;
+    let secret = token_secret(&a.secret)?;
+    let ttl = a.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
+    if !(1..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(ErrorRecord::invalid_argument(
+            "ttlSeconds".into(),
+            format!("ttlSeconds must be between 1 and {MAX_TTL_SECS}"),
+        ));
+    }
+    let mut claims = ConnectClaims::new(a.number_id, a.audience, a.now.unwrap_or(now), ttl);
+    if let Some(origin) = a.origin {
+        claims = claims.with_origin(origin);
+    }
+    if let Some(link) = a.link {
+        claims = claims.with_link(link);
+    }
+    connect_token::mint(&secret, &claims).map_err(|e| {
+        let mut r = ErrorRecord::from(&e);
+        r.kind = "validation";
+        r
+    })
+}
+
+/// Verifies a connect token the way the worker does and answers its claims as JSON.
+///
+/// # Errors
+/// A `token` record whose `code` names the first failed check; `validation` for bad options.
+pub fn verify(token: &str, options: &str, now: u64) -> Result<String, ErrorRecord> {
+    let a: VerifyArgs = parse_args(options)?;
+    let secret = token_secret(&a.secret)?;
+    let mut opts = VerifyOptions::new(&a.audience, a.now.unwrap_or(now), a.origin.as_deref());
+    if let Some(leeway) = a.leeway_seconds {
+        opts.leeway_secs = leeway.min(300);
+    }
+    let claims = connect_token::verify(&secret, token, &opts).map_err(|e| ErrorRecord::from(&e))?;
+    serde_json::to_string(&claims).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+}
+
+/// Checks `x-pilot-status-signature` over the raw body, then parses the event:
+/// `{event, data, dedupKey}`.
+///
+/// # Errors
+/// A `signature` record (missing, malformed, mismatch) before anything is parsed; a `decode`
+/// record (with the JSON path) for a signed body that is not an event.
+pub fn verify_webhook(
+    secret: &str,
+    raw_body: &[u8],
+    signature: Option<&str>,
+) -> Result<String, ErrorRecord> {
+    let secret = webhook_secret(secret)?;
+    let event = webhook::verify_and_parse(&secret, raw_body, signature)
+        .map_err(|e| ErrorRecord::from(&e))?;
+    let dedup = event.dedup_key();
+    let out = match event {
+        WebhookEvent::Number { event, data } => {
+            json!({ "event": event.as_str(), "data": data, "dedupKey": dedup })
+        }
+        WebhookEvent::Other { event, data } => {
+            json!({ "event": event.as_str(), "data": data, "dedupKey": dedup })
+        }
+        other => json!({ "event": other.name().as_str(), "data": Value::Null, "dedupKey": dedup }),
+    };
+    serde_json::to_string(&out).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+}
+
+/// The signature header value Pilot Status sends for `raw_body` (to test your receiver).
+///
+/// # Errors
+/// A `validation` record for an empty secret.
+pub fn sign_webhook(secret: &str, raw_body: &[u8]) -> Result<String, ErrorRecord> {
+    Ok(webhook::sign(&webhook_secret(secret)?, raw_body))
+}
