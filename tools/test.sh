@@ -31,6 +31,18 @@ cargo build -q --locked -p pilot-sandbox
 (cd worker && worker-build --release)
 node --test --test-timeout=120000 worker/test/*.test.mjs
 
+step "server npm package: build, pack, size"
+bash tools/build-server.sh
+
+step "server package in a fresh Node project: lifecycle, fixtures, errors, tokens (workerd, jsonwebtoken), webhooks, secrets"
+bash tools/node-app-install.sh
+(cd tests/node-app && node --test --test-timeout=120000 test/*.test.mjs)
+if [ -x /usr/bin/node ]; then
+  step "server package on the machine's own Node $(/usr/bin/node --version) (the suites that need no workerd)"
+  (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 test/lifecycle.test.mjs test/fixtures.test.mjs \
+    test/errors.test.mjs test/secrets.test.mjs)
+fi
+
 step "worker: upload bundle size (wrangler deploy --dry-run)"
 (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
 

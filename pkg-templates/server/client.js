@@ -112,19 +112,19 @@ export class PilotStatus {
         if (out.webhook && typeof out.webhook.verifyToken === "string") out.webhook.verifyToken = new Secret(out.webhook.verifyToken);
         return out;
       },
-      connect: (id, options) => call("numbers.connect", idArgs(id, options, "id")),
-      status: (id, options) => call("numbers.status", idArgs(id, options, "id")),
+      connect: async (id, options) => call("numbers.connect", idArgs(id, options, "id")),
+      status: async (id, options) => call("numbers.status", idArgs(id, options, "id")),
       list: () => call("numbers.list", {}),
-      get: (id, options) => call("numbers.get", idArgs(id, options, "id")),
-      delete: (id) => call("numbers.delete", idArgs(id, undefined, "id")),
-      restore: (id) => call("numbers.restore", idArgs(id, undefined, "id")),
-      purge: (id) => call("numbers.purge", idArgs(id, undefined, "id")),
+      get: async (id, options) => call("numbers.get", idArgs(id, options, "id")),
+      delete: async (id) => call("numbers.delete", idArgs(id, undefined, "id")),
+      restore: async (id) => call("numbers.restore", idArgs(id, undefined, "id")),
+      purge: async (id) => call("numbers.purge", idArgs(id, undefined, "id")),
     });
     this.remotePairing = Object.freeze({
       create: (input) => call("remotePairing.create", input),
-      info: (token) => call("remotePairing.info", idArgs(token, undefined, "token")),
-      status: (token) => call("remotePairing.status", idArgs(token, undefined, "token")),
-      connect: (token) => call("remotePairing.connect", idArgs(token, undefined, "token")),
+      info: async (token) => call("remotePairing.info", idArgs(token, undefined, "token")),
+      status: async (token) => call("remotePairing.status", idArgs(token, undefined, "token")),
+      connect: async (token) => call("remotePairing.connect", idArgs(token, undefined, "token")),
     });
     Object.freeze(this);
   }

@@ -1,0 +1,107 @@
+// Every documented example payload (tests/fixtures) through the package, answered by an injected
+// fetch: the core parses each into the typed shape, keeps unknown fields and open enum values.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PilotStatus } from "pilot-connect-server";
+import { ROOT } from "./helpers.mjs";
+
+const fixture = (name) => readFileSync(path.join(ROOT, "tests/fixtures", name));
+
+/** A client whose fetch answers `status` + the fixture, and records the request. */
+function answering(status, body, headers = {}) {
+  const seen = [];
+  const ps = new PilotStatus({
+    apiKey: "ps_fixture_key", baseUrl: "http://127.0.0.1:9", retry: false,
+    fetch: async (url, init) => { seen.push({ url, init }); return new Response(body, { status, headers: { "content-type": "application/json", ...headers } }); },
+  });
+  return { ps, seen };
+}
+
+const META_INPUT = JSON.parse(fixture("create_meta_number_request.json"));
+
+const cases = [
+  ["create_number_201.json", 201, (ps) => ps.numbers.create({ name: "My WhatsApp", number: "+5511999999999" }),
+    (o) => { assert.equal(o.id, "wa_abc"); assert.equal(o.pairingCode, "ABCD-1234"); assert.equal(o.instance.primaryLink.state, "CONNECTING"); }],
+  ["create_meta_number_201.json", 201, (ps) => ps.numbers.createMeta(META_INPUT),
+    (o) => { assert.equal(o.number.provider, "META"); assert.equal(JSON.stringify(o.webhook.verifyToken), '"[redacted]"'); assert.equal(typeof o.webhook.verifyToken.reveal(), "string"); }],
+  ["connect_200.json", 200, (ps) => ps.numbers.connect("wa_abc"),
+    (o) => { assert.equal(o.state, "pairing"); assert.match(o.qr, /^data:image\/png;base64,/); }],
+  ["status_md.json", 200, (ps) => ps.numbers.status("wa_abc"), (o) => assert.equal(typeof o.ready, "boolean")],
+  ["status_rendered.json", 200, (ps) => ps.numbers.status("wa_abc"), (o) => assert.equal(typeof o.ready, "boolean")],
+  ["status_sdk.json", 200, (ps) => ps.numbers.status("wa_abc"), (o) => assert.equal(typeof o.ready, "boolean")],
+  ["status_sdk_stale.json", 200, (ps) => ps.numbers.status("wa_abc"), (o) => { assert.equal(o.stale, true); assert.equal(o.ready, false); }],
+  ["list_200.json", 200, (ps) => ps.numbers.list(), (o) => { assert.ok(Array.isArray(o) && o.length > 0); assert.ok(o.every((n) => typeof n.id === "string")); }],
+  ["get_200.json", 200, (ps) => ps.numbers.get("wa_abc"),
+    (o) => { assert.equal(o.provider, "META"); assert.ok("extraChargeUnpaidSince" in o, "unknown fields kept"); assert.deepEqual(o.health, { qualityRating: "GREEN", sendable: true }); }],
+  ["delete_200_permanent.json", 200, (ps) => ps.numbers.delete("wa_abc"), (o) => assert.equal(o.ok, true)],
+  ["delete_200_soft.json", 200, (ps) => ps.numbers.delete("wa_abc"), (o) => assert.ok(o.restorableUntil)],
+  ["restore_200.json", 200, (ps) => ps.numbers.restore("wa_abc"), (o) => assert.equal(o.ok, true)],
+  ["purge_200.json", 200, (ps) => ps.numbers.purge("wa_abc"), (o) => assert.equal(o.ok, true)],
+  ["remote_pairing_openapi.json", 201, (ps) => ps.remotePairing.create({ name: "N", number: "+5511999999999" }), (o) => assert.ok(o.token)],
+  ["remote_pairing_guide_201.json", 201, (ps) => ps.remotePairing.create({ name: "N", number: "+5511999999999" }), (o) => assert.ok(o.token)],
+  ["remote_pairing_sdk.json", 201, (ps) => ps.remotePairing.create({ name: "N", number: "+5511999999999" }), (o) => assert.equal(o.numberId, "wa_abc")],
+  ["remote_pairing_info_200.json", 200, (ps) => ps.remotePairing.info("rp_x"), (o) => assert.equal(typeof o.valid, "boolean")],
+  ["remote_pairing_status_200.json", 200, (ps) => ps.remotePairing.status("rp_x"), (o) => assert.equal(typeof o.ready, "boolean")],
+  ["remote_pairing_connect_200.json", 200, (ps) => ps.remotePairing.connect("rp_x"), (o) => assert.equal(o.state, "pairing")],
+];
+
+for (const [file, status, call, check] of cases) {
+  test(`fixture ${file}`, async () => {
+    const { ps, seen } = answering(status, fixture(file));
+    check(await call(ps));
+    assert.equal(seen.length, 1);
+  });
+}
+
+test("the docs' elided QR is refused with its JSON path", async () => {
+  const { ps } = answering(200, fixture("connect_200_doc_elided.json"));
+  await assert.rejects(ps.numbers.connect("wa_abc"), (e) => e.kind === "decode" && e.path === "qrcodeBase64" && e.status === 200);
+});
+
+const errors = [
+  ["error_400.json", 400, "bad_request"],
+  ["error_401.json", 401, "unauthorized"],
+  ["error_403_number_scope.json", 403, "forbidden", "NUMBER_SCOPE_NOT_ALLOWED"],
+  ["error_403_tenant_scope.json", 403, "forbidden", "TENANT_SCOPE_NOT_ALLOWED"],
+  ["error_409_exists.json", 409, "conflict"],
+  ["error_409_soft_deleted.json", 409, "conflict", "NUMBER_SOFT_DELETED"],
+  ["error_429.json", 429, "rate_limited"],
+  ["error_429_retry_after_body.json", 429, "rate_limited", "RATE_LIMITED", 42_000],
+  ["error_503_provider.json", 503, "server", "PROVIDER_NOT_CONFIGURED"],
+];
+
+for (const [file, status, kind, code, retryAfterMs] of errors) {
+  test(`error fixture ${file} → ${kind}`, async () => {
+    const { ps } = answering(status, fixture(file));
+    await assert.rejects(ps.numbers.create({ name: "N", number: "+5511999999999" }), (e) => {
+      assert.equal(e.name, "PilotStatusError");
+      assert.equal(e.kind, kind);
+      assert.equal(e.status, status);
+      if (code) assert.equal(e.code, code);
+      if (retryAfterMs) assert.equal(e.retryAfterMs, retryAfterMs);
+      return true;
+    });
+  });
+}
+
+test("unknown enum values and fields survive the round trip", async () => {
+  const { ps } = answering(200, JSON.stringify({ id: "wa_1", state: "HIBERNATING", isFullyConnected: false, shard: { z: 1 } }));
+  assert.deepEqual(await ps.numbers.status("wa_1"), { id: "wa_1", state: "HIBERNATING", isFullyConnected: false, shard: { z: 1 }, ready: false });
+});
+
+test("requests are the core's golden ones: method, path, headers, body", async () => {
+  const { ps, seen } = answering(201, fixture("create_number_201.json"));
+  await ps.numbers.create({ name: " Loja ", number: "+55 (11) 99999-9999", linkToApiKey: false, settings: { rejectCall: null } });
+  const { url, init } = seen[0];
+  assert.equal(url, "http://127.0.0.1:9/v1/numbers");
+  assert.equal(init.method, "POST");
+  assert.equal(init.redirect, "manual", "the key never follows a redirect");
+  const headers = Object.fromEntries(init.headers);
+  assert.equal(headers["x-api-key"], "ps_fixture_key");
+  assert.equal(headers["content-type"], "application/json");
+  assert.match(headers["user-agent"], /^pilot-connect-server\//);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(init.body)),
+    { name: "Loja", number: "+5511999999999", linkToApiKey: false, settings: { rejectCall: null } });
+});
