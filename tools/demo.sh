@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: builds everything, then starts the sandbox, the worker (wrangler dev, real workerd)
-# and the demo host, and prints the page URL. Ctrl-C stops all three.
+# and the Node demo backend (pilot-connect-server), and prints the page URL. Ctrl-C stops all three.
 # DEMO_ONESHOT=1 runs the flow headless through the worker and exits (used by the test command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +15,15 @@ TOKEN_SECRET=demo-connect-token-secret-0123456789-abcdef
 logs=target/demo
 mkdir -p "$logs"
 
-echo "[demo] building sandbox, demo host and worker"
-cargo build -q --locked -p pilot-sandbox -p pilot-demo-host
-(cd worker && worker-build --release >"../$logs/worker-build.log" 2>&1) || { cat "$logs/worker-build.log"; exit 1; }
-bash tools/build-widget.sh
+# DEMO_PREBUILT=1 (the test command, which has just built and installed all of it) skips this.
+if [ "${DEMO_PREBUILT:-0}" != 1 ]; then
+  echo "[demo] building the sandbox, the worker, the widget and the server package"
+  cargo build -q --locked -p pilot-sandbox
+  (cd worker && worker-build --release >"../$logs/worker-build.log" 2>&1) || { cat "$logs/worker-build.log"; exit 1; }
+  bash tools/build-widget.sh
+  bash tools/build-server.sh
+  bash tools/node-app-install.sh   # the demo backend's project, with the packed pilot-connect-server
+fi
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; }
@@ -48,12 +53,12 @@ setsid bash -c 'cd worker && exec npx wrangler dev --ip 127.0.0.1 --port "$1" --
 pids+=($!)
 wait_for "http://127.0.0.1:$WORKER_PORT/healthz" "worker (wrangler dev)"
 
-host=(target/debug/pilot-demo-host --port "$HOST_PORT" --sandbox "http://127.0.0.1:$SANDBOX_PORT"
+# The customer backend: Node + pilot-connect-server (tests/node-app/demo/backend.mjs).
+host=(node tests/node-app/demo/backend.mjs --port "$HOST_PORT" --sandbox "http://127.0.0.1:$SANDBOX_PORT"
       --worker "http://127.0.0.1:$WORKER_PORT" --audience pilot-connect-demo)
 export PS_API_KEY="$TENANT_KEY" CONNECT_TOKEN_SECRET="$TOKEN_SECRET"
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
   "${host[@]}" --oneshot
-  echo "[demo] oneshot flow passed"
   exit 0
 fi
 setsid "${host[@]}" & pids+=($!)
@@ -63,6 +68,7 @@ cat <<MSG
   Demo page:  http://127.0.0.1:$HOST_PORT/
   Worker:     http://127.0.0.1:$WORKER_PORT   (GET /v1/qr, /v1/status, /healthz)
   Sandbox:    http://127.0.0.1:$SANDBOX_PORT  (control API: /_sandbox)
+  Backend:    tests/node-app/demo/backend.mjs  (Node + pilot-connect-server; webhooks at /hooks/pilot-status)
   Logs:       $logs/
 
   Press Ctrl-C to stop.

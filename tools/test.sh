@@ -53,11 +53,10 @@ step "fresh Vite app: install the packed tarball, SSR-safe import, production bu
 bash tools/vite-app-install.sh
 (cd tests/vite-app && node ssr-check.mjs && node node_modules/.bin/vite build --logLevel warn)
 
-step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox"
-cargo build -q --locked -p pilot-demo-host
+step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server"
 node --test --test-timeout=120000 tests/e2e/*.e2e.mjs
 
-step "demo smoke: sandbox + wrangler dev + demo host, flow through the worker"
-DEMO_ONESHOT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh
+step "demo smoke: sandbox + wrangler dev + Node backend, flow through the worker, webhook back"
+DEMO_ONESHOT=1 DEMO_PREBUILT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh
 
 step "all green"

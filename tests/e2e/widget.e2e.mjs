@@ -65,8 +65,9 @@ before(async () => {
     cf: false,
   }));
   worker = String(await mf.ready).replace(/\/$/, "");
-  await spawnReady(path.join(ROOT, "target/debug/pilot-demo-host"),
-    ["--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", "pilot-connect-e2e",
+  // The demo backend is the Node one, on the installed pilot-connect-server package.
+  await spawnReady(process.execPath,
+    [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", "pilot-connect-e2e",
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
     "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, procs });
   browser = await chromium.launch({
@@ -122,6 +123,8 @@ test("demo page → worker → sandbox: QR decodes to the current ref, rotates, 
   await page.waitForSelector('#widget[data-state="connected"]', { timeout: 10000 });
   assert.equal(await page.evaluate(() => window.__demo.connected), id, "onConnected fired with the number id");
   assert.match(await page.locator(".done").textContent(), /WhatsApp connected/);
+  // The Node backend got the signed number.connected webhook and verified it with the package.
+  await page.waitForFunction(() => (window.__demo.webhooks ?? []).some((e) => e.event === "number.connected"), null, { timeout: 10000 });
   writeFileSync(path.join(OUT, "widget-connected.png"), await page.screenshot());
   assert.deepEqual(errors, []);
   await page.close();
