@@ -49,9 +49,12 @@ step "worker: upload bundle size (wrangler deploy --dry-run)"
 step "widget npm package: build, pack, size"
 bash tools/build-widget.sh
 
-step "fresh Vite app: install the packed tarball, SSR-safe import, production build"
+step "fresh Vite app: install the packed tarballs, SSR-safe import, production build, SSR builds of the server package"
 bash tools/vite-app-install.sh
-(cd tests/vite-app && node ssr-check.mjs && node node_modules/.bin/vite build --logLevel warn)
+(cd tests/vite-app && node ssr-check.mjs && node node_modules/.bin/vite build --logLevel warn \
+  && rm -rf dist-ssr && node node_modules/.bin/vite build --ssr server-entry.js --outDir dist-ssr/external --logLevel warn \
+  && node node_modules/.bin/vite build --ssr server-entry.js --outDir dist-ssr/bundled --config ssr-bundle.config.js --logLevel warn \
+  && node dist-ssr/external/server-entry.js && node dist-ssr/bundled/server-entry.js)
 
 step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server"
 node --test --test-timeout=120000 tests/e2e/*.e2e.mjs

@@ -1,7 +1,199 @@
-// Node ≥ 18, Bun and Deno: the wasm sits beside this file and is read once, at import.
-import { readFile } from "node:fs/promises";
-import { initSync } from "./pilot_connect_server.js";
+// The typed JavaScript face of the pilot-connect core. Requests are built and answers parsed
+// by the Rust core (compiled to wasm); this file only moves bytes with `fetch`, turns failures
+// into PilotStatusError and keeps secrets out of logs. The wasm is instantiated on first use,
+// so importing this module does nothing (`sideEffects: false` holds).
+import { loadWasm } from "#wasm";
+import {
+  initSync,
+  Core,
+  mintConnectToken as coreMint,
+  verifyConnectToken as coreVerify,
+  verifyWebhook as coreVerifyWebhook,
+  signWebhook as coreSignWebhook,
+} from "./pilot_connect_server.js";
 
-initSync({ module: await readFile(new URL("./pilot_connect_server_bg.wasm", import.meta.url)) });
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+const REDACTED = "[redacted]";
 
-export * from "./client.js";
+/** Every failure of this package: one class, discriminated by `kind`. */
+export class PilotStatusError extends Error {
+  constructor(record, options) {
+    super(record.message, options);
+    this.name = "PilotStatusError";
+    this.kind = record.kind;
+    this.status = record.status ?? null;
+    this.code = record.code ?? null;
+    this.retryAfterMs = record.retryAfterMs ?? null;
+    this.path = record.path ?? null;
+    this.field = record.field ?? null;
+    this.details = record.details ?? {};
+  }
+}
+
+/** A value that must not be logged: `reveal()` reads it; JSON, inspect and strings show `[redacted]`. */
+export class Secret {
+  #value;
+  constructor(value) { this.#value = value; }
+  reveal() { return this.#value; }
+  toJSON() { return REDACTED; }
+  toString() { return REDACTED; }
+  [INSPECT]() { return `Secret(${REDACTED})`; }
+}
+
+const invalid = (message, field) => new PilotStatusError({ kind: "validation", message, field });
+
+function rethrow(e) {
+  if (e instanceof PilotStatusError) throw e;
+  // The core throws plain `{kind, message, …}` records; anything else is a fault of ours.
+  if (e && typeof e === "object" && !(e instanceof Error) && typeof e.kind === "string") {
+    throw new PilotStatusError(e);
+  }
+  throw new PilotStatusError({ kind: "internal", message: `pilot-connect-server internal error: ${e?.message ?? e}` }, { cause: e });
+}
+
+let ready = false;
+function guard(fn) {
+  try {
+    if (!ready) { initSync({ module: loadWasm() }); ready = true; }
+    return fn();
+  } catch (e) {
+    return rethrow(e);
+  }
+}
+
+function argsJson(value, what) {
+  if (value === undefined) return "{}";
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(`${what} must be an object`);
+  return JSON.stringify(value);
+}
+
+function describe(e) {
+  const code = e?.cause?.code ?? e?.code;
+  const message = e?.message ?? String(e);
+  return code ? `${message} (${code})` : message;
+}
+
+/** The transport the core calls: one fetch with a timeout; redirects are never followed (the key must not travel). */
+function fetchAdapter(fetchImpl) {
+  return async (req) => {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
+    try {
+      const res = await Reflect.apply(fetchImpl, globalThis, [req.url, {
+        method: req.method, headers: req.headers, body: req.body, signal: controller.signal, redirect: "manual",
+      }]);
+      const body = new Uint8Array(await res.arrayBuffer());
+      const headers = [];
+      res.headers?.forEach?.((value, name) => headers.push([name, value]));
+      return { status: res.status, headers, body };
+    } catch (e) {
+      throw { timeout: timedOut, message: timedOut ? "request timed out" : describe(e) };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function idArgs(id, options, what) {
+  if (typeof id !== "string") throw invalid(`${what} must be a string`, what);
+  if (options !== undefined && (options === null || typeof options !== "object")) throw invalid("options must be an object");
+  return { ...options, [what]: id };
+}
+
+/** A Pilot Status client. The key stays inside the wasm core; nothing here can print it. */
+export class PilotStatus {
+  #core;
+
+  constructor(options = {}) {
+    if (options === null || typeof options !== "object") throw invalid("options must be an object");
+    const { fetch: fetchImpl = globalThis.fetch, ...rest } = options;
+    if (typeof fetchImpl !== "function") throw invalid("no fetch: this runtime has no global fetch, so pass options.fetch", "fetch");
+    this.#core = guard(() => new Core(JSON.stringify(rest), fetchAdapter(fetchImpl), sleep));
+    const call = (op, args) => this.#call(op, args);
+    this.numbers = Object.freeze({
+      create: (input) => call("numbers.create", input),
+      createMeta: async (input) => {
+        const out = await call("numbers.createMeta", input);
+        if (out.webhook && typeof out.webhook.verifyToken === "string") out.webhook.verifyToken = new Secret(out.webhook.verifyToken);
+        return out;
+      },
+      connect: async (id, options) => call("numbers.connect", idArgs(id, options, "id")),
+      status: async (id, options) => call("numbers.status", idArgs(id, options, "id")),
+      list: () => call("numbers.list", {}),
+      get: async (id, options) => call("numbers.get", idArgs(id, options, "id")),
+      delete: async (id) => call("numbers.delete", idArgs(id, undefined, "id")),
+      restore: async (id) => call("numbers.restore", idArgs(id, undefined, "id")),
+      purge: async (id) => call("numbers.purge", idArgs(id, undefined, "id")),
+    });
+    this.remotePairing = Object.freeze({
+      create: (input) => call("remotePairing.create", input),
+      info: async (token) => call("remotePairing.info", idArgs(token, undefined, "token")),
+      status: async (token) => call("remotePairing.status", idArgs(token, undefined, "token")),
+      connect: async (token) => call("remotePairing.connect", idArgs(token, undefined, "token")),
+    });
+    Object.freeze(this);
+  }
+
+  async #call(op, args) {
+    const json = argsJson(args, "the argument");
+    let text;
+    try { text = await guard(() => this.#core.call(op, json)); } catch (e) { rethrow(e); }
+    return JSON.parse(text);
+  }
+
+  toJSON() { return { client: "PilotStatus", credentials: REDACTED }; }
+  [INSPECT]() { return `PilotStatus { credentials: ${REDACTED} }`; }
+}
+
+/** Mints a short-lived connect token for the edge worker (HS256, at most one hour). */
+export function mintConnectToken(options) {
+  const json = argsJson(options, "options");
+  return guard(() => coreMint(json));
+}
+
+/** Verifies a connect token with the worker's rules and returns its claims. */
+export function verifyConnectToken(token, options) {
+  if (typeof token !== "string") throw invalid("token must be a string", "token");
+  const json = argsJson(options, "options");
+  return JSON.parse(guard(() => coreVerify(token, json)));
+}
+
+const encoder = new TextEncoder();
+
+function rawBytes(body) {
+  if (typeof body === "string") return encoder.encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  throw invalid("rawBody must be the raw request body (string, Uint8Array or ArrayBuffer), before any JSON parsing: the signature covers the exact bytes", "rawBody");
+}
+
+function secretString(secret) {
+  if (secret instanceof Secret) return secret.reveal();
+  if (typeof secret !== "string") throw invalid("secret must be a string", "secret");
+  return secret;
+}
+
+/** Checks `x-pilot-status-signature` over the raw body, then parses the event. */
+export function verifyWebhook(secret, rawBody, signatureHeader) {
+  const s = secretString(secret);
+  const bytes = rawBytes(rawBody);
+  let header = signatureHeader;
+  if (Array.isArray(header)) {
+    if (header.length > 1) throw new PilotStatusError({ kind: "signature", code: "malformed", message: "more than one x-pilot-status-signature header" });
+    header = header[0];
+  }
+  if (header !== undefined && header !== null && typeof header !== "string") throw invalid("signatureHeader must be a string", "signatureHeader");
+  return JSON.parse(guard(() => coreVerifyWebhook(s, bytes, header ?? undefined)));
+}
+
+/** The `x-pilot-status-signature` value Pilot Status would send for this body (to test a receiver). */
+export function signWebhook(secret, rawBody) {
+  const s = secretString(secret);
+  return guard(() => coreSignWebhook(s, rawBytes(rawBody)));
+}
+
+export const SIGNATURE_HEADER = "x-pilot-status-signature";
