@@ -31,6 +31,12 @@ cargo build -q --locked -p pilot-sandbox
 (cd worker && worker-build --release)
 node --test --test-timeout=120000 worker/test/*.test.mjs
 
+step "worker: upload bundle size (wrangler deploy --dry-run)"
+(cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
+
+step "widget npm package: build, pack, size"
+bash tools/build-widget.sh
+
 step "server npm package: build, pack, size"
 bash tools/build-server.sh
 
@@ -42,12 +48,6 @@ if [ -x /usr/bin/node ]; then
   (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 test/lifecycle.test.mjs test/fixtures.test.mjs \
     test/errors.test.mjs test/secrets.test.mjs)
 fi
-
-step "worker: upload bundle size (wrangler deploy --dry-run)"
-(cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
-
-step "widget npm package: build, pack, size"
-bash tools/build-widget.sh
 
 step "fresh Vite app: install the packed tarballs, SSR-safe import, production build, SSR builds of the server package"
 bash tools/vite-app-install.sh

@@ -8,18 +8,17 @@ import { readFileSync, existsSync } from "node:fs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { chromium } from "playwright-core";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
-import { spawnReady, freePort, signJws } from "../support/node.mjs";
+import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_e2e_tenant_key_0123";
 const SECRET = "e2e-connect-token-secret-0123456789abcdef";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
-let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer;
+let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl;
 
 const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
 
@@ -49,27 +48,24 @@ before(async () => {
   const vitePort = await freePort();
   await new Promise((r) => viteServer.listen(vitePort, "127.0.0.1", r));
   viteUrl = `http://127.0.0.1:${vitePort}`;
-  mf = new Miniflare(convertV4MiniflareOptions({
-    modules: [
-      { type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
-      { type: "CompiledWasm", path: path.join(ROOT, "worker/build/index_bg.wasm") },
-    ],
-    compatibilityDate: "2026-10-01",
-    host: "127.0.0.1",
-    port: await freePort(),
-    bindings: {
-      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: `${hostUrl},${viteUrl}`,
-      CONNECT_TOKEN_AUDIENCE: "pilot-connect-e2e", QR_REFRESH_MS: "1000",
-    },
-    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1", simple: { limit: 1000, period: 60 } } },
-    cf: false,
-  }));
-  worker = String(await mf.ready).replace(/\/$/, "");
+  const quickPort = await freePort();
+  quickUrl = `http://127.0.0.1:${quickPort}`;
+  // The worker's audience is its own URL (CONNECT_TOKEN_AUDIENCE as a deploy would set it).
+  const workerPort = await freePort();
+  worker = `http://127.0.0.1:${workerPort}`;
+  ({ mf } = await startWorker({
+    PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: `${hostUrl},${viteUrl},${quickUrl}`,
+    CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000",
+  }, { port: workerPort }));
   // The demo backend is the Node one, on the installed pilot-connect-server package.
   await spawnReady(process.execPath,
-    [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", "pilot-connect-e2e",
+    [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", worker,
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
     "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, procs });
+  // The README's Node quick start, run as written (cwd: a project with both packages installed).
+  await spawnReady(process.execPath, [path.join(ROOT, "tests/node-app/quickstart.mjs")], "quick start: ", {
+    env: { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: SECRET, CONNECT_ENDPOINT: worker, PORT: String(quickPort) },
+    cwd: path.join(ROOT, "tests/node-app"), procs });
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -146,7 +142,7 @@ test("worker errors show as the right widget state", async () => {
 
 function mint(sub) {
   const now = Math.floor(Date.now() / 1000);
-  return signJws({ sub, aud: "pilot-connect-e2e", iat: now, exp: now + 600 }, SECRET);
+  return signJws({ sub, aud: worker, iat: now, exp: now + 600 }, SECRET);
 }
 
 async function newNumber(phone) {
@@ -181,4 +177,21 @@ test("the packed tarball in a fresh Vite app: plain mount and custom element ren
   writeFileSync(path.join(OUT, "vite-app.png"), await p.screenshot());
   assert.deepEqual(errors, []);
   await p.close();
+});
+
+test("the README's Node quick start shows a live QR", async () => {
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const code = readFileSync(path.join(ROOT, "tests/node-app/quickstart.mjs"), "utf8");
+  assert.ok(readme.includes(code), "README.md holds tests/node-app/quickstart.mjs verbatim");
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${quickUrl}/`);
+  await page.waitForSelector('#wa[data-state="pairing"]', { timeout: 15000 });
+  const shot = await page.locator("[data-pilot-connect]").evaluateHandle((el) => el.shadowRoot.querySelector(".qr"));
+  assert.ok(shot, "a QR image is in the widget");
+  decode(await shot.asElement().screenshot());
+  writeFileSync(path.join(OUT, "quickstart.png"), await page.screenshot());
+  assert.deepEqual(errors, []);
+  await page.close();
 });

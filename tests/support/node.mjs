@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** Spawns `bin` and resolves with what follows `prefix` on its first stdout line starting with it. */
-export function spawnReady(bin, args, prefix, { env = {}, procs } = {}) {
-  const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+export function spawnReady(bin, args, prefix, { env = {}, procs, cwd } = {}) {
+  const p = spawn(bin, args, { env: { ...process.env, ...env }, cwd, stdio: ["ignore", "pipe", "inherit"] });
   procs?.push(p);
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: p.stdout });
