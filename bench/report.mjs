@@ -73,6 +73,9 @@ function criterion() {
 const pkg = path.join(ROOT, "target/widget-pkg");
 const widgetWasm = sizeOf([path.join(pkg, "pilot_connect_bg.wasm")]);
 const widgetJs = sizeOf(readdirSync(pkg).filter((f) => f.endsWith(".js")).map((f) => path.join(pkg, f)));
+const serverPkg = path.join(ROOT, "target/server-pkg");
+const serverWasm = sizeOf([path.join(serverPkg, "pilot_connect_server_bg.wasm")]);
+const serverJs = sizeOf(readdirSync(serverPkg).filter((f) => f.endsWith(".js")).map((f) => path.join(serverPkg, f)));
 const dist = path.join(ROOT, "target/worker-dist");
 const workerFiles = readdirSync(dist).filter((f) => /\.(js|wasm|mjs)$/.test(f)).map((f) => path.join(dist, f)); // not .map/README
 const worker = sizeOf(workerFiles);
@@ -128,6 +131,8 @@ md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
   `| widget JS (glue + loader + element shim, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
   `| **widget total** | ${kb(widgetWasm.raw + widgetJs.raw)} | **${kb(widgetWasm.gz + widgetJs.gz)}** |`,
   `| worker upload (\`wrangler deploy --dry-run\` outdir) | ${kb(worker.raw)} | ${kb(worker.gz)} |`,
+  `| server package wasm (\`pilot_connect_server_bg.wasm\`) | ${kb(serverWasm.raw)} | ${kb(serverWasm.gz)} |`,
+  `| server package JS (client + glue + loaders, unminified) | ${kb(serverJs.raw)} | ${kb(serverJs.gz)} |`,
   "", `wrangler: \`${wranglerLine}\``, "");
 for (const [name, t] of Object.entries(tw)) {
   if (!t) continue;
@@ -179,7 +184,7 @@ if (existsSync(notes)) md.push(readFileSync(notes, "utf8").trim(), "");
 writeFileSync(path.join(ROOT, "bench/REPORT.md"), md.join("\n"));
 writeFileSync(path.join(ROOT, "bench/report.json"), JSON.stringify({
   date, machine, versions, targets: targets.map(([what, target, measured, pass]) => ({ what, target, measured, pass })),
-  sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine }, twiggy: tw,
+  sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine, server_wasm: serverWasm, server_js: serverJs }, twiggy: tw,
   load, browser, criterion: crit, fuzz,
 }, null, 2));
 console.log(md.slice(0, 8 + targets.length).join("\n"));

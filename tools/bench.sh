@@ -22,10 +22,11 @@ if ! cargo fuzz --version 2>/dev/null | grep -q 0.13.2; then cargo install --loc
 # stable with RUSTC_BOOTSTRAP (same flags, no download).
 if rustup run nightly rustc -V >/dev/null 2>&1; then fuzz=(cargo +nightly fuzz); else fuzz=(env RUSTC_BOOTSTRAP=1 cargo fuzz); fi
 
-step "build: release sandbox, worker, widget package"
+step "build: release sandbox, worker, widget package, server package"
 cargo build -q --locked --release -p pilot-sandbox
 (cd worker && worker-build --release >"../$out/worker-build.log" 2>&1) || { cat "$out/worker-build.log"; exit 1; }
 bash tools/build-widget.sh | tee "$out/widget-size.txt"
+bash tools/build-server.sh | tee "$out/server-size.txt"
 rm -rf target/worker-dist
 (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload" | tee "../$out/wrangler-size.txt")
 
