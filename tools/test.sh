@@ -43,6 +43,8 @@ bash tools/build-server.sh
 step "server package in a fresh Node project: lifecycle, fixtures, errors, tokens (workerd, jsonwebtoken), webhooks, secrets"
 bash tools/node-app-install.sh
 (cd tests/node-app && node --test --test-timeout=120000 test/*.test.mjs)
+step "server package types: index.d.ts against typical and wrong usage (tsc --strict)"
+(cd tests/node-app && node node_modules/typescript/bin/tsc -p types/tsconfig.json)
 if [ -x /usr/bin/node ]; then
   step "server package on the machine's own Node $(/usr/bin/node --version) (the suites that need no workerd)"
   (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 test/lifecycle.test.mjs test/fixtures.test.mjs \

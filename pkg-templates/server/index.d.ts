@@ -339,6 +339,7 @@ export class PilotStatusError extends Error {
 
 /** A value that must not be logged. JSON, `util.inspect` and `String()` show `[redacted]`. */
 export class Secret {
+  constructor(value: string);
   reveal(): string;
   toJSON(): "[redacted]";
   toString(): "[redacted]";
@@ -402,9 +403,25 @@ export interface NumberEventData extends Extra {
   errorCode?: string;
 }
 
-export type WebhookEvent =
-  | { event: NumberEventName; data: NumberEventData; /** `event|numberId|createdAt`: drop retried duplicates. */ dedupKey: string }
-  | { event: Exclude<Open<"number.recovered">, NumberEventName>; data: unknown; dedupKey: null };
+/** A `number.*` lifecycle event. Narrow with `event.kind === "number"`. */
+export interface NumberEvent {
+  kind: "number";
+  event: NumberEventName;
+  data: NumberEventData;
+  /** `event|numberId|createdAt`: drop retried duplicates with it. */
+  dedupKey: string;
+}
+
+/** Any other event (`number.recovered`, health events, future ones): acknowledge it, never refuse it. */
+export interface OtherEvent {
+  kind: "other";
+  event: string;
+  /** The `data` object, or the whole body for events sent without one. */
+  data: unknown;
+  dedupKey: null;
+}
+
+export type WebhookEvent = NumberEvent | OtherEvent;
 
 export const SIGNATURE_HEADER: "x-pilot-status-signature";
 

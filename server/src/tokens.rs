@@ -89,7 +89,7 @@ pub fn verify(token: &str, options: &str, now: u64) -> Result<String, ErrorRecor
 }
 
 /// Checks `x-pilot-status-signature` over the raw body, then parses the event:
-/// `{event, data, dedupKey}`.
+/// `{kind: "number"|"other", event, data, dedupKey}` (`kind` mirrors [`WebhookEvent`]).
 ///
 /// # Errors
 /// A `signature` record (missing, malformed, mismatch) before anything is parsed; a `decode`
@@ -105,12 +105,14 @@ pub fn verify_webhook(
     let dedup = event.dedup_key();
     let out = match event {
         WebhookEvent::Number { event, data } => {
-            json!({ "event": event.as_str(), "data": data, "dedupKey": dedup })
+            json!({ "kind": "number", "event": event.as_str(), "data": data, "dedupKey": dedup })
         }
         WebhookEvent::Other { event, data } => {
-            json!({ "event": event.as_str(), "data": data, "dedupKey": dedup })
+            json!({ "kind": "other", "event": event.as_str(), "data": data, "dedupKey": dedup })
         }
-        other => json!({ "event": other.name().as_str(), "data": Value::Null, "dedupKey": dedup }),
+        other => json!({
+            "kind": "other", "event": other.name().as_str(), "data": Value::Null, "dedupKey": dedup
+        }),
     };
     serde_json::to_string(&out).map_err(|e| ErrorRecord::new("internal", e.to_string()))
 }

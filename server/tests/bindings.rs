@@ -349,6 +349,7 @@ fn webhooks_are_verified_over_raw_bytes_then_parsed() {
         &tokens::verify_webhook("whsec_x", &body, Some(&sig)).unwrap_or_else(|e| panic!("{e:?}")),
     )
     .unwrap_or_default();
+    assert_eq!(event["kind"], "number");
     assert_eq!(event["event"], "number.connected");
     assert_eq!(event["data"]["profileName"], "Acme Support");
     assert_eq!(

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { signWebhook } from "pilot-connect-server";
 import { compatibilityDate, freePort } from "../../support/node.mjs";
@@ -16,6 +16,7 @@ let mf, url, base;
 
 before(async () => {
   base = await startSandbox(procs);
+  rmSync(OUT, { recursive: true, force: true });
   execFileSync(path.join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", OUT,
     "--name", "pilot-connect-server-edge-check", "--compatibility-date", compatibilityDate(), "edge/worker.js"],
     { cwd: path.join(ROOT, "tests/node-app"), stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });

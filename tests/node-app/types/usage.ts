@@ -1,0 +1,70 @@
+// Type-level checks of the hand-written index.d.ts (tsc --noEmit --strict): what a TypeScript
+// user writes must compile, and the misuses marked @ts-expect-error must not.
+import {
+  PilotStatus, PilotStatusError, Secret, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook,
+  type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind,
+} from "pilot-connect-server";
+
+async function typical(): Promise<void> {
+  const pilot = new PilotStatus({ apiKey: "ps_x", baseUrl: "http://127.0.0.1:8080", retry: { maxRetries: 3 }, fetch });
+  const created = await pilot.numbers.create({ name: "Loja", number: "+5511999999999", settings: { alwaysOnline: null } });
+  const id: string | null = created.id;
+  const result: ConnectResult = await pilot.numbers.connect(id ?? "", { link: "secondary" });
+  if (result.state === "pairing") {
+    const qr: string | null = result.qr;
+    const code: string | null = result.pairingCode;
+    void qr; void code;
+  } else {
+    const done: "connected" = result.state;
+    void done;
+  }
+  const status = await pilot.numbers.status("wa_1");
+  const ready: boolean = status.ready;
+  const state: NumberState = status.state;
+  const future: NumberState = "SOMETHING_NEW"; // open enum
+  void ready; void state; void future;
+  const meta = await pilot.numbers.createMeta({ name: "M", number: "+5511988887777", metaPhoneId: "1", metaWabaId: "2", metaAccessToken: "t", metaAppSecret: "s", metaAppId: "3" });
+  const vt: string | undefined = meta.webhook?.verifyToken?.reveal();
+  void vt;
+  const list = await pilot.numbers.list();
+  list.forEach((n) => n.id.toUpperCase());
+  const link = await pilot.remotePairing.create({ provider: "META", metaFlow: "embedded" });
+  await pilot.remotePairing.info(link.token ?? "");
+  try {
+    await pilot.numbers.purge("wa_1");
+  } catch (e) {
+    if (e instanceof PilotStatusError) {
+      const k: ErrorKind = e.kind;
+      const wait: number | null = e.retryAfterMs;
+      void k; void wait;
+    }
+  }
+  const token: string = mintConnectToken({ secret: "s".repeat(32), numberId: "wa_1", audience: "edge", ttlSeconds: 60 });
+  const claims = verifyConnectToken(token, { secret: "s".repeat(32), audience: "edge" });
+  const sub: string = claims.sub;
+  void sub;
+  const ev: WebhookEvent = verifyWebhook(new Secret("whsec"), new Uint8Array(), signWebhook("s", "{}"));
+  if (ev.kind === "number") {
+    const numberId: string = ev.data.numberId;
+    const dedup: string = ev.dedupKey;
+    if (ev.event === "number.connected") void numberId;
+    void dedup;
+  }
+}
+
+function misuse(pilot: PilotStatus): void {
+  // @ts-expect-error both credentials at once
+  new PilotStatus({ apiKey: "ps_x", apiKeyId: "k" });
+  // @ts-expect-error number is required
+  void pilot.numbers.create({ name: "Loja" });
+  // @ts-expect-error link is primary | secondary
+  void pilot.numbers.connect("wa_1", { link: "third" });
+  // @ts-expect-error ids are strings
+  void pilot.numbers.get(42);
+  // @ts-expect-error the token needs an audience
+  mintConnectToken({ secret: "s", numberId: "wa_1" });
+  // @ts-expect-error numbers is read-only
+  pilot.numbers = pilot.numbers;
+}
+
+void typical; void misuse;
