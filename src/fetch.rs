@@ -52,6 +52,7 @@ impl FetchTransport {
             Method::Get => FetchMethod::GET,
             Method::Post => FetchMethod::POST,
             Method::Delete => FetchMethod::DELETE,
+            Method::Patch => FetchMethod::PATCH,
         };
         let timed_out = Rc::new(Cell::new(false));
         let flag = Rc::clone(&timed_out);

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-/// The HTTP methods the Pilot Status number API uses.
+/// The HTTP methods the Pilot Status API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// `GET`
@@ -12,6 +12,8 @@ pub enum Method {
     Post,
     /// `DELETE`
     Delete,
+    /// `PATCH`
+    Patch,
 }
 
 impl Method {
@@ -22,6 +24,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Delete => "DELETE",
+            Self::Patch => "PATCH",
         }
     }
 }

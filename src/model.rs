@@ -56,6 +56,12 @@ open_enum! {
         UpstreamTimeout = "UPSTREAM_TIMEOUT",
         /// Transient: the provider failed.
         UpstreamError = "UPSTREAM_ERROR",
+        /// Webhooks with a tenant key: no `whatsappNumberId` given.
+        NumberRequired = "NUMBER_REQUIRED",
+        /// Webhooks with a number key: the body names another number.
+        NumberMismatch = "NUMBER_MISMATCH",
+        /// The webhook id is not in the caller's scope.
+        WebhookNotFound = "WEBHOOK_NOT_FOUND",
     }
 }
 
@@ -390,4 +396,63 @@ pub struct OkResult {
 
 pub(crate) fn yes() -> bool {
     true
+}
+
+/// A webhook of one number, as `/v1/webhooks` returns it. The contract documents no response
+/// example, so everything but `id` is optional and unknown fields are kept. The signing secret
+/// is never returned by the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    /// Webhook id (as used in `/v1/webhooks/{id}`).
+    pub id: String,
+    /// Where deliveries go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Subscribed events; `"*"` means all, an empty list dispatches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    /// `false` pauses deliveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// The number it belongs to (fixed at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp_number_id: Option<String>,
+    /// Created at (ISO-8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Updated at (ISO-8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One delivery attempt of a webhook (`GET /v1/webhooks/{id}/logs`). Undocumented shape:
+/// every field is optional and unknown fields are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookLog {
+    /// Log entry id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Event name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// HTTP status the target answered, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// Whether the delivery succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// Transport or target error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When (ISO-8601).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }

@@ -60,6 +60,7 @@ impl Transport for NativeTransport {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
             Method::Delete => reqwest::Method::DELETE,
+            Method::Patch => reqwest::Method::PATCH,
         };
         let mut builder = self.http.request(method, request.url());
         for h in &request.headers {

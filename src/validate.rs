@@ -54,6 +54,22 @@ pub enum ValidationError {
         /// Maximum characters.
         max: usize,
     },
+    /// Not an absolute `http(s)://` URL.
+    #[error("`{field}` must be an absolute http:// or https:// URL (got {value:?})")]
+    Url {
+        /// JSON name of the field.
+        field: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A value outside what the API accepts (the reason says what is).
+    #[error("`{field}` {reason}")]
+    Invalid {
+        /// JSON name of the field.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The body could not be serialised.
     #[error("request body could not be serialised: {0}")]
     Body(String),
@@ -177,4 +193,33 @@ pub fn path_segment(field: &'static str, id: &str) -> Result<String, ValidationE
         return Err(err("`.` and `..` would walk to another route"));
     }
     Ok(utf8_percent_encode(id, SEGMENT).to_string())
+}
+
+/// Longest URL accepted for a webhook target.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// An absolute `http(s)://host…` URL without whitespace or control characters (webhook
+/// targets). Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Url`].
+pub fn http_url(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let t = raw.trim();
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"));
+    let ok = t.len() <= MAX_URL_LEN
+        && rest.is_some_and(|r| {
+            !r.is_empty()
+                && !r.starts_with(['/', '?', '#'])
+                && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(ValidationError::Url {
+            field,
+            value: raw.to_owned(),
+        })
+    }
 }

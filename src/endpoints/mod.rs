@@ -13,9 +13,13 @@ use crate::validate::{self, ValidationError};
 mod connect;
 mod create_meta_number;
 mod create_number;
+mod create_webhook;
 mod delete_number;
+mod delete_webhook;
 mod get_number;
+mod get_webhook;
 mod list_numbers;
+mod list_webhooks;
 mod purge_number;
 mod remote_pairing;
 mod remote_pairing_connect;
@@ -23,13 +27,19 @@ mod remote_pairing_info;
 mod remote_pairing_status;
 mod restore_number;
 mod status;
+mod update_webhook;
+mod webhook_logs;
 
 pub use connect::{Connect, ConnectOutcome, PairingCredentials};
 pub use create_meta_number::{CreateMetaNumber, CreatedMetaNumber, MetaNumberWebhook};
 pub use create_number::{CreateNumber, CreatedNumber, NumberSettings};
+pub use create_webhook::CreateWebhook;
 pub use delete_number::{DeleteNumber, Deleted};
+pub use delete_webhook::DeleteWebhook;
 pub use get_number::GetNumber;
+pub use get_webhook::GetWebhook;
 pub use list_numbers::ListNumbers;
+pub use list_webhooks::ListWebhooks;
 pub use purge_number::PurgeNumber;
 pub use remote_pairing::{CreateRemotePairing, RemotePairingLink, RemotePairingProvider};
 pub use remote_pairing_connect::RemotePairingConnect;
@@ -37,6 +47,8 @@ pub use remote_pairing_info::{RemotePairingInfo, RemotePairingInfoResult};
 pub use remote_pairing_status::{RemotePairingStatus, RemotePairingStatusResult};
 pub use restore_number::{RestoreNumber, Restored};
 pub use status::{GetStatus, NumberStatus};
+pub use update_webhook::UpdateWebhook;
+pub use webhook_logs::{WebhookLogs, MAX_LOG_LIMIT};
 
 /// A request to the Pilot Status API: builds an [`HttpRequest`] and parses its answer.
 pub trait Endpoint {
@@ -89,6 +101,49 @@ pub(crate) fn anonymous(config: &Config, method: Method, path_and_query: String)
 pub(crate) fn number_path(id: &str, suffix: &str) -> Result<String, Error> {
     let seg = validate::path_segment("id", id)?;
     Ok(format!("/v1/numbers/{seg}{suffix}"))
+}
+
+/// `/v1/webhooks/{id}{suffix}` with the id encoded as one segment.
+pub(crate) fn webhook_path(id: &str, suffix: &str) -> Result<String, Error> {
+    let seg = validate::path_segment("id", id)?;
+    Ok(format!("/v1/webhooks/{seg}{suffix}"))
+}
+
+/// The events list of a webhook: at least one, each a non-empty printable name. The API
+/// accepts an empty list but then dispatches nothing, which is never what a caller means.
+pub(crate) fn webhook_events(events: &[String]) -> Result<Vec<String>, Error> {
+    if events.is_empty() {
+        return Err(ValidationError::Invalid {
+            field: "events",
+            reason: "must list at least one event (an empty list dispatches nothing; use [\"*\"] for all, or active: false to pause)",
+        }
+        .into());
+    }
+    events
+        .iter()
+        .map(|e| validate::text("events", e).map_err(Error::from))
+        .collect()
+}
+
+/// An answer that is `T` bare, or wrapped in an object under one of `keys` (servers and SDKs
+/// disagree: `[…]` vs `{data:[…]}`). The bare shape is tried first, so a decode error names the
+/// real JSON path.
+pub(crate) fn parse_wrapped<T: DeserializeOwned>(
+    response: &HttpResponse,
+    keys: [&str; 2],
+) -> Result<T, Error> {
+    match parse_json::<T>(response) {
+        Err(Error::Decode(first)) => {
+            let inner = match serde_json::from_slice(&response.body) {
+                Ok(serde_json::Value::Object(mut map)) => keys.iter().find_map(|k| map.remove(*k)),
+                _ => None,
+            };
+            inner
+                .and_then(|v| serde_json::from_value(v).ok())
+                .ok_or(Error::Decode(first))
+        }
+        other => other,
+    }
 }
 
 /// `/v1/remote-pairing/{token}{suffix}`.

@@ -62,6 +62,12 @@ pub const ROUTES: &[&str] = &[
     "token_info",
     "token_status",
     "token_connect",
+    "webhooks_list",
+    "webhook_create",
+    "webhook_get",
+    "webhook_update",
+    "webhook_delete",
+    "webhook_logs",
 ];
 
 /// Names the API route of a method + path, if it is one.
@@ -81,6 +87,12 @@ pub fn route_name(method: &str, path: &str) -> Option<&'static str> {
         ("GET", ["v1", "remote-pairing", _]) => "token_info",
         ("GET", ["v1", "remote-pairing", _, "status"]) => "token_status",
         ("POST", ["v1", "remote-pairing", _, "connect"]) => "token_connect",
+        ("GET", ["v1", "webhooks"]) => "webhooks_list",
+        ("POST", ["v1", "webhooks"]) => "webhook_create",
+        ("GET", ["v1", "webhooks", _]) => "webhook_get",
+        ("PATCH", ["v1", "webhooks", _]) => "webhook_update",
+        ("DELETE", ["v1", "webhooks", _]) => "webhook_delete",
+        ("GET", ["v1", "webhooks", _, "logs"]) => "webhook_logs",
         _ => return None,
     })
 }

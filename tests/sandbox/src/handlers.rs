@@ -25,6 +25,9 @@ use crate::{lock, App, NumberKeyPolicy, StatusShape};
 
 type Shared = Arc<App>;
 
+#[path = "webhook_api.rs"]
+mod webhook_api;
+
 pub fn router(app: Shared) -> Router {
     Router::new()
         .route("/v1/numbers", post(create).get(list))
@@ -35,6 +38,17 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/numbers/{id}/status", get(status))
         .route("/v1/numbers/{id}/restore", post(restore))
         .route("/v1/numbers/{id}/purge", axum::routing::delete(purge))
+        .route(
+            "/v1/webhooks",
+            get(webhook_api::list).post(webhook_api::create),
+        )
+        .route(
+            "/v1/webhooks/{id}",
+            get(webhook_api::get_one)
+                .patch(webhook_api::update)
+                .delete(webhook_api::delete),
+        )
+        .route("/v1/webhooks/{id}/logs", get(webhook_api::logs))
         .route("/v1/remote-pairing/{token}", get(token_info))
         .route("/v1/remote-pairing/{token}/status", get(token_status))
         .route("/v1/remote-pairing/{token}/connect", post(token_connect))

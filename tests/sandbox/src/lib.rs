@@ -157,7 +157,7 @@ impl App {
             state.add_key(key.clone(), id, "Unbound", Scope::Number(None));
         }
         Ok(Self {
-            hooks: Dispatcher::new(targets, clock, opts.webhook_tries),
+            hooks: Dispatcher::new(targets, secret, clock, opts.webhook_tries),
             limiter: Mutex::new(RateLimiter::new(opts.rate_limit, opts.rate_window)),
             clock,
             base_url,

@@ -31,12 +31,44 @@ pub struct Try {
     pub error: Option<String>,
 }
 
+/// A webhook registered through `POST /v1/webhooks` (one per number), signed with the
+/// sandbox's `--webhook-secret` (the "dashboard" secret: the API never returns it).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    /// `wh_…`
+    pub id: String,
+    /// Target.
+    pub url: String,
+    /// Subscribed events (`*` = all).
+    pub events: Vec<String>,
+    /// `false` pauses deliveries.
+    pub active: bool,
+    /// The number it belongs to.
+    pub whatsapp_number_id: String,
+    /// ISO time (virtual).
+    pub created_at: String,
+    /// ISO time (virtual).
+    pub updated_at: String,
+}
+
+impl Registered {
+    fn wants(&self, number_id: &str, event: &str) -> bool {
+        self.active
+            && self.whatsapp_number_id == number_id
+            && self.events.iter().any(|e| e == "*" || e == event)
+    }
+}
+
 /// One delivery of one event to one target.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// Sequence number.
     pub id: u64,
+    /// The registered webhook it went to (`None`: a control-API target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
     /// Event name.
     pub event: String,
     /// Target URL.
@@ -56,6 +88,8 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     targets: Arc<Mutex<Vec<Target>>>,
+    registered: Arc<Mutex<Vec<Registered>>>,
+    secret: WebhookSecret,
     log: Arc<Mutex<Vec<Delivery>>>,
     http: reqwest::Client,
     clock: Clock,
@@ -63,14 +97,16 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// With start-up targets.
-    pub fn new(targets: Vec<Target>, clock: Clock, max_tries: u32) -> Self {
+    /// With start-up targets; `secret` signs deliveries to registered webhooks.
+    pub fn new(targets: Vec<Target>, secret: WebhookSecret, clock: Clock, max_tries: u32) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
         Self {
             targets: Arc::new(Mutex::new(targets)),
+            registered: Arc::new(Mutex::new(Vec::new())),
+            secret,
             log: Arc::new(Mutex::new(Vec::new())),
             http,
             clock,
@@ -105,18 +141,83 @@ impl Dispatcher {
         }
     }
 
-    /// Queues `{event, data}` for every target; returns at once.
+    /// Registers a webhook, unless its number has one already.
+    ///
+    /// # Errors
+    /// The id of the number's existing webhook.
+    pub fn register(&self, hook: Registered) -> Result<Registered, String> {
+        let Ok(mut all) = self.registered.lock() else {
+            return Err(String::new());
+        };
+        if let Some(existing) = all
+            .iter()
+            .find(|h| h.whatsapp_number_id == hook.whatsapp_number_id)
+        {
+            return Err(existing.id.clone());
+        }
+        all.push(hook.clone());
+        Ok(hook)
+    }
+
+    /// Every registered webhook.
+    pub fn registered(&self) -> Vec<Registered> {
+        self.registered
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes a registered webhook; `None` when there is none with that id.
+    pub fn update_registered(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Registered),
+    ) -> Option<Registered> {
+        let mut all = self.registered.lock().ok()?;
+        let hook = all.iter_mut().find(|h| h.id == id)?;
+        change(hook);
+        Some(hook.clone())
+    }
+
+    /// Removes a registered webhook; `false` when there was none.
+    pub fn unregister(&self, id: &str) -> bool {
+        let Ok(mut all) = self.registered.lock() else {
+            return false;
+        };
+        let before = all.len();
+        all.retain(|h| h.id != id);
+        all.len() != before
+    }
+
+    /// Queues `{event, data}` for every control-API target and for the registered webhook of
+    /// `data.numberId` when it is active and subscribed; returns at once.
     pub fn emit(&self, event: &str, data: Value) {
         let body = json!({ "event": event, "data": data });
         let raw = body.to_string();
-        let targets = self.targets.lock().map(|t| t.clone()).unwrap_or_default();
-        for target in targets {
+        let mut targets: Vec<(Option<String>, Target)> = self
+            .targets
+            .lock()
+            .map(|t| t.iter().map(|t| (None, t.clone())).collect())
+            .unwrap_or_default();
+        if let Some(number_id) = body["data"]["numberId"].as_str() {
+            for hook in self.registered() {
+                if hook.wants(number_id, event) {
+                    let target = Target {
+                        url: hook.url.clone(),
+                        secret: self.secret.clone(),
+                    };
+                    targets.push((Some(hook.id), target));
+                }
+            }
+        }
+        for (webhook_id, target) in targets {
             let signature = sign(&target.secret, raw.as_bytes());
             let id = {
                 let Ok(mut log) = self.log.lock() else { return };
                 let id = log.len() as u64 + 1;
                 log.push(Delivery {
                     id,
+                    webhook_id,
                     event: event.to_owned(),
                     url: target.url.clone(),
                     body: body.clone(),

@@ -1,0 +1,89 @@
+//! `POST /v1/webhooks`: point a number's webhook at a URL.
+
+use serde::Serialize;
+
+use super::{authed, json_body, parse_wrapped, webhook_events, Endpoint};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::Webhook;
+use crate::validate;
+
+/// Creates the webhook of one number. With a tenant key the number is required (the API
+/// answers `400 NUMBER_REQUIRED` otherwise): give it here or through
+/// [`Config::with_whatsapp_number_id`]. The signing secret is not returned: it comes from
+/// the dashboard.
+#[must_use = "build it with `to_request` or send it with a client"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateWebhook {
+    url: String,
+    events: Vec<String>,
+    whatsapp_number_id: Option<String>,
+    active: Option<bool>,
+}
+
+impl CreateWebhook {
+    /// Deliver `events` (e.g. `["number.connected"]`, or `["*"]` for all) to `url`.
+    pub fn new(
+        url: impl Into<String>,
+        events: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            events: events.into_iter().map(Into::into).collect(),
+            whatsapp_number_id: None,
+            active: None,
+        }
+    }
+
+    /// The number the webhook belongs to (`whatsappNumberId`).
+    pub fn whatsapp_number_id(mut self, id: impl Into<String>) -> Self {
+        self.whatsapp_number_id = Some(id.into());
+        self
+    }
+
+    /// Create it paused (`false`) or active (the server default).
+    pub fn active(mut self, active: bool) -> Self {
+        self.active = Some(active);
+        self
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    url: &'a str,
+    events: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    whatsapp_number_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active: Option<bool>,
+}
+
+impl Endpoint for CreateWebhook {
+    type Output = Webhook;
+
+    fn to_request(&self, config: &Config) -> Result<HttpRequest, Error> {
+        let url = validate::http_url("url", &self.url)?;
+        let events = webhook_events(&self.events)?;
+        let number = match &self.whatsapp_number_id {
+            Some(id) => Some(validate::text("whatsappNumberId", id)?),
+            None => None,
+        };
+        let mut req = authed(config, Method::Post, "/v1/webhooks".into())?;
+        json_body(
+            &mut req,
+            &Body {
+                url: &url,
+                events: &events,
+                whatsapp_number_id: number.as_deref(),
+                active: self.active,
+            },
+        )?;
+        Ok(req)
+    }
+
+    fn parse(&self, response: &HttpResponse) -> Result<Webhook, Error> {
+        parse_wrapped(response, ["webhook", "data"])
+    }
+}
