@@ -12,6 +12,7 @@ WORKER_PORT=${DEMO_WORKER_PORT:-8787}
 HOST_PORT=${DEMO_HOST_PORT:-8788}
 TENANT_KEY=ps_demo_tenant_key
 TOKEN_SECRET=demo-connect-token-secret-0123456789-abcdef
+HOOK_SECRET=whsec_demo_dashboard_secret   # the sandbox's "dashboard" webhook signing secret
 logs=target/demo
 mkdir -p "$logs"
 
@@ -34,7 +35,7 @@ wait_for() { # url, what
   echo "[demo] $2 did not come up; see $logs/" >&2; exit 1
 }
 
-setsid target/debug/pilot-sandbox --port "$SANDBOX_PORT" --tenant-key "$TENANT_KEY" \
+setsid target/debug/pilot-sandbox --port "$SANDBOX_PORT" --tenant-key "$TENANT_KEY" --webhook-secret "$HOOK_SECRET" \
   >"$logs/sandbox.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" sandbox
 
@@ -56,7 +57,7 @@ wait_for "http://127.0.0.1:$WORKER_PORT/healthz" "worker (wrangler dev)"
 # The customer backend: Node + pilot-connect-server (tests/node-app/demo/backend.mjs).
 host=(node tests/node-app/demo/backend.mjs --port "$HOST_PORT" --sandbox "http://127.0.0.1:$SANDBOX_PORT"
       --worker "http://127.0.0.1:$WORKER_PORT" --audience pilot-connect-demo)
-export PS_API_KEY="$TENANT_KEY" CONNECT_TOKEN_SECRET="$TOKEN_SECRET"
+export PS_API_KEY="$TENANT_KEY" CONNECT_TOKEN_SECRET="$TOKEN_SECRET" PS_WEBHOOK_SECRET="$HOOK_SECRET"
 if [ "${DEMO_ONESHOT:-0}" = 1 ]; then
   "${host[@]}" --oneshot
   exit 0

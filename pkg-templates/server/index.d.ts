@@ -249,6 +249,44 @@ export interface RemotePairingStatus extends Extra {
   ready: boolean;
 }
 
+export interface Webhook extends Extra {
+  id: string;
+  url?: string;
+  /** `"*"` = all events. */
+  events?: string[];
+  /** `false`: deliveries paused. */
+  active?: boolean;
+  /** The number it belongs to (fixed at creation). */
+  whatsappNumberId?: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface CreateWebhookInput {
+  /** Absolute http(s) URL that receives signed `POST`s. */
+  url: string;
+  /** At least one: e.g. `["number.connected", "number.disconnected"]`, or `["*"]` for all. */
+  events: [string, ...string[]];
+  /** Which number (required with a tenant key, unless the client has `whatsappNumberId`). */
+  whatsappNumberId?: string;
+  active?: boolean;
+}
+
+/** At least one change. `events` replaces the whole list. */
+export type UpdateWebhookInput =
+  | { url: string; events?: [string, ...string[]]; active?: boolean }
+  | { url?: string; events: [string, ...string[]]; active?: boolean }
+  | { url?: string; events?: [string, ...string[]]; active: boolean };
+
+export interface WebhookLog extends Extra {
+  id?: string;
+  event?: string;
+  statusCode?: number | null;
+  success?: boolean;
+  error?: string | null;
+  createdAt?: string;
+}
+
 // ── Client ──────────────────────────────────────────────────────────────────────────────────
 
 export interface Numbers {
@@ -283,11 +321,26 @@ export interface RemotePairing {
   connect(token: string): Promise<ConnectResult>;
 }
 
+/**
+ * `/v1/webhooks`: one webhook per number. The signing secret is never returned by the API: it
+ * comes from the dashboard (pass it to `verifyWebhook`).
+ */
+export interface Webhooks {
+  list(): Promise<Webhook[]>;
+  create(input: CreateWebhookInput): Promise<Webhook>;
+  get(id: string): Promise<Webhook>;
+  update(id: string, changes: UpdateWebhookInput): Promise<Webhook>;
+  delete(id: string): Promise<OkResult>;
+  /** Recent delivery attempts; `limit` 1…50. */
+  logs(id: string, options?: { limit?: number; event?: string }): Promise<WebhookLog[]>;
+}
+
 export class PilotStatus {
   /** @throws {PilotStatusError} `validation` for bad options (unknown keys, both keys, bad URL…). */
   constructor(options?: PilotStatusOptions);
   readonly numbers: Numbers;
   readonly remotePairing: RemotePairing;
+  readonly webhooks: Webhooks;
   /** `{ client: "PilotStatus", credentials: "[redacted]" }` */
   toJSON(): { client: "PilotStatus"; credentials: "[redacted]" };
 }
@@ -315,6 +368,7 @@ export type ApiErrorCode = Open<
   | "TENANT_SCOPE_NOT_ALLOWED" | "NUMBER_SCOPE_NOT_ALLOWED" | "PERMISSION_DENIED" | "NUMBER_NOT_FOUND"
   | "NUMBER_SOFT_DELETED" | "NUMBER_ALREADY_ACTIVE" | "EMPTY_PATCH" | "FEATURE_NOT_SUPPORTED"
   | "RATE_LIMITED" | "PROVIDER_NOT_CONFIGURED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_ERROR"
+  | "NUMBER_REQUIRED" | "NUMBER_MISMATCH" | "WEBHOOK_NOT_FOUND"
 >;
 export type TokenErrorCode =
   | "malformed" | "unsupported_algorithm" | "bad_signature" | "expired" | "not_yet_valid"

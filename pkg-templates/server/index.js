@@ -134,6 +134,14 @@ export class PilotStatus {
       status: async (token) => call("remotePairing.status", idArgs(token, undefined, "token")),
       connect: async (token) => call("remotePairing.connect", idArgs(token, undefined, "token")),
     });
+    this.webhooks = Object.freeze({
+      list: async () => call("webhooks.list", {}),
+      create: async (input) => call("webhooks.create", input),
+      get: async (id) => call("webhooks.get", idArgs(id, undefined, "id")),
+      update: async (id, changes) => call("webhooks.update", idArgs(id, changes, "id")),
+      delete: async (id) => call("webhooks.delete", idArgs(id, undefined, "id")),
+      logs: async (id, options) => call("webhooks.logs", idArgs(id, options, "id")),
+    });
     Object.freeze(this);
   }
 

@@ -107,7 +107,9 @@ fn validation_field(e: &ValidationError) -> Option<&'static str> {
         | ValidationError::ControlCharacters { field }
         | ValidationError::Phone { field, .. }
         | ValidationError::Id { field, .. }
-        | ValidationError::TooLong { field, .. } => Some(field),
+        | ValidationError::TooLong { field, .. }
+        | ValidationError::Url { field, .. }
+        | ValidationError::Invalid { field, .. } => Some(field),
         ValidationError::BaseUrl(_) => Some("baseUrl"),
         _ => None,
     }

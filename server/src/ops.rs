@@ -2,9 +2,10 @@
 //! parser in between, JSON out. Generic over the transport, so it runs natively in tests.
 
 use pilot_connect::endpoints::{
-    Connect, ConnectOutcome, CreateMetaNumber, CreateNumber, CreateRemotePairing, DeleteNumber,
-    GetNumber, GetStatus, ListNumbers, NumberSettings, PurgeNumber, RemotePairingConnect,
-    RemotePairingInfo, RemotePairingStatus, RestoreNumber,
+    Connect, ConnectOutcome, CreateMetaNumber, CreateNumber, CreateRemotePairing, CreateWebhook,
+    DeleteNumber, DeleteWebhook, GetNumber, GetStatus, GetWebhook, ListNumbers, ListWebhooks,
+    NumberSettings, PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus,
+    RestoreNumber, UpdateWebhook, WebhookLogs,
 };
 use pilot_connect::{Client, Error, Link, MetaAccessToken, MetaAppSecret, Transport};
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use crate::error::ErrorRecord;
 use crate::options::parse_args;
 
 /// Every operation name `call` accepts (the JS wrapper maps its methods onto these).
-pub const OPERATIONS: [&str; 13] = [
+pub const OPERATIONS: [&str; 19] = [
     "numbers.create",
     "numbers.createMeta",
     "numbers.connect",
@@ -28,6 +29,12 @@ pub const OPERATIONS: [&str; 13] = [
     "remotePairing.info",
     "remotePairing.status",
     "remotePairing.connect",
+    "webhooks.list",
+    "webhooks.create",
+    "webhooks.get",
+    "webhooks.update",
+    "webhooks.delete",
+    "webhooks.logs",
 ];
 
 #[derive(Deserialize)]
@@ -95,6 +102,32 @@ struct RemotePairingArgs {
     meta_flow: Option<String>,
     redirect_url: Option<String>,
     external_ref: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateWebhookArgs {
+    url: String,
+    events: Vec<String>,
+    whatsapp_number_id: Option<String>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateWebhookArgs {
+    id: String,
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogsArgs {
+    id: String,
+    limit: Option<u32>,
+    event: Option<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ErrorRecord> {
@@ -325,6 +358,58 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                     .await
                     .map_err(err)?,
             )
+        }
+        "webhooks.list" => {
+            let NoArgs {} = parse_args(args)?;
+            to_json(&client.send(&ListWebhooks::new()).await.map_err(err)?)
+        }
+        "webhooks.create" => {
+            let a: CreateWebhookArgs = parse_args(args)?;
+            let mut ep = CreateWebhook::new(a.url, a.events);
+            if let Some(id) = a.whatsapp_number_id {
+                ep = ep.whatsapp_number_id(id);
+            }
+            if let Some(active) = a.active {
+                ep = ep.active(active);
+            }
+            to_json(&client.send(&ep).await.map_err(err)?)
+        }
+        "webhooks.get" => to_json(
+            &client
+                .send(&GetWebhook::new(id_args()?.id))
+                .await
+                .map_err(err)?,
+        ),
+        "webhooks.update" => {
+            let a: UpdateWebhookArgs = parse_args(args)?;
+            let mut ep = UpdateWebhook::new(a.id);
+            if let Some(url) = a.url {
+                ep = ep.url(url);
+            }
+            if let Some(events) = a.events {
+                ep = ep.events(events);
+            }
+            if let Some(active) = a.active {
+                ep = ep.active(active);
+            }
+            to_json(&client.send(&ep).await.map_err(err)?)
+        }
+        "webhooks.delete" => to_json(
+            &client
+                .send(&DeleteWebhook::new(id_args()?.id))
+                .await
+                .map_err(err)?,
+        ),
+        "webhooks.logs" => {
+            let a: LogsArgs = parse_args(args)?;
+            let mut ep = WebhookLogs::new(a.id);
+            if let Some(limit) = a.limit {
+                ep = ep.limit(limit);
+            }
+            if let Some(event) = a.event {
+                ep = ep.event(event);
+            }
+            to_json(&client.send(&ep).await.map_err(err)?)
         }
         other => Err(ErrorRecord::new(
             "validation",

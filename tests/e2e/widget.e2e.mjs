@@ -16,6 +16,7 @@ import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs"
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_e2e_tenant_key_0123";
 const SECRET = "e2e-connect-token-secret-0123456789abcdef";
+const HOOK_SECRET = "whsec_e2e_dashboard";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
 let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl;
@@ -33,7 +34,7 @@ before(async () => {
   mkdirSync(OUT, { recursive: true });
   // 20×: the first ref lives 3 s, later ones 1 s.
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
-    ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], "pilot-sandbox listening on ", { procs });
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", "20", "--webhook-secret", HOOK_SECRET], "pilot-sandbox listening on ", { procs });
   const hostPort = await freePort();
   hostUrl = `http://127.0.0.1:${hostPort}`;
   // The fresh Vite app's production build, served as static files.
@@ -61,7 +62,7 @@ before(async () => {
   await spawnReady(process.execPath,
     [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", worker,
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
-    "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET }, procs });
+    "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_WEBHOOK_SECRET: HOOK_SECRET }, procs });
   // The README's Node quick start, run as written (cwd: a project with both packages installed).
   await spawnReady(process.execPath, [path.join(ROOT, "tests/node-app/quickstart.mjs")], "quick start: ", {
     env: { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: SECRET, CONNECT_ENDPOINT: worker, PORT: String(quickPort) },

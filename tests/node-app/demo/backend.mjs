@@ -1,10 +1,10 @@
 // The demo's "customer backend", written the way most teams will write theirs: Node, no
 // framework, and the pilot-connect-server package. It holds the ps_ key (the browser never
-// sees it), creates a number, mints a short-lived connect token for the page, and receives
-// Pilot Status webhooks. `--oneshot` runs the whole flow headless through the worker and exits.
+// sees it), creates a number and its webhook, mints a short-lived connect token for the page,
+// and receives Pilot Status webhooks. `--oneshot` runs the whole flow headless through the worker and exits.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { randomBytes, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, SIGNATURE_HEADER } from "pilot-connect-server";
@@ -25,7 +25,9 @@ function fail(message) { console.error(`demo backend: ${message}`); process.exit
 
 const pilot = new PilotStatus({ apiKey: env("PS_API_KEY"), baseUrl: opt.sandbox });
 const tokenSecret = env("CONNECT_TOKEN_SECRET");
-const hookSecret = process.env.PS_WEBHOOK_SECRET || randomBytes(24).toString("base64url");
+// The webhook signing secret comes from the Pilot Status dashboard (the API never returns it).
+// Without it the backend registers no webhook and the page relies on the worker alone.
+const hookSecret = process.env.PS_WEBHOOK_SECRET;
 const origin = `http://127.0.0.1:${opt.port}`;
 const ttlSeconds = Number(opt["token-ttl"]);
 const events = []; // verified webhook events, newest last
@@ -35,6 +37,8 @@ const seen = new Set(); // dedupKeys: Pilot Status retries deliveries
 async function connectSession() {
   const phone = `+55119${String(randomInt(1e8)).padStart(8, "0")}`;
   const number = await pilot.numbers.create({ name: "Demo customer", number: phone });
+  // Pilot Status tells this backend too: a signed POST to /hooks/pilot-status per event.
+  if (hookSecret) await pilot.webhooks.create({ url: `${origin}/hooks/pilot-status`, events: ["*"], whatsappNumberId: number.id });
   const token = mintConnectToken({ secret: tokenSecret, numberId: number.id, audience: opt.audience, origin, ttlSeconds });
   return { numberId: number.id, token, endpoint: opt.worker, expiresIn: ttlSeconds };
 }
@@ -46,6 +50,7 @@ async function simulateScan(numberId) {
 }
 
 function receiveWebhook(raw, signature) {
+  if (!hookSecret) throw new PilotStatusError({ kind: "signature", code: "missing", message: "no PS_WEBHOOK_SECRET configured" });
   const event = verifyWebhook(hookSecret, raw, signature); // throws PilotStatusError: 401 / 400
   if (event.dedupKey && seen.has(event.dedupKey)) return;
   if (event.dedupKey) seen.add(event.dedupKey);
@@ -115,13 +120,7 @@ const server = createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(Number(opt.port), "127.0.0.1", resolve));
 
-// Sandbox control: point its webhook deliveries here. (Against Pilot Status you register the
-// URL once, in its dashboard or through its webhooks API, with the same secret.)
-const hooked = await fetch(`${opt.sandbox}/_sandbox/webhooks`, {
-  method: "POST", headers: { "content-type": "application/json" },
-  body: JSON.stringify({ url: `${origin}/hooks/pilot-status`, secret: hookSecret }),
-});
-if (!hooked.ok) fail(`could not register the webhook with the sandbox (${hooked.status})`);
+if (!hookSecret) console.log("demo backend: PS_WEBHOOK_SECRET is not set, so no webhooks are registered");
 
 if (opt.oneshot) {
   try {
@@ -155,8 +154,10 @@ async function oneshot() {
   };
   await until(async () => (await ask("/v1/status")).state === "connected", "connected at the worker");
   console.log("worker /v1/status: connected");
-  await until(() => events.some((e) => e.event === "number.connected" && e.numberId === s.numberId), "the number.connected webhook");
-  console.log("backend: signed number.connected webhook verified");
+  if (hookSecret) {
+    await until(() => events.some((e) => e.event === "number.connected" && e.numberId === s.numberId), "the number.connected webhook");
+    console.log("backend: signed number.connected webhook verified");
+  }
   const status = await pilot.numbers.status(s.numberId);
   if (!status.ready) throw new Error(`numbers.status: ${status.state}, not ready`);
   console.log(`backend numbers.status: ${status.state}, ready`);

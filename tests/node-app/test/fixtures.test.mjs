@@ -45,6 +45,10 @@ const cases = [
   ["remote_pairing_info_200.json", 200, (ps) => ps.remotePairing.info("rp_x"), (o) => assert.equal(typeof o.valid, "boolean")],
   ["remote_pairing_status_200.json", 200, (ps) => ps.remotePairing.status("rp_x"), (o) => assert.equal(typeof o.ready, "boolean")],
   ["remote_pairing_connect_200.json", 200, (ps) => ps.remotePairing.connect("rp_x"), (o) => assert.equal(o.state, "pairing")],
+  ["webhook_201.json", 201, (ps) => ps.webhooks.create({ url: "https://example.com/h", events: ["*"], whatsappNumberId: "wa_abc" }),
+    (o) => { assert.equal(o.id, "wh_01J8ZK"); assert.equal(o.secretHint, "…7f3a"); }],
+  ["webhook_list_200.json", 200, (ps) => ps.webhooks.list(), (o) => assert.equal(o[0].active, false)],
+  ["webhook_logs_200.json", 200, (ps) => ps.webhooks.logs("wh_1"), (o) => { assert.equal(o[1].statusCode, undefined); assert.equal(o[0].durationMs, 84); }],
 ];
 
 for (const [file, status, call, check] of cases) {

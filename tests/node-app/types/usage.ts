@@ -30,6 +30,10 @@ async function typical(): Promise<void> {
   list.forEach((n) => n.id.toUpperCase());
   const link = await pilot.remotePairing.create({ provider: "META", metaFlow: "embedded" });
   await pilot.remotePairing.info(link.token ?? "");
+  const hook = await pilot.webhooks.create({ url: "https://app.example/hooks", events: ["number.connected"], whatsappNumberId: "wa_1" });
+  await pilot.webhooks.update(hook.id, { active: false });
+  const logs = await pilot.webhooks.logs(hook.id, { limit: 10 });
+  logs.forEach((l) => l.statusCode);
   try {
     await pilot.numbers.purge("wa_1");
   } catch (e) {
@@ -63,6 +67,10 @@ function misuse(pilot: PilotStatus): void {
   void pilot.numbers.get(42);
   // @ts-expect-error the token needs an audience
   mintConnectToken({ secret: "s", numberId: "wa_1" });
+  // @ts-expect-error an empty events list dispatches nothing
+  void pilot.webhooks.create({ url: "https://a.example/h", events: [] });
+  // @ts-expect-error an update needs at least one change
+  void pilot.webhooks.update("wh_1", {});
   // @ts-expect-error numbers is read-only
   pilot.numbers = pilot.numbers;
 }
