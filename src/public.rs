@@ -1,12 +1,15 @@
 //! The narrow public surface the edge worker exposes to browsers, and the one place that
 //! maps upstream results onto it. The worker answers with these; the widget reads them.
 //!
-//! `GET /v1/qr` → `{state:"pairing", qr, pairingCode, refreshAfterMs}` | `{state:"connected"}`
-//! `GET /v1/status` → `{state:"connecting"|"connected"|"disconnected"|"unknown", stale}`
-//! errors → `{error:{code, message}}` with one of [`PublicErrorCode`].
+//! `GET /v1/qr` → [`QrAnswer`]: `{state:"pairing", qr, pairingCode, refreshAfterMs}` | `{state:"connected"}`
+//! `GET /v1/status` → [`StatusAnswer`]: `{state:"connecting"|"connected"|"disconnected"|"unknown", stale}`
+//! errors → [`ErrorBody`]: `{error:{code, message}}` with one of [`PublicErrorCode`].
+//!
+//! The field names live in [`field`]; each answer has `to_json` (the worker) and
+//! `from_fields` (any reader), so writer and readers cannot drift.
 
 use crate::endpoints::{ConnectOutcome, NumberStatus};
-use crate::error::{Error, ErrorKind, TransportError};
+use crate::error::{Error, ErrorKind};
 use crate::model::NumberState;
 
 /// Error codes a browser may see. Upstream bodies are never forwarded.
@@ -131,31 +134,58 @@ const ALL: [PublicErrorCode; 15] = [
     PublicErrorCode::MethodNotAllowed,
 ];
 
-/// Maps any upstream failure onto the public set.
+/// The JSON field names of the public wire format, written by the worker and read by the
+/// widget (and anyone else), defined once.
+pub mod field {
+    /// `state` of a QR or status answer.
+    pub const STATE: &str = "state";
+    /// The QR PNG data URL.
+    pub const QR: &str = "qr";
+    /// The pairing code, `XXXX-XXXX` (or `null`).
+    pub const PAIRING_CODE: &str = "pairingCode";
+    /// When to ask for a new QR.
+    pub const REFRESH_AFTER_MS: &str = "refreshAfterMs";
+    /// Whether a status is the last one remembered rather than live.
+    pub const STALE: &str = "stale";
+    /// The error object of an error answer.
+    pub const ERROR: &str = "error";
+    /// The error code inside `error`.
+    pub const CODE: &str = "code";
+    /// The error message inside `error`.
+    pub const MESSAGE: &str = "message";
+}
+
+/// Maps an upstream failure onto the public set. `None` for [`ErrorKind::Validation`]: the
+/// request was refused before it was sent, so the caller's own input is at fault and only the
+/// caller knows what that input was (the worker: the token's claims).
 #[must_use]
-pub fn public_error(e: &Error) -> PublicErrorCode {
-    match e.kind() {
-        ErrorKind::Validation => PublicErrorCode::InvalidToken,
+pub fn public_error(e: &Error) -> Option<PublicErrorCode> {
+    Some(match e.kind() {
+        ErrorKind::Validation => return None,
         ErrorKind::Unauthorized | ErrorKind::Forbidden(_) => PublicErrorCode::UnauthorizedUpstream,
         ErrorKind::NotFound => PublicErrorCode::NotFound,
         ErrorKind::BadRequest | ErrorKind::Conflict => PublicErrorCode::NotPairable,
         ErrorKind::RateLimited => PublicErrorCode::RateLimited,
         ErrorKind::Timeout => PublicErrorCode::UpstreamTimeout,
         ErrorKind::Decode => PublicErrorCode::BadUpstreamResponse,
-        ErrorKind::Server | ErrorKind::Transport | ErrorKind::OtherStatus => {
-            if matches!(e, Error::Transport(TransportError::Timeout)) {
-                PublicErrorCode::UpstreamTimeout
-            } else {
-                PublicErrorCode::UpstreamError
-            }
-        }
-    }
+        _ => PublicErrorCode::UpstreamError,
+    })
 }
 
-/// The public answer of `GET /v1/qr`.
+/// Why a public answer could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// `state` missing or not one this version knows.
+    State,
+    /// A pairing answer without a QR, or one that is not a PNG data URL.
+    Qr,
+}
+
+/// The body of `GET /v1/qr`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublicQr {
-    /// Show this QR (a validated PNG data URL) and code.
+pub enum QrAnswer {
+    /// Show this QR (a checked PNG data URL) and code.
     Pairing {
         /// `data:image/png;base64,…`
         qr: String,
@@ -168,65 +198,205 @@ pub enum PublicQr {
     Connected,
 }
 
-/// Turns a connect outcome into the public answer.
-///
-/// # Errors
-/// [`PublicErrorCode::BadUpstreamResponse`] when upstream sent no QR: a missing QR is an
-/// error, never an endless spinner.
-pub fn public_qr(
-    outcome: ConnectOutcome,
-    refresh_after_ms: u32,
-) -> Result<PublicQr, PublicErrorCode> {
-    match outcome {
-        ConnectOutcome::AlreadyConnected => Ok(PublicQr::Connected),
-        ConnectOutcome::Pairing(p) => {
-            let qr = p
-                .qrcode_base64
-                .ok_or(PublicErrorCode::BadUpstreamResponse)?;
-            Ok(PublicQr::Pairing {
-                qr: qr.as_data_url().to_owned(),
-                pairing_code: p.pairing_code.map(|c| c.grouped()),
-                refresh_after_ms,
-            })
+/// Refresh delays outside this range are clamped when read.
+pub const REFRESH_RANGE_MS: (u32, u32) = (1_000, 600_000);
+/// Used when an answer carries no usable `refreshAfterMs`.
+pub const DEFAULT_REFRESH_MS: u32 = 20_000;
+
+impl QrAnswer {
+    /// Builds the answer from a connect outcome.
+    ///
+    /// # Errors
+    /// [`PublicErrorCode::BadUpstreamResponse`] when upstream sent no QR: a missing QR is an
+    /// error, never an endless spinner.
+    pub fn from_outcome(
+        outcome: ConnectOutcome,
+        refresh_after_ms: u32,
+    ) -> Result<Self, PublicErrorCode> {
+        match outcome {
+            ConnectOutcome::AlreadyConnected => Ok(Self::Connected),
+            ConnectOutcome::Pairing(p) => {
+                let qr = p
+                    .qrcode_base64
+                    .ok_or(PublicErrorCode::BadUpstreamResponse)?;
+                Ok(Self::Pairing {
+                    qr: qr.as_data_url().to_owned(),
+                    pairing_code: p.pairing_code.map(|c| c.grouped()),
+                    refresh_after_ms,
+                })
+            }
         }
     }
-}
 
-/// The public state name of a status answer.
-#[must_use]
-pub fn public_state(status: &NumberStatus) -> &'static str {
-    if status.is_ready() {
-        return "connected";
+    /// Reads the answer from its fields (however the reader got them: serde, `Reflect`, …).
+    /// The QR must pass the core's PNG data-URL rule; the refresh delay is clamped.
+    ///
+    /// # Errors
+    /// [`ReadError`].
+    pub fn from_fields(
+        state: Option<&str>,
+        qr: Option<&str>,
+        pairing_code: Option<&str>,
+        refresh_after_ms: Option<f64>,
+    ) -> Result<Self, ReadError> {
+        match state {
+            Some("connected") => Ok(Self::Connected),
+            Some("pairing") => {
+                let qr = qr
+                    .filter(|q| crate::model::is_png_data_url(q))
+                    .ok_or(ReadError::Qr)?;
+                let (lo, hi) = REFRESH_RANGE_MS;
+                let refresh = refresh_after_ms
+                    .filter(|v| v.is_finite())
+                    .map_or(DEFAULT_REFRESH_MS, |v| {
+                        v.clamp(f64::from(lo), f64::from(hi)) as u32
+                    });
+                Ok(Self::Pairing {
+                    qr: qr.to_owned(),
+                    pairing_code: pairing_code.map(crate::model::group_pairing_code),
+                    refresh_after_ms: refresh,
+                })
+            }
+            _ => Err(ReadError::State),
+        }
     }
-    match status.state {
-        NumberState::Open | NumberState::Connecting => "connecting",
-        NumberState::Close => "disconnected",
-        _ => "unknown",
-    }
-}
 
-impl PublicQr {
     /// The JSON body.
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
         match self {
             Self::Pairing {
                 qr,
                 pairing_code,
                 refresh_after_ms,
-            } => serde_json::json!({
-                "state": "pairing",
-                "qr": qr,
-                "pairingCode": pairing_code,
-                "refreshAfterMs": refresh_after_ms,
-            }),
-            Self::Connected => serde_json::json!({ "state": "connected" }),
+            } => {
+                m.insert(field::STATE.into(), "pairing".into());
+                m.insert(field::QR.into(), qr.as_str().into());
+                m.insert(field::PAIRING_CODE.into(), pairing_code.clone().into());
+                m.insert(field::REFRESH_AFTER_MS.into(), (*refresh_after_ms).into());
+            }
+            Self::Connected => {
+                m.insert(field::STATE.into(), "connected".into());
+            }
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+/// The public state of a number, as `GET /v1/status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicState {
+    /// A QR or code is out; waiting for the phone.
+    Connecting,
+    /// Linked and ready.
+    Connected,
+    /// Not linked (the pairing attempt ended, or the device logged out).
+    Disconnected,
+    /// Anything else.
+    Unknown,
+}
+
+impl PublicState {
+    /// The wire value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Disconnected => "disconnected",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Reads a wire value; unknown ones are [`PublicState::Unknown`].
+    #[must_use]
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "connecting" => Self::Connecting,
+            "connected" => Self::Connected,
+            "disconnected" => Self::Disconnected,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The public state of an upstream status answer.
+    #[must_use]
+    pub fn of(status: &NumberStatus) -> Self {
+        if status.is_ready() {
+            return Self::Connected;
+        }
+        match status.state {
+            NumberState::Open | NumberState::Connecting => Self::Connecting,
+            NumberState::Close => Self::Disconnected,
+            _ => Self::Unknown,
         }
     }
 }
 
-/// The JSON body of an error.
-#[must_use]
-pub fn error_json(code: PublicErrorCode) -> serde_json::Value {
-    serde_json::json!({ "error": { "code": code.as_str(), "message": code.message() } })
+/// The body of `GET /v1/status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusAnswer {
+    /// The state.
+    pub state: PublicState,
+    /// `true`: upstream did not answer live and this is the last state it remembered.
+    pub stale: bool,
+}
+
+impl StatusAnswer {
+    /// From an upstream status answer.
+    #[must_use]
+    pub fn of(status: &NumberStatus) -> Self {
+        Self {
+            state: PublicState::of(status),
+            stale: status.stale.unwrap_or(false),
+        }
+    }
+
+    /// Reads the answer from its fields.
+    ///
+    /// # Errors
+    /// [`ReadError::State`] when `state` is missing.
+    pub fn from_fields(state: Option<&str>, stale: Option<bool>) -> Result<Self, ReadError> {
+        Ok(Self {
+            state: PublicState::parse(state.ok_or(ReadError::State)?),
+            stale: stale.unwrap_or(false),
+        })
+    }
+
+    /// The JSON body.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(field::STATE.into(), self.state.as_str().into());
+        m.insert(field::STALE.into(), self.stale.into());
+        serde_json::Value::Object(m)
+    }
+}
+
+/// The body of every error answer: `{error:{code, message}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// The public code (its message is [`PublicErrorCode::message`]).
+    pub code: PublicErrorCode,
+}
+
+impl ErrorBody {
+    /// Reads the code of an error answer; `None` when it is not one of ours.
+    #[must_use]
+    pub fn from_fields(code: Option<&str>) -> Option<Self> {
+        code.and_then(PublicErrorCode::parse)
+            .map(|code| Self { code })
+    }
+
+    /// The JSON body.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut inner = serde_json::Map::new();
+        inner.insert(field::CODE.into(), self.code.as_str().into());
+        inner.insert(field::MESSAGE.into(), self.code.message().into());
+        let mut m = serde_json::Map::new();
+        m.insert(field::ERROR.into(), serde_json::Value::Object(inner));
+        serde_json::Value::Object(m)
+    }
 }

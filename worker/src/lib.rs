@@ -11,7 +11,7 @@ mod settings;
 use pilot_connect::connect_token::{self, TokenError, VerifyOptions};
 use pilot_connect::endpoints::{Connect, GetStatus};
 use pilot_connect::fetch::FetchTransport;
-use pilot_connect::public::{error_json, public_error, public_qr, public_state, PublicErrorCode};
+use pilot_connect::public::{public_error, ErrorBody, PublicErrorCode, QrAnswer, StatusAnswer};
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::{Client, Link};
 use serde_json::{json, Value};
@@ -40,7 +40,7 @@ impl Reply {
     }
 
     fn error(&self, code: PublicErrorCode) -> Response {
-        self.json(code.status(), &error_json(code))
+        self.json(code.status(), &ErrorBody { code }.to_json())
     }
 
     fn decorate(&self, mut resp: Response) -> Response {
@@ -160,6 +160,12 @@ fn token_error(e: &TokenError) -> PublicErrorCode {
     }
 }
 
+/// The public code of an upstream failure. A request the core refused to build can only come
+/// from the token's claims (its `sub` or `link`), so it is the token that is invalid.
+fn upstream_error(e: &pilot_connect::Error) -> PublicErrorCode {
+    public_error(e).unwrap_or(PublicErrorCode::InvalidToken)
+}
+
 fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
     with_header(
         reply.error(code),
@@ -241,17 +247,17 @@ async fn serve(
     // (public code, upstream error when there was one)
     let result: Result<Value, (PublicErrorCode, Option<pilot_connect::Error>)> = if qr {
         match client.send(&Connect::new(&claims.sub).link(link)).await {
-            Ok(out) => public_qr(out, s.qr_refresh_ms)
+            Ok(out) => QrAnswer::from_outcome(out, s.qr_refresh_ms)
                 .map(|q| q.to_json())
                 .map_err(|code| (code, None)),
-            Err(e) => Err((public_error(&e), Some(e))),
+            Err(e) => Err((upstream_error(&e), Some(e))),
         }
     } else {
         client
             .send(&GetStatus::new(&claims.sub).link(link))
             .await
-            .map(|st| json!({ "state": public_state(&st), "stale": st.stale.unwrap_or(false) }))
-            .map_err(|e| (public_error(&e), Some(e)))
+            .map(|st| StatusAnswer::of(&st).to_json())
+            .map_err(|e| (upstream_error(&e), Some(e)))
     };
     match result {
         Ok(body) => reply.json(200, &body),

@@ -1,0 +1,144 @@
+//! The public wire format (worker ↔ widget): every answer written with `to_json` reads back
+//! the same through `from_fields` with the field names of `public::field`, and readers refuse
+//! what the worker would never send.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use pilot_connect::model::{check_png_base64, is_png_data_url, QrError};
+use pilot_connect::public::{
+    field, public_error, ErrorBody, PublicErrorCode, PublicState, QrAnswer, ReadError,
+    StatusAnswer, DEFAULT_REFRESH_MS,
+};
+use pilot_connect::validate::ValidationError;
+use pilot_connect::{Error, TransportError};
+use serde_json::Value;
+
+const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+fn read_qr(v: &Value) -> Result<QrAnswer, ReadError> {
+    QrAnswer::from_fields(
+        v[field::STATE].as_str(),
+        v[field::QR].as_str(),
+        v[field::PAIRING_CODE].as_str(),
+        v[field::REFRESH_AFTER_MS].as_f64(),
+    )
+}
+
+#[test]
+fn answers_round_trip() {
+    for answer in [
+        QrAnswer::Pairing {
+            qr: PNG.into(),
+            pairing_code: Some("ABCD-1234".into()),
+            refresh_after_ms: 20_000,
+        },
+        QrAnswer::Pairing {
+            qr: PNG.into(),
+            pairing_code: None,
+            refresh_after_ms: 1_000,
+        },
+        QrAnswer::Connected,
+    ] {
+        assert_eq!(read_qr(&answer.to_json()).unwrap(), answer);
+    }
+    for state in [
+        PublicState::Connecting,
+        PublicState::Connected,
+        PublicState::Disconnected,
+        PublicState::Unknown,
+    ] {
+        for stale in [true, false] {
+            let a = StatusAnswer { state, stale };
+            let v = a.to_json();
+            let back =
+                StatusAnswer::from_fields(v[field::STATE].as_str(), v[field::STALE].as_bool());
+            assert_eq!(back.unwrap(), a);
+        }
+    }
+    let e = ErrorBody {
+        code: PublicErrorCode::OriginNotAllowed,
+    };
+    let v = e.to_json();
+    assert_eq!(
+        ErrorBody::from_fields(v[field::ERROR][field::CODE].as_str()),
+        Some(e)
+    );
+    assert_eq!(
+        v[field::ERROR][field::MESSAGE],
+        PublicErrorCode::OriginNotAllowed.message()
+    );
+}
+
+#[test]
+fn readers_refuse_what_the_worker_never_sends() {
+    let read = |state, qr| QrAnswer::from_fields(state, qr, None, None);
+    assert_eq!(read(None, Some(PNG)), Err(ReadError::State));
+    assert_eq!(read(Some("paired"), Some(PNG)), Err(ReadError::State));
+    assert_eq!(read(Some("pairing"), None), Err(ReadError::Qr));
+    for bad in [
+        "javascript:alert(1)",
+        "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+        "data:image/png;base64,R0lGODlhAQABAAAAACw=",
+        "data:image/png;base64,iVBORw0KGgo...",
+        "https://evil.example/qr.png",
+    ] {
+        assert_eq!(
+            read(Some("pairing"), Some(bad)),
+            Err(ReadError::Qr),
+            "{bad}"
+        );
+    }
+    // Refresh delays are clamped; a missing one is the default.
+    let refresh = |v: Option<f64>| match QrAnswer::from_fields(Some("pairing"), Some(PNG), None, v)
+        .unwrap()
+    {
+        QrAnswer::Pairing {
+            refresh_after_ms, ..
+        } => refresh_after_ms,
+        QrAnswer::Connected => unreachable!(),
+    };
+    assert_eq!(refresh(None), DEFAULT_REFRESH_MS);
+    assert_eq!(refresh(Some(5.0)), 1_000);
+    assert_eq!(refresh(Some(1e12)), 600_000);
+    assert_eq!(refresh(Some(f64::NAN)), DEFAULT_REFRESH_MS);
+    // Codes are grouped by the one rule.
+    let grouped = QrAnswer::from_fields(Some("pairing"), Some(PNG), Some("abcd1234"), None);
+    assert!(
+        matches!(grouped, Ok(QrAnswer::Pairing { pairing_code: Some(c), .. }) if c == "ABCD-1234")
+    );
+    assert_eq!(
+        StatusAnswer::from_fields(None, Some(true)),
+        Err(ReadError::State)
+    );
+    assert_eq!(
+        StatusAnswer::from_fields(Some("teleported"), None).map(|s| s.state),
+        Ok(PublicState::Unknown)
+    );
+    assert_eq!(ErrorBody::from_fields(Some("not_ours")), None);
+}
+
+#[test]
+fn png_rule_without_decoding() {
+    assert!(is_png_data_url(PNG));
+    assert_eq!(check_png_base64("iVBORw0KGgo="), Ok(()));
+    assert_eq!(check_png_base64(""), Err(QrError::Base64));
+    assert_eq!(check_png_base64("iVBORw0KGgo"), Err(QrError::Base64)); // length
+    assert_eq!(check_png_base64("iVBORw0KGgo=AAA"), Err(QrError::Base64)); // padding inside
+    assert_eq!(check_png_base64("iVBORw0KGg o="), Err(QrError::Base64));
+    assert_eq!(
+        check_png_base64("R0lGODlhAQABAAAAACw="),
+        Err(QrError::NotPng)
+    );
+}
+
+#[test]
+fn validation_is_the_callers_to_map() {
+    let v = Error::Validation(ValidationError::MissingCredentials);
+    assert_eq!(public_error(&v), None);
+    let t = Error::Transport(TransportError::Timeout);
+    assert_eq!(public_error(&t), Some(PublicErrorCode::UpstreamTimeout));
+    let n = Error::Transport(TransportError::Network("reset".into()));
+    assert_eq!(public_error(&n), Some(PublicErrorCode::UpstreamError));
+}
