@@ -1,0 +1,168 @@
+//! # pilot-connect-widget
+//!
+//! The WhatsApp QR / pairing-code widget of pilot-connect, as a `cdylib` for the npm package
+//! `pilot-connect-widget` (assembled from `pkg-templates/`). Three parts, one file each:
+//!
+//! - [`machine`]: the pure state machine (events in → state + commands out), tested natively;
+//! - `driver`: runs the commands in the browser (fetch, timers, visibility, callbacks);
+//! - `view`: renders a state into the shadow DOM.
+//!
+//! [`messages`] holds every string (pt-BR, en, es) in one table. The worker's answers are read
+//! with the core's `public` wire format, and QR images pass the core's PNG rule.
+
+pub mod machine;
+pub mod messages;
+
+#[cfg(target_arch = "wasm32")]
+mod driver;
+#[cfg(target_arch = "wasm32")]
+mod view;
+
+#[cfg(target_arch = "wasm32")]
+pub use api::*;
+
+#[cfg(target_arch = "wasm32")]
+mod api {
+    use std::rc::Rc;
+
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::Element;
+
+    use crate::driver::{error, get, get_str, theme, Options, Widget};
+    use crate::messages::{Locale, TS_MESSAGES};
+    use crate::view::View;
+
+    #[wasm_bindgen(typescript_custom_section)]
+    const TS_MESSAGES_SECTION: &str = TS_MESSAGES;
+
+    fn resolve_target(target: &JsValue) -> Result<Element, JsValue> {
+        if let Some(e) = target.dyn_ref::<Element>() {
+            return Ok(e.clone());
+        }
+        let doc = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| error("pilot-connect: no document"))?;
+        let sel = target
+            .as_string()
+            .ok_or_else(|| error("pilot-connect: target must be an Element or a CSS selector"))?;
+        doc.query_selector(&sel)?
+            .ok_or_else(|| error("pilot-connect: target not found"))
+    }
+
+    fn browser_lang() -> String {
+        web_sys::window()
+            .and_then(|w| w.navigator().language())
+            .unwrap_or_default()
+    }
+
+    fn create(target: &JsValue, options: &JsValue) -> Result<Rc<Widget>, JsValue> {
+        let doc = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| error("pilot-connect: mount needs a browser window"))?;
+        let host = resolve_target(target)?;
+        let opts = Options::parse(options, &browser_lang())?;
+        let view = View::build(&doc, &host)?;
+        Ok(Widget::new(host, view, opts))
+    }
+
+    /// A mounted widget. `destroy()` is final and idempotent; `unmount()` can be followed by
+    /// `mount(target)` to show it again.
+    #[wasm_bindgen]
+    pub struct Handle {
+        widget: Option<Rc<Widget>>,
+        options: JsValue,
+        destroyed: bool,
+    }
+
+    /// Mounts the widget into `target` (an Element or a CSS selector).
+    ///
+    /// # Errors
+    /// A JS `Error` when the target is missing, the options are invalid (no endpoint, no token
+    /// or getToken) or there is no browser DOM.
+    #[wasm_bindgen]
+    pub fn mount(target: JsValue, options: JsValue) -> Result<Handle, JsValue> {
+        let widget = create(&target, &options)?;
+        Ok(Handle {
+            widget: Some(widget),
+            options,
+            destroyed: false,
+        })
+    }
+
+    #[wasm_bindgen]
+    impl Handle {
+        /// Mounts again after `unmount()`.
+        ///
+        /// # Errors
+        /// As [`mount`], or when the handle was destroyed.
+        pub fn mount(&mut self, target: JsValue) -> Result<(), JsValue> {
+            if self.destroyed {
+                return Err(error("pilot-connect: this widget was destroyed"));
+            }
+            if let Some(w) = self.widget.take() {
+                w.teardown();
+            }
+            self.widget = Some(create(&target, &self.options)?);
+            Ok(())
+        }
+
+        /// Removes the widget and stops all work; it can be mounted again.
+        pub fn unmount(&mut self) {
+            if let Some(w) = self.widget.take() {
+                w.teardown();
+            }
+        }
+
+        /// Removes the widget, cancels every timer, listener and in-flight request. Idempotent.
+        pub fn destroy(&mut self) {
+            self.unmount();
+            self.destroyed = true;
+        }
+
+        /// Changes `locale`, `messages` and/or `appearance` at run time.
+        pub fn update(&self, options: JsValue) {
+            let Some(w) = &self.widget else { return };
+            {
+                let mut o = w.opts.borrow_mut();
+                if let Some(l) = get_str(&options, "locale") {
+                    o.locale = Locale::pick(&l, &browser_lang());
+                }
+                let m = get(&options, "messages");
+                if m.is_object() {
+                    o.messages = m;
+                }
+                let a = get(&options, "appearance");
+                if a.is_object() {
+                    if let Some(t) = get_str(&a, "theme") {
+                        o.theme = theme(Some(t));
+                    }
+                    let vars = get(&a, "variables");
+                    if vars.is_object() {
+                        o.variables = vars;
+                    }
+                }
+            }
+            w.apply_appearance();
+            w.render();
+        }
+
+        /// Asks for a fresh QR now (resets the attempt budget).
+        pub fn restart(&self) {
+            if let Some(w) = &self.widget {
+                w.dispatch(crate::machine::Event::Restart);
+            }
+        }
+
+        /// The current state name (`idle`, `loading`, `pairing`, `refreshing`, `connected`,
+        /// `expired`, `error`, `unmounted` or `destroyed`).
+        #[wasm_bindgen(getter)]
+        pub fn state(&self) -> String {
+            match &self.widget {
+                Some(w) => w.phase_name().into(),
+                None if self.destroyed => "destroyed".into(),
+                None => "unmounted".into(),
+            }
+        }
+    }
+}

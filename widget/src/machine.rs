@@ -1,0 +1,685 @@
+//! The widget's state machine: events in, new state plus commands out. Pure: no DOM, no
+//! clock, no I/O, so every state × event pair is tested natively. The driver performs the
+//! commands and feeds back what happened; the view renders [`Machine::view`].
+//!
+//! QR codes and statuses arrive as events ([`Event::QrArrived`], [`Event::StatusArrived`]),
+//! whether a fetch or a pushed stream brought them.
+
+use pilot_connect::public::{PublicErrorCode, PublicState, QrAnswer};
+
+/// Where the widget is in its life.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Created, nothing asked yet.
+    Idle,
+    /// Asking for the first QR.
+    Loading,
+    /// Showing a QR and pairing code.
+    Pairing,
+    /// Asking for the next QR; the previous one stays (dimmed).
+    Refreshing,
+    /// The phone is linked.
+    Connected,
+    /// The attempt cap was reached: the last QR is dimmed with a reload action.
+    Expired,
+    /// Something failed: an error panel with one action.
+    Error,
+    /// Destroyed: no more work, ever.
+    Destroyed,
+}
+
+impl Phase {
+    /// The public state name (`data-state`, events, `handle.state`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Loading => "loading",
+            Self::Pairing => "pairing",
+            Self::Refreshing => "refreshing",
+            Self::Connected => "connected",
+            Self::Expired => "expired",
+            Self::Error => "error",
+            Self::Destroyed => "destroyed",
+        }
+    }
+
+    const fn showing_qr(self) -> bool {
+        matches!(self, Self::Pairing | Self::Refreshing)
+    }
+}
+
+/// What kind of failure the page sees (`onError({ kind })`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ErrorKind {
+    /// No answer (offline, DNS, timeout, CORS).
+    Network,
+    /// Too many requests: retried by itself after `retryAfterMs`.
+    RateLimited,
+    /// The connect token is missing, invalid or expired.
+    Unauthorized,
+    /// This page's origin may not use the worker or the token.
+    Origin,
+    /// The number does not exist.
+    NotFound,
+    /// The number cannot pair by QR.
+    NotPairable,
+    /// The worker or Pilot Status failed, or answered something unusable.
+    Server,
+    /// The worker is not configured.
+    Config,
+}
+
+impl ErrorKind {
+    /// The public name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Network => "network",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::Origin => "origin",
+            Self::NotFound => "not_found",
+            Self::NotPairable => "not_pairable",
+            Self::Server => "server",
+            Self::Config => "config",
+        }
+    }
+}
+
+/// Default wait after a 429 without `Retry-After`.
+pub const DEFAULT_RETRY_MS: u32 = 5_000;
+
+/// A failed request, as the page and the view see it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Failure {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// The worker's public code, when it sent one.
+    pub code: Option<PublicErrorCode>,
+    /// How long to wait before the automatic retry (rate limits only).
+    pub retry_after_ms: Option<u32>,
+}
+
+impl Failure {
+    /// No answer came back.
+    #[must_use]
+    pub const fn network() -> Self {
+        Self {
+            kind: ErrorKind::Network,
+            code: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// No token to send (none given and `getToken` gave none).
+    #[must_use]
+    pub const fn no_token() -> Self {
+        Self {
+            kind: ErrorKind::Unauthorized,
+            code: Some(PublicErrorCode::MissingToken),
+            retry_after_ms: None,
+        }
+    }
+
+    /// A 200 whose body is not a usable answer (no or non-PNG QR, unknown state).
+    #[must_use]
+    pub const fn bad_answer() -> Self {
+        Self {
+            kind: ErrorKind::Server,
+            code: Some(PublicErrorCode::BadUpstreamResponse),
+            retry_after_ms: None,
+        }
+    }
+
+    /// An error answer of the worker: its status, its code and its `Retry-After`.
+    #[must_use]
+    pub fn from_answer(
+        status: u16,
+        code: Option<PublicErrorCode>,
+        retry_after_ms: Option<u32>,
+    ) -> Self {
+        use PublicErrorCode as C;
+        let kind = match (status, code) {
+            (_, Some(C::RateLimited)) | (429, _) => ErrorKind::RateLimited,
+            (_, Some(C::OriginMismatch | C::OriginNotAllowed)) => ErrorKind::Origin,
+            (_, Some(C::MissingToken | C::InvalidToken | C::TokenExpired)) | (401, _) => {
+                ErrorKind::Unauthorized
+            }
+            (_, Some(C::NotFound)) | (404, _) => ErrorKind::NotFound,
+            (_, Some(C::NotPairable)) | (409, _) => ErrorKind::NotPairable,
+            (_, Some(C::ConfigError)) => ErrorKind::Config,
+            _ => ErrorKind::Server,
+        };
+        Self {
+            kind,
+            code,
+            retry_after_ms: (kind == ErrorKind::RateLimited)
+                .then(|| retry_after_ms.unwrap_or(DEFAULT_RETRY_MS)),
+        }
+    }
+}
+
+/// The driver's timers: one slot each, so arming one replaces it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Timer {
+    /// Ask for the next QR.
+    Refresh = 0,
+    /// Ask for the status.
+    Poll,
+    /// Retry after a rate limit.
+    Retry,
+    /// Update the countdown.
+    Tick,
+    /// End the "copied" confirmation.
+    Copied,
+}
+
+/// Every timer, indexable by `Timer as usize`.
+pub const TIMERS: [Timer; 5] = [
+    Timer::Refresh,
+    Timer::Poll,
+    Timer::Retry,
+    Timer::Tick,
+    Timer::Copied,
+];
+
+/// The worker routes the driver calls.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Request {
+    /// `GET /v1/qr`
+    Qr = 0,
+    /// `GET /v1/status`
+    Status,
+}
+
+/// What happened.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// Mounted: start.
+    Start,
+    /// A QR answer (fetched or pushed).
+    QrArrived(QrAnswer),
+    /// A status (fetched or pushed).
+    StatusArrived(PublicState),
+    /// `GET /v1/qr` failed.
+    QrFailed(Failure),
+    /// `GET /v1/status` failed.
+    StatusFailed(Failure),
+    /// `getToken()` gave a token (`true`) or not.
+    TokenRenewed(bool),
+    /// A timer fired.
+    Fired(Timer),
+    /// The page was hidden or shown.
+    Visibility {
+        /// `document.hidden`
+        hidden: bool,
+    },
+    /// The person asked for a fresh QR (new code, reload, try again, `handle.restart()`).
+    Restart,
+    /// The person asked to copy the pairing code.
+    Copy,
+    /// Unmounted or destroyed.
+    Destroy,
+}
+
+/// What the page is told (callbacks + `pilot-connect:*` DOM events).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Emitted {
+    /// `statechange`
+    StateChange(Phase),
+    /// `qr`: a new QR is on screen.
+    Qr {
+        /// 1-based attempt.
+        attempt: u32,
+        /// Until the next one.
+        expires_in_ms: u32,
+    },
+    /// `ready`: the first QR is on screen.
+    Ready,
+    /// `connected`
+    Connected,
+    /// `expired`
+    Expired,
+    /// `error`
+    Error(Failure),
+}
+
+/// What the driver must do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Command {
+    /// Send this request (a running one of the same kind is aborted first).
+    Fetch(Request),
+    /// Call `getToken()` for a fresh token.
+    RenewToken,
+    /// (Re)start this timer.
+    Arm(Timer, u32),
+    /// Stop this timer.
+    Disarm(Timer),
+    /// Abort every request in flight.
+    Abort,
+    /// Put the pairing code on the clipboard.
+    CopyCode,
+    /// Render [`Machine::view`].
+    Render,
+    /// Tell the page.
+    Emit(Emitted),
+}
+
+/// Limits and abilities, fixed at mount.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Config {
+    /// QR codes shown before `expired` (≥ 1).
+    pub max_attempts: u32,
+    /// Status poll interval while pairing.
+    pub poll_ms: u32,
+    /// Whether a `getToken` callback exists.
+    pub can_renew_token: bool,
+}
+
+/// How long the "copied" confirmation stays.
+pub const COPIED_MS: u32 = 2_000;
+/// Countdown step.
+pub const TICK_MS: u32 = 1_000;
+
+/// What the view needs to draw one frame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct View<'a> {
+    /// The phase.
+    pub phase: Phase,
+    /// The QR data URL, when one was received (kept while refreshing and when expired).
+    pub qr: Option<&'a str>,
+    /// The grouped pairing code.
+    pub code: Option<&'a str>,
+    /// 1-based attempt of the QR on screen.
+    pub attempt: u32,
+    /// The cap.
+    pub max_attempts: u32,
+    /// Whole seconds until the next QR.
+    pub seconds_left: u32,
+    /// The failure on screen (error phase).
+    pub failure: Option<Failure>,
+    /// The code was just copied.
+    pub copied: bool,
+}
+
+/// The widget's whole logical state.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    cfg: Config,
+    phase: Phase,
+    attempt: u32,
+    qr: Option<String>,
+    code: Option<String>,
+    expires_at: f64,
+    failure: Option<Failure>,
+    hidden: bool,
+    token_renewed: bool,
+    ready_sent: bool,
+    copied: bool,
+    armed: [bool; 5],
+}
+
+impl Machine {
+    /// A machine in [`Phase::Idle`]; `hidden` is `document.hidden` at mount.
+    #[must_use]
+    pub fn new(cfg: Config, hidden: bool) -> Self {
+        Self {
+            cfg: Config {
+                max_attempts: cfg.max_attempts.max(1),
+                ..cfg
+            },
+            phase: Phase::Idle,
+            attempt: 0,
+            qr: None,
+            code: None,
+            expires_at: 0.0,
+            failure: None,
+            hidden,
+            token_renewed: false,
+            ready_sent: false,
+            copied: false,
+            armed: [false; 5],
+        }
+    }
+
+    /// The phase.
+    #[must_use]
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// 1-based attempt of the QR on screen (0 before the first).
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The config.
+    #[must_use]
+    pub fn config(&self) -> Config {
+        self.cfg
+    }
+
+    /// Whether the driver should be holding this timer.
+    #[must_use]
+    pub fn is_armed(&self, t: Timer) -> bool {
+        self.armed[t as usize]
+    }
+
+    /// The pairing code on screen.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The frame to draw at `now` (ms).
+    #[must_use]
+    pub fn view(&self, now: f64) -> View<'_> {
+        let left = ((self.expires_at - now) / 1000.0).ceil();
+        View {
+            phase: self.phase,
+            qr: self.qr.as_deref(),
+            code: self.code.as_deref(),
+            attempt: self.attempt,
+            max_attempts: self.cfg.max_attempts,
+            seconds_left: if left > 0.0 { left as u32 } else { 0 },
+            failure: self.failure,
+            copied: self.copied,
+        }
+    }
+
+    /// Handles `event` at `now` (ms) and returns what the driver must do, in order.
+    pub fn handle(&mut self, event: Event, now: f64) -> Vec<Command> {
+        let mut out = Out::default();
+        if self.phase == Phase::Destroyed {
+            return out.finish();
+        }
+        if let Event::Fired(t) = event {
+            self.armed[t as usize] = false;
+        }
+        match event {
+            Event::Start if self.phase == Phase::Idle => self.fetch_qr(&mut out),
+            Event::Start => {}
+            Event::QrArrived(QrAnswer::Connected)
+            | Event::StatusArrived(PublicState::Connected) => self.connected(&mut out),
+            Event::QrArrived(QrAnswer::Pairing {
+                qr,
+                pairing_code,
+                refresh_after_ms,
+            }) => self.show_qr(qr, pairing_code, refresh_after_ms, now, &mut out),
+            Event::StatusArrived(PublicState::Disconnected) if self.phase == Phase::Pairing => {
+                // The upstream attempt ended early: ask for the next QR now.
+                self.fetch_qr(&mut out);
+            }
+            Event::StatusArrived(_) => {}
+            Event::QrFailed(f) => self.failed(f, &mut out),
+            Event::StatusFailed(f) => {
+                // Polls are best effort; only an auth problem stops pairing.
+                if self.phase.showing_qr()
+                    && matches!(f.kind, ErrorKind::Unauthorized | ErrorKind::Origin)
+                {
+                    self.failed(f, &mut out);
+                }
+            }
+            Event::TokenRenewed(true) if self.is_fetching() => self.fetch_qr(&mut out),
+            Event::TokenRenewed(false) if self.is_fetching() => {
+                self.fail(Failure::no_token(), &mut out)
+            }
+            Event::TokenRenewed(_) => {}
+            Event::Fired(Timer::Refresh) if self.phase == Phase::Pairing && !self.hidden => {
+                self.fetch_qr(&mut out)
+            }
+            Event::Fired(Timer::Poll) if self.phase.showing_qr() && !self.hidden => {
+                out.push(Command::Fetch(Request::Status));
+                self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
+            }
+            Event::Fired(Timer::Retry)
+                if self.phase == Phase::Error
+                    && self
+                        .failure
+                        .is_some_and(|f| f.kind == ErrorKind::RateLimited) =>
+            {
+                self.fetch_qr(&mut out)
+            }
+            Event::Fired(Timer::Tick) if self.phase.showing_qr() && !self.hidden => {
+                self.arm(Timer::Tick, TICK_MS, &mut out);
+                out.render();
+            }
+            Event::Fired(Timer::Copied) => {
+                self.copied = false;
+                out.render();
+            }
+            Event::Fired(_) => {}
+            Event::Visibility { hidden } => self.visibility(hidden, now, &mut out),
+            Event::Restart => {
+                if self.phase != Phase::Connected {
+                    self.attempt = 0;
+                    self.failure = None;
+                    self.disarm(Timer::Retry, &mut out);
+                    self.fetch_qr(&mut out);
+                }
+            }
+            Event::Copy => {
+                if self.code.is_some() && self.phase.showing_qr() {
+                    self.copied = true;
+                    out.push(Command::CopyCode);
+                    self.arm(Timer::Copied, COPIED_MS, &mut out);
+                    out.render();
+                }
+            }
+            Event::Destroy => {
+                self.disarm_all(&mut out);
+                out.push(Command::Abort);
+                self.phase = Phase::Destroyed;
+            }
+        }
+        out.finish()
+    }
+
+    fn is_fetching(&self) -> bool {
+        matches!(self.phase, Phase::Loading | Phase::Refreshing)
+    }
+
+    fn set_phase(&mut self, phase: Phase, out: &mut Out) {
+        if self.phase != phase {
+            self.phase = phase;
+            out.push(Command::Emit(Emitted::StateChange(phase)));
+        }
+        out.render();
+    }
+
+    fn arm(&mut self, t: Timer, ms: u32, out: &mut Out) {
+        // One slot per kind: re-arming replaces, so a kind is never held twice.
+        if self.armed[t as usize] {
+            out.push(Command::Disarm(t));
+        }
+        self.armed[t as usize] = true;
+        out.push(Command::Arm(t, ms));
+    }
+
+    fn disarm(&mut self, t: Timer, out: &mut Out) {
+        if self.armed[t as usize] {
+            self.armed[t as usize] = false;
+            out.push(Command::Disarm(t));
+        }
+    }
+
+    fn disarm_pairing(&mut self, out: &mut Out) {
+        for t in [Timer::Refresh, Timer::Poll, Timer::Tick] {
+            self.disarm(t, out);
+        }
+    }
+
+    fn disarm_all(&mut self, out: &mut Out) {
+        for t in TIMERS {
+            self.disarm(t, out);
+        }
+    }
+
+    /// Asks for the next QR, or expires at the cap.
+    fn fetch_qr(&mut self, out: &mut Out) {
+        if self.attempt >= self.cfg.max_attempts {
+            self.disarm_pairing(out);
+            self.disarm(Timer::Retry, out);
+            self.set_phase(Phase::Expired, out);
+            out.push(Command::Emit(Emitted::Expired));
+            return;
+        }
+        self.disarm(Timer::Refresh, out);
+        let next = if self.qr.is_some() && self.phase != Phase::Error {
+            Phase::Refreshing
+        } else {
+            Phase::Loading
+        };
+        self.set_phase(next, out);
+        out.push(Command::Fetch(Request::Qr));
+    }
+
+    fn show_qr(
+        &mut self,
+        qr: String,
+        code: Option<String>,
+        refresh_ms: u32,
+        now: f64,
+        out: &mut Out,
+    ) {
+        // A QR nobody asked for (expired, or after connected) waits for the person's action.
+        if !matches!(
+            self.phase,
+            Phase::Idle | Phase::Loading | Phase::Pairing | Phase::Refreshing | Phase::Error
+        ) {
+            return;
+        }
+        let same = self.qr.as_deref() == Some(qr.as_str()) && self.phase == Phase::Pairing;
+        if !same {
+            if self.attempt >= self.cfg.max_attempts {
+                self.fetch_qr(out); // expires
+                return;
+            }
+            self.attempt += 1;
+        }
+        self.qr = Some(qr);
+        self.code = code;
+        self.failure = None;
+        self.token_renewed = false;
+        self.expires_at = now + f64::from(refresh_ms);
+        self.disarm(Timer::Retry, out);
+        self.set_phase(Phase::Pairing, out);
+        if self.hidden {
+            self.disarm_pairing(out);
+        } else {
+            self.arm(Timer::Refresh, refresh_ms, out);
+            if !self.is_armed(Timer::Poll) {
+                self.arm(Timer::Poll, self.cfg.poll_ms, out);
+            }
+            self.arm(Timer::Tick, TICK_MS, out);
+        }
+        if !same {
+            out.push(Command::Emit(Emitted::Qr {
+                attempt: self.attempt,
+                expires_in_ms: refresh_ms,
+            }));
+            if !self.ready_sent {
+                self.ready_sent = true;
+                out.push(Command::Emit(Emitted::Ready));
+            }
+        }
+    }
+
+    fn connected(&mut self, out: &mut Out) {
+        if self.phase == Phase::Connected {
+            return;
+        }
+        self.disarm_all(out);
+        out.push(Command::Abort);
+        self.failure = None;
+        self.copied = false;
+        self.set_phase(Phase::Connected, out);
+        out.push(Command::Emit(Emitted::Connected));
+    }
+
+    fn failed(&mut self, f: Failure, out: &mut Out) {
+        if matches!(self.phase, Phase::Connected | Phase::Expired) {
+            return;
+        }
+        // An expired token is renewed once through getToken, then the QR is asked again.
+        if f.kind == ErrorKind::Unauthorized && self.cfg.can_renew_token && !self.token_renewed {
+            self.token_renewed = true;
+            self.disarm_pairing(out);
+            if !self.is_fetching() {
+                self.set_phase(Phase::Refreshing, out);
+            }
+            out.push(Command::RenewToken);
+            return;
+        }
+        self.fail(f, out);
+    }
+
+    fn fail(&mut self, f: Failure, out: &mut Out) {
+        self.disarm_pairing(out);
+        self.failure = Some(f);
+        self.set_phase(Phase::Error, out);
+        out.push(Command::Emit(Emitted::Error(f)));
+        if let Some(wait) = f.retry_after_ms {
+            self.arm(Timer::Retry, wait, out);
+        }
+    }
+
+    fn visibility(&mut self, hidden: bool, now: f64, out: &mut Out) {
+        if self.hidden == hidden {
+            return;
+        }
+        self.hidden = hidden;
+        if !self.phase.showing_qr() {
+            return;
+        }
+        if hidden {
+            self.disarm_pairing(out);
+            return;
+        }
+        // Back in view: check at once, and fetch the next QR if this one went stale.
+        out.push(Command::Fetch(Request::Status));
+        self.arm(Timer::Poll, self.cfg.poll_ms, out);
+        if self.phase == Phase::Pairing {
+            let left = self.expires_at - now;
+            if left <= 0.0 {
+                self.fetch_qr(out);
+                return;
+            }
+            self.arm(Timer::Refresh, left as u32, out);
+        }
+        self.arm(Timer::Tick, TICK_MS, out);
+        out.render();
+    }
+}
+
+/// Commands in order, plus at most one render, placed before the first emit so a page's
+/// callback already sees the new DOM.
+#[derive(Default)]
+struct Out {
+    cmds: Vec<Command>,
+    render: bool,
+}
+
+impl Out {
+    fn push(&mut self, c: Command) {
+        self.cmds.push(c);
+    }
+
+    fn render(&mut self) {
+        self.render = true;
+    }
+
+    fn finish(mut self) -> Vec<Command> {
+        if self.render {
+            let at = self
+                .cmds
+                .iter()
+                .position(|c| matches!(c, Command::Emit(_)))
+                .unwrap_or(self.cmds.len());
+            self.cmds.insert(at, Command::Render);
+        }
+        self.cmds
+    }
+}

@@ -1,0 +1,511 @@
+//! The state machine, natively: a table of states × events, the flows that matter (attempt
+//! cap, 429 with Retry-After, 401 → one renewal, visibility pause, restart, destroy mid-request,
+//! pushed updates), and property tests over random event sequences.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pilot_connect::public::{PublicErrorCode, PublicState, QrAnswer};
+use pilot_connect_widget::machine::{
+    Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request, Timer, TIMERS,
+};
+use proptest::prelude::*;
+
+const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+fn cfg(max: u32, renew: bool) -> Config {
+    Config {
+        max_attempts: max,
+        poll_ms: 2_500,
+        can_renew_token: renew,
+    }
+}
+
+fn qr(n: u32) -> Event {
+    Event::QrArrived(QrAnswer::Pairing {
+        qr: format!("{PNG}#{n}"),
+        pairing_code: Some("ABCD-1234".into()),
+        refresh_after_ms: 20_000,
+    })
+}
+
+fn status(s: PublicState) -> Event {
+    Event::StatusArrived(s)
+}
+
+fn fail(status: u16, code: Option<PublicErrorCode>, wait: Option<u32>) -> Failure {
+    Failure::from_answer(status, code, wait)
+}
+
+fn has(cmds: &[Command], c: Command) -> bool {
+    cmds.contains(&c)
+}
+
+fn emitted(cmds: &[Command]) -> Vec<Emitted> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Emit(e) => Some(*e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A machine driven into `phase` by real events.
+fn in_phase(phase: Phase) -> Machine {
+    let mut m = Machine::new(cfg(3, true), false);
+    let t = 0.0;
+    match phase {
+        Phase::Idle => {}
+        Phase::Loading => {
+            m.handle(Event::Start, t);
+        }
+        Phase::Pairing => {
+            m.handle(Event::Start, t);
+            m.handle(qr(1), t);
+        }
+        Phase::Refreshing => {
+            m.handle(Event::Start, t);
+            m.handle(qr(1), t);
+            m.handle(Event::Fired(Timer::Refresh), t);
+        }
+        Phase::Connected => {
+            m.handle(Event::Start, t);
+            m.handle(status(PublicState::Connected), t);
+        }
+        Phase::Expired => {
+            let mut m2 = Machine::new(cfg(1, true), false);
+            m2.handle(Event::Start, t);
+            m2.handle(qr(1), t);
+            m2.handle(Event::Fired(Timer::Refresh), t);
+            return m2;
+        }
+        Phase::Error => {
+            m.handle(Event::Start, t);
+            m.handle(Event::QrFailed(Failure::network()), t);
+        }
+        Phase::Destroyed => {
+            m.handle(Event::Destroy, t);
+        }
+    }
+    assert_eq!(m.phase(), phase, "setup reached {phase:?}");
+    m
+}
+
+const PHASES: [Phase; 8] = [
+    Phase::Idle,
+    Phase::Loading,
+    Phase::Pairing,
+    Phase::Refreshing,
+    Phase::Connected,
+    Phase::Expired,
+    Phase::Error,
+    Phase::Destroyed,
+];
+
+fn events() -> Vec<(&'static str, Event)> {
+    vec![
+        ("start", Event::Start),
+        ("qr", qr(9)),
+        ("qr-connected", Event::QrArrived(QrAnswer::Connected)),
+        ("status-connected", status(PublicState::Connected)),
+        ("status-disconnected", status(PublicState::Disconnected)),
+        ("status-connecting", status(PublicState::Connecting)),
+        ("qr-failed-network", Event::QrFailed(Failure::network())),
+        (
+            "qr-failed-401",
+            Event::QrFailed(fail(401, Some(PublicErrorCode::TokenExpired), None)),
+        ),
+        (
+            "qr-failed-429",
+            Event::QrFailed(fail(429, None, Some(7_000))),
+        ),
+        (
+            "status-failed-500",
+            Event::StatusFailed(fail(502, None, None)),
+        ),
+        (
+            "status-failed-403",
+            Event::StatusFailed(fail(403, Some(PublicErrorCode::OriginNotAllowed), None)),
+        ),
+        ("token-ok", Event::TokenRenewed(true)),
+        ("token-none", Event::TokenRenewed(false)),
+        ("fired-refresh", Event::Fired(Timer::Refresh)),
+        ("fired-poll", Event::Fired(Timer::Poll)),
+        ("fired-retry", Event::Fired(Timer::Retry)),
+        ("fired-tick", Event::Fired(Timer::Tick)),
+        ("fired-copied", Event::Fired(Timer::Copied)),
+        ("hidden", Event::Visibility { hidden: true }),
+        ("restart", Event::Restart),
+        ("copy", Event::Copy),
+        ("destroy", Event::Destroy),
+    ]
+}
+
+/// The phase each (state, event) pair leads to. `=` means unchanged.
+fn expected(from: Phase, event: &str) -> Phase {
+    use Phase::*;
+    match (from, event) {
+        (Destroyed, _) => Destroyed,
+        (_, "destroy") => Destroyed,
+        (Idle, "start") => Loading,
+        (Connected, _) => Connected,
+        (_, "qr-connected" | "status-connected") => Connected,
+        // The dimmed QR stays on screen while the fresh one loads.
+        (Expired, "restart") => Refreshing,
+        (Expired, _) => Expired,
+        (Idle | Loading | Pairing | Refreshing | Error, "qr") => Pairing,
+        (Pairing, "status-disconnected" | "fired-refresh") => Refreshing,
+        (Idle | Loading | Pairing | Refreshing | Error, "qr-failed-network" | "qr-failed-429") => {
+            Error
+        }
+        // 401 with getToken: one renewal (shown as refreshing/loading), not an error.
+        (Pairing, "qr-failed-401") => Refreshing,
+        (Idle | Loading | Refreshing | Error, "qr-failed-401") => {
+            if from == Idle || from == Error {
+                Refreshing
+            } else {
+                from
+            }
+        }
+        (Pairing | Refreshing, "status-failed-403") => Error,
+        (Loading | Refreshing, "token-none") => Error,
+        (Loading, "token-ok") => Loading,
+        (Refreshing, "token-ok") => Refreshing,
+        (Pairing | Idle | Loading | Refreshing | Error, "restart") => {
+            if from == Pairing || from == Refreshing {
+                Refreshing
+            } else {
+                Loading
+            }
+        }
+        _ => from,
+    }
+}
+
+#[test]
+fn every_state_times_every_event() {
+    let mut failures = Vec::new();
+    for from in PHASES {
+        for (name, ev) in events() {
+            let mut m = in_phase(from);
+            let cmds = m.handle(ev, 1_000.0);
+            let want = expected(from, name);
+            if m.phase() != want {
+                failures.push(format!(
+                    "{from:?} + {name} → {:?}, want {want:?} ({cmds:?})",
+                    m.phase()
+                ));
+            }
+            // A phase change is always announced, once.
+            let changes: Vec<_> = emitted(&cmds)
+                .into_iter()
+                .filter(|e| matches!(e, Emitted::StateChange(_)))
+                .collect();
+            let announced = from != m.phase() && m.phase() != Phase::Destroyed;
+            if changes.len() != usize::from(announced) {
+                failures.push(format!(
+                    "{from:?} + {name}: statechange emitted {changes:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pairing_arms_refresh_poll_and_tick_then_refreshes() {
+    let mut m = Machine::new(cfg(6, false), false);
+    let c = m.handle(Event::Start, 0.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    let c = m.handle(qr(1), 0.0);
+    assert!(has(&c, Command::Arm(Timer::Refresh, 20_000)));
+    assert!(has(&c, Command::Arm(Timer::Poll, 2_500)));
+    assert!(has(&c, Command::Arm(Timer::Tick, 1_000)));
+    assert_eq!(
+        emitted(&c),
+        vec![
+            Emitted::StateChange(Phase::Pairing),
+            Emitted::Qr {
+                attempt: 1,
+                expires_in_ms: 20_000
+            },
+            Emitted::Ready
+        ]
+    );
+    // Render comes before the first emit, so callbacks see the new DOM.
+    let render = c.iter().position(|x| *x == Command::Render).unwrap();
+    let first_emit = c
+        .iter()
+        .position(|x| matches!(x, Command::Emit(_)))
+        .unwrap();
+    assert!(render < first_emit);
+    assert_eq!(m.view(5_400.0).seconds_left, 15);
+    let c = m.handle(Event::Fired(Timer::Poll), 2_500.0);
+    assert!(has(&c, Command::Fetch(Request::Status)) && has(&c, Command::Arm(Timer::Poll, 2_500)));
+    let c = m.handle(Event::Fired(Timer::Refresh), 20_000.0);
+    assert_eq!(m.phase(), Phase::Refreshing);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    assert_eq!(
+        m.view(20_000.0).qr,
+        Some(format!("{PNG}#1").as_str()),
+        "previous QR kept"
+    );
+    m.handle(qr(2), 20_100.0);
+    assert_eq!((m.phase(), m.attempt()), (Phase::Pairing, 2));
+}
+
+#[test]
+fn attempt_cap_expires_and_restart_resets_it() {
+    let mut m = Machine::new(cfg(2, false), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(qr(1), 0.0);
+    m.handle(Event::Fired(Timer::Refresh), 0.0);
+    m.handle(qr(2), 0.0);
+    let c = m.handle(Event::Fired(Timer::Refresh), 0.0);
+    assert_eq!(m.phase(), Phase::Expired);
+    assert!(emitted(&c).contains(&Emitted::Expired));
+    assert!(!has(&c, Command::Fetch(Request::Qr)));
+    assert!(
+        TIMERS
+            .iter()
+            .all(|t| *t == Timer::Copied || !m.is_armed(*t)),
+        "no pairing timers"
+    );
+    assert!(m.view(0.0).qr.is_some(), "the expired QR stays, dimmed");
+    // A pushed QR after expiry waits for the person.
+    m.handle(qr(3), 0.0);
+    assert_eq!(m.phase(), Phase::Expired);
+    let c = m.handle(Event::Restart, 0.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    m.handle(qr(3), 0.0);
+    assert_eq!((m.phase(), m.attempt()), (Phase::Pairing, 1));
+}
+
+#[test]
+fn rate_limit_waits_retry_after_then_retries_by_itself() {
+    let mut m = in_phase(Phase::Pairing);
+    m.handle(Event::Fired(Timer::Refresh), 0.0);
+    let c = m.handle(
+        Event::QrFailed(fail(429, Some(PublicErrorCode::RateLimited), Some(7_000))),
+        0.0,
+    );
+    assert_eq!(m.phase(), Phase::Error);
+    assert!(has(&c, Command::Arm(Timer::Retry, 7_000)));
+    let f = m.view(0.0).failure.unwrap();
+    assert_eq!(
+        (f.kind, f.retry_after_ms),
+        (ErrorKind::RateLimited, Some(7_000))
+    );
+    let c = m.handle(Event::Fired(Timer::Retry), 7_000.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    // Without Retry-After: the default wait.
+    let mut m = in_phase(Phase::Loading);
+    let c = m.handle(Event::QrFailed(fail(429, None, None)), 0.0);
+    assert!(has(&c, Command::Arm(Timer::Retry, 5_000)));
+}
+
+#[test]
+fn unauthorized_renews_the_token_once() {
+    let mut m = in_phase(Phase::Loading);
+    let expired = fail(401, Some(PublicErrorCode::TokenExpired), None);
+    let c = m.handle(Event::QrFailed(expired), 0.0);
+    assert!(has(&c, Command::RenewToken));
+    let c = m.handle(Event::TokenRenewed(true), 0.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    let c = m.handle(Event::QrFailed(expired), 0.0);
+    assert!(!has(&c, Command::RenewToken), "only once");
+    assert_eq!(m.phase(), Phase::Error);
+    assert_eq!(
+        m.view(0.0).failure.map(|f| f.code),
+        Some(Some(PublicErrorCode::TokenExpired))
+    );
+    // Without getToken: straight to the error panel.
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(Event::QrFailed(expired), 0.0);
+    assert!(!has(&c, Command::RenewToken));
+    assert_eq!(m.phase(), Phase::Error);
+    // getToken that gives nothing.
+    let mut m = in_phase(Phase::Loading);
+    m.handle(Event::QrFailed(expired), 0.0);
+    m.handle(Event::TokenRenewed(false), 0.0);
+    assert_eq!(
+        m.view(0.0).failure.map(|f| f.kind),
+        Some(ErrorKind::Unauthorized)
+    );
+}
+
+#[test]
+fn error_kinds_from_worker_answers() {
+    use PublicErrorCode as C;
+    let k = |s, c| Failure::from_answer(s, c, None).kind;
+    assert_eq!(k(401, Some(C::InvalidToken)), ErrorKind::Unauthorized);
+    assert_eq!(k(403, Some(C::OriginNotAllowed)), ErrorKind::Origin);
+    assert_eq!(k(403, Some(C::OriginMismatch)), ErrorKind::Origin);
+    assert_eq!(k(404, None), ErrorKind::NotFound);
+    assert_eq!(k(409, Some(C::NotPairable)), ErrorKind::NotPairable);
+    assert_eq!(k(500, Some(C::ConfigError)), ErrorKind::Config);
+    assert_eq!(k(502, Some(C::UpstreamError)), ErrorKind::Server);
+    assert_eq!(k(418, None), ErrorKind::Server);
+    assert_eq!(
+        Failure::from_answer(502, None, Some(3_000)).retry_after_ms,
+        None
+    );
+}
+
+#[test]
+fn hidden_page_pauses_and_resumes_with_a_check() {
+    let mut m = in_phase(Phase::Pairing);
+    let c = m.handle(Event::Visibility { hidden: true }, 1_000.0);
+    for t in [Timer::Refresh, Timer::Poll, Timer::Tick] {
+        assert!(has(&c, Command::Disarm(t)) && !m.is_armed(t));
+    }
+    // Timers that fire anyway while hidden do nothing.
+    assert!(m.handle(Event::Fired(Timer::Poll), 2_000.0).is_empty());
+    // Back before the QR expired: status now, refresh for the time left.
+    let c = m.handle(Event::Visibility { hidden: false }, 5_000.0);
+    assert!(has(&c, Command::Fetch(Request::Status)));
+    assert!(has(&c, Command::Arm(Timer::Refresh, 15_000)));
+    // Hidden again past the expiry: back means a new QR at once.
+    m.handle(Event::Visibility { hidden: true }, 6_000.0);
+    let c = m.handle(Event::Visibility { hidden: false }, 60_000.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    assert_eq!(m.phase(), Phase::Refreshing);
+    // A QR that arrives while hidden arms nothing.
+    let mut m = Machine::new(cfg(6, false), true);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(qr(1), 0.0);
+    assert!(!c.iter().any(|x| matches!(x, Command::Arm(..))));
+}
+
+#[test]
+fn destroy_mid_request_aborts_and_ignores_late_answers() {
+    let mut m = in_phase(Phase::Refreshing);
+    let c = m.handle(Event::Destroy, 0.0);
+    assert!(has(&c, Command::Abort));
+    for t in TIMERS {
+        assert!(!m.is_armed(t), "{t:?} left armed");
+    }
+    for (_, e) in events() {
+        assert!(m.handle(e, 0.0).is_empty(), "nothing after destroy");
+    }
+}
+
+#[test]
+fn pushed_updates_are_events_like_fetched_ones() {
+    // A pushed QR identical to the one on screen is not a new attempt.
+    let mut m = in_phase(Phase::Pairing);
+    let c = m.handle(qr(1), 100.0);
+    assert_eq!(m.attempt(), 1);
+    assert!(!emitted(&c).iter().any(|e| matches!(e, Emitted::Qr { .. })));
+    // A pushed new QR is.
+    m.handle(qr(2), 200.0);
+    assert_eq!(m.attempt(), 2);
+    // A pushed "connected" while a QR request runs ends everything.
+    m.handle(Event::Fired(Timer::Refresh), 300.0);
+    let c = m.handle(status(PublicState::Connected), 300.0);
+    assert!(has(&c, Command::Abort));
+    assert!(emitted(&c).contains(&Emitted::Connected));
+    assert!(TIMERS.iter().all(|t| !m.is_armed(*t)));
+}
+
+#[test]
+fn copy_confirms_then_reverts() {
+    let mut m = in_phase(Phase::Pairing);
+    let c = m.handle(Event::Copy, 0.0);
+    assert!(has(&c, Command::CopyCode) && has(&c, Command::Arm(Timer::Copied, 2_000)));
+    assert!(m.view(0.0).copied);
+    m.handle(Event::Fired(Timer::Copied), 2_000.0);
+    assert!(!m.view(0.0).copied);
+    let mut m = in_phase(Phase::Loading);
+    assert!(
+        m.handle(Event::Copy, 0.0).is_empty(),
+        "no code, nothing to copy"
+    );
+}
+
+fn any_event() -> impl Strategy<Value = Event> {
+    let failure = (
+        prop_oneof![
+            Just(0u16),
+            Just(401),
+            Just(403),
+            Just(404),
+            Just(409),
+            Just(429),
+            Just(500),
+            Just(502)
+        ],
+        proptest::option::of(0u32..20_000),
+    )
+        .prop_map(|(s, w)| {
+            if s == 0 {
+                Failure::network()
+            } else {
+                Failure::from_answer(s, None, w)
+            }
+        });
+    prop_oneof![
+        Just(Event::Start),
+        (1u32..4).prop_map(qr),
+        Just(Event::QrArrived(QrAnswer::Connected)),
+        prop_oneof![
+            Just(PublicState::Connecting),
+            Just(PublicState::Connected),
+            Just(PublicState::Disconnected),
+            Just(PublicState::Unknown)
+        ]
+        .prop_map(Event::StatusArrived),
+        failure.clone().prop_map(Event::QrFailed),
+        failure.prop_map(Event::StatusFailed),
+        any::<bool>().prop_map(Event::TokenRenewed),
+        (0usize..5).prop_map(|i| Event::Fired(TIMERS[i])),
+        any::<bool>().prop_map(|hidden| Event::Visibility { hidden }),
+        Just(Event::Restart),
+        Just(Event::Copy),
+        Just(Event::Destroy),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// No sequence panics, holds two timers of one kind, passes the attempt cap, or leaves a
+    /// timer behind after connected/destroyed; fired timers are only ones the driver holds.
+    #[test]
+    fn no_sequence_breaks_the_invariants(
+        max in 1u32..5,
+        renew in any::<bool>(),
+        events in proptest::collection::vec(any_event(), 0..80),
+    ) {
+        let mut m = Machine::new(cfg(max, renew), false);
+        let mut held = [0u8; 5];
+        let mut now = 0.0;
+        for e in events {
+            // Only timers the driver really holds can fire.
+            if let Event::Fired(t) = e {
+                if held[t as usize] == 0 { continue; }
+                held[t as usize] -= 1;
+            }
+            now += 500.0;
+            for c in m.handle(e, now) {
+                match c {
+                    Command::Arm(t, _) => held[t as usize] += 1,
+                    Command::Disarm(t) => held[t as usize] = held[t as usize].saturating_sub(1),
+                    _ => {}
+                }
+            }
+            for t in TIMERS {
+                prop_assert!(held[t as usize] <= 1, "two {:?} timers", t);
+                prop_assert_eq!(held[t as usize] == 1, m.is_armed(t), "{:?} bookkeeping", t);
+            }
+            prop_assert!(m.attempt() <= max);
+            if matches!(m.phase(), Phase::Connected | Phase::Destroyed | Phase::Expired) {
+                for t in [Timer::Refresh, Timer::Poll, Timer::Tick, Timer::Retry] {
+                    prop_assert!(!m.is_armed(t), "{:?} armed in {:?}", t, m.phase());
+                }
+            }
+            let v = m.view(now);
+            if v.phase == Phase::Error { prop_assert!(v.failure.is_some()); }
+        }
+    }
+}
