@@ -1,5 +1,7 @@
-export type WidgetState = "idle" | "loading" | "pairing" | "refreshing" | "connected" | "expired" | "error";
-export type ErrorKind = "network" | "rate_limited" | "unauthorized" | "not_found" | "server" | "config";
+// WidgetState, ErrorKind and PilotConnectMessages are generated from the Rust side
+// (typescript_custom_section), so these types and the widget cannot drift.
+import type { WidgetState, ErrorKind, PilotConnectMessages } from "./pilot_connect.js";
+export type { WidgetState, ErrorKind, PilotConnectMessages };
 
 export interface Appearance {
   /** `auto` follows `prefers-color-scheme`. The QR itself always stays dark on light. */
@@ -29,11 +31,8 @@ export interface MountOptions {
   getToken?: () => string | Promise<string>;
   /** `pt-BR`, `en`, `es` or `auto` (default: the browser's language; `pt*` → pt-BR). */
   locale?: string;
-  /** Overrides of built-in strings by key (`title`, `step1`…`step3`, `codeLabel`, `codeSteps`, `copy`, `copied`,
-   * `countdown` ("{n}" = seconds), `keepShowing`, `loading`, `refreshing`, `scan`, `connected`, `expired`, `newCode`,
-   * `errorNetwork`, `errorRateLimited`, `errorUnauthorized`, `errorServer`, `errorNotFound`, `errorConfig`, `retry`,
-   * `qrAlt`, `attempt` ("{n} of {m}")). */
-  messages?: Record<string, string>;
+  /** Overrides of built-in strings, by name (`{n}`/`{m}` are numbers). */
+  messages?: PilotConnectMessages;
   appearance?: Appearance;
   /** QR codes shown before the `expired` state (default 6). */
   maxAttempts?: number;
@@ -50,7 +49,7 @@ export interface MountOptions {
 }
 
 export interface WidgetHandle {
-  readonly state: WidgetState | "unmounted" | "destroyed";
+  readonly state: WidgetState | "unmounted";
   /** Removes the widget; it can be mounted again. */
   unmount(): void;
   mount(target: Element | string): void;

@@ -43,9 +43,6 @@ pub mod native;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 
-#[cfg(all(feature = "widget", target_arch = "wasm32"))]
-pub mod widget;
-
 pub use client::{Client, Transport};
 pub use config::{Auth, Config, DEFAULT_BASE_URL};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, ForbiddenScope, TransportError};

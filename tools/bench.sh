@@ -38,7 +38,7 @@ names() { # wasm-bindgen output → wasm-opt -Oz -g (as shipped, but with the na
     --enable-sign-ext --enable-mutable-globals "$tmp/m_bg.wasm" -o "$dst"
   rm -rf "$tmp"
 }
-names target/wasm32-unknown-unknown/release/pilot_connect.wasm "$out/widget-names.wasm"
+names target/wasm32-unknown-unknown/release/pilot_connect_widget.wasm "$out/widget-names.wasm"
 names target/wasm32-unknown-unknown/release/pilot_connect_worker.wasm "$out/worker-names.wasm"
 twiggy top --format json -n 100000 "$out/widget-names.wasm" >"$out/twiggy-widget.json"
 twiggy top --format json -n 100000 "$out/worker-names.wasm" >"$out/twiggy-worker.json"

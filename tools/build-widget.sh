@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
 out=target/widget-pkg
-version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
+version=$(awk -F'"' '/^version = /{print $2; exit}' widget/Cargo.toml)
 
-cargo build -q --locked --release --target wasm32-unknown-unknown --lib --features widget
+cargo build -q --locked --release --target wasm32-unknown-unknown -p pilot-connect-widget
 rm -rf "$out" && mkdir -p "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name pilot_connect \
-  target/wasm32-unknown-unknown/release/pilot_connect.wasm
+# TypeScript on: the messages/state types come from the Rust side (typescript_custom_section).
+wasm-bindgen --target web --out-dir "$out" --out-name pilot_connect \
+  target/wasm32-unknown-unknown/release/pilot_connect_widget.wasm
+rm -f "$out/pilot_connect_bg.wasm.d.ts"
 wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
   "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"

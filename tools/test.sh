@@ -10,21 +10,22 @@ cargo fmt --all --check
 cargo fmt --manifest-path fuzz/Cargo.toml --check
 step "clippy (native, all targets)"
 cargo clippy --workspace --exclude pilot-connect-worker --all-targets --features native --locked -- -D warnings
-step "clippy (wasm32: core + widget + worker)"
-cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features widget --locked -- -D warnings
+step "clippy (wasm32: core + widget + worker + server)"
+cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features fetch --locked -- -D warnings
+cargo clippy -p pilot-connect-widget -p pilot-connect-server --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 cargo clippy -p pilot-connect-worker --target wasm32-unknown-unknown --locked -- -D warnings
 step "fuzz targets compile (run by tools/bench.sh)"
 cargo clippy --manifest-path fuzz/Cargo.toml --locked -- -D warnings
 
-step "core + sandbox tests (native)"
+step "core, sandbox, server bindings and widget state machine tests (native)"
 cargo test --workspace --exclude pilot-connect-worker --features native --locked
 step "core tests compiled to wasm32, in Node"
 cargo test -p pilot-connect --target wasm32-unknown-unknown --tests --locked
 step "core tests compiled to wasm32, in headless Chromium"
 WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect --target wasm32-unknown-unknown --tests --locked
 
-step "widget in headless Chromium (wasm-bindgen-test)"
-WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect --target wasm32-unknown-unknown --features widget --test widget --locked
+step "widget in headless Chromium (wasm-bindgen-test: DOM per state, errors, timers/listeners)"
+WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect-widget --target wasm32-unknown-unknown --test browser --locked
 
 step "worker: build with worker-build, then test in workerd against the sandbox"
 cargo build -q --locked -p pilot-sandbox

@@ -132,7 +132,9 @@ test("worker errors show as the right widget state", async () => {
   const p = await browser.newPage();
   await p.goto(`${hostUrl}/?locale=pt-BR`);
   await p.waitForSelector('#widget[data-state="error"]', { timeout: 20000 });
-  assert.equal(await p.locator(".alert p").textContent(), "O serviço está indisponível no momento.");
+  assert.equal(await p.locator(".error-title").textContent(), "Serviço indisponível");
+  assert.equal(await p.locator(".error-text").textContent(), "O serviço de conexão falhou. Tente novamente em instantes.");
+  assert.equal(await p.locator(".pair").isHidden(), true, "the error panel replaces the pairing area");
   assert.equal(await p.locator(".retry").textContent(), "Tentar novamente");
   writeFileSync(path.join(OUT, "widget-error.png"), await p.screenshot());
   await fetch(`${sandbox}/_sandbox/faults`, { method: "DELETE" });

@@ -13,7 +13,7 @@ use pilot_connect::public::{field, ErrorBody, QrAnswer, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Element, HtmlElement};
+use web_sys::{AbortController, Element};
 
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
 use crate::messages::{Locale, Msg, KEYS};
@@ -400,26 +400,28 @@ impl Widget {
         }
     }
 
+    /// `appearance.variables` → `--psw-*` custom properties on our container.
     pub(crate) fn apply_appearance(&self) {
-        let o = self.opts.borrow();
-        let Some(h) = self.view.container.dyn_ref::<HtmlElement>() else {
-            return;
-        };
-        let style = h.style();
         const VARS: [(&str, &str); 7] = [
-            ("colorPrimary", "--psw-color-primary"),
-            ("colorBackground", "--psw-color-background"),
-            ("colorText", "--psw-color-text"),
-            ("colorDanger", "--psw-color-danger"),
-            ("fontFamily", "--psw-font-family"),
-            ("borderRadius", "--psw-border-radius"),
-            ("spacingUnit", "--psw-spacing-unit"),
+            ("colorPrimary", "--psw-color-primary:"),
+            ("colorBackground", "--psw-color-background:"),
+            ("colorText", "--psw-color-text:"),
+            ("colorDanger", "--psw-color-danger:"),
+            ("fontFamily", "--psw-font-family:"),
+            ("borderRadius", "--psw-border-radius:"),
+            ("spacingUnit", "--psw-spacing-unit:"),
         ];
+        let o = self.opts.borrow();
+        let mut style = String::new();
         for (key, prop) in VARS {
-            if let Some(v) = get_str(&o.variables, key) {
-                let _ = style.set_property(prop, &v);
+            // One declaration each: a value cannot close it and start another.
+            if let Some(v) = get_str(&o.variables, key).filter(|v| !v.contains([';', '{', '}'])) {
+                style.push_str(prop);
+                style.push_str(&v);
+                style.push(';');
             }
         }
+        let _ = self.view.container.set_attribute("style", &style);
     }
 
     /// Stops everything and removes the DOM.

@@ -36,6 +36,9 @@ mod api {
     #[wasm_bindgen(typescript_custom_section)]
     const TS_MESSAGES_SECTION: &str = TS_MESSAGES;
 
+    #[wasm_bindgen(typescript_custom_section)]
+    const TS_TYPES_SECTION: &str = crate::machine::TS_TYPES;
+
     fn resolve_target(target: &JsValue) -> Result<Element, JsValue> {
         if let Some(e) = target.dyn_ref::<Element>() {
             return Ok(e.clone());

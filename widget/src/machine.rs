@@ -49,6 +49,13 @@ impl Phase {
     }
 }
 
+/// The state and error-kind names as TypeScript types, emitted into the package's `.d.ts`
+/// (a native test checks they list exactly [`Phase::as_str`] and [`ErrorKind::as_str`]).
+pub const TS_TYPES: &str = concat!(
+    "export type WidgetState = \"idle\" | \"loading\" | \"pairing\" | \"refreshing\" | \"connected\" | \"expired\" | \"error\" | \"destroyed\";\n",
+    "export type ErrorKind = \"network\" | \"rate_limited\" | \"unauthorized\" | \"origin\" | \"not_found\" | \"not_pairable\" | \"server\" | \"config\";\n",
+);
+
 /// What kind of failure the page sees (`onError({ kind })`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ErrorKind {

@@ -2,18 +2,14 @@
 //! each render only sets text, attributes and `hidden`. Text goes in with `textContent` only;
 //! the QR goes into `<img>` only after the core's PNG data-URL rule accepted it (in the driver).
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, HtmlElement, HtmlImageElement};
+use wasm_bindgen::JsValue;
+use web_sys::{Document, Element};
 
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
 use crate::messages::{fill, Msg};
 use pilot_connect::public::PublicErrorCode;
 
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
-// Static, trusted markup (no page or server data ever reaches innerHTML).
-const ICON_RELOAD: &str = r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M20 12a8 8 0 1 1-2.34-5.66M20 4v5h-5"/></svg>"#;
-const ICON_ERROR: &str = r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v6M12 16.5v.5"/></svg>"#;
-const ICON_DONE: &str = r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/><path d="m7.5 12.5 3 3 6-6.5"/></svg>"#;
 
 /// The texts of one render, resolved by the driver (built-ins or the page's overrides).
 pub trait Texts {
@@ -25,6 +21,30 @@ pub trait Texts {
     fn theme(&self) -> &str;
 }
 
+/// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
+/// go in with `textContent`). One `innerHTML` builds it, which costs far fewer bytes of wasm
+/// than a DOM call per node.
+const TEMPLATE: &str = concat!(
+    r#"<div class="psw" part="container"><h2 class="title"></h2>"#,
+    r#"<div class="pair"><div class="frame" part="qr-frame"><div class="skeleton" aria-hidden="true"></div>"#,
+    r#"<img class="qr" part="qr" width="240" height="240" hidden>"#,
+    r#"<button type="button" part="button" class="reload primary" hidden>"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M20 12a8 8 0 1 1-2.34-5.66M20 4v5h-5"/></svg>"#,
+    r#"<span class="reload-label"></span></button></div>"#,
+    r#"<div class="side"><ol class="steps"><li class="s1"></li><li class="s2"></li><li class="s3"></li></ol>"#,
+    r#"<p class="timer"></p><button type="button" part="button" class="new-code"></button>"#,
+    r#"<div class="code-box"><p class="code-label"></p><div class="code-row">"#,
+    r#"<bdi class="code" dir="ltr" part="code"></bdi><button type="button" part="button" class="copy"></button></div>"#,
+    r#"<p class="code-steps"></p></div></div></div>"#,
+    r#"<div class="panel error" role="alert" hidden>"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v6M12 16.5v.5"/></svg>"#,
+    r#"<h3 class="error-title"></h3><p class="error-text"></p><button type="button" part="button" class="retry primary"></button></div>"#,
+    r#"<div class="panel done" hidden>"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/><path d="m7.5 12.5 3 3 6-6.5"/></svg>"#,
+    r#"<h3 class="done-title"></h3><p class="done-text"></p></div>"#,
+    r#"<p class="status sr" role="status" aria-live="polite"></p></div>"#,
+);
+
 /// The elements a render touches.
 pub struct View {
     /// Our own container inside the host (removed on unmount).
@@ -34,7 +54,7 @@ pub struct View {
     pair: Element,
     skeleton: Element,
     /// The QR image.
-    pub qr: HtmlImageElement,
+    pub qr: Element,
     /// The "load a new code" action over an expired QR.
     pub reload: Element,
     reload_label: Element,
@@ -59,26 +79,8 @@ pub struct View {
     status: Element,
 }
 
-fn el(doc: &Document, parent: &Element, tag: &str, class: &str) -> Result<Element, JsValue> {
-    let e = doc.create_element(tag)?;
-    if !class.is_empty() {
-        e.set_class_name(class);
-    }
-    parent.append_child(&e)?;
-    Ok(e)
-}
-
-fn button(doc: &Document, parent: &Element, class: &str) -> Result<Element, JsValue> {
-    let b = el(doc, parent, "button", class)?;
-    b.set_attribute("type", "button")?;
-    b.set_attribute("part", "button")?;
-    Ok(b)
-}
-
 fn show(e: &Element, visible: bool) {
-    if let Some(h) = e.dyn_ref::<HtmlElement>() {
-        h.set_hidden(!visible);
-    }
+    let _ = e.toggle_attribute_with_force("hidden", !visible);
 }
 
 fn set_text(e: &Element, s: &str) {
@@ -98,85 +100,45 @@ impl View {
         host.append_child(&container)?;
         let shadow = container
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
-        let style = doc.create_element("style")?;
-        style.set_text_content(Some(CSS));
-        shadow.append_child(&style)?;
-        let root = doc.create_element("div")?;
-        root.set_class_name("psw");
-        root.set_attribute("part", "container")?;
-        shadow.append_child(&root)?;
-
-        let title = el(doc, &root, "h2", "title")?;
-        let pair = el(doc, &root, "div", "pair")?;
-        let frame = el(doc, &pair, "div", "frame")?;
-        frame.set_attribute("part", "qr-frame")?;
-        let skeleton = el(doc, &frame, "div", "skeleton")?;
-        skeleton.set_attribute("aria-hidden", "true")?;
-        let qr: HtmlImageElement = el(doc, &frame, "img", "qr")?.dyn_into()?;
-        qr.set_attribute("part", "qr")?;
-        qr.set_width(240);
-        qr.set_height(240);
-        let reload = button(doc, &frame, "reload primary")?;
-        reload.set_inner_html(ICON_RELOAD);
-        let reload_label = el(doc, &reload, "span", "")?;
-        let side = el(doc, &pair, "div", "side")?;
-        let list = el(doc, &side, "ol", "steps")?;
-        let steps = [
-            el(doc, &list, "li", "")?,
-            el(doc, &list, "li", "")?,
-            el(doc, &list, "li", "")?,
-        ];
-        let timer = el(doc, &side, "p", "timer")?;
-        let new_code = button(doc, &side, "new-code")?;
-        let code_box = el(doc, &side, "div", "code-box")?;
-        let code_label = el(doc, &code_box, "p", "code-label")?;
-        let row = el(doc, &code_box, "div", "code-row")?;
-        let code = el(doc, &row, "bdi", "code")?;
-        code.set_attribute("dir", "ltr")?;
-        code.set_attribute("part", "code")?;
-        let copy = button(doc, &row, "copy")?;
-        let code_steps = el(doc, &code_box, "p", "code-steps")?;
-
-        let error = el(doc, &root, "div", "panel error")?;
-        error.set_attribute("role", "alert")?;
-        error.set_inner_html(ICON_ERROR);
-        let error_title = el(doc, &error, "h3", "error-title")?;
-        let error_text = el(doc, &error, "p", "error-text")?;
-        let retry = button(doc, &error, "retry primary")?;
-
-        let done = el(doc, &root, "div", "panel done")?;
-        done.set_inner_html(ICON_DONE);
-        let done_title = el(doc, &done, "h3", "done-title")?;
-        let done_text = el(doc, &done, "p", "done-text")?;
-
-        let status = el(doc, &root, "p", "status sr")?;
-        status.set_attribute("role", "status")?;
-        status.set_attribute("aria-live", "polite")?;
+        let mut html = String::with_capacity(CSS.len() + TEMPLATE.len() + 16);
+        html.push_str("<style>");
+        html.push_str(CSS);
+        html.push_str("</style>");
+        html.push_str(TEMPLATE);
+        shadow.set_inner_html(&html);
+        let root = shadow
+            .first_element_child()
+            .and_then(|style| style.next_element_sibling())
+            .ok_or_else(|| JsValue::from_str("pilot-connect: template"))?;
+        let q = |class: &str| -> Result<Element, JsValue> {
+            root.query_selector(class)?
+                .ok_or_else(|| JsValue::from_str("pilot-connect: template"))
+        };
         Ok(Self {
+            title: q(".title")?,
+            pair: q(".pair")?,
+            skeleton: q(".skeleton")?,
+            qr: q(".qr")?,
+            reload: q(".reload")?,
+            reload_label: q(".reload-label")?,
+            steps: [q(".s1")?, q(".s2")?, q(".s3")?],
+            timer: q(".timer")?,
+            new_code: q(".new-code")?,
+            code_box: q(".code-box")?,
+            code_label: q(".code-label")?,
+            code: q(".code")?,
+            copy: q(".copy")?,
+            code_steps: q(".code-steps")?,
+            error: q(".error")?,
+            error_title: q(".error-title")?,
+            error_text: q(".error-text")?,
+            retry: q(".retry")?,
+            done: q(".done")?,
+            done_title: q(".done-title")?,
+            done_text: q(".done-text")?,
+            status: q(".status")?,
             container,
             root,
-            title,
-            pair,
-            skeleton,
-            qr,
-            reload,
-            reload_label,
-            steps,
-            timer,
-            new_code,
-            code_box,
-            code_label,
-            code,
-            copy,
-            code_steps,
-            error,
-            error_title,
-            error_text,
-            retry,
-            done,
-            done_title,
-            done_text,
-            status,
         })
     }
 
@@ -200,7 +162,7 @@ impl View {
         match f.qr {
             Some(src) => {
                 if self.qr.get_attribute("src").as_deref() != Some(src) {
-                    self.qr.set_src(src);
+                    let _ = self.qr.set_attribute("src", src);
                 }
                 show(&self.qr, true);
             }

@@ -509,3 +509,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn typescript_types_list_exactly_the_names_in_use() {
+    use pilot_connect_widget::machine::TS_TYPES;
+    let union = |name: &str| -> Vec<String> {
+        let line = TS_TYPES.lines().find(|l| l.contains(name)).unwrap();
+        line.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let phases: Vec<String> = PHASES.iter().map(|p| p.as_str().to_owned()).collect();
+    assert_eq!(union("WidgetState"), phases);
+    let kinds = [
+        ErrorKind::Network,
+        ErrorKind::RateLimited,
+        ErrorKind::Unauthorized,
+        ErrorKind::Origin,
+        ErrorKind::NotFound,
+        ErrorKind::NotPairable,
+        ErrorKind::Server,
+        ErrorKind::Config,
+    ];
+    let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
+    assert_eq!(union("ErrorKind"), kinds);
+    // Every message key is in the generated interface, once.
+    for key in pilot_connect_widget::messages::KEYS {
+        let needle = format!("  {key}?: string;");
+        assert_eq!(
+            pilot_connect_widget::messages::TS_MESSAGES
+                .matches(&needle)
+                .count(),
+            1,
+            "{key}"
+        );
+    }
+}
