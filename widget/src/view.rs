@@ -181,8 +181,9 @@ impl View {
             set_text(e, &t.text(m));
         }
         let live = matches!(f.phase, Phase::Pairing | Phase::Refreshing);
-        show(&self.timer, live || expired);
+        show(&self.timer, live || expired || f.phase == Phase::Loading);
         let timer = match f.phase {
+            Phase::Loading => t.text(Msg::Loading),
             Phase::Refreshing => t.text(Msg::Refreshing),
             Phase::Expired => t.text(Msg::Expired),
             _ => fill(&t.text(Msg::Countdown), f.seconds_left, 0),
