@@ -248,8 +248,9 @@ impl QrAnswer {
                 let (lo, hi) = REFRESH_RANGE_MS;
                 let refresh = refresh_after_ms
                     .filter(|v| v.is_finite())
+                    // max/min, not clamp: no assertion (and panic path) in the widget's wasm.
                     .map_or(DEFAULT_REFRESH_MS, |v| {
-                        v.clamp(f64::from(lo), f64::from(hi)) as u32
+                        v.max(f64::from(lo)).min(f64::from(hi)) as u32
                     });
                 Ok(Self::Pairing {
                     qr: qr.to_owned(),

@@ -25,5 +25,13 @@ sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.
 gz() { gzip -9c "$1" | wc -c; }
 wasm_raw=$(wc -c < "$out/pilot_connect_bg.wasm"); wasm_gz=$(gz "$out/pilot_connect_bg.wasm")
 js_raw=$(cat "$out"/*.js | wc -c); js_gz=$(cat "$out"/*.js | gzip -9c | wc -c)
-echo "widget size: wasm ${wasm_raw} B (gzip ${wasm_gz} B) + JS ${js_raw} B (gzip ${js_gz} B) = gzip $((wasm_gz + js_gz)) B"
+total=$((wasm_gz + js_gz))
+echo "widget size: wasm ${wasm_raw} B (gzip ${wasm_gz} B) + JS ${js_raw} B (gzip ${js_gz} B) = gzip ${total} B"
+# Size gate: what a page loads may not grow past the recorded budget (the size reached + 2 %).
+budget=$(tr -dc 0-9 < widget/SIZE_BUDGET)
+if [ "$total" -gt "$budget" ]; then
+  echo "widget size gate: ${total} B gzip is over the budget of ${budget} B (widget/SIZE_BUDGET)" >&2
+  exit 1
+fi
+echo "widget size gate: ${total} B <= budget ${budget} B"
 echo "package: target/pilot-connect-widget-${version}.tgz"

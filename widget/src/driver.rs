@@ -39,7 +39,7 @@ fn get_u32(obj: &JsValue, key: &str, default: u32, min: u32, max: u32) -> u32 {
     get(obj, key)
         .as_f64()
         .filter(|v| v.is_finite())
-        .map_or(default, |v| (v as u32).clamp(min, max))
+        .map_or(default, |v| (v as u32).max(min).min(max))
 }
 
 pub(crate) fn error(msg: &str) -> JsValue {
@@ -130,15 +130,30 @@ impl Texts for Options {
     }
 }
 
+/// A `RefCell` whose access never panics: a conflicting borrow (only possible through a page
+/// callback re-entering the widget) skips the access instead. Panic paths cost wasm bytes, too.
+pub(crate) struct Slot<T>(RefCell<T>);
+
+impl<T> Slot<T> {
+    fn new(v: T) -> Self {
+        Self(RefCell::new(v))
+    }
+
+    /// Runs `f` on the value, or returns `None` when it is borrowed already.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.0.try_borrow_mut().ok().map(|mut v| f(&mut v))
+    }
+}
+
 /// One mounted widget.
 pub(crate) struct Widget {
     host: Element,
     pub(crate) view: View,
-    pub(crate) opts: RefCell<Options>,
-    machine: RefCell<Machine>,
-    timers: RefCell<[Option<Timeout>; 5]>,
-    requests: RefCell<[Option<AbortController>; 2]>,
-    listeners: RefCell<Vec<EventListener>>,
+    pub(crate) opts: Slot<Options>,
+    machine: Slot<Machine>,
+    timers: Slot<[Option<Timeout>; 5]>,
+    requests: Slot<[Option<AbortController>; 2]>,
+    listeners: Slot<Vec<EventListener>>,
 }
 
 impl Widget {
@@ -154,11 +169,11 @@ impl Widget {
         let w = Rc::new(Self {
             host,
             view,
-            opts: RefCell::new(opts),
-            machine: RefCell::new(machine),
-            timers: RefCell::new(Default::default()),
-            requests: RefCell::new(Default::default()),
-            listeners: RefCell::new(Vec::new()),
+            opts: Slot::new(opts),
+            machine: Slot::new(machine),
+            timers: Slot::new(Default::default()),
+            requests: Slot::new(Default::default()),
+            listeners: Slot::new(Vec::new()),
         });
         w.apply_appearance();
         w.wire();
@@ -168,12 +183,16 @@ impl Widget {
     }
 
     pub(crate) fn phase_name(&self) -> &'static str {
-        self.machine.borrow().phase().as_str()
+        self.machine.with(|m| m.phase().as_str()).unwrap_or("idle")
     }
 
     /// Feeds an event to the machine and runs what it asks for.
     pub(crate) fn dispatch(self: &Rc<Self>, event: Event) {
-        let commands = self.machine.borrow_mut().handle(event, now());
+        // A re-entrant dispatch (a page callback calling back in) is dropped, never a panic.
+        let commands = self
+            .machine
+            .with(|m| m.handle(event, now()))
+            .unwrap_or_default();
         for c in commands {
             self.run(c);
         }
@@ -190,22 +209,18 @@ impl Widget {
                         w.dispatch(Event::Fired(t));
                     }
                 });
-                self.timers.borrow_mut()[t as usize] = Some(timer);
+                self.timers.with(|ts| ts[t as usize] = Some(timer));
             }
-            Command::Disarm(t) => self.timers.borrow_mut()[t as usize] = None,
-            Command::Abort => {
-                for c in self
-                    .requests
-                    .borrow_mut()
-                    .iter_mut()
-                    .filter_map(Option::take)
-                {
-                    c.abort();
-                }
+            Command::Disarm(t) => {
+                // Dropped outside the borrow: a Timeout's drop is JS work.
+                let old = self.timers.with(|ts| ts[t as usize].take());
+                drop(old);
             }
+            Command::Abort => self.abort_all(),
             Command::CopyCode => {
-                if let (Some(code), Some(win)) = (self.machine.borrow().code(), web_sys::window()) {
-                    let _ = win.navigator().clipboard().write_text(code);
+                let code = self.machine.with(|m| m.code().map(str::to_owned)).flatten();
+                if let (Some(code), Some(win)) = (code, web_sys::window()) {
+                    let _ = win.navigator().clipboard().write_text(&code);
                 }
             }
             Command::Render => self.render(),
@@ -214,23 +229,28 @@ impl Widget {
     }
 
     pub(crate) fn render(&self) {
-        let m = self.machine.borrow();
-        self.view.render(&m.view(now()), &*self.opts.borrow());
-        let _ = self.host.set_attribute("data-state", m.phase().as_str());
+        let phase = self.machine.with(|m| {
+            self.opts.with(|o| self.view.render(&m.view(now()), o));
+            m.phase().as_str()
+        });
+        if let Some(phase) = phase {
+            let _ = self.host.set_attribute("data-state", phase);
+        }
     }
 
     /// `GET` a worker route with the token, aborting a running request of the same kind.
     fn fetch(self: &Rc<Self>, kind: Request) {
-        let (url, token, timeout) = {
-            let o = self.opts.borrow();
-            let path = match kind {
-                Request::Qr => "/v1/qr",
-                Request::Status => "/v1/status",
-            };
+        let path = match kind {
+            Request::Qr => "/v1/qr",
+            Request::Status => "/v1/status",
+        };
+        let Some((url, token, timeout)) = self.opts.with(|o| {
             let mut url = String::with_capacity(o.endpoint.len() + path.len());
             url.push_str(&o.endpoint);
             url.push_str(path);
             (url, o.token.clone(), o.timeout_ms)
+        }) else {
+            return;
         };
         let failed = move |f| match kind {
             Request::Qr => Event::QrFailed(f),
@@ -242,7 +262,10 @@ impl Widget {
         let Ok(controller) = AbortController::new() else {
             return self.dispatch(failed(Failure::network()));
         };
-        if let Some(old) = self.requests.borrow_mut()[kind as usize].replace(controller.clone()) {
+        if let Some(Some(old)) = self
+            .requests
+            .with(|r| r[kind as usize].replace(controller.clone()))
+        {
             old.abort();
         }
         let weak = Rc::downgrade(self);
@@ -252,14 +275,17 @@ impl Widget {
             let _deadline = Timeout::new(timeout, move || ctl.abort());
             let answer = get_json(&url, &token, &controller).await;
             let Some(w) = weak.upgrade() else { return };
-            {
-                // Superseded by a newer request or aborted by us (connected, destroy): nobody
-                // waits for this answer. A timeout keeps the slot and reads as a network error.
-                let mut slots = w.requests.borrow_mut();
-                if slots[kind as usize].as_ref() != Some(&controller) {
-                    return;
+            // Superseded by a newer request or aborted by us (connected, destroy): nobody
+            // waits for this answer. A timeout keeps the slot and reads as a network error.
+            let current = w.requests.with(|slots| {
+                let mine = slots[kind as usize].as_ref() == Some(&controller);
+                if mine {
+                    slots[kind as usize] = None;
                 }
-                slots[kind as usize] = None;
+                mine
+            });
+            if current != Some(true) {
+                return;
             }
             let event = match (kind, answer) {
                 (_, Err(())) => failed(Failure::network()),
@@ -299,7 +325,7 @@ impl Widget {
     }
 
     fn renew_token(self: &Rc<Self>) {
-        let getter = self.opts.borrow().get_token.clone();
+        let getter = self.opts.with(|o| o.get_token.clone()).flatten();
         let weak = Rc::downgrade(self);
         wasm_bindgen_futures::spawn_local(async move {
             let token = match getter.map(|f| f.call0(&JsValue::NULL)) {
@@ -313,7 +339,7 @@ impl Widget {
             let Some(w) = weak.upgrade() else { return };
             let ok = token.is_some();
             if ok {
-                w.opts.borrow_mut().token = token;
+                w.opts.with(|o| o.token = token);
             }
             w.dispatch(Event::TokenRenewed(ok));
         });
@@ -333,7 +359,7 @@ impl Widget {
             } => {
                 set(&detail, "attempt", &attempt.into());
                 set(&detail, "expiresInMs", &expires_in_ms.into());
-                let code = self.machine.borrow().code().map(JsValue::from);
+                let code = self.machine.with(|m| m.code().map(JsValue::from)).flatten();
                 set(&detail, "pairingCode", &code.unwrap_or(JsValue::NULL));
                 ("pilot-connect:qr", "onQr")
             }
@@ -341,10 +367,8 @@ impl Widget {
             Emitted::Connected => {
                 let id = self
                     .opts
-                    .borrow()
-                    .token
-                    .as_deref()
-                    .and_then(token_subject)
+                    .with(|o| o.token.as_deref().and_then(token_subject))
+                    .flatten()
                     .map_or(JsValue::NULL, JsValue::from);
                 set(&detail, "numberId", &id);
                 ("pilot-connect:connected", "onConnected")
@@ -364,7 +388,10 @@ impl Widget {
         } else {
             detail.into()
         };
-        let cb = get(&self.opts.borrow().callbacks, callback);
+        let cb = self
+            .opts
+            .with(|o| get(&o.callbacks, callback))
+            .unwrap_or(JsValue::UNDEFINED);
         if let Some(f) = cb.dyn_ref::<Function>() {
             // A throwing page callback must not break the widget.
             let _ = f.call1(&JsValue::NULL, &detail);
@@ -379,7 +406,7 @@ impl Widget {
     }
 
     fn wire(self: &Rc<Self>) {
-        let mut ls = self.listeners.borrow_mut();
+        let mut ls = Vec::new();
         let on = |target: &web_sys::EventTarget, name: &'static str, event: fn() -> Event| {
             let weak: Weak<Self> = Rc::downgrade(self);
             EventListener::new(target, name, move |_| {
@@ -398,6 +425,7 @@ impl Widget {
                 hidden: document_hidden(),
             }));
         }
+        self.listeners.with(|l| *l = ls);
     }
 
     /// `appearance.variables` → `--psw-*` custom properties on our container.
@@ -411,11 +439,13 @@ impl Widget {
             ("borderRadius", "--psw-border-radius:"),
             ("spacingUnit", "--psw-spacing-unit:"),
         ];
-        let o = self.opts.borrow();
+        let Some(vars) = self.opts.with(|o| o.variables.clone()) else {
+            return;
+        };
         let mut style = String::new();
         for (key, prop) in VARS {
             // One declaration each: a value cannot close it and start another.
-            if let Some(v) = get_str(&o.variables, key).filter(|v| !v.contains([';', '{', '}'])) {
+            if let Some(v) = get_str(&vars, key).filter(|v| !v.contains([';', '{', '}'])) {
                 style.push_str(prop);
                 style.push_str(&v);
                 style.push(';');
@@ -424,20 +454,22 @@ impl Widget {
         let _ = self.view.container.set_attribute("style", &style);
     }
 
+    fn abort_all(&self) {
+        let taken = self.requests.with(|r| [r[0].take(), r[1].take()]);
+        for c in taken.into_iter().flatten().flatten() {
+            c.abort();
+        }
+    }
+
     /// Stops everything and removes the DOM.
     pub(crate) fn teardown(self: &Rc<Self>) {
         self.dispatch(Event::Destroy);
         // Belt and braces: every slot is dropped even if the machine had not armed it.
-        *self.timers.borrow_mut() = Default::default();
-        for c in self
-            .requests
-            .borrow_mut()
-            .iter_mut()
-            .filter_map(Option::take)
-        {
-            c.abort();
-        }
-        self.listeners.borrow_mut().clear();
+        let timers = self.timers.with(core::mem::take);
+        drop(timers);
+        self.abort_all();
+        let listeners = self.listeners.with(core::mem::take);
+        drop(listeners);
         self.view.container.remove();
         let _ = self.host.remove_attribute("data-state");
     }

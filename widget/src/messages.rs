@@ -156,23 +156,23 @@ impl Locale {
     }
 }
 
-/// `{n}`/`{m}` replaced by numbers (no `format!`: it is the widget's hot path).
+/// `{n}`/`{m}` replaced by numbers (no `format!`, and no slicing that could panic: this is
+/// the widget's hot path and every panic path costs bytes).
 #[must_use]
 pub fn fill(template: &str, n: u32, m: u32) -> String {
     let mut out = String::with_capacity(template.len() + 8);
     let mut rest = template;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("{n}") {
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        if let Some(tail) = after.strip_prefix("n}") {
             push_u32(&mut out, n);
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("{m}") {
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("m}") {
             push_u32(&mut out, m);
-            rest = after;
+            rest = tail;
         } else {
             out.push('{');
-            rest = &tail[1..];
+            rest = after;
         }
     }
     out.push_str(rest);
@@ -180,18 +180,16 @@ pub fn fill(template: &str, n: u32, m: u32) -> String {
 }
 
 fn push_u32(out: &mut String, v: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut v = v;
+    // Largest power of ten not above v, then digits from the top: no buffer to index.
+    let mut scale = 1u32;
+    while v / scale >= 10 {
+        scale *= 10;
+    }
     loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
+        out.push(char::from(b'0' + ((v / scale) % 10) as u8));
+        if scale == 1 {
             break;
         }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
+        scale /= 10;
     }
 }

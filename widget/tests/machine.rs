@@ -547,3 +547,13 @@ fn typescript_types_list_exactly_the_names_in_use() {
         );
     }
 }
+
+#[test]
+fn fill_replaces_numbers_and_keeps_other_braces() {
+    use pilot_connect_widget::messages::fill;
+    assert_eq!(fill("Code {n} of {m}", 3, 6), "Code 3 of 6");
+    assert_eq!(fill("{n}", 0, 0), "0");
+    assert_eq!(fill("{n}{m}", 4_294_967_295, 10), "429496729510");
+    assert_eq!(fill("a {x} {n", 1, 2), "a {x} {n");
+    assert_eq!(fill("Novo código em {n} s", 20, 0), "Novo código em 20 s");
+}
