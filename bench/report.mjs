@@ -126,6 +126,8 @@ md.push("# Benchmark report", "", `Measured ${date} on ${machine}.`, `Tools: ${v
 md.push("## Targets", "", "| what | target | measured | |", "|---|---|---|---|");
 for (const [w, t, m, p] of targets) md.push(`| ${w} | ${t} | ${m} | ${ok(p)} |`);
 
+// The widget's size cuts are measured one change at a time (not by this run): kept as a log.
+const cuts = path.join(ROOT, "bench/widget-cuts.md");
 md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
   `| widget wasm (\`pilot_connect_bg.wasm\`) | ${kb(widgetWasm.raw)} | ${kb(widgetWasm.gz)} |`,
   `| widget JS (glue + loader + element shim, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
@@ -134,6 +136,7 @@ md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
   `| server package wasm (\`pilot_connect_server_bg.wasm\`) | ${kb(serverWasm.raw)} | ${kb(serverWasm.gz)} |`,
   `| server package JS (client + glue + loaders, unminified) | ${kb(serverJs.raw)} | ${kb(serverJs.gz)} |`,
   "", `wrangler: \`${wranglerLine}\``, "");
+if (existsSync(cuts)) md.push(readFileSync(cuts, "utf8").trim(), "");
 for (const [name, t] of Object.entries(tw)) {
   if (!t) continue;
   md.push(`### What dominates the ${name} wasm (twiggy, ${kb(t.total)} of code + data, names kept for analysis)`, "",
