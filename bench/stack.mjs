@@ -2,8 +2,7 @@
 // the JavaScript baseline worker, each in its own workerd (Miniflare) with the same settings.
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { spawnReady, freePort, signJws } from "../tests/support/node.mjs";
+import { spawnReady, freePort, signJws, startWorker as startSharedWorker } from "../tests/support/node.mjs";
 
 export { freePort };
 
@@ -40,29 +39,19 @@ export async function createNumber(sandbox, phone) {
 }
 
 /**
- * One worker in workerd. `kind` is "rust" (worker-build output) or "js" (bench/js-baseline).
- * Both get the same bindings and a rate limit high enough never to trip.
+ * One worker in workerd (tests/support's startWorker: wrangler.toml's date, vars and limiter).
+ * `kind` is "rust" (worker-build output) or "js" (bench/js-baseline). Both get the same
+ * bindings and a rate limit high enough never to trip.
  */
 export async function startWorker(kind, { sandbox, origins, onLog, qrRefreshMs = 20000 }) {
-  const modules = kind === "rust"
-    ? [{ type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
-       { type: "CompiledWasm", path: path.join(ROOT, "worker/build/index_bg.wasm") }]
+  const modules = kind === "rust" ? undefined
     : [{ type: "ESModule", path: path.join(ROOT, "bench/js-baseline/worker.js") }];
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    modules,
-    compatibilityDate: "2026-10-01",
-    host: "127.0.0.1",
-    port: await freePort(),
-    bindings: {
-      PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: origins.join(","),
-      CONNECT_TOKEN_AUDIENCE: AUD, QR_REFRESH_MS: String(qrRefreshMs), UPSTREAM_TIMEOUT_MS: "8000", UPSTREAM_BUDGET_MS: "20000",
-    },
-    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1", simple: { limit: 100000000, period: 60 } } },
-    handleStructuredLogs: onLog ?? (() => {}),
-    cf: false,
-  }));
+  const { mf, url } = await startSharedWorker({
+    PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: origins.join(","),
+    CONNECT_TOKEN_AUDIENCE: AUD, QR_REFRESH_MS: String(qrRefreshMs), UPSTREAM_TIMEOUT_MS: "8000", UPSTREAM_BUDGET_MS: "20000",
+  }, { limit: 100000000, onLog, modules });
   workers.push(mf);
-  return String(await mf.ready).replace(/\/$/, "");
+  return url;
 }
 
 export async function stopAll() {

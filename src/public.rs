@@ -46,6 +46,8 @@ pub enum PublicErrorCode {
     RouteNotFound,
     /// Known route, wrong method.
     MethodNotAllowed,
+    /// A platform dependency of the worker (its rate limiter) failed: try again shortly.
+    Unavailable,
 }
 
 impl PublicErrorCode {
@@ -68,6 +70,7 @@ impl PublicErrorCode {
             Self::BadUpstreamResponse => "bad_upstream_response",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unavailable => "unavailable",
         }
     }
 
@@ -84,6 +87,7 @@ impl PublicErrorCode {
             Self::UnauthorizedUpstream | Self::UpstreamError | Self::BadUpstreamResponse => 502,
             Self::UpstreamTimeout => 504,
             Self::MethodNotAllowed => 405,
+            Self::Unavailable => 503,
         }
     }
 
@@ -106,6 +110,7 @@ impl PublicErrorCode {
             Self::BadUpstreamResponse => "WhatsApp pairing service sent an unusable answer.",
             Self::RouteNotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
+            Self::Unavailable => "The connect service is briefly unavailable. Try again shortly.",
         }
     }
 
@@ -116,7 +121,7 @@ impl PublicErrorCode {
     }
 }
 
-const ALL: [PublicErrorCode; 15] = [
+const ALL: [PublicErrorCode; 16] = [
     PublicErrorCode::ConfigError,
     PublicErrorCode::MissingToken,
     PublicErrorCode::InvalidToken,
@@ -132,6 +137,7 @@ const ALL: [PublicErrorCode; 15] = [
     PublicErrorCode::BadUpstreamResponse,
     PublicErrorCode::RouteNotFound,
     PublicErrorCode::MethodNotAllowed,
+    PublicErrorCode::Unavailable,
 ];
 
 /// The JSON field names of the public wire format, written by the worker and read by the

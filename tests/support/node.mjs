@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import path from "node:path";
 
 /** Spawns `bin` and resolves with what follows `prefix` on its first stdout line starting with it. */
 export function spawnReady(bin, args, prefix, { env = {}, procs, cwd } = {}) {
@@ -31,33 +32,55 @@ export function signJws(claims, secret, header = { alg: "HS256", typ: "JWT" }) {
 
 const ROOT = new URL("../../", import.meta.url);
 
-/** The worker's compatibility date, read from worker/wrangler.toml (the one place it is set). */
-export function compatibilityDate() {
+/**
+ * What the tests need from worker/wrangler.toml, read from the file itself so there is one
+ * source: the compatibility date, the [vars] defaults and the rate-limiter binding.
+ */
+export function wranglerConfig() {
   const toml = readFileSync(new URL("worker/wrangler.toml", ROOT), "utf8");
-  const m = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m);
-  if (!m) throw new Error("worker/wrangler.toml has no compatibility_date");
-  return m[1];
+  const date = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
+  if (!date) throw new Error("worker/wrangler.toml has no compatibility_date");
+  const vars = {};
+  const varsBlock = toml.match(/^\[vars\]\n([\s\S]*?)(?=^\[)/m)?.[1] ?? "";
+  for (const m of varsBlock.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
+  const rl = toml.match(/^\[\[ratelimits\]\]\n([\s\S]*?)(?=^\[|(?![\s\S]))/m)?.[1] ?? "";
+  const limiter = {
+    name: rl.match(/^name\s*=\s*"([^"]+)"/m)?.[1],
+    namespaceId: rl.match(/^namespace_id\s*=\s*"([^"]+)"/m)?.[1],
+    limit: Number(rl.match(/limit\s*=\s*(\d+)/)?.[1]),
+    period: Number(rl.match(/period\s*=\s*(\d+)/)?.[1]),
+  };
+  return { compatibilityDate: date, vars, limiter };
 }
 
+/** The worker's compatibility date (from wrangler.toml). */
+export const compatibilityDate = () => wranglerConfig().compatibilityDate;
+
 /**
- * The built worker (worker/build) in workerd via Miniflare, with `bindings` as its vars and the
- * rate limiter from wrangler.toml's binding name. Resolves the Miniflare instance and its URL.
+ * A worker in workerd via Miniflare: by default the built Rust worker (worker/build), with
+ * wrangler.toml's [vars] under `bindings` and its rate-limiter binding (`limit` overridable;
+ * the period is the file's). `modules` swaps in another worker (the bench's JS baseline).
+ * Resolves the Miniflare instance and its URL.
  */
-export async function startWorker(bindings, { limit = 1000, onLog, port } = {}) {
+export async function startWorker(bindings, { limit, onLog, port, modules } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
+  const cfg = wranglerConfig();
   const build = (f) => fileURLToPath(new URL(`worker/build/${f}`, ROOT));
+  const mods = modules ?? [
+    { type: "ESModule", path: build("index.js") },
+    { type: "CompiledWasm", path: build("index_bg.wasm") },
+  ];
   const mf = new Miniflare(convertV4MiniflareOptions({
-    modules: [
-      { type: "ESModule", path: build("index.js") },
-      { type: "CompiledWasm", path: build("index_bg.wasm") },
-    ],
-    modulesRoot: build(""), // module names relative to the build, whatever the caller's cwd
-    compatibilityDate: compatibilityDate(),
+    modules: mods,
+    modulesRoot: path.dirname(mods[0].path), // module names relative to the worker, whatever the cwd
+    compatibilityDate: cfg.compatibilityDate,
     host: "127.0.0.1",
     port: port ?? await freePort(),
-    bindings,
-    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1001", simple: { limit, period: 60 } } },
-    handleStructuredLogs: onLog,
+    bindings: { ...cfg.vars, ...bindings },
+    ratelimits: {
+      [cfg.limiter.name]: { namespace_id: cfg.limiter.namespaceId, simple: { limit: limit ?? 1000, period: cfg.limiter.period } },
+    },
+    handleStructuredLogs: onLog ?? (() => {}),
     cf: false,
   }));
   const url = String(await mf.ready).replace(/\/$/, "");

@@ -8,7 +8,7 @@
 
 mod settings;
 
-use pilot_connect::connect_token::{self, TokenError, VerifyOptions};
+use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
 use pilot_connect::endpoints::{Connect, GetStatus};
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{public_error, ErrorBody, PublicErrorCode, QrAnswer, StatusAnswer};
@@ -83,6 +83,40 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     Ok(resp)
 }
 
+/// What a route does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Health,
+    Qr,
+    Status,
+}
+
+/// A route: every route answers `GET`; browser routes also answer CORS preflights.
+struct Route {
+    path: &'static str,
+    action: Action,
+    browser: bool,
+}
+
+/// Every route, listed once: routing, 404, 405 with `Allow`, and preflights come from here.
+const ROUTES: [Route; 3] = [
+    Route {
+        path: "/healthz",
+        action: Action::Health,
+        browser: false,
+    },
+    Route {
+        path: "/v1/qr",
+        action: Action::Qr,
+        browser: true,
+    },
+    Route {
+        path: "/v1/status",
+        action: Action::Status,
+        browser: true,
+    },
+];
+
 async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response {
     let origin = req.headers().get("origin").ok().flatten();
     let bare = Reply {
@@ -103,32 +137,26 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
     let reply = Reply {
         allowed_origin: allowed.clone(),
     };
-    let known = matches!(path, "/v1/qr" | "/v1/status" | "/healthz");
-    if !known {
+    let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
         return reply.error(PublicErrorCode::RouteNotFound);
-    }
+    };
     // A browser page whose origin is not allowed gets nothing from us.
     if origin.is_some() && allowed.is_none() {
         return reply.error(PublicErrorCode::OriginNotAllowed);
     }
-    match (method, path) {
-        (Method::Get, "/healthz") => reply.json(200, &json!({ "ok": true })),
-        (Method::Options, "/v1/qr" | "/v1/status") => preflight(&reply),
-        (Method::Get, "/v1/qr" | "/v1/status") => {
-            serve(
-                &req,
-                env,
-                settings,
-                &reply,
-                origin.as_deref(),
-                path == "/v1/qr",
-            )
-            .await
+    match (method, route.action) {
+        (Method::Get, Action::Health) => reply.json(200, &json!({ "ok": true })),
+        (Method::Options, _) if route.browser => preflight(&reply),
+        (Method::Get, action) => {
+            match authorize(&req, env, settings, &reply, origin.as_deref()).await {
+                Ok(auth) => serve(auth, action, settings, &reply).await,
+                Err(resp) => resp,
+            }
         }
         _ => with_header(
             reply.error(PublicErrorCode::MethodNotAllowed),
             "allow",
-            "GET, OPTIONS",
+            if route.browser { "GET, OPTIONS" } else { "GET" },
         ),
     }
 }
@@ -174,16 +202,23 @@ fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
     )
 }
 
-async fn serve(
+/// A verified, rate-checked caller: whose number it is and the client to reach Pilot Status.
+struct Authorized {
+    claims: ConnectClaims,
+    client: Client<FetchTransport>,
+}
+
+/// Token → claims (audience, origin, lifetime) → rate limit → client. Every failure is the
+/// answer to send.
+async fn authorize(
     req: &Request,
     env: &Env,
     s: &Settings,
     reply: &Reply,
     origin: Option<&str>,
-    qr: bool,
-) -> Response {
+) -> Result<Authorized, Response> {
     let Some(token) = bearer(req) else {
-        return unauthorized(reply, PublicErrorCode::MissingToken);
+        return Err(unauthorized(reply, PublicErrorCode::MissingToken));
     };
     let own_origin;
     let audience = match s.audience.as_deref() {
@@ -197,14 +232,12 @@ async fn serve(
         }
     };
     let now = (js_sys::Date::now() / 1000.0) as u64;
-    let claims = match connect_token::verify(
+    let claims = connect_token::verify(
         &s.token_secret,
         &token,
         &VerifyOptions::new(audience, now, origin),
-    ) {
-        Ok(c) => c,
-        Err(e) => return unauthorized(reply, token_error(&e)),
-    };
+    )
+    .map_err(|e| unauthorized(reply, token_error(&e)))?;
 
     // Per token subject and client address, through the Cloudflare rate-limiting binding.
     let ip = req
@@ -213,25 +246,24 @@ async fn serve(
         .ok()
         .flatten()
         .unwrap_or_else(|| "unknown".into());
-    let limiter = match env.rate_limiter(RATE_LIMITER) {
-        Ok(l) => l,
-        Err(_) => {
-            console_error!("config: missing rate-limit binding {RATE_LIMITER}");
-            return reply.error(PublicErrorCode::ConfigError);
-        }
-    };
+    let limiter = env.rate_limiter(RATE_LIMITER).map_err(|_| {
+        console_error!("config: missing rate-limit binding {RATE_LIMITER}");
+        reply.error(PublicErrorCode::ConfigError)
+    })?;
     match limiter.limit(format!("{}|{ip}", claims.sub)).await {
         Ok(o) if o.success => {}
+        // Over the limit: come back when the limiter's window has passed.
         Ok(_) => {
-            return with_header(
+            return Err(with_header(
                 reply.error(PublicErrorCode::RateLimited),
                 "retry-after",
-                "10",
-            )
+                &s.rate_limit_period_secs.to_string(),
+            ))
         }
+        // The limiter itself failed: our platform, not Pilot Status.
         Err(e) => {
             console_error!("rate limiter failed: {e}");
-            return reply.error(PublicErrorCode::UpstreamError);
+            return Err(reply.error(PublicErrorCode::Unavailable));
         }
     }
 
@@ -243,22 +275,29 @@ async fn serve(
         total_budget: Some(s.upstream_budget),
         ..RetryPolicy::default()
     });
+    Ok(Authorized { claims, client })
+}
+
+/// Calls Pilot Status for the caller's number and answers in the public wire format.
+async fn serve(auth: Authorized, action: Action, s: &Settings, reply: &Reply) -> Response {
+    let Authorized { claims, client } = auth;
     let link = claims.link.unwrap_or(Link::Primary);
     // (public code, upstream error when there was one)
-    let result: Result<Value, (PublicErrorCode, Option<pilot_connect::Error>)> = if qr {
-        match client.send(&Connect::new(&claims.sub).link(link)).await {
-            Ok(out) => QrAnswer::from_outcome(out, s.qr_refresh_ms)
-                .map(|q| q.to_json())
-                .map_err(|code| (code, None)),
-            Err(e) => Err((upstream_error(&e), Some(e))),
-        }
-    } else {
-        client
-            .send(&GetStatus::new(&claims.sub).link(link))
-            .await
-            .map(|st| StatusAnswer::of(&st).to_json())
-            .map_err(|e| (upstream_error(&e), Some(e)))
-    };
+    let result: Result<Value, (PublicErrorCode, Option<pilot_connect::Error>)> =
+        if action == Action::Qr {
+            match client.send(&Connect::new(&claims.sub).link(link)).await {
+                Ok(out) => QrAnswer::from_outcome(out, s.qr_refresh_ms)
+                    .map(|q| q.to_json())
+                    .map_err(|code| (code, None)),
+                Err(e) => Err((upstream_error(&e), Some(e))),
+            }
+        } else {
+            client
+                .send(&GetStatus::new(&claims.sub).link(link))
+                .await
+                .map(|st| StatusAnswer::of(&st).to_json())
+                .map_err(|e| (upstream_error(&e), Some(e)))
+        };
     match result {
         Ok(body) => reply.json(200, &body),
         Err((code, e)) => {

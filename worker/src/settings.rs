@@ -22,6 +22,8 @@ pub struct Settings {
     pub upstream_budget: Duration,
     /// `refreshAfterMs` handed to the widget.
     pub qr_refresh_ms: u32,
+    /// The rate limiter's period (10 or 60 s, as in wrangler.toml): the `Retry-After` of its 429s.
+    pub rate_limit_period_secs: u32,
 }
 
 /// What is wrong with the configuration (the name is safe to log; the value never is).
@@ -97,6 +99,11 @@ impl Settings {
             })
             .unwrap_or_default();
         let qr_refresh = millis(env, "QR_REFRESH_MS", 20_000)?;
+        let rate_limit_period_secs = match text(env, "RATE_LIMIT_PERIOD_SECS").as_deref() {
+            None | Some("60") => 60,
+            Some("10") => 10,
+            Some(_) => return Err(ConfigError::Invalid("RATE_LIMIT_PERIOD_SECS")),
+        };
         Ok(Self {
             upstream,
             token_secret,
@@ -105,6 +112,7 @@ impl Settings {
             upstream_timeout: millis(env, "UPSTREAM_TIMEOUT_MS", 8_000)?,
             upstream_budget: millis(env, "UPSTREAM_BUDGET_MS", 20_000)?,
             qr_refresh_ms: u32::try_from(qr_refresh.as_millis()).unwrap_or(20_000),
+            rate_limit_period_secs,
         })
     }
 }

@@ -5,8 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { spawnReady, signJws } from "../../tests/support/node.mjs";
+import { spawnReady, signJws, startWorker as startSharedWorker, wranglerConfig } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_worker_suite_tenant_key_9f8e7d";
@@ -25,6 +24,7 @@ function startSandbox(extra = []) {
     "pilot-sandbox listening on ", { procs });
 }
 
+/** The built worker in workerd (tests/support: wrangler.toml's date, vars and limiter). */
 async function startWorker(bindings = {}, { limit = 1000, omit = [] } = {}) {
   const all = {
     PS_API_KEY: KEY,
@@ -37,19 +37,10 @@ async function startWorker(bindings = {}, { limit = 1000, omit = [] } = {}) {
     UPSTREAM_BUDGET_MS: "6000",
     ...bindings,
   };
-  for (const k of omit) delete all[k];
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    modules: [
-      { type: "ESModule", path: path.join(ROOT, "worker/build/index.js") },
-      { type: "CompiledWasm", path: path.join(ROOT, "worker/build/index_bg.wasm") },
-    ],
-    compatibilityDate: "2026-10-01",
-    bindings: all,
-    ratelimits: { CONNECT_RATE_LIMITER: { namespace_id: "1001", simple: { limit, period: 60 } } },
-    handleStructuredLogs: (log) => seen.push(JSON.stringify(log)),
-    cf: false,
-  }));
-  await mf.ready;
+  for (const k of omit) all[k] = undefined;
+  const { mf } = await startSharedWorker(
+    Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)),
+    { limit, onLog: (log) => seen.push(JSON.stringify(log)) });
   workers.push(mf);
   return mf;
 }
@@ -220,8 +211,14 @@ test("rate limit per subject and client", async () => {
   const r = await call(limited, "/v1/status", { token: t });
   assert.equal(r.status, 429);
   assert.equal(r.body.error.code, "rate_limited");
-  assert.ok(Number(r.headers["retry-after"]) > 0);
+  // Retry-After is the limiter's window, as configured (not a made-up number).
+  const { vars, limiter } = wranglerConfig();
+  assert.equal(vars.RATE_LIMIT_PERIOD_SECS, String(limiter.period), "wrangler.toml: the var equals [[ratelimits]] period");
+  assert.equal(r.headers["retry-after"], String(limiter.period));
   assert.equal(r.headers["access-control-expose-headers"], "Retry-After");
+  const tenSeconds = await startWorker({ RATE_LIMIT_PERIOD_SECS: "10" }, { limit: 1 });
+  await call(tenSeconds, "/v1/status", { token: t });
+  assert.equal((await call(tenSeconds, "/v1/status", { token: t })).headers["retry-after"], "10");
   // Another subject has its own budget.
   assert.equal((await call(limited, "/v1/status", { token: tokenFor(await newNumber()) })).status, 200);
 });
@@ -265,6 +262,7 @@ test("missing or bad configuration answers config_error on every route", async (
     [["CONNECT_TOKEN_SECRET"], {}, "CONNECT_TOKEN_SECRET"],
     [[], { CONNECT_TOKEN_SECRET: "too-short" }, "CONNECT_TOKEN_SECRET"],
     [[], { PS_BASE_URL: "not a url" }, "PS_BASE_URL"],
+    [[], { RATE_LIMIT_PERIOD_SECS: "30" }, "RATE_LIMIT_PERIOD_SECS"],
   ]) {
     const before = seen.length;
     const w = await startWorker(bindings, { omit });

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { signWebhook } from "pilot-connect-server";
-import { compatibilityDate, freePort } from "../../support/node.mjs";
+import { compatibilityDate, startWorker } from "../../support/node.mjs";
 import { KEY, ROOT, startSandbox, control, phone } from "./helpers.mjs";
 
 const OUT = path.join(ROOT, "target/edge-check");
@@ -22,17 +22,9 @@ before(async () => {
     { cwd: path.join(ROOT, "tests/node-app"), stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   const wasm = readdirSync(OUT).filter((f) => f.endsWith(".wasm"));
   assert.equal(wasm.length, 1, "the wasm stays a separate module (Workers cannot compile bytes at run time)");
-  const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
-  mf = new Miniflare(convertV4MiniflareOptions({
-    modules: [{ type: "ESModule", path: path.join(OUT, "worker.js") }, { type: "CompiledWasm", path: path.join(OUT, wasm[0]) }],
-    modulesRoot: OUT,
-    compatibilityDate: compatibilityDate(),
-    host: "127.0.0.1",
-    port: await freePort(),
-    bindings: { PS_API_KEY: KEY, PS_BASE_URL: base, TOKEN_SECRET: "edge-check-connect-token-secret-0123456789", HOOK_SECRET: "whsec_edge" },
-    cf: false,
-  }));
-  url = String(await mf.ready).replace(/\/$/, "");
+  ({ mf, url } = await startWorker(
+    { PS_API_KEY: KEY, PS_BASE_URL: base, TOKEN_SECRET: "edge-check-connect-token-secret-0123456789", HOOK_SECRET: "whsec_edge" },
+    { modules: [{ type: "ESModule", path: path.join(OUT, "worker.js") }, { type: "CompiledWasm", path: path.join(OUT, wasm[0]) }] }));
 });
 after(async () => { procs.forEach((p) => p.kill()); await mf?.dispose(); });
 
