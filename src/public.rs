@@ -48,6 +48,12 @@ pub enum PublicErrorCode {
     MethodNotAllowed,
     /// A platform dependency of the worker (its rate limiter) failed: try again shortly.
     Unavailable,
+    /// Webhook receiver: missing or wrong `x-pilot-status-signature`.
+    InvalidSignature,
+    /// Webhook receiver: a signed body that is not an event.
+    BadRequest,
+    /// Webhook receiver: the body is over the size limit.
+    PayloadTooLarge,
 }
 
 impl PublicErrorCode {
@@ -71,6 +77,9 @@ impl PublicErrorCode {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable => "unavailable",
+            Self::InvalidSignature => "invalid_signature",
+            Self::BadRequest => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
         }
     }
 
@@ -88,6 +97,9 @@ impl PublicErrorCode {
             Self::UpstreamTimeout => 504,
             Self::MethodNotAllowed => 405,
             Self::Unavailable => 503,
+            Self::InvalidSignature => 401,
+            Self::BadRequest => 400,
+            Self::PayloadTooLarge => 413,
         }
     }
 
@@ -111,6 +123,9 @@ impl PublicErrorCode {
             Self::RouteNotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
             Self::Unavailable => "The connect service is briefly unavailable. Try again shortly.",
+            Self::InvalidSignature => "Missing or invalid webhook signature.",
+            Self::BadRequest => "The request body is not valid.",
+            Self::PayloadTooLarge => "The request body is too large.",
         }
     }
 
@@ -121,7 +136,7 @@ impl PublicErrorCode {
     }
 }
 
-const ALL: [PublicErrorCode; 16] = [
+const ALL: [PublicErrorCode; 19] = [
     PublicErrorCode::ConfigError,
     PublicErrorCode::MissingToken,
     PublicErrorCode::InvalidToken,
@@ -138,6 +153,9 @@ const ALL: [PublicErrorCode; 16] = [
     PublicErrorCode::RouteNotFound,
     PublicErrorCode::MethodNotAllowed,
     PublicErrorCode::Unavailable,
+    PublicErrorCode::InvalidSignature,
+    PublicErrorCode::BadRequest,
+    PublicErrorCode::PayloadTooLarge,
 ];
 
 /// The JSON field names of the public wire format, written by the worker and read by the

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../tests/node-app"
 version=$(awk -F'"' '/^version = /{print $2; exit}' ../../server/Cargo.toml)
-widget_version=$(awk -F'"' '/^version = /{print $2; exit}' ../../Cargo.toml)
+widget_version=$(awk -F'"' '/^version = /{print $2; exit}' ../../widget/Cargo.toml)
 npm ci --no-fund --no-audit --loglevel=error
 npm install --no-save --no-fund --no-audit --loglevel=error "../../target/pilot-connect-server-$version.tgz" \
   "../../target/pilot-connect-widget-$widget_version.tgz"

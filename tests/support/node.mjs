@@ -50,7 +50,12 @@ export function wranglerConfig() {
     limit: Number(rl.match(/limit\s*=\s*(\d+)/)?.[1]),
     period: Number(rl.match(/period\s*=\s*(\d+)/)?.[1]),
   };
-  return { compatibilityDate: date, vars, limiter };
+  const objects = [...toml.matchAll(/^\[\[durable_objects\.bindings\]\]\n([\s\S]*?)(?=^\[|(?![\s\S]))/gm)].map((m) => ({
+    name: m[1].match(/^name\s*=\s*"([^"]+)"/m)?.[1],
+    className: m[1].match(/^class_name\s*=\s*"([^"]+)"/m)?.[1],
+  }));
+  const sqlite = [...toml.matchAll(/new_sqlite_classes\s*=\s*\[([^\]]*)\]/g)].flatMap((m) => m[1].match(/"([^"]+)"/g)?.map((x) => x.slice(1, -1)) ?? []);
+  return { compatibilityDate: date, vars, limiter, objects, sqlite };
 }
 
 /** The worker's compatibility date (from wrangler.toml). */
@@ -58,11 +63,13 @@ export const compatibilityDate = () => wranglerConfig().compatibilityDate;
 
 /**
  * A worker in workerd via Miniflare: by default the built Rust worker (worker/build), with
- * wrangler.toml's [vars] under `bindings` and its rate-limiter binding (`limit` overridable;
- * the period is the file's). `modules` swaps in another worker (the bench's JS baseline).
+ * wrangler.toml's [vars] under `bindings`, its rate-limiter binding (`limit` overridable; the
+ * period is the file's) and its Durable Objects (`sessions: false` leaves them out; `persist`
+ * is a directory that keeps their storage across restarts). `modules` swaps in another worker
+ * (the bench's JS baseline, the server package's edge check).
  * Resolves the Miniflare instance and its URL.
  */
-export async function startWorker(bindings, { limit, onLog, port, modules } = {}) {
+export async function startWorker(bindings, { limit, onLog, port, modules, sessions = !modules, persist } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   const cfg = wranglerConfig();
   const build = (f) => fileURLToPath(new URL(`worker/build/${f}`, ROOT));
@@ -76,10 +83,16 @@ export async function startWorker(bindings, { limit, onLog, port, modules } = {}
     compatibilityDate: cfg.compatibilityDate,
     host: "127.0.0.1",
     port: port ?? await freePort(),
-    bindings: { ...cfg.vars, ...bindings },
+    // `undefined` in `bindings` removes a binding (to test a worker without it).
+    bindings: Object.fromEntries(Object.entries({ ...cfg.vars, ...bindings }).filter(([, v]) => v !== undefined)),
     ratelimits: {
       [cfg.limiter.name]: { namespace_id: cfg.limiter.namespaceId, simple: { limit: limit ?? 1000, period: cfg.limiter.period } },
     },
+    // wrangler.toml's Durable Objects (SQLite-backed as its migrations say), for the Rust worker.
+    ...(sessions ? {
+      durableObjects: Object.fromEntries(cfg.objects.map((o) => [o.name, { className: o.className, useSQLite: cfg.sqlite.includes(o.className) }])),
+      ...(persist ? { isolatedResourcePersistencePath: persist, resourcePersistencePath: persist } : {}),
+    } : {}),
     handleStructuredLogs: onLog ?? (() => {}),
     cf: false,
   }));

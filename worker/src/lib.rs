@@ -6,14 +6,16 @@
 //! Everything is a thin shell over the `pilot-connect` core: building, retrying, parsing and
 //! the public error mapping all live there.
 
+mod hooks;
+mod session;
 mod settings;
+mod upstream;
+
+pub use session::NumberSession;
 
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
-use pilot_connect::endpoints::{Connect, GetStatus};
-use pilot_connect::fetch::FetchTransport;
-use pilot_connect::public::{public_error, ErrorBody, PublicErrorCode, QrAnswer, StatusAnswer};
-use pilot_connect::retry::RetryPolicy;
-use pilot_connect::{Client, Link};
+use pilot_connect::public::{ErrorBody, PublicErrorCode};
+use pilot_connect::Link;
 use serde_json::{json, Value};
 use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
 
@@ -23,6 +25,9 @@ use std::rc::Rc;
 use crate::settings::{ConfigError, Settings};
 
 const RATE_LIMITER: &str = "CONNECT_RATE_LIMITER";
+/// The Durable Object namespace of the per-number sessions (optional: without it the worker
+/// calls Pilot Status directly for every request, as before).
+pub(crate) const SESSIONS: &str = "NUMBER_SESSIONS";
 
 /// Per-request facts every answer needs.
 struct Reply {
@@ -69,7 +74,7 @@ thread_local! {
     static SETTINGS: OnceCell<Rc<Result<Settings, ConfigError>>> = const { OnceCell::new() };
 }
 
-fn settings(env: &Env) -> Rc<Result<Settings, ConfigError>> {
+pub(crate) fn settings(env: &Env) -> Rc<Result<Settings, ConfigError>> {
     SETTINGS.with(|c| Rc::clone(c.get_or_init(|| Rc::new(Settings::from_env(env)))))
 }
 
@@ -89,31 +94,43 @@ enum Action {
     Health,
     Qr,
     Status,
+    Hook,
 }
 
-/// A route: every route answers `GET`; browser routes also answer CORS preflights.
+/// A route: its one method, and whether browsers call it (then it answers CORS preflights).
 struct Route {
     path: &'static str,
     action: Action,
+    method: Method,
     browser: bool,
 }
 
 /// Every route, listed once: routing, 404, 405 with `Allow`, and preflights come from here.
-const ROUTES: [Route; 3] = [
+const ROUTES: [Route; 4] = [
     Route {
         path: "/healthz",
         action: Action::Health,
+        method: Method::Get,
         browser: false,
     },
     Route {
         path: "/v1/qr",
         action: Action::Qr,
+        method: Method::Get,
         browser: true,
     },
     Route {
         path: "/v1/status",
         action: Action::Status,
+        method: Method::Get,
         browser: true,
+    },
+    // Pilot Status → worker. Never CORS, never a browser.
+    Route {
+        path: "/v1/hooks/pilot-status",
+        action: Action::Hook,
+        method: Method::Post,
+        browser: false,
     },
 ];
 
@@ -144,20 +161,28 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
     if origin.is_some() && allowed.is_none() {
         return reply.error(PublicErrorCode::OriginNotAllowed);
     }
-    match (method, route.action) {
-        (Method::Get, Action::Health) => reply.json(200, &json!({ "ok": true })),
-        (Method::Options, _) if route.browser => preflight(&reply),
-        (Method::Get, action) => {
-            match authorize(&req, env, settings, &reply, origin.as_deref()).await {
-                Ok(auth) => serve(auth, action, settings, &reply).await,
-                Err(resp) => resp,
-            }
-        }
-        _ => with_header(
+    if method == Method::Options && route.browser {
+        return preflight(&reply);
+    }
+    if method != route.method {
+        let allow = match (&route.method, route.browser) {
+            (Method::Post, _) => "POST",
+            (_, true) => "GET, OPTIONS",
+            _ => "GET",
+        };
+        return with_header(
             reply.error(PublicErrorCode::MethodNotAllowed),
             "allow",
-            if route.browser { "GET, OPTIONS" } else { "GET" },
-        ),
+            allow,
+        );
+    }
+    match route.action {
+        Action::Health => reply.json(200, &json!({ "ok": true })),
+        Action::Hook => hooks::receive(req, env, settings, &reply).await,
+        action => match authorize(&req, env, settings, &reply, origin.as_deref()).await {
+            Ok(claims) => serve(&claims, action, env, settings, &reply).await,
+            Err(resp) => resp,
+        },
     }
 }
 
@@ -188,12 +213,6 @@ fn token_error(e: &TokenError) -> PublicErrorCode {
     }
 }
 
-/// The public code of an upstream failure. A request the core refused to build can only come
-/// from the token's claims (its `sub` or `link`), so it is the token that is invalid.
-fn upstream_error(e: &pilot_connect::Error) -> PublicErrorCode {
-    public_error(e).unwrap_or(PublicErrorCode::InvalidToken)
-}
-
 fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
     with_header(
         reply.error(code),
@@ -202,21 +221,15 @@ fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
     )
 }
 
-/// A verified, rate-checked caller: whose number it is and the client to reach Pilot Status.
-struct Authorized {
-    claims: ConnectClaims,
-    client: Client<FetchTransport>,
-}
-
-/// Token → claims (audience, origin, lifetime) → rate limit → client. Every failure is the
-/// answer to send.
+/// Token → claims (audience, origin, lifetime) → rate limit. Every failure is the answer to
+/// send.
 async fn authorize(
     req: &Request,
     env: &Env,
     s: &Settings,
     reply: &Reply,
     origin: Option<&str>,
-) -> Result<Authorized, Response> {
+) -> Result<ConnectClaims, Response> {
     let Some(token) = bearer(req) else {
         return Err(unauthorized(reply, PublicErrorCode::MissingToken));
     };
@@ -267,54 +280,71 @@ async fn authorize(
         }
     }
 
-    let client = Client::new(
-        s.upstream.clone(),
-        FetchTransport::with_timeout(s.upstream_timeout),
-    )
-    .with_retry_policy(RetryPolicy {
-        total_budget: Some(s.upstream_budget),
-        ..RetryPolicy::default()
-    });
-    Ok(Authorized { claims, client })
+    Ok(claims)
 }
 
-/// Calls Pilot Status for the caller's number and answers in the public wire format.
-async fn serve(auth: Authorized, action: Action, s: &Settings, reply: &Reply) -> Response {
-    let Authorized { claims, client } = auth;
-    let link = claims.link.unwrap_or(Link::Primary);
-    // (public code, upstream error when there was one)
-    let result: Result<Value, (PublicErrorCode, Option<pilot_connect::Error>)> =
-        if action == Action::Qr {
-            match client.send(&Connect::new(&claims.sub).link(link)).await {
-                Ok(out) => QrAnswer::from_outcome(out, s.qr_refresh_ms)
-                    .map(|q| q.to_json())
-                    .map_err(|code| (code, None)),
-                Err(e) => Err((upstream_error(&e), Some(e))),
+/// Answers for the caller's number in the public wire format: through its session object
+/// when the worker has the binding (one upstream call for every viewer), else directly.
+async fn serve(
+    claims: &ConnectClaims,
+    action: Action,
+    env: &Env,
+    s: &Settings,
+    reply: &Reply,
+) -> Response {
+    let link = claims.link.clone().unwrap_or(Link::Primary);
+    if let Ok(ns) = env.durable_object(SESSIONS) {
+        return match session_call(&ns, &claims.sub, &link, action).await {
+            Ok((status, retry, body)) => match retry {
+                Some(r) => with_header(reply.json(status, &body), "retry-after", &r),
+                None => reply.json(status, &body),
+            },
+            Err(e) => {
+                console_error!("session object failed: {e}");
+                reply.error(PublicErrorCode::Unavailable)
             }
-        } else {
-            client
-                .send(&GetStatus::new(&claims.sub).link(link))
-                .await
-                .map(|st| StatusAnswer::of(&st).to_json())
-                .map_err(|e| (upstream_error(&e), Some(e)))
         };
+    }
+    let result = if action == Action::Qr {
+        upstream::qr(s, &claims.sub, link)
+            .await
+            .map(|a| a.to_json())
+    } else {
+        upstream::status(s, &claims.sub, link)
+            .await
+            .map(|a| a.to_json())
+    };
     match result {
         Ok(body) => reply.json(200, &body),
-        Err((code, e)) => {
-            // The kind and status only: upstream bodies may echo request details.
-            console_error!(
-                "upstream: {:?} status={:?} -> {}",
-                e.as_ref().map(pilot_connect::Error::kind),
-                e.as_ref().and_then(pilot_connect::Error::status),
-                code.as_str()
-            );
-            let resp = reply.error(code);
-            match e.as_ref().and_then(pilot_connect::Error::retry_after) {
-                Some(wait) if code == PublicErrorCode::RateLimited => {
-                    with_header(resp, "retry-after", &wait.as_secs().max(1).to_string())
-                }
-                _ => resp,
-            }
-        }
+        Err(f) => match f.retry_after_secs {
+            Some(secs) => with_header(reply.error(f.code), "retry-after", &secs.to_string()),
+            None => reply.error(f.code),
+        },
     }
+}
+
+/// One call to the number's session object: `(status, Retry-After, JSON body)`.
+async fn session_call(
+    ns: &worker::ObjectNamespace,
+    sub: &str,
+    link: &Link,
+    action: Action,
+) -> worker::Result<(u16, Option<String>, Value)> {
+    let mut name = String::with_capacity(sub.len() + 10);
+    name.push_str(sub);
+    name.push('|');
+    name.push_str(link.as_str());
+    let stub = ns.id_from_name(&name)?.get_stub()?;
+    let mut url = worker::Url::parse(if action == Action::Qr {
+        "https://session/qr"
+    } else {
+        "https://session/status"
+    })?;
+    url.query_pairs_mut()
+        .append_pair("sub", sub)
+        .append_pair("link", link.as_str());
+    let mut resp = stub.fetch_with_str(url.as_str()).await?;
+    let retry = resp.headers().get("retry-after").ok().flatten();
+    let body: Value = resp.json().await?;
+    Ok((resp.status_code(), retry, body))
 }

@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use pilot_connect::{ApiKey, Auth, Config, ConnectTokenSecret};
+use pilot_connect::{ApiKey, Auth, Config, ConnectTokenSecret, WebhookSecret};
 use worker::Env;
 
 /// Everything a request needs.
@@ -24,6 +24,11 @@ pub struct Settings {
     pub qr_refresh_ms: u32,
     /// The rate limiter's period (10 or 60 s, as in wrangler.toml): the `Retry-After` of its 429s.
     pub rate_limit_period_secs: u32,
+    /// How long one upstream status answer serves every viewer of a number (session objects).
+    pub status_ttl: Duration,
+    /// The signing secret of the Pilot Status webhook pointing at this worker; without it the
+    /// webhook route is not offered and the worker learns state by polling.
+    pub webhook_secret: Option<WebhookSecret>,
 }
 
 /// What is wrong with the configuration (the name is safe to log; the value never is).
@@ -113,6 +118,21 @@ impl Settings {
             upstream_budget: millis(env, "UPSTREAM_BUDGET_MS", 20_000)?,
             qr_refresh_ms: u32::try_from(qr_refresh.as_millis()).unwrap_or(20_000),
             rate_limit_period_secs,
+            status_ttl: match text(env, "STATUS_TTL_MS") {
+                None => Duration::from_millis(2_000),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 60_000)
+                    .map(Duration::from_millis)
+                    .ok_or(ConfigError::Invalid("STATUS_TTL_MS"))?,
+            },
+            webhook_secret: match text(env, "PS_WEBHOOK_SECRET") {
+                None => None,
+                Some(v) => Some(
+                    WebhookSecret::new(v).map_err(|_| ConfigError::Invalid("PS_WEBHOOK_SECRET"))?,
+                ),
+            },
         })
     }
 }

@@ -35,6 +35,8 @@ async function startWorker(bindings = {}, { limit = 1000, omit = [] } = {}) {
     QR_REFRESH_MS: "1500",
     UPSTREAM_TIMEOUT_MS: "2000",
     UPSTREAM_BUDGET_MS: "6000",
+    // Every status request reaches the sandbox in these tests (the sharing is tested on its own).
+    STATUS_TTL_MS: "0",
     ...bindings,
   };
   for (const k of omit) all[k] = undefined;

@@ -71,6 +71,7 @@ pub fn router(app: Shared) -> Router {
             get(hooks_log).delete(hooks_log_clear),
         )
         .route("/_sandbox/rate-limits", axum::routing::delete(rate_reset))
+        .route("/_sandbox/stats", get(stats).delete(stats_reset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), gate))
@@ -138,6 +139,7 @@ async fn gate(
     };
     let route = faults::route_name(parts.method.as_str(), &path);
     if let Some(route) = route {
+        *lock(&app.hits).entry(route).or_insert(0) += 1;
         let who = parts
             .headers
             .get("x-api-key")
@@ -896,6 +898,7 @@ async fn control_index(AxState(app): AxState<Shared>) -> Response {
                 "POST /_sandbox/numbers/{id}/pair": "the phone enters the pairing code ({\"code\"})",
                 "POST /_sandbox/numbers/{id}/disconnect": "the device logs out (OPEN -> CLOSE, number.disconnected)",
                 "GET|POST|DELETE /_sandbox/faults": "list / add ({route, kind, latencyMs, status, body, retryAfter, times}) / clear faults",
+                "GET|DELETE /_sandbox/stats": "API requests received per route name / reset the counts",
                 "GET|POST /_sandbox/webhooks": "list targets / add one ({url, secret})",
                 "GET|DELETE /_sandbox/webhooks/deliveries": "delivery log / clear it",
                 "DELETE /_sandbox/rate-limits": "reset rate-limit counters",
@@ -1153,6 +1156,15 @@ async fn hooks_log(AxState(app): AxState<Shared>) -> Response {
 async fn hooks_log_clear(AxState(app): AxState<Shared>) -> Response {
     app.hooks.clear_log();
     json_response(StatusCode::OK, &json!({ "deliveries": [] }))
+}
+
+async fn stats(AxState(app): AxState<Shared>) -> Response {
+    json_response(StatusCode::OK, &json!({ "hits": *lock(&app.hits) }))
+}
+
+async fn stats_reset(AxState(app): AxState<Shared>) -> Response {
+    lock(&app.hits).clear();
+    stats(AxState(app)).await
 }
 
 async fn rate_reset(AxState(app): AxState<Shared>) -> Response {

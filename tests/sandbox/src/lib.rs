@@ -112,6 +112,8 @@ pub struct App {
     base_url: String,
     state: Mutex<State>,
     faults: Mutex<Vec<Fault>>,
+    /// API requests received, by route name (what a client cost us: `GET /_sandbox/stats`).
+    hits: Mutex<std::collections::BTreeMap<&'static str, u64>>,
     limiter: Mutex<RateLimiter>,
     hooks: Dispatcher,
 }
@@ -163,6 +165,7 @@ impl App {
             base_url,
             state: Mutex::new(state),
             faults: Mutex::new(Vec::new()),
+            hits: Mutex::new(std::collections::BTreeMap::new()),
             opts,
         })
     }

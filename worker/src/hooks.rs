@@ -1,0 +1,97 @@
+//! `POST /v1/hooks/pilot-status`: Pilot Status webhooks in. The signature is checked over the
+//! raw body with the core's constant-time check before anything is parsed; `number.*` lifecycle
+//! events go to the number's session object (which de-duplicates retried deliveries); anything
+//! else is acknowledged and ignored. The answer is fast and never echoes the body.
+
+use pilot_connect::public::PublicErrorCode;
+use pilot_connect::webhook::{self, EventName, WebhookError, WebhookEvent, SIGNATURE_HEADER};
+use worker::{console_error, Env, Request, Response};
+
+use crate::settings::Settings;
+use crate::{Reply, SESSIONS};
+
+/// Largest delivery accepted (real ones are well under 2 KB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+fn lifecycle(e: &EventName) -> bool {
+    matches!(
+        e,
+        EventName::NumberConnected
+            | EventName::NumberDisconnected
+            | EventName::NumberRemoved
+            | EventName::NumberRestored
+    )
+}
+
+pub async fn receive(mut req: Request, env: &Env, s: &Settings, reply: &Reply) -> Response {
+    // Not offered without a secret: a request here could not be trusted anyway.
+    let Some(secret) = &s.webhook_secret else {
+        return reply.error(PublicErrorCode::RouteNotFound);
+    };
+    // Pilot Status is a server; a browser has no business here.
+    if req.headers().get("origin").ok().flatten().is_some() {
+        return reply.error(PublicErrorCode::OriginNotAllowed);
+    }
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return reply.error(PublicErrorCode::PayloadTooLarge);
+    }
+    let Ok(body) = req.bytes().await else {
+        return reply.error(PublicErrorCode::BadRequest);
+    };
+    if body.len() > MAX_BODY {
+        return reply.error(PublicErrorCode::PayloadTooLarge);
+    }
+    let signature = req.headers().get(SIGNATURE_HEADER).ok().flatten();
+    let event = match webhook::verify_and_parse(secret, &body, signature.as_deref()) {
+        Ok(e) => e,
+        Err(WebhookError::Signature(_)) => return reply.error(PublicErrorCode::InvalidSignature),
+        Err(_) => return reply.error(PublicErrorCode::BadRequest),
+    };
+    let key = event.dedup_key();
+    if let (WebhookEvent::Number { event, data }, Some(key)) = (&event, key) {
+        if lifecycle(event) {
+            if let Err(e) = forward(env, &data.number_id, event.as_str(), &key).await {
+                // Pilot Status retries a failed delivery: say so rather than lose the event.
+                console_error!("webhook forward failed: {e}");
+                return reply.error(PublicErrorCode::Unavailable);
+            }
+        }
+    }
+    Response::empty()
+        .map(|r| reply.decorate(r.with_status(204)))
+        .unwrap_or_else(|_| reply.error(PublicErrorCode::Unavailable))
+}
+
+/// Tells the number's session (its primary link: webhooks carry no link) what happened.
+async fn forward(env: &Env, number_id: &str, event: &str, key: &str) -> worker::Result<()> {
+    // Without the binding the worker polls; the event is acknowledged and needs no forwarding.
+    let Ok(ns) = env.durable_object(SESSIONS) else {
+        return Ok(());
+    };
+    let mut name = String::with_capacity(number_id.len() + 8);
+    name.push_str(number_id);
+    name.push_str("|primary");
+    let stub = ns.id_from_name(&name)?.get_stub()?;
+    let init = worker::RequestInit {
+        method: worker::Method::Post,
+        body: Some(
+            serde_json::json!({ "event": event, "key": key })
+                .to_string()
+                .into(),
+        ),
+        ..worker::RequestInit::default()
+    };
+    let req = Request::new_with_init("https://session/event", &init)?;
+    let resp = stub.fetch_with_request(req).await?;
+    if resp.status_code() == 200 {
+        Ok(())
+    } else {
+        Err(worker::Error::RustError("session refused the event".into()))
+    }
+}

@@ -1,0 +1,335 @@
+//! `NumberSession`: a Durable Object per number (and link), addressed by the connect token's
+//! `sub`. It is the one place that talks to Pilot Status about that number:
+//!
+//! - single-flights `connect` and `status` for every viewer (N tabs → one upstream call per QR
+//!   rotation and at most one status call per `STATUS_TTL_MS`, 2 s by default);
+//! - holds the current pairing session (QR, code, until when it is fresh), so a second tab or a
+//!   reload gets the same QR at once, with the time it has left;
+//! - learns `connected` / `disconnected` from Pilot Status webhooks (forwarded by the worker,
+//!   de-duplicated here), so status answers need no upstream call at all once it is linked;
+//! - keeps that state in its SQLite-backed storage, so an eviction or restart loses nothing.
+
+use std::cell::RefCell;
+
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use pilot_connect::public::{
+    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer,
+};
+use pilot_connect::Link;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+
+use crate::upstream::{self, Failed};
+
+/// Webhook keys remembered for de-duplication.
+const SEEN_MAX: usize = 200;
+
+type Flight<T> = Shared<LocalBoxFuture<'static, core::result::Result<T, Failed>>>;
+
+#[derive(Default)]
+struct Inner {
+    loaded: bool,
+    /// The QR on offer and until when (ms) it is fresh.
+    qr: Option<(QrAnswer, f64)>,
+    /// The last status and when (ms) it was read.
+    status: Option<(StatusAnswer, f64)>,
+    connected: bool,
+    seen: Vec<String>,
+    qr_flight: Option<Flight<QrAnswer>>,
+    status_flight: Option<Flight<StatusAnswer>>,
+}
+
+/// What survives an eviction.
+#[derive(Serialize, Deserialize, Default)]
+struct Saved {
+    qr: Option<String>,
+    fresh_until: f64,
+    connected: bool,
+    seen: Vec<String>,
+}
+
+#[durable_object]
+pub struct NumberSession {
+    state: State,
+    env: Env,
+    inner: RefCell<Inner>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn json(status: u16, body: &Value) -> Result<Response> {
+    Ok(Response::from_json(body)?.with_status(status))
+}
+
+fn failure(f: Failed) -> Result<Response> {
+    let mut resp = json(f.code.status(), &ErrorBody { code: f.code }.to_json())?;
+    if let Some(secs) = f.retry_after_secs {
+        resp.headers_mut().set("retry-after", &secs.to_string())?;
+    }
+    Ok(resp)
+}
+
+fn read_qr(text: &str) -> Option<QrAnswer> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    QrAnswer::from_fields(
+        v[field::STATE].as_str(),
+        v[field::QR].as_str(),
+        v[field::PAIRING_CODE].as_str(),
+        v[field::REFRESH_AFTER_MS].as_f64(),
+    )
+    .ok()
+}
+
+impl NumberSession {
+    /// With a webhook secret, Pilot Status tells this object when the number connects or
+    /// disconnects, so a known "connected" is current and needs no upstream call. Without it,
+    /// every answer is checked upstream (shared by all viewers for `STATUS_TTL_MS`).
+    fn trusts_webhooks(&self) -> bool {
+        crate::settings(&self.env)
+            .as_ref()
+            .as_ref()
+            .is_ok_and(|s| s.webhook_secret.is_some())
+    }
+
+    async fn load(&self) {
+        if self.inner.borrow().loaded {
+            return;
+        }
+        let saved: Option<Saved> = match self.state.storage().get("session").await {
+            Ok(s) => s,
+            Err(e) => {
+                worker::console_error!("session storage: {e}");
+                None
+            }
+        };
+        let mut inner = self.inner.borrow_mut();
+        if !inner.loaded {
+            inner.loaded = true;
+            if let Some(s) = saved {
+                inner.qr =
+                    s.qr.as_deref()
+                        .and_then(read_qr)
+                        .map(|q| (q, s.fresh_until));
+                inner.connected = s.connected;
+                inner.seen = s.seen;
+            }
+        }
+    }
+
+    async fn save(&self) {
+        let saved = {
+            let inner = self.inner.borrow();
+            Saved {
+                qr: inner.qr.as_ref().map(|(q, _)| q.to_json().to_string()),
+                fresh_until: inner.qr.as_ref().map_or(0.0, |(_, t)| *t),
+                connected: inner.connected,
+                seen: inner.seen.clone(),
+            }
+        };
+        if let Err(e) = self.state.storage().put("session", saved).await {
+            worker::console_error!("session storage: {e}");
+        }
+    }
+
+    async fn qr(&self, sub: String, link: Link) -> Result<Response> {
+        let t = now();
+        let trusted = self.trusts_webhooks();
+        let flight = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.connected && trusted {
+                return json(200, &QrAnswer::Connected.to_json());
+            }
+            // The same QR for every viewer while it is fresh, with the time it has left.
+            if let Some((
+                QrAnswer::Pairing {
+                    qr, pairing_code, ..
+                },
+                until,
+            )) = &inner.qr
+            {
+                let left = until - t;
+                if left >= 1_000.0 {
+                    let answer = QrAnswer::Pairing {
+                        qr: qr.clone(),
+                        pairing_code: pairing_code.clone(),
+                        refresh_after_ms: left as u32,
+                    };
+                    return json(200, &answer.to_json());
+                }
+            }
+            match &inner.qr_flight {
+                Some(f) => f.clone(),
+                None => {
+                    let cfg = crate::settings(&self.env);
+                    let f = async move {
+                        match cfg.as_ref() {
+                            Ok(s) => upstream::qr(s, &sub, link).await,
+                            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
+                        }
+                    }
+                    .boxed_local()
+                    .shared();
+                    inner.qr_flight = Some(f.clone());
+                    f
+                }
+            }
+        };
+        let result = flight.await;
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.qr_flight = None;
+            match &result {
+                Ok(QrAnswer::Connected) => inner.connected = true,
+                Ok(
+                    a @ QrAnswer::Pairing {
+                        refresh_after_ms, ..
+                    },
+                ) => {
+                    inner.qr = Some((a.clone(), t + f64::from(*refresh_after_ms)));
+                }
+                Err(_) => {}
+            }
+        }
+        match result {
+            Ok(a) => {
+                self.save().await;
+                json(200, &a.to_json())
+            }
+            Err(f) => failure(f),
+        }
+    }
+
+    async fn status(&self, sub: String, link: Link) -> Result<Response> {
+        let t = now();
+        let trusted = self.trusts_webhooks();
+        let flight = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.connected && trusted {
+                let a = StatusAnswer {
+                    state: PublicState::Connected,
+                    stale: false,
+                };
+                return json(200, &a.to_json());
+            }
+            let ttl = crate::settings(&self.env)
+                .as_ref()
+                .as_ref()
+                .map_or(0.0, |s| s.status_ttl.as_millis() as f64);
+            if let Some((a, at)) = inner.status {
+                if t - at < ttl {
+                    return json(200, &a.to_json());
+                }
+            }
+            match &inner.status_flight {
+                Some(f) => f.clone(),
+                None => {
+                    let cfg = crate::settings(&self.env);
+                    let f = async move {
+                        match cfg.as_ref() {
+                            Ok(s) => upstream::status(s, &sub, link).await,
+                            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
+                        }
+                    }
+                    .boxed_local()
+                    .shared();
+                    inner.status_flight = Some(f.clone());
+                    f
+                }
+            }
+        };
+        let result = flight.await;
+        let changed = {
+            let mut inner = self.inner.borrow_mut();
+            inner.status_flight = None;
+            match result {
+                Ok(a) => {
+                    inner.status = Some((a, t));
+                    let was = inner.connected;
+                    inner.connected = a.state == PublicState::Connected;
+                    if matches!(a.state, PublicState::Disconnected | PublicState::Connected) {
+                        inner.qr = None; // the pairing attempt is over, one way or the other
+                    }
+                    was != inner.connected
+                }
+                Err(_) => false,
+            }
+        };
+        if changed {
+            self.save().await;
+        }
+        match result {
+            Ok(a) => json(200, &a.to_json()),
+            Err(f) => failure(f),
+        }
+    }
+
+    /// A verified Pilot Status webhook for this number. Retried deliveries are acknowledged and
+    /// ignored.
+    async fn event(&self, event: &str, key: &str) -> Result<Response> {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.seen.iter().any(|k| k == key) {
+                return json(200, &serde_json::json!({ "duplicate": true }));
+            }
+            inner.seen.push(key.to_owned());
+            if inner.seen.len() > SEEN_MAX {
+                inner.seen.remove(0);
+            }
+            match event {
+                "number.connected" => inner.connected = true,
+                "number.disconnected" | "number.removed" | "number.restored" => {
+                    inner.connected = false;
+                    inner.qr = None;
+                    inner.status = None;
+                }
+                _ => {}
+            }
+        }
+        self.save().await;
+        json(200, &serde_json::json!({ "ok": true }))
+    }
+}
+
+impl DurableObject for NumberSession {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            inner: RefCell::new(Inner::default()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.load().await;
+        let url = req.url()?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let link = match param("link").as_deref() {
+            Some("secondary") => Link::Secondary,
+            _ => Link::Primary,
+        };
+        match (req.method(), url.path()) {
+            (Method::Get, "/qr") => self.qr(param("sub").unwrap_or_default(), link).await,
+            (Method::Get, "/status") => self.status(param("sub").unwrap_or_default(), link).await,
+            (Method::Post, "/event") => {
+                let body: Value = req.json().await?;
+                let event = body["event"].as_str().unwrap_or_default();
+                let key = body["key"].as_str().unwrap_or_default();
+                self.event(event, key).await
+            }
+            _ => json(
+                404,
+                &ErrorBody {
+                    code: PublicErrorCode::RouteNotFound,
+                }
+                .to_json(),
+            ),
+        }
+    }
+}
