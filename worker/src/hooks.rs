@@ -4,7 +4,8 @@
 //! else is acknowledged and ignored. The answer is fast and never echoes the body.
 
 use pilot_connect::public::PublicErrorCode;
-use pilot_connect::webhook::{self, EventName, WebhookError, WebhookEvent, SIGNATURE_HEADER};
+use pilot_connect::webhook::{self, EventName, SIGNATURE_HEADER};
+use serde::Deserialize;
 use worker::{console_error, Env, Request, Response};
 
 use crate::settings::Settings;
@@ -12,6 +13,25 @@ use crate::{Reply, SESSIONS};
 
 /// Largest delivery accepted (real ones are well under 2 KB).
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// The part of a delivery the worker acts on. The full typed parse is the core's
+/// `webhook::parse_event`; the worker needs three fields, and every byte of bundle counts.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event: &'a str,
+    #[serde(default, borrow)]
+    data: Option<Data<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data<'a> {
+    #[serde(borrow)]
+    number_id: Option<&'a str>,
+    #[serde(borrow)]
+    created_at: Option<&'a str>,
+}
 
 fn lifecycle(e: &EventName) -> bool {
     matches!(
@@ -48,19 +68,33 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings, reply: &Reply) -
         return reply.error(PublicErrorCode::PayloadTooLarge);
     }
     let signature = req.headers().get(SIGNATURE_HEADER).ok().flatten();
-    let event = match webhook::verify_and_parse(secret, &body, signature.as_deref()) {
-        Ok(e) => e,
-        Err(WebhookError::Signature(_)) => return reply.error(PublicErrorCode::InvalidSignature),
-        Err(_) => return reply.error(PublicErrorCode::BadRequest),
+    // The signature first, over the raw bytes: nothing unsigned is even parsed.
+    if webhook::verify_signature(secret, &body, signature.as_deref()).is_err() {
+        return reply.error(PublicErrorCode::InvalidSignature);
+    }
+    let Ok(env_) = serde_json::from_slice::<Envelope<'_>>(&body) else {
+        return reply.error(PublicErrorCode::BadRequest);
     };
-    let key = event.dedup_key();
-    if let (WebhookEvent::Number { event, data }, Some(key)) = (&event, key) {
-        if lifecycle(event) {
-            if let Err(e) = forward(env, &data.number_id, event.as_str(), &key).await {
-                // Pilot Status retries a failed delivery: say so rather than lose the event.
-                console_error!("webhook forward failed: {e}");
-                return reply.error(PublicErrorCode::Unavailable);
-            }
+    let name = EventName::parse(env_.event);
+    if let (
+        true,
+        Some(Data {
+            number_id: Some(id),
+            created_at: Some(at),
+        }),
+    ) = (lifecycle(&name), env_.data)
+    {
+        // The core's de-duplication key: `event|numberId|createdAt`.
+        let mut key = String::with_capacity(env_.event.len() + id.len() + at.len() + 2);
+        key.push_str(env_.event);
+        key.push('|');
+        key.push_str(id);
+        key.push('|');
+        key.push_str(at);
+        if let Err(e) = forward(env, id, env_.event, &key).await {
+            // Pilot Status retries a failed delivery: say so rather than lose the event.
+            console_error!("webhook forward failed: {e}");
+            return reply.error(PublicErrorCode::Unavailable);
         }
     }
     Response::empty()

@@ -12,9 +12,7 @@
 use std::cell::RefCell;
 
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use pilot_connect::public::{
-    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer,
-};
+use pilot_connect::public::{ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer};
 use pilot_connect::Link;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,6 +42,7 @@ struct Inner {
 #[derive(Serialize, Deserialize, Default)]
 struct Saved {
     qr: Option<String>,
+    code: Option<String>,
     fresh_until: f64,
     connected: bool,
     seen: Vec<String>,
@@ -72,17 +71,6 @@ fn failure(f: Failed) -> Result<Response> {
     Ok(resp)
 }
 
-fn read_qr(text: &str) -> Option<QrAnswer> {
-    let v: Value = serde_json::from_str(text).ok()?;
-    QrAnswer::from_fields(
-        v[field::STATE].as_str(),
-        v[field::QR].as_str(),
-        v[field::PAIRING_CODE].as_str(),
-        v[field::REFRESH_AFTER_MS].as_f64(),
-    )
-    .ok()
-}
-
 impl NumberSession {
     /// With a webhook secret, Pilot Status tells this object when the number connects or
     /// disconnects, so a known "connected" is current and needs no upstream call. Without it,
@@ -109,10 +97,15 @@ impl NumberSession {
         if !inner.loaded {
             inner.loaded = true;
             if let Some(s) = saved {
-                inner.qr =
-                    s.qr.as_deref()
-                        .and_then(read_qr)
-                        .map(|q| (q, s.fresh_until));
+                // Stored QRs passed the core's rule when they arrived; re-checked anyway.
+                inner.qr = QrAnswer::from_fields(
+                    Some("pairing"),
+                    s.qr.as_deref(),
+                    s.code.as_deref(),
+                    None,
+                )
+                .ok()
+                .map(|q| (q, s.fresh_until));
                 inner.connected = s.connected;
                 inner.seen = s.seen;
             }
@@ -122,8 +115,18 @@ impl NumberSession {
     async fn save(&self) {
         let saved = {
             let inner = self.inner.borrow();
+            let (qr, code) = match &inner.qr {
+                Some((
+                    QrAnswer::Pairing {
+                        qr, pairing_code, ..
+                    },
+                    _,
+                )) => (Some(qr.clone()), pairing_code.clone()),
+                _ => (None, None),
+            };
             Saved {
-                qr: inner.qr.as_ref().map(|(q, _)| q.to_json().to_string()),
+                qr,
+                code,
                 fresh_until: inner.qr.as_ref().map_or(0.0, |(_, t)| *t),
                 connected: inner.connected,
                 seen: inner.seen.clone(),
