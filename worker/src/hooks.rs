@@ -108,10 +108,7 @@ async fn forward(env: &Env, number_id: &str, event: &str, key: &str) -> worker::
     let Ok(ns) = env.durable_object(SESSIONS) else {
         return Ok(());
     };
-    let mut name = String::with_capacity(number_id.len() + 8);
-    name.push_str(number_id);
-    name.push_str("|primary");
-    let stub = ns.id_from_name(&name)?.get_stub()?;
+    let stub = crate::session_stub(&ns, number_id, &pilot_connect::Link::Primary)?;
     let init = worker::RequestInit {
         method: worker::Method::Post,
         body: Some(

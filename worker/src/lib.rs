@@ -94,6 +94,7 @@ enum Action {
     Health,
     Qr,
     Status,
+    Events,
     Hook,
 }
 
@@ -106,7 +107,7 @@ struct Route {
 }
 
 /// Every route, listed once: routing, 404, 405 with `Allow`, and preflights come from here.
-const ROUTES: [Route; 4] = [
+const ROUTES: [Route; 5] = [
     Route {
         path: "/healthz",
         action: Action::Health,
@@ -122,6 +123,13 @@ const ROUTES: [Route; 4] = [
     Route {
         path: "/v1/status",
         action: Action::Status,
+        method: Method::Get,
+        browser: true,
+    },
+    // Push to the widget: a WebSocket to the number's session object.
+    Route {
+        path: "/v1/events",
+        action: Action::Events,
         method: Method::Get,
         browser: true,
     },
@@ -179,10 +187,14 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
     match route.action {
         Action::Health => reply.json(200, &json!({ "ok": true })),
         Action::Hook => hooks::receive(req, env, settings, &reply).await,
-        action => match authorize(&req, env, settings, &reply, origin.as_deref()).await {
-            Ok(claims) => serve(&claims, action, env, settings, &reply).await,
-            Err(resp) => resp,
-        },
+        Action::Events => events(req, env, settings, &reply, origin.as_deref()).await,
+        action => {
+            let token = bearer(&req);
+            match authorize(&req, env, settings, &reply, origin.as_deref(), token).await {
+                Ok(claims) => serve(&claims, action, env, settings, &reply).await,
+                Err(resp) => resp,
+            }
+        }
     }
 }
 
@@ -229,8 +241,9 @@ async fn authorize(
     s: &Settings,
     reply: &Reply,
     origin: Option<&str>,
+    token: Option<String>,
 ) -> Result<ConnectClaims, Response> {
-    let Some(token) = bearer(req) else {
+    let Some(token) = token else {
         return Err(unauthorized(reply, PublicErrorCode::MissingToken));
     };
     let own_origin;
@@ -283,6 +296,94 @@ async fn authorize(
     Ok(claims)
 }
 
+/// `GET /v1/events`: a WebSocket to the caller's number session, which pushes every change.
+///
+/// Offered only when the worker has the session objects and a webhook secret (Pilot Status then
+/// tells it the moment a phone links); otherwise 404, and the widget keeps polling. Browsers
+/// cannot set headers on a WebSocket, and a token in the URL would end up in logs, so the
+/// token travels as the second subprotocol, `bearer.<token>`, next to `pilot-connect.v1`; the
+/// Origin is checked like on every route.
+async fn events(
+    req: Request,
+    env: &Env,
+    s: &Settings,
+    reply: &Reply,
+    origin: Option<&str>,
+) -> Response {
+    let Ok(ns) = env.durable_object(SESSIONS) else {
+        return reply.error(PublicErrorCode::RouteNotFound);
+    };
+    if s.webhook_secret.is_none() {
+        return reply.error(PublicErrorCode::RouteNotFound);
+    }
+    let upgrade = req.headers().get("upgrade").ok().flatten();
+    if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return with_header(
+            reply.error(PublicErrorCode::MethodNotAllowed),
+            "upgrade",
+            "websocket",
+        );
+    }
+    let offered = req
+        .headers()
+        .get("sec-websocket-protocol")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut protocols = offered.split(',').map(str::trim);
+    if !protocols.clone().any(|p| p == session::PROTOCOL) {
+        return unauthorized(reply, PublicErrorCode::MissingToken);
+    }
+    let token = protocols
+        .find_map(|p| p.strip_prefix("bearer."))
+        .map(str::to_owned)
+        .filter(|t| !t.is_empty());
+    let claims = match authorize(&req, env, s, reply, origin, token).await {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    let link = claims.link.clone().unwrap_or(Link::Primary);
+    match watch(&ns, &claims.sub, &link, &req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            console_error!("session object failed: {e}");
+            reply.error(PublicErrorCode::Unavailable)
+        }
+    }
+}
+
+async fn watch(
+    ns: &worker::ObjectNamespace,
+    sub: &str,
+    link: &Link,
+    req: &Request,
+) -> worker::Result<Response> {
+    let stub = session_stub(ns, sub, link)?;
+    let mut url = worker::Url::parse("https://session/watch")?;
+    url.query_pairs_mut()
+        .append_pair("sub", sub)
+        .append_pair("link", link.as_str());
+    let init = worker::RequestInit {
+        method: Method::Get,
+        headers: req.headers().clone(),
+        ..worker::RequestInit::default()
+    };
+    stub.fetch_with_request(Request::new_with_init(url.as_str(), &init)?)
+        .await
+}
+
+fn session_stub(
+    ns: &worker::ObjectNamespace,
+    sub: &str,
+    link: &Link,
+) -> worker::Result<worker::Stub> {
+    let mut name = String::with_capacity(sub.len() + 10);
+    name.push_str(sub);
+    name.push('|');
+    name.push_str(link.as_str());
+    ns.id_from_name(&name)?.get_stub()
+}
+
 /// Answers for the caller's number in the public wire format: through its session object
 /// when the worker has the binding (one upstream call for every viewer), else directly.
 async fn serve(
@@ -330,11 +431,7 @@ async fn session_call(
     link: &Link,
     action: Action,
 ) -> worker::Result<(u16, Option<String>, Value)> {
-    let mut name = String::with_capacity(sub.len() + 10);
-    name.push_str(sub);
-    name.push('|');
-    name.push_str(link.as_str());
-    let stub = ns.id_from_name(&name)?.get_stub()?;
+    let stub = session_stub(ns, sub, link)?;
     let mut url = worker::Url::parse(if action == Action::Qr {
         "https://session/qr"
     } else {

@@ -7,7 +7,11 @@
 //!   reload gets the same QR at once, with the time it has left;
 //! - learns `connected` / `disconnected` from Pilot Status webhooks (forwarded by the worker,
 //!   de-duplicated here), so status answers need no upstream call at all once it is linked;
-//! - keeps that state in its SQLite-backed storage, so an eviction or restart loses nothing.
+//! - keeps that state in its SQLite-backed storage, so an eviction or restart loses nothing;
+//! - pushes every change (a new QR, connected, disconnected) to the widgets watching it over
+//!   WebSockets accepted with the hibernation API, and runs an alarm only while someone watches
+//!   and the number is not connected (QR rotation, and a status check when no webhook secret
+//!   keeps it informed). Nobody watching: no alarm, and the object can hibernate.
 
 use std::cell::RefCell;
 
@@ -16,7 +20,10 @@ use pilot_connect::public::{ErrorBody, PublicErrorCode, PublicState, QrAnswer, S
 use pilot_connect::Link;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
+};
 
 use crate::upstream::{self, Failed};
 
@@ -71,7 +78,97 @@ fn failure(f: Failed) -> Result<Response> {
     Ok(resp)
 }
 
+/// The subprotocol a widget offers (with its token as a second one) and the worker accepts.
+pub const PROTOCOL: &str = "pilot-connect.v1";
+/// Alarm cadence while watched: status checks when webhooks do not keep the object current.
+const WATCH_POLL_MS: f64 = 2_500.0;
+
 impl NumberSession {
+    /// Sends `frame` to every widget watching.
+    fn broadcast(&self, frame: &Value) {
+        let text = frame.to_string();
+        for ws in self.state.get_websockets() {
+            let _ = ws.send_with_str(&text);
+        }
+    }
+
+    /// The frame a new watcher gets at once: what is known now, if anything.
+    fn snapshot(&self, t: f64) -> Option<Value> {
+        let inner = self.inner.borrow();
+        if inner.connected {
+            return Some(QrAnswer::Connected.to_json());
+        }
+        match &inner.qr {
+            Some((
+                QrAnswer::Pairing {
+                    qr, pairing_code, ..
+                },
+                until,
+            )) if until - t >= 1_000.0 => {
+                let a = QrAnswer::Pairing {
+                    qr: qr.clone(),
+                    pairing_code: pairing_code.clone(),
+                    refresh_after_ms: (until - t) as u32,
+                };
+                Some(a.to_json())
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps one alarm while someone watches an unconnected number; none otherwise.
+    async fn schedule(&self) {
+        let watched = !self.state.get_websockets().is_empty();
+        let (connected, fresh_until) = {
+            let inner = self.inner.borrow();
+            (
+                inner.connected,
+                inner.qr.as_ref().map_or(0.0, |(_, until)| *until),
+            )
+        };
+        let storage = self.state.storage();
+        if !watched || connected {
+            let _ = storage.delete_alarm().await;
+            return;
+        }
+        let t = now();
+        let until_qr = (fresh_until - t).max(0.0);
+        let next = if self.trusts_webhooks() {
+            until_qr
+        } else {
+            until_qr.min(WATCH_POLL_MS)
+        };
+        let _ = storage.set_alarm(next.max(250.0) as i64).await;
+    }
+
+    /// Accepts a watcher (a WebSocket upgrade the worker authorised for this number).
+    async fn watch(&self, sub: String, link: Link) -> Result<Response> {
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        let t = now();
+        match self.snapshot(t) {
+            Some(frame) => {
+                let _ = pair.server.send_with_str(frame.to_string());
+            }
+            None => {
+                // Nothing fresh: ask now; the answer is pushed to every watcher.
+                let _ = self.qr(sub.clone(), link.clone()).await;
+            }
+        }
+        self.remember_number(&sub, &link).await;
+        self.schedule().await;
+        let mut resp = Response::from_websocket(pair.client)?;
+        resp.headers_mut().set("sec-websocket-protocol", PROTOCOL)?;
+        Ok(resp)
+    }
+
+    /// The alarm needs to know which number it speaks for.
+    async fn remember_number(&self, sub: &str, link: &Link) {
+        let storage = self.state.storage();
+        let _ = storage.put("sub", sub.to_owned()).await;
+        let _ = storage.put("link", link.as_str().to_owned()).await;
+    }
+
     /// With a webhook secret, Pilot Status tells this object when the number connects or
     /// disconnects, so a known "connected" is current and needs no upstream call. Without it,
     /// every answer is checked upstream (shared by all viewers for `STATUS_TTL_MS`).
@@ -199,7 +296,9 @@ impl NumberSession {
         match result {
             Ok(a) => {
                 self.save().await;
-                json(200, &a.to_json())
+                let body = a.to_json();
+                self.broadcast(&body);
+                json(200, &body)
             }
             Err(f) => failure(f),
         }
@@ -264,7 +363,13 @@ impl NumberSession {
             self.save().await;
         }
         match result {
-            Ok(a) => json(200, &a.to_json()),
+            Ok(a) => {
+                let body = a.to_json();
+                if changed || a.state == PublicState::Disconnected {
+                    self.broadcast(&body);
+                }
+                json(200, &body)
+            }
             Err(f) => failure(f),
         }
     }
@@ -292,6 +397,19 @@ impl NumberSession {
             }
         }
         self.save().await;
+        let state = if event == "number.connected" {
+            PublicState::Connected
+        } else {
+            PublicState::Disconnected
+        };
+        self.broadcast(
+            &StatusAnswer {
+                state,
+                stale: false,
+            }
+            .to_json(),
+        );
+        self.schedule().await;
         json(200, &serde_json::json!({ "ok": true }))
     }
 }
@@ -318,6 +436,7 @@ impl DurableObject for NumberSession {
             _ => Link::Primary,
         };
         match (req.method(), url.path()) {
+            (Method::Get, "/watch") => self.watch(param("sub").unwrap_or_default(), link).await,
             (Method::Get, "/qr") => self.qr(param("sub").unwrap_or_default(), link).await,
             (Method::Get, "/status") => self.status(param("sub").unwrap_or_default(), link).await,
             (Method::Post, "/event") => {
@@ -334,5 +453,70 @@ impl DurableObject for NumberSession {
                 .to_json(),
             ),
         }
+    }
+
+    /// While watched and not connected: rotate the QR when it goes stale and, without
+    /// webhooks, check the status; push what changed. Not re-armed once nobody watches.
+    async fn alarm(&self) -> Result<Response> {
+        self.load().await;
+        if self.state.get_websockets().is_empty() {
+            return Response::empty();
+        }
+        let storage = self.state.storage();
+        let sub: Option<String> = storage.get("sub").await.ok().flatten();
+        let link = match storage
+            .get::<String>("link")
+            .await
+            .ok()
+            .flatten()
+            .as_deref()
+        {
+            Some("secondary") => Link::Secondary,
+            _ => Link::Primary,
+        };
+        if let Some(sub) = sub {
+            if !self.trusts_webhooks() {
+                let _ = self.status(sub.clone(), link.clone()).await;
+            }
+            let stale = {
+                let inner = self.inner.borrow();
+                !inner.connected
+                    && inner
+                        .qr
+                        .as_ref()
+                        .is_none_or(|(_, until)| *until - now() < 1_000.0)
+            };
+            if stale {
+                let _ = self.qr(sub, link).await;
+            }
+        }
+        self.schedule().await;
+        Response::empty()
+    }
+
+    /// Widgets only listen; anything they send is ignored.
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        let _ = ws.close(Some(1000), Some("bye"));
+        self.schedule().await;
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.schedule().await;
+        Ok(())
     }
 }

@@ -172,3 +172,73 @@ test("the session survives a restart of the runtime", async () => {
   assert.equal(q2.body.qr, q1.body.qr, "the same pairing session after the restart");
   assert.equal((await hits()).connect ?? 0, 0, "served from storage, no upstream call");
 });
+
+/** A WebSocket to /v1/events as a widget opens it; frames are collected as parsed JSON. */
+async function subscribe(w, sub, { protocols = ["pilot-connect.v1", `bearer.${token(sub)}`], origin = PAGE } = {}) {
+  const headers = { upgrade: "websocket" };
+  if (protocols) headers["sec-websocket-protocol"] = protocols.join(", ");
+  if (origin) headers.origin = origin;
+  const res = await w.mf.dispatchFetch(`${w.url}/v1/events`, { headers });
+  if (res.status !== 101) return { status: res.status, body: await res.json() };
+  const ws = res.webSocket;
+  const frames = [];
+  ws.addEventListener("message", (e) => { logs.push(String(e.data)); frames.push(JSON.parse(e.data)); });
+  ws.accept();
+  return { status: 101, protocol: res.headers.get("sec-websocket-protocol"), ws, frames };
+}
+
+const until = async (check, what) => {
+  for (let i = 0; i < 200; i++) { if (check()) return; await new Promise((r) => setTimeout(r, 25)); }
+  throw new Error(`timed out: ${what}`);
+};
+
+test("push: watchers get the QR at once and connected the moment the webhook arrives", async () => {
+  const w = await worker();
+  const a = await newNumber();
+  const b = await newNumber();
+  await fetch(`${sandbox}/v1/webhooks`, {
+    method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ url: `${w.url}/v1/hooks/pilot-status`, events: ["*"], whatsappNumberId: a }),
+  });
+  const one = await subscribe(w, a);
+  const two = await subscribe(w, a);
+  const other = await subscribe(w, b);
+  assert.equal(one.status, 101);
+  assert.equal(one.protocol, "pilot-connect.v1");
+  await until(() => one.frames.length && two.frames.length && other.frames.length, "first frames");
+  assert.equal(one.frames[0].state, "pairing");
+  assert.equal(two.frames[0].qr, one.frames[0].qr, "both watchers, one QR");
+  assert.notEqual(other.frames[0].qr, one.frames[0].qr, "a token for B sees B's session only");
+  await resetHits();
+  await fetch(`${sandbox}/_sandbox/numbers/${a}/scan`, { method: "POST" });
+  await until(() => one.frames.some((f) => f.state === "connected") && two.frames.some((f) => f.state === "connected"), "connected pushed");
+  assert.ok(!other.frames.some((f) => f.state === "connected"), "B saw nothing of A");
+  assert.equal((await hits()).status ?? 0, 0, "no status poll anywhere");
+  for (const s of [one, two, other]) s.ws.close();
+});
+
+test("push is refused without a token, with a bad one, from another page, and without webhooks", async () => {
+  const w = await worker();
+  const id = await newNumber();
+  assert.equal((await subscribe(w, id, { protocols: null })).status, 401);
+  assert.equal((await subscribe(w, id, { protocols: ["pilot-connect.v1"] })).status, 401);
+  assert.equal((await subscribe(w, id, { protocols: ["pilot-connect.v1", "bearer.not.a.token"] })).status, 401);
+  assert.equal((await subscribe(w, id, { origin: "https://evil.example" })).status, 403);
+  const plain = await worker({ PS_WEBHOOK_SECRET: undefined });
+  assert.equal((await subscribe(plain, id)).status, 404, "no push without webhooks: the widget polls");
+});
+
+test("nobody watching: no alarm, no upstream calls", async () => {
+  const w = await worker({ QR_REFRESH_MS: "1000" });
+  const id = await newNumber();
+  const s = await subscribe(w, id);
+  await until(() => s.frames.length, "first QR");
+  // While watched, the object rotates the QR by itself (and pushes it).
+  await until(() => s.frames.filter((f) => f.state === "pairing").length >= 2, "a rotation pushed");
+  s.ws.close();
+  await new Promise((r) => setTimeout(r, 1500));
+  await resetHits();
+  await new Promise((r) => setTimeout(r, 2500));
+  const h = await hits();
+  assert.equal((h.connect ?? 0) + (h.status ?? 0), 0, `no upstream calls once nobody watches: ${JSON.stringify(h)}`);
+});
