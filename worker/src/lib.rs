@@ -359,17 +359,22 @@ async fn watch(
     req: &Request,
 ) -> worker::Result<Response> {
     let stub = session_stub(ns, sub, link)?;
-    let mut url = worker::Url::parse("https://session/watch")?;
-    url.query_pairs_mut()
-        .append_pair("sub", sub)
-        .append_pair("link", link.as_str());
+    let headers = req.headers().clone();
+    session_headers(&headers, sub, link)?;
     let init = worker::RequestInit {
         method: Method::Get,
-        headers: req.headers().clone(),
+        headers,
         ..worker::RequestInit::default()
     };
-    stub.fetch_with_request(Request::new_with_init(url.as_str(), &init)?)
+    stub.fetch_with_request(Request::new_with_init("https://session/watch", &init)?)
         .await
+}
+
+/// Which number and link a call to a session object is about (headers, not a query string:
+/// nothing to encode, nothing to parse).
+fn session_headers(h: &worker::Headers, sub: &str, link: &Link) -> worker::Result<()> {
+    h.set(session::SUB_HEADER, sub)?;
+    h.set(session::LINK_HEADER, link.as_str())
 }
 
 fn session_stub(
@@ -432,15 +437,21 @@ async fn session_call(
     action: Action,
 ) -> worker::Result<(u16, Option<String>, Value)> {
     let stub = session_stub(ns, sub, link)?;
-    let mut url = worker::Url::parse(if action == Action::Qr {
+    let headers = worker::Headers::new();
+    session_headers(&headers, sub, link)?;
+    let init = worker::RequestInit {
+        method: Method::Get,
+        headers,
+        ..worker::RequestInit::default()
+    };
+    let url = if action == Action::Qr {
         "https://session/qr"
     } else {
         "https://session/status"
-    })?;
-    url.query_pairs_mut()
-        .append_pair("sub", sub)
-        .append_pair("link", link.as_str());
-    let mut resp = stub.fetch_with_str(url.as_str()).await?;
+    };
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init(url, &init)?)
+        .await?;
     let retry = resp.headers().get("retry-after").ok().flatten();
     let body: Value = resp.json().await?;
     Ok((resp.status_code(), retry, body))

@@ -15,11 +15,10 @@
 
 use std::cell::RefCell;
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use pilot_connect::public::{ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer};
 use pilot_connect::Link;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::rc::Rc;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
@@ -30,7 +29,21 @@ use crate::upstream::{self, Failed};
 /// Webhook keys remembered for de-duplication.
 const SEEN_MAX: usize = 200;
 
-type Flight<T> = Shared<LocalBoxFuture<'static, core::result::Result<T, Failed>>>;
+/// One upstream call in flight: the caller that started it fills the slot; viewers that came
+/// meanwhile wait for it instead of calling again (single-flight).
+type Flight<T> = Rc<RefCell<Option<core::result::Result<T, Failed>>>>;
+
+/// Waits for a flight another request started, at most about 30 s (past any upstream budget:
+/// should that request have been cancelled, its joiners still answer).
+async fn join<T: Clone>(flight: Flight<T>) -> core::result::Result<T, Failed> {
+    for _ in 0..6_000 {
+        if let Some(r) = flight.borrow().clone() {
+            return r;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    Err(Failed::from(PublicErrorCode::UpstreamTimeout))
+}
 
 #[derive(Default)]
 struct Inner {
@@ -45,14 +58,50 @@ struct Inner {
     status_flight: Option<Flight<StatusAnswer>>,
 }
 
-/// What survives an eviction.
-#[derive(Serialize, Deserialize, Default)]
+/// What survives an eviction, stored as one line-separated string: `v1`, the QR data URL, the
+/// pairing code, fresh-until (ms), `1`/`0` for connected, then the remembered webhook keys. No
+/// serde derive for it: every byte of the bundle counts, and none of these values holds a
+/// newline (data URLs and codes never do; keys that would are not kept).
+#[derive(Default)]
 struct Saved {
     qr: Option<String>,
     code: Option<String>,
     fresh_until: f64,
     connected: bool,
     seen: Vec<String>,
+}
+
+impl Saved {
+    fn encode(&self) -> String {
+        let mut out = String::from("v1\n");
+        out.push_str(self.qr.as_deref().unwrap_or(""));
+        out.push('\n');
+        out.push_str(self.code.as_deref().unwrap_or(""));
+        out.push('\n');
+        out.push_str(&(self.fresh_until as u64).to_string());
+        out.push('\n');
+        out.push(if self.connected { '1' } else { '0' });
+        for k in self.seen.iter().filter(|k| !k.contains('\n')) {
+            out.push('\n');
+            out.push_str(k);
+        }
+        out
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let mut lines = text.split('\n');
+        if lines.next()? != "v1" {
+            return None;
+        }
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Some(Self {
+            qr: some(lines.next()?),
+            code: some(lines.next()?),
+            fresh_until: lines.next()?.parse::<u64>().ok()? as f64,
+            connected: lines.next()? == "1",
+            seen: lines.map(str::to_owned).collect(),
+        })
+    }
 }
 
 #[durable_object]
@@ -77,6 +126,11 @@ fn failure(f: Failed) -> Result<Response> {
     }
     Ok(resp)
 }
+
+/// The number (token `sub`) a worker request to a session is about.
+pub const SUB_HEADER: &str = "x-pilot-sub";
+/// Its link (`primary` or `secondary`).
+pub const LINK_HEADER: &str = "x-pilot-link";
 
 /// The subprotocol a widget offers (with its token as a second one) and the worker accepts.
 pub const PROTOCOL: &str = "pilot-connect.v1";
@@ -183,8 +237,8 @@ impl NumberSession {
         if self.inner.borrow().loaded {
             return;
         }
-        let saved: Option<Saved> = match self.state.storage().get("session").await {
-            Ok(s) => s,
+        let saved: Option<Saved> = match self.state.storage().get::<String>("session").await {
+            Ok(s) => s.as_deref().and_then(Saved::decode),
             Err(e) => {
                 worker::console_error!("session storage: {e}");
                 None
@@ -229,7 +283,7 @@ impl NumberSession {
                 seen: inner.seen.clone(),
             }
         };
-        if let Err(e) = self.state.storage().put("session", saved).await {
+        if let Err(e) = self.state.storage().put("session", saved.encode()).await {
             worker::console_error!("session storage: {e}");
         }
     }
@@ -261,26 +315,29 @@ impl NumberSession {
                 }
             }
             match &inner.qr_flight {
-                Some(f) => f.clone(),
+                Some(f) => Some(f.clone()),
                 None => {
-                    let cfg = crate::settings(&self.env);
-                    let f = async move {
-                        match cfg.as_ref() {
-                            Ok(s) => upstream::qr(s, &sub, link).await,
-                            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
-                        }
-                    }
-                    .boxed_local()
-                    .shared();
-                    inner.qr_flight = Some(f.clone());
-                    f
+                    inner.qr_flight = Some(Rc::new(RefCell::new(None)));
+                    None
                 }
             }
         };
-        let result = flight.await;
+        let result = match flight {
+            Some(f) => join(f).await,
+            None => {
+                let cfg = crate::settings(&self.env);
+                let r = match cfg.as_ref() {
+                    Ok(s) => upstream::qr(s, &sub, link).await,
+                    Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
+                };
+                if let Some(f) = self.inner.borrow_mut().qr_flight.take() {
+                    *f.borrow_mut() = Some(r.clone());
+                }
+                r
+            }
+        };
         {
             let mut inner = self.inner.borrow_mut();
-            inner.qr_flight = None;
             match &result {
                 Ok(QrAnswer::Connected) => inner.connected = true,
                 Ok(
@@ -326,26 +383,29 @@ impl NumberSession {
                 }
             }
             match &inner.status_flight {
-                Some(f) => f.clone(),
+                Some(f) => Some(f.clone()),
                 None => {
-                    let cfg = crate::settings(&self.env);
-                    let f = async move {
-                        match cfg.as_ref() {
-                            Ok(s) => upstream::status(s, &sub, link).await,
-                            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
-                        }
-                    }
-                    .boxed_local()
-                    .shared();
-                    inner.status_flight = Some(f.clone());
-                    f
+                    inner.status_flight = Some(Rc::new(RefCell::new(None)));
+                    None
                 }
             }
         };
-        let result = flight.await;
+        let result = match flight {
+            Some(f) => join(f).await,
+            None => {
+                let cfg = crate::settings(&self.env);
+                let r = match cfg.as_ref() {
+                    Ok(s) => upstream::status(s, &sub, link).await,
+                    Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
+                };
+                if let Some(f) = self.inner.borrow_mut().status_flight.take() {
+                    *f.borrow_mut() = Some(r);
+                }
+                r
+            }
+        };
         let changed = {
             let mut inner = self.inner.borrow_mut();
-            inner.status_flight = None;
             match result {
                 Ok(a) => {
                     inner.status = Some((a, t));
@@ -425,20 +485,17 @@ impl DurableObject for NumberSession {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         self.load().await;
-        let url = req.url()?;
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        let link = match param("link").as_deref() {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        let sub = header(SUB_HEADER).unwrap_or_default();
+        let link = match header(LINK_HEADER).as_deref() {
             Some("secondary") => Link::Secondary,
             _ => Link::Primary,
         };
-        match (req.method(), url.path()) {
-            (Method::Get, "/watch") => self.watch(param("sub").unwrap_or_default(), link).await,
-            (Method::Get, "/qr") => self.qr(param("sub").unwrap_or_default(), link).await,
-            (Method::Get, "/status") => self.status(param("sub").unwrap_or_default(), link).await,
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Get, "/watch") => self.watch(sub, link).await,
+            (Method::Get, "/qr") => self.qr(sub, link).await,
+            (Method::Get, "/status") => self.status(sub, link).await,
             (Method::Post, "/event") => {
                 let body: Value = req.json().await?;
                 let event = body["event"].as_str().unwrap_or_default();
