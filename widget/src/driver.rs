@@ -145,6 +145,54 @@ impl<T> Slot<T> {
     }
 }
 
+/// The push stream (`/v1/events`): its socket and listeners. Closing it closes the socket.
+struct Push {
+    ws: web_sys::WebSocket,
+    _listeners: [EventListener; 3],
+}
+
+impl Drop for Push {
+    fn drop(&mut self) {
+        let _ = self.ws.close();
+    }
+}
+
+/// `https://w/x` → `wss://w/x/v1/events`; a relative endpoint is resolved on this page.
+fn events_url(endpoint: &str) -> Option<String> {
+    let absolute = if endpoint.starts_with('/') {
+        let mut origin = web_sys::window()?.location().origin().ok()?;
+        origin.push_str(endpoint);
+        origin
+    } else {
+        endpoint.to_owned()
+    };
+    let rest = absolute
+        .strip_prefix("https://")
+        .map(|r| ("wss://", r))
+        .or_else(|| absolute.strip_prefix("http://").map(|r| ("ws://", r)))?;
+    let mut url = String::with_capacity(absolute.len() + 12);
+    url.push_str(rest.0);
+    url.push_str(rest.1);
+    url.push_str("/v1/events");
+    Some(url)
+}
+
+/// A pushed frame as a machine event: a QR answer or a status.
+fn pushed(frame: &JsValue) -> Option<Event> {
+    let state = get_str(frame, field::STATE);
+    if state.as_deref() == Some("pairing") {
+        let qr = get_str(frame, field::QR);
+        let code = get_str(frame, field::PAIRING_CODE);
+        let refresh = get(frame, field::REFRESH_AFTER_MS).as_f64();
+        return QrAnswer::from_fields(state.as_deref(), qr.as_deref(), code.as_deref(), refresh)
+            .ok()
+            .map(Event::QrArrived);
+    }
+    StatusAnswer::from_fields(state.as_deref(), get(frame, field::STALE).as_bool())
+        .ok()
+        .map(|a| Event::StatusArrived(a.state))
+}
+
 /// One mounted widget.
 pub(crate) struct Widget {
     host: Element,
@@ -154,6 +202,7 @@ pub(crate) struct Widget {
     timers: Slot<[Option<Timeout>; 5]>,
     requests: Slot<[Option<AbortController>; 2]>,
     listeners: Slot<Vec<EventListener>>,
+    push: Slot<Option<Push>>,
 }
 
 impl Widget {
@@ -174,6 +223,7 @@ impl Widget {
             timers: Slot::new(Default::default()),
             requests: Slot::new(Default::default()),
             listeners: Slot::new(Vec::new()),
+            push: Slot::new(None),
         });
         w.apply_appearance();
         w.wire();
@@ -222,6 +272,13 @@ impl Widget {
                 if let (Some(code), Some(win)) = (code, web_sys::window()) {
                     let _ = win.navigator().clipboard().write_text(&code);
                 }
+            }
+            Command::Watch(true) => self.open_push(),
+            Command::Watch(false) => {
+                // Safe even from the socket's own listener: wasm-bindgen frees a closure only
+                // after its running call returns.
+                let p = self.push.with(Option::take);
+                drop(p);
             }
             Command::Render => self.render(),
             Command::Emit(e) => self.emit(e),
@@ -322,6 +379,52 @@ impl Widget {
             };
             w.dispatch(event);
         });
+    }
+
+    /// Opens `/v1/events` with the token as the `bearer.<token>` subprotocol. If the worker does
+    /// not offer it (old worker, a proxy that drops WebSockets, no webhooks), the socket closes
+    /// and the machine keeps polling.
+    fn open_push(self: &Rc<Self>) {
+        let target = self
+            .opts
+            .with(|o| Some((events_url(&o.endpoint)?, o.token.clone()?)))
+            .flatten();
+        let Some((url, token)) = target else {
+            return self.dispatch(Event::PushClosed);
+        };
+        let mut bearer = String::with_capacity(token.len() + 7);
+        bearer.push_str("bearer.");
+        bearer.push_str(&token);
+        let protocols = js_sys::Array::of2(&"pilot-connect.v1".into(), &bearer.into());
+        let Ok(ws) = web_sys::WebSocket::new_with_str_sequence(&url, &protocols) else {
+            return self.dispatch(Event::PushClosed);
+        };
+        let on = |name: &'static str, f: fn(&Rc<Widget>, &web_sys::Event)| {
+            let weak = Rc::downgrade(self);
+            EventListener::new(&ws, name, move |e| {
+                if let Some(w) = weak.upgrade() {
+                    f(&w, e);
+                }
+            })
+        };
+        let listeners = [
+            on("open", |w, _| w.dispatch(Event::PushOpened)),
+            on("message", |w, e| {
+                let data = get(e.as_ref(), "data").as_string();
+                let frame = data.and_then(|d| js_sys::JSON::parse(&d).ok());
+                if let Some(ev) = frame.as_ref().and_then(pushed) {
+                    w.dispatch(ev);
+                }
+            }),
+            on("close", |w, _| w.dispatch(Event::PushClosed)),
+        ];
+        let old = self.push.with(|p| {
+            p.replace(Push {
+                ws,
+                _listeners: listeners,
+            })
+        });
+        drop(old);
     }
 
     fn renew_token(self: &Rc<Self>) {
@@ -470,6 +573,8 @@ impl Widget {
         self.abort_all();
         let listeners = self.listeners.with(core::mem::take);
         drop(listeners);
+        let push = self.push.with(Option::take);
+        drop(push);
         self.view.container.remove();
         let _ = self.host.remove_attribute("data-state");
     }

@@ -226,6 +226,10 @@ pub enum Event {
     Restart,
     /// The person asked to copy the pairing code.
     Copy,
+    /// The push stream (`/v1/events`) is open: statuses and QRs arrive without asking.
+    PushOpened,
+    /// The push stream closed or never opened (old worker, proxy, no webhooks): poll.
+    PushClosed,
     /// Unmounted or destroyed.
     Destroy,
 }
@@ -265,6 +269,8 @@ pub enum Command {
     Disarm(Timer),
     /// Abort every request in flight.
     Abort,
+    /// Open (`true`) or close (`false`) the push stream.
+    Watch(bool),
     /// Put the pairing code on the clipboard.
     CopyCode,
     /// Render [`Machine::view`].
@@ -325,6 +331,10 @@ pub struct Machine {
     ready_sent: bool,
     copied: bool,
     armed: [bool; 5],
+    /// A push stream was asked for and not closed since.
+    watching: bool,
+    /// It is open: no status polls.
+    push: bool,
 }
 
 impl Machine {
@@ -347,6 +357,8 @@ impl Machine {
             ready_sent: false,
             copied: false,
             armed: [false; 5],
+            watching: false,
+            push: false,
         }
     }
 
@@ -366,6 +378,12 @@ impl Machine {
     #[must_use]
     pub fn config(&self) -> Config {
         self.cfg
+    }
+
+    /// Whether the push stream is open.
+    #[must_use]
+    pub fn is_pushed(&self) -> bool {
+        self.push
     }
 
     /// Whether the driver should be holding this timer.
@@ -437,7 +455,7 @@ impl Machine {
             Event::Fired(Timer::Refresh) if self.phase == Phase::Pairing && !self.hidden => {
                 self.fetch_qr(&mut out)
             }
-            Event::Fired(Timer::Poll) if self.phase.showing_qr() && !self.hidden => {
+            Event::Fired(Timer::Poll) if self.phase.showing_qr() && !self.hidden && !self.push => {
                 out.push(Command::Fetch(Request::Status));
                 self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
             }
@@ -475,8 +493,21 @@ impl Machine {
                     out.render();
                 }
             }
+            Event::PushOpened if self.watching => {
+                self.push = true;
+                self.disarm(Timer::Poll, &mut out);
+            }
+            Event::PushClosed => {
+                self.push = false;
+                self.watching = false;
+                if self.phase.showing_qr() && !self.hidden && !self.is_armed(Timer::Poll) {
+                    self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
+                }
+            }
+            Event::PushOpened => {}
             Event::Destroy => {
                 self.disarm_all(&mut out);
+                self.unwatch(&mut out);
                 out.push(Command::Abort);
                 self.phase = Phase::Destroyed;
             }
@@ -518,6 +549,14 @@ impl Machine {
         }
     }
 
+    fn unwatch(&mut self, out: &mut Out) {
+        if self.watching {
+            self.watching = false;
+            self.push = false;
+            out.push(Command::Watch(false));
+        }
+    }
+
     fn disarm_all(&mut self, out: &mut Out) {
         for t in TIMERS {
             self.disarm(t, out);
@@ -529,6 +568,7 @@ impl Machine {
         if self.attempt >= self.cfg.max_attempts {
             self.disarm_pairing(out);
             self.disarm(Timer::Retry, out);
+            self.unwatch(out);
             self.set_phase(Phase::Expired, out);
             out.push(Command::Emit(Emitted::Expired));
             return;
@@ -577,10 +617,16 @@ impl Machine {
             self.disarm_pairing(out);
         } else {
             self.arm(Timer::Refresh, refresh_ms, out);
-            if !self.is_armed(Timer::Poll) {
+            if !self.push && !self.is_armed(Timer::Poll) {
                 self.arm(Timer::Poll, self.cfg.poll_ms, out);
             }
             self.arm(Timer::Tick, TICK_MS, out);
+        }
+        // A QR came, so the token works: ask for the push stream (the driver falls back to
+        // polling if the worker does not offer it).
+        if !self.watching {
+            self.watching = true;
+            out.push(Command::Watch(true));
         }
         if !same {
             out.push(Command::Emit(Emitted::Qr {
@@ -599,6 +645,7 @@ impl Machine {
             return;
         }
         self.disarm_all(out);
+        self.unwatch(out);
         out.push(Command::Abort);
         self.failure = None;
         self.copied = false;
@@ -645,9 +692,12 @@ impl Machine {
             self.disarm_pairing(out);
             return;
         }
-        // Back in view: check at once, and fetch the next QR if this one went stale.
-        out.push(Command::Fetch(Request::Status));
-        self.arm(Timer::Poll, self.cfg.poll_ms, out);
+        // Back in view: check at once (unless the push stream keeps us current), and fetch the
+        // next QR if this one went stale.
+        if !self.push {
+            out.push(Command::Fetch(Request::Status));
+            self.arm(Timer::Poll, self.cfg.poll_ms, out);
+        }
         if self.phase == Phase::Pairing {
             let left = self.expires_at - now;
             if left <= 0.0 {

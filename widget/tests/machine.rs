@@ -136,6 +136,8 @@ fn events() -> Vec<(&'static str, Event)> {
         ("hidden", Event::Visibility { hidden: true }),
         ("restart", Event::Restart),
         ("copy", Event::Copy),
+        ("push-opened", Event::PushOpened),
+        ("push-closed", Event::PushClosed),
         ("destroy", Event::Destroy),
     ]
 }
@@ -462,6 +464,8 @@ fn any_event() -> impl Strategy<Value = Event> {
         any::<bool>().prop_map(|hidden| Event::Visibility { hidden }),
         Just(Event::Restart),
         Just(Event::Copy),
+        Just(Event::PushOpened),
+        Just(Event::PushClosed),
         Just(Event::Destroy),
     ]
 }
@@ -506,6 +510,8 @@ proptest! {
             }
             let v = m.view(now);
             if v.phase == Phase::Error { prop_assert!(v.failure.is_some()); }
+            // While pushed updates flow, nothing polls.
+            if m.is_pushed() { prop_assert!(!m.is_armed(Timer::Poll), "poll armed under push"); }
         }
     }
 }
@@ -556,4 +562,59 @@ fn fill_replaces_numbers_and_keeps_other_braces() {
     assert_eq!(fill("{n}{m}", 4_294_967_295, 10), "429496729510");
     assert_eq!(fill("a {x} {n", 1, 2), "a {x} {n");
     assert_eq!(fill("Novo código em {n} s", 20, 0), "Novo código em 20 s");
+}
+
+#[test]
+fn push_replaces_polling_and_falls_back_to_it() {
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(qr(1), 0.0);
+    assert!(
+        has(&c, Command::Watch(true)),
+        "the first QR asks for the stream"
+    );
+    assert!(
+        has(&c, Command::Arm(Timer::Poll, 2_500)),
+        "polling until it is open"
+    );
+    let c = m.handle(Event::PushOpened, 10.0);
+    assert!(has(&c, Command::Disarm(Timer::Poll)));
+    assert!(m.is_pushed());
+    // Pushed statuses and QRs are ordinary events; nothing polls meanwhile.
+    assert!(m.handle(Event::Fired(Timer::Poll), 20.0).is_empty());
+    m.handle(qr(2), 30.0);
+    assert!(!m.is_armed(Timer::Poll));
+    assert_eq!(m.attempt(), 2);
+    // Back from a hidden tab: the stream kept us current, no status fetch.
+    m.handle(Event::Visibility { hidden: true }, 40.0);
+    let c = m.handle(Event::Visibility { hidden: false }, 50.0);
+    assert!(!has(&c, Command::Fetch(Request::Status)));
+    // The stream drops (proxy, old worker): polling resumes at once.
+    let c = m.handle(Event::PushClosed, 60.0);
+    assert!(has(&c, Command::Arm(Timer::Poll, 2_500)));
+    assert!(!m.is_pushed());
+    // A new QR asks for the stream again; connected closes it.
+    let c = m.handle(qr(3), 70.0);
+    assert!(has(&c, Command::Watch(true)));
+    m.handle(Event::PushOpened, 80.0);
+    let c = m.handle(status(PublicState::Connected), 90.0);
+    assert!(has(&c, Command::Watch(false)));
+    assert!(!m.is_pushed());
+}
+
+#[test]
+fn expiry_and_destroy_close_the_stream() {
+    let mut m = Machine::new(cfg(1, false), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(qr(1), 0.0);
+    m.handle(Event::PushOpened, 0.0);
+    let c = m.handle(Event::Fired(Timer::Refresh), 0.0);
+    assert_eq!(m.phase(), Phase::Expired);
+    assert!(
+        has(&c, Command::Watch(false)),
+        "nobody watches an expired code"
+    );
+    let mut m = in_phase(Phase::Pairing);
+    let c = m.handle(Event::Destroy, 0.0);
+    assert!(has(&c, Command::Watch(false)));
 }
