@@ -47,6 +47,7 @@ CONNECT_TOKEN_SECRET="$TOKEN_SECRET"
 PS_BASE_URL="http://127.0.0.1:$SANDBOX_PORT"
 ALLOWED_ORIGINS="http://127.0.0.1:$HOST_PORT"
 CONNECT_TOKEN_AUDIENCE="pilot-connect-demo"
+PS_WEBHOOK_SECRET="$HOOK_SECRET"
 VARS
 # setsid makes it a process-group leader, so cleanup stops wrangler and its workerd children.
 setsid bash -c 'cd worker && exec npx wrangler dev --ip 127.0.0.1 --port "$1" --env-file "../$2" \

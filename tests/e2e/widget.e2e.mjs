@@ -19,7 +19,7 @@ const SECRET = "e2e-connect-token-secret-0123456789abcdef";
 const HOOK_SECRET = "whsec_e2e_dashboard";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
-let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl;
+let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl, mfPlain, pollUrl;
 
 const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
 
@@ -56,12 +56,27 @@ before(async () => {
   worker = `http://127.0.0.1:${workerPort}`;
   ({ mf } = await startWorker({
     PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: `${hostUrl},${viteUrl},${quickUrl}`,
-    CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000",
+    CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000", PS_WEBHOOK_SECRET: HOOK_SECRET,
   }, { port: workerPort }));
   // The demo backend is the Node one, on the installed pilot-connect-server package.
   await spawnReady(process.execPath,
     [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", worker,
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
+    "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_WEBHOOK_SECRET: HOOK_SECRET }, procs });
+  // A second stack without push: a worker with no webhook secret (so no /v1/events) and a
+  // backend that keeps the webhook for itself. The same page must connect by polling.
+  const plainPort = await freePort();
+  const workerPlain = `http://127.0.0.1:${plainPort}`;
+  const pollPort = await freePort();
+  pollUrl = `http://127.0.0.1:${pollPort}`;
+  ({ mf: mfPlain } = await startWorker({
+    PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: pollUrl,
+    // A long QR life: connected can only be learned by the status poll.
+    CONNECT_TOKEN_AUDIENCE: workerPlain, QR_REFRESH_MS: "60000",
+  }, { port: plainPort }));
+  await spawnReady(process.execPath,
+    [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(pollPort), "--sandbox", sandbox, "--worker", workerPlain,
+     "--audience", workerPlain, "--hook-target", "backend", "--widget-dir", path.join(ROOT, "target/widget-pkg")],
     "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_WEBHOOK_SECRET: HOOK_SECRET }, procs });
   // The README's Node quick start, run as written (cwd: a project with both packages installed).
   await spawnReady(process.execPath, [path.join(ROOT, "tests/node-app/quickstart.mjs")], "quick start: ", {
@@ -78,6 +93,7 @@ after(async () => {
   viteServer?.close();
   await browser?.close();
   await mf?.dispose();
+  await mfPlain?.dispose();
   for (const p of procs) p.kill("SIGTERM");
 });
 
@@ -86,6 +102,10 @@ test("demo page → worker → sandbox: QR decodes to the current ref, rotates, 
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  const statusCalls = [];
+  page.on("request", (r) => { if (r.url().includes("/v1/status")) statusCalls.push(r.url()); });
+  const sockets = [];
+  page.on("websocket", (ws) => sockets.push(ws.url()));
   await page.goto(`${hostUrl}/?locale=en`);
   await page.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
   const id = await page.evaluate(() => window.__demo.numberId);
@@ -120,7 +140,11 @@ test("demo page → worker → sandbox: QR decodes to the current ref, rotates, 
   await page.waitForSelector('#widget[data-state="connected"]', { timeout: 10000 });
   assert.equal(await page.evaluate(() => window.__demo.connected), id, "onConnected fired with the number id");
   assert.match(await page.locator(".done").textContent(), /WhatsApp connected/);
-  // The Node backend got the signed number.connected webhook and verified it with the package.
+  // Live: the page learned it over the push stream, the moment Pilot Status's webhook reached
+  // the worker — not one status poll in the network log.
+  assert.ok(sockets.some((u) => u.endsWith("/v1/events")), "the widget opened the push stream");
+  assert.deepEqual(statusCalls, [], "no status poll with push on");
+  // The backend registered that webhook through pilot-connect-server; its log shows it delivered.
   await page.waitForFunction(() => (window.__demo.webhooks ?? []).some((e) => e.event === "number.connected"), null, { timeout: 10000 });
   writeFileSync(path.join(OUT, "widget-connected.png"), await page.screenshot());
   assert.deepEqual(errors, []);
@@ -197,4 +221,21 @@ test("the README's Node quick start shows a live QR", async () => {
   writeFileSync(path.join(OUT, "quickstart.png"), await page.screenshot());
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("push off (no webhooks at the worker): the same page connects by polling", async () => {
+  const p = await browser.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  const statusCalls = [];
+  p.on("request", (r) => { if (r.url().includes("/v1/status")) statusCalls.push(r.url()); });
+  await p.goto(`${pollUrl}/?locale=en`);
+  await p.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
+  await p.click("#scan");
+  await p.waitForSelector('#widget[data-state="connected"]', { timeout: 15000 });
+  assert.ok(statusCalls.length > 0, "connected by polling /v1/status");
+  // Here the backend keeps the webhook for itself and verifies it with the package.
+  await p.waitForFunction(() => (window.__demo.webhooks ?? []).some((e) => e.event === "number.connected"), null, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await p.close();
 });

@@ -17,6 +17,9 @@ const { values: opt } = parseArgs({
     audience: { type: "string", default: "pilot-connect-demo" }, // the worker's CONNECT_TOKEN_AUDIENCE
     "token-ttl": { type: "string", default: "600" },
     "widget-dir": { type: "string", default: "target/widget-pkg" },
+    // Where Pilot Status sends this number's webhook: the edge worker (live push to the page),
+    // or this backend (it verifies them itself). One webhook per number.
+    "hook-target": { type: "string", default: "worker" },
     oneshot: { type: "boolean", default: false },
   },
 });
@@ -30,15 +33,20 @@ const tokenSecret = env("CONNECT_TOKEN_SECRET");
 const hookSecret = process.env.PS_WEBHOOK_SECRET;
 const origin = `http://127.0.0.1:${opt.port}`;
 const ttlSeconds = Number(opt["token-ttl"]);
-const events = []; // verified webhook events, newest last
+const events = []; // webhook events this backend received and verified, newest last
+const hooks = new Map(); // numberId → webhook id
 const seen = new Set(); // dedupKeys: Pilot Status retries deliveries
 
 /** Creates a number for this visitor and a token that lets the page pair only that number. */
 async function connectSession() {
   const phone = `+55119${String(randomInt(1e8)).padStart(8, "0")}`;
   const number = await pilot.numbers.create({ name: "Demo customer", number: phone });
-  // Pilot Status tells this backend too: a signed POST to /hooks/pilot-status per event.
-  if (hookSecret) await pilot.webhooks.create({ url: `${origin}/hooks/pilot-status`, events: ["*"], whatsappNumberId: number.id });
+  // Pilot Status tells the edge (or this backend) the moment the phone links: a signed POST.
+  if (hookSecret) {
+    const url = opt["hook-target"] === "backend" ? `${origin}/hooks/pilot-status` : `${opt.worker}/v1/hooks/pilot-status`;
+    const hook = await pilot.webhooks.create({ url, events: ["*"], whatsappNumberId: number.id });
+    hooks.set(number.id, hook.id);
+  }
   const token = mintConnectToken({ secret: tokenSecret, numberId: number.id, audience: opt.audience, origin, ttlSeconds });
   return { numberId: number.id, token, endpoint: opt.worker, expiresIn: ttlSeconds };
 }
@@ -96,8 +104,15 @@ async function route(req, res) {
     return send(res, 200, { ok: true });
   }
   if (at === "GET /api/webhook-events") {
+    // What Pilot Status delivered for this number: received here, or its delivery log (through
+    // the webhooks API) when the webhook points at the edge worker.
     const id = url.searchParams.get("numberId");
-    return send(res, 200, { events: events.filter((e) => !id || e.numberId === id) });
+    const hookId = hooks.get(id);
+    if (opt["hook-target"] !== "backend" && hookId) {
+      const logs = await pilot.webhooks.logs(hookId, { limit: 20 });
+      return send(res, 200, { target: "worker", events: logs.filter((l) => l.success).map((l) => ({ event: l.event, numberId: id, at: l.createdAt })) });
+    }
+    return send(res, 200, { target: "backend", events: events.filter((e) => !id || e.numberId === id) });
   }
   if (at === "POST /hooks/pilot-status") {
     try {
@@ -154,9 +169,13 @@ async function oneshot() {
   };
   await until(async () => (await ask("/v1/status")).state === "connected", "connected at the worker");
   console.log("worker /v1/status: connected");
-  if (hookSecret) {
+  if (hookSecret && opt["hook-target"] === "backend") {
     await until(() => events.some((e) => e.event === "number.connected" && e.numberId === s.numberId), "the number.connected webhook");
     console.log("backend: signed number.connected webhook verified");
+  } else if (hookSecret) {
+    await until(async () => (await pilot.webhooks.logs(hooks.get(s.numberId))).some((l) => l.event === "number.connected" && l.success),
+      "number.connected delivered to the worker");
+    console.log("webhooks.logs: number.connected delivered to the worker and accepted");
   }
   const status = await pilot.numbers.status(s.numberId);
   if (!status.ready) throw new Error(`numbers.status: ${status.state}, not ready`);
