@@ -126,6 +126,22 @@ md.push("# Benchmark report", "", `Measured ${date} on ${machine}.`, `Tools: ${v
 md.push("## Targets", "", "| what | target | measured | |", "|---|---|---|---|");
 for (const [w, t, m, p] of targets) md.push(`| ${w} | ${t} | ${m} | ${ok(p)} |`);
 
+// The live edge (bench/live.mjs): push vs polling, and upstream calls against open tabs.
+function liveSection() {
+  if (!existsSync(B("live.json"))) return [];
+  const l = json(B("live.json"));
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  const out = ["## Live edge (session objects, webhooks in, push out)", "",
+    `Scan → widget "connected", measured in the page, ${l.runs} runs each:`, "",
+    "| path | p50 | p95 | max |", "|---|---|---|---|"];
+  for (const [k, v] of Object.entries(l.latency)) out.push(`| ${k} | ${ms(v.p50_ms)} | ${ms(v.p95_ms)} | ${ms(v.max_ms)} |`);
+  out.push("", `Pilot Status calls per number per minute (connect + status, counted at the sandbox over ${l.window_s} s):`, "",
+    "| worker | 1 tab | 5 tabs | 20 tabs |", "|---|---|---|---|");
+  for (const [k, v] of Object.entries(l.upstream)) out.push(`| ${k} | ${v[1]} | ${v[5]} | ${v[20]} |`);
+  out.push("", "`stateless`: no session objects (the worker before them); `sessions`: objects, no webhooks (tabs poll the worker); `push`: objects + webhooks + `/v1/events`.", "");
+  return out;
+}
+
 // The widget's size cuts are measured one change at a time (not by this run): kept as a log.
 const cuts = path.join(ROOT, "bench/widget-cuts.md");
 md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
@@ -137,6 +153,7 @@ md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
   `| server package JS (client + glue + loaders, unminified) | ${kb(serverJs.raw)} | ${kb(serverJs.gz)} |`,
   "", `wrangler: \`${wranglerLine}\``, "");
 if (existsSync(cuts)) md.push(readFileSync(cuts, "utf8").trim(), "");
+md.push(...liveSection());
 for (const [name, t] of Object.entries(tw)) {
   if (!t) continue;
   md.push(`### What dominates the ${name} wasm (twiggy, ${kb(t.total)} of code + data, names kept for analysis)`, "",

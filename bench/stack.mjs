@@ -21,9 +21,9 @@ export function mint(sub, extra = {}) {
 }
 
 /** Starts the sandbox: no rate limit (the bench measures the worker, not the limiter). */
-export async function startSandbox(timeScale = 1) {
+export async function startSandbox(timeScale = 1, extra = []) {
   return spawnReady(path.join(ROOT, "target/release/pilot-sandbox"),
-    ["--port", "0", "--tenant-key", KEY, "--time-scale", String(timeScale), "--rate-limit", "0"],
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", String(timeScale), "--rate-limit", "0", ...extra],
     "pilot-sandbox listening on ", { procs });
 }
 

@@ -50,6 +50,9 @@ cargo bench --locked --bench core 2>&1 | grep -E "time:|^[a-z_]+/" | tee "$out/c
 step "worker: latency, throughput and soak vs direct upstream and the JS baseline (workerd)"
 node bench/load.mjs
 
+step "live edge: scan → connected (push vs polling) and upstream calls per minute with 1/5/20 tabs"
+node bench/live.mjs
+
 step "widget: time to QR and soak in headless Chromium"
 node bench/browser.mjs
 
