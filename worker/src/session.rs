@@ -24,6 +24,7 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
+use crate::settings::Settings;
 use crate::upstream::{self, Failed};
 
 /// Webhook keys remembered for de-duplication.
@@ -32,6 +33,10 @@ const SEEN_MAX: usize = 200;
 /// One upstream call in flight: the caller that started it fills the slot; viewers that came
 /// meanwhile wait for it instead of calling again (single-flight).
 type Flight<T> = Rc<RefCell<Option<core::result::Result<T, Failed>>>>;
+
+/// An upstream call borrowing the settings.
+type Upstream<'s, T> =
+    core::pin::Pin<Box<dyn core::future::Future<Output = core::result::Result<T, Failed>> + 's>>;
 
 /// Waits for a flight another request started, at most about 30 s (past any upstream budget:
 /// should that request have been cancelled, its joiners still answer).
@@ -138,6 +143,38 @@ pub const PROTOCOL: &str = "pilot-connect.v1";
 const WATCH_POLL_MS: f64 = 2_500.0;
 
 impl NumberSession {
+    /// Joins the upstream call in flight in `slot`, or makes `call` and shares its result with
+    /// every request that joined meanwhile (single-flight).
+    async fn single_flight<T: Clone>(
+        &self,
+        slot: fn(&mut Inner) -> &mut Option<Flight<T>>,
+        call: impl for<'s> FnOnce(&'s Settings) -> Upstream<'s, T>,
+    ) -> core::result::Result<T, Failed> {
+        let joined = {
+            let mut inner = self.inner.borrow_mut();
+            let flight = slot(&mut inner);
+            match flight {
+                Some(f) => Some(f.clone()),
+                None => {
+                    *flight = Some(Rc::new(RefCell::new(None)));
+                    None
+                }
+            }
+        };
+        if let Some(f) = joined {
+            return join(f).await;
+        }
+        let cfg = crate::settings(&self.env);
+        let r = match cfg.as_ref() {
+            Ok(s) => call(s).await,
+            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
+        };
+        if let Some(f) = slot(&mut self.inner.borrow_mut()).take() {
+            *f.borrow_mut() = Some(r.clone());
+        }
+        r
+    }
+
     /// Sends `frame` to every widget watching.
     fn broadcast(&self, frame: &Value) {
         let text = frame.to_string();
@@ -291,8 +328,8 @@ impl NumberSession {
     async fn qr(&self, sub: String, link: Link) -> Result<Response> {
         let t = now();
         let trusted = self.trusts_webhooks();
-        let flight = {
-            let mut inner = self.inner.borrow_mut();
+        {
+            let inner = self.inner.borrow();
             if inner.connected && trusted {
                 return json(200, &QrAnswer::Connected.to_json());
             }
@@ -314,28 +351,13 @@ impl NumberSession {
                     return json(200, &answer.to_json());
                 }
             }
-            match &inner.qr_flight {
-                Some(f) => Some(f.clone()),
-                None => {
-                    inner.qr_flight = Some(Rc::new(RefCell::new(None)));
-                    None
-                }
-            }
-        };
-        let result = match flight {
-            Some(f) => join(f).await,
-            None => {
-                let cfg = crate::settings(&self.env);
-                let r = match cfg.as_ref() {
-                    Ok(s) => upstream::qr(s, &sub, link).await,
-                    Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
-                };
-                if let Some(f) = self.inner.borrow_mut().qr_flight.take() {
-                    *f.borrow_mut() = Some(r.clone());
-                }
-                r
-            }
-        };
+        }
+        let result = self
+            .single_flight(
+                |i| &mut i.qr_flight,
+                move |s| Box::pin(async move { upstream::qr(s, &sub, link).await }),
+            )
+            .await;
         {
             let mut inner = self.inner.borrow_mut();
             match &result {
@@ -364,8 +386,8 @@ impl NumberSession {
     async fn status(&self, sub: String, link: Link) -> Result<Response> {
         let t = now();
         let trusted = self.trusts_webhooks();
-        let flight = {
-            let mut inner = self.inner.borrow_mut();
+        {
+            let inner = self.inner.borrow();
             if inner.connected && trusted {
                 let a = StatusAnswer {
                     state: PublicState::Connected,
@@ -382,28 +404,13 @@ impl NumberSession {
                     return json(200, &a.to_json());
                 }
             }
-            match &inner.status_flight {
-                Some(f) => Some(f.clone()),
-                None => {
-                    inner.status_flight = Some(Rc::new(RefCell::new(None)));
-                    None
-                }
-            }
-        };
-        let result = match flight {
-            Some(f) => join(f).await,
-            None => {
-                let cfg = crate::settings(&self.env);
-                let r = match cfg.as_ref() {
-                    Ok(s) => upstream::status(s, &sub, link).await,
-                    Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
-                };
-                if let Some(f) = self.inner.borrow_mut().status_flight.take() {
-                    *f.borrow_mut() = Some(r);
-                }
-                r
-            }
-        };
+        }
+        let result = self
+            .single_flight(
+                |i| &mut i.status_flight,
+                move |s| Box::pin(async move { upstream::status(s, &sub, link).await }),
+            )
+            .await;
         let changed = {
             let mut inner = self.inner.borrow_mut();
             match result {
