@@ -47,56 +47,6 @@ pub struct Fault {
     pub hits: u32,
 }
 
-/// Stable route names for fault targeting.
-pub const ROUTES: &[&str] = &[
-    "create",
-    "create_meta",
-    "remote_pairing",
-    "list",
-    "get",
-    "delete",
-    "connect",
-    "status",
-    "restore",
-    "purge",
-    "token_info",
-    "token_status",
-    "token_connect",
-    "webhooks_list",
-    "webhook_create",
-    "webhook_get",
-    "webhook_update",
-    "webhook_delete",
-    "webhook_logs",
-];
-
-/// Names the API route of a method + path, if it is one.
-pub fn route_name(method: &str, path: &str) -> Option<&'static str> {
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    Some(match (method, segs.as_slice()) {
-        ("POST", ["v1", "numbers"]) => "create",
-        ("GET", ["v1", "numbers"]) => "list",
-        ("POST", ["v1", "numbers", "meta"]) => "create_meta",
-        ("POST", ["v1", "numbers", "remote-pairing"]) => "remote_pairing",
-        ("GET", ["v1", "numbers", _]) => "get",
-        ("DELETE", ["v1", "numbers", _]) => "delete",
-        ("GET", ["v1", "numbers", _, "connect"]) => "connect",
-        ("GET", ["v1", "numbers", _, "status"]) => "status",
-        ("POST", ["v1", "numbers", _, "restore"]) => "restore",
-        ("DELETE", ["v1", "numbers", _, "purge"]) => "purge",
-        ("GET", ["v1", "remote-pairing", _]) => "token_info",
-        ("GET", ["v1", "remote-pairing", _, "status"]) => "token_status",
-        ("POST", ["v1", "remote-pairing", _, "connect"]) => "token_connect",
-        ("GET", ["v1", "webhooks"]) => "webhooks_list",
-        ("POST", ["v1", "webhooks"]) => "webhook_create",
-        ("GET", ["v1", "webhooks", _]) => "webhook_get",
-        ("PATCH", ["v1", "webhooks", _]) => "webhook_update",
-        ("DELETE", ["v1", "webhooks", _]) => "webhook_delete",
-        ("GET", ["v1", "webhooks", _, "logs"]) => "webhook_logs",
-        _ => return None,
-    })
-}
-
 /// Takes the first live fault for `route`, counting the hit.
 pub fn take(faults: &mut Vec<Fault>, route: &str) -> Option<Fault> {
     let pos = faults

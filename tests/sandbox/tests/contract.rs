@@ -1049,3 +1049,55 @@ async fn the_binary_starts_prints_its_url_and_stops_on_sigterm() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("must start with ps_"));
 }
+
+/// One route table: every `/v1` route the index lists can be targeted by a fault and is counted
+/// in `/_sandbox/stats` under that name; the index, the fault names and the router agree.
+#[tokio::test]
+async fn the_route_table_drives_faults_counts_and_the_index() {
+    let sb = sandbox(Options::default()).await;
+    let raw = Raw::new(&sb.base_url);
+    let index = raw.call("GET", "/_sandbox", None, None).await.2;
+    let api = index["api"].as_object().expect("api map");
+    let mut names: Vec<&str> = api.values().filter_map(Value::as_str).collect();
+    names.sort_unstable();
+    let mut fault_routes: Vec<&str> = index["faultRoutes"]
+        .as_array()
+        .expect("faultRoutes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    fault_routes.sort_unstable();
+    assert_eq!(names, fault_routes);
+    assert!(names.len() >= 19, "{names:?}");
+    assert!(index["routes"]
+        .as_object()
+        .expect("routes")
+        .contains_key("POST /_sandbox/faults"));
+
+    for (route, name) in api {
+        let name = name.as_str().expect("name");
+        let (method, path) = route.split_once(' ').expect("METHOD path");
+        let path = path.replace("{id}", "x1").replace("{token}", "t1");
+        let f = json!({"route": name, "kind": "status", "status": 418, "times": 1});
+        let (s, _, out) = raw
+            .call("POST", "/_sandbox/faults", None, Some(&f.to_string()))
+            .await;
+        assert_eq!(s, 200, "{name}: {out}");
+        let (s, _, out) = raw.call(method, &path, Some(TENANT), Some("{}")).await;
+        assert_eq!(s, 418, "{route} should hit the fault named {name}: {out}");
+        let hits = raw.call("GET", "/_sandbox/stats", None, None).await.2;
+        assert!(hits["hits"][name].as_u64() >= Some(1), "{name}: {hits}");
+    }
+    // Every fault was consumed by the route it names.
+    let left = raw.call("GET", "/_sandbox/faults", None, None).await.2;
+    assert_eq!(left["faults"], json!([]), "{left}");
+
+    let bad = json!({"route": "nope", "kind": "status", "status": 500});
+    let (s, _, out) = raw
+        .call("POST", "/_sandbox/faults", None, Some(&bad.to_string()))
+        .await;
+    assert_eq!(s, 400);
+    for name in &names {
+        assert!(out.to_string().contains(name), "{name} missing from: {out}");
+    }
+}

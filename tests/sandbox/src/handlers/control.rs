@@ -1,0 +1,295 @@
+//! The control API under `/_sandbox` (no key): state, the phone, faults, webhooks, counters.
+
+use super::*;
+
+// ---------- control API ----------
+
+pub(super) async fn control_index(AxState(app): AxState<Shared>) -> Response {
+    json_response(StatusCode::OK, &index(&app))
+}
+
+/// The control index, from the route table. (A plain function: the async handler above must
+/// not name `ROUTES`, whose entries name it.)
+fn index(app: &App) -> Value {
+    json!({
+            "sandbox": "pilot-sandbox",
+            "timeScale": app.clock.scale(),
+            // From the one route table.
+            "routes": ROUTES
+                .iter()
+                .filter(|r| r.path.starts_with("/_sandbox"))
+                .map(|r| (format!("{} {}", r.method, r.path), r.doc))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            "api": ROUTES
+                .iter()
+                .filter(|r| !r.name.is_empty())
+                .map(|r| (format!("{} {}", r.method, r.path), r.name))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            "faultRoutes": route_names(),
+            "faultKinds": ["latency", "status", "rate_limit", "malformed", "drop"],
+    })
+}
+
+pub(super) async fn health(AxState(app): AxState<Shared>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "ok": true, "timeScale": app.clock.scale() }),
+    )
+}
+
+pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path<String>) -> Reply {
+    let mut st = lock(&app.state);
+    let now = app.clock.now();
+    st.purge_expired(now);
+    let n = st.numbers.get_mut(&id).ok_or_else(not_found_number)?;
+    let state = n.settle(now);
+    let pairing = n.attempt.as_ref().and_then(|a| {
+        let (idx, left) = a.current(now)?;
+        Some(json!({
+            "attempt": a.number,
+            "refIndex": idx,
+            "refsTotal": a.refs.len(),
+            "ref": a.refs[idx],
+            "refExpiresInMs": (app.clock.real(left).as_millis()),
+            "attemptEndsInMs": (app.clock.real(a.ends_in(now)).as_millis()),
+            "pairingCode": a.pairing_code,
+        }))
+    });
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "id": n.id,
+            "number": n.phone,
+            "name": n.name,
+            "provider": n.provider(),
+            "state": state.as_str(),
+            "deleted": n.deleted.is_some(),
+            "restorableUntil": n.deleted.map(|d| app.clock.iso_at(d + RESTORE_WINDOW_SECS)),
+            "connectedAt": n.open_since.map(|t| app.clock.iso_at(t)),
+            "attempts": n.attempts,
+            "pairing": pairing,
+            "apiKey": n.key,
+            "apiKeyId": n.key_id,
+            "metaVerifyToken": n.meta.as_ref().map(|m| m.verify_token.clone()),
+            "metaAppId": n.meta.as_ref().map(|m| m.app_id.clone()),
+        }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct ScanBody {
+    #[serde(rename = "ref")]
+    qr_ref: Option<String>,
+    code: Option<String>,
+    #[serde(rename = "profileName")]
+    profile_name: Option<String>,
+}
+
+fn scan_body(body: &Bytes) -> Result<ScanBody, Response> {
+    if body.is_empty() {
+        return Ok(ScanBody::default());
+    }
+    serde_json::from_slice(body).map_err(|e| invalid(&format!("body: {e}")))
+}
+
+/// Connects a number through the phone (QR scan or code), firing `number.connected`.
+fn phone_connects(
+    app: &App,
+    id: &str,
+    check: impl FnOnce(&crate::state::Attempt, usize) -> Result<(), Response>,
+    profile: Option<String>,
+) -> Reply {
+    let data = {
+        let mut st = lock(&app.state);
+        let now = app.clock.now();
+        let n = live_number(&mut st, id)?;
+        if n.settle(now) != Conn::Connecting {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "No QR code or pairing code is being shown for this number",
+                None,
+            ));
+        }
+        let conflict = |msg| error(StatusCode::CONFLICT, msg, None);
+        let a = n
+            .attempt
+            .as_ref()
+            .ok_or_else(|| conflict("No pairing attempt"))?;
+        let (idx, _) = a
+            .current(now)
+            .ok_or_else(|| conflict("The pairing attempt is over"))?;
+        check(a, idx)?;
+        if profile.is_some() {
+            n.profile_name = profile;
+        }
+        n.open(now);
+        let data = n.event_data(&app.clock);
+        // Remote-pairing tokens are single-use: cleared once connected.
+        st.tokens.retain(|_, t| t.number_id.as_deref() != Some(id));
+        data
+    };
+    app.hooks.emit("number.connected", data);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "ok": true, "state": "OPEN" }),
+    ))
+}
+
+/// A number that is not deleted, or the 404 answer.
+fn live_number<'a>(
+    st: &'a mut crate::state::State,
+    id: &str,
+) -> Result<&'a mut NumberRec, Response> {
+    st.numbers
+        .get_mut(id)
+        .filter(|n| n.deleted.is_none())
+        .ok_or_else(not_found_number)
+}
+
+pub(super) async fn control_scan(
+    AxState(app): AxState<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let b = scan_body(&body)?;
+    let wanted = b.qr_ref.clone();
+    phone_connects(
+        &app,
+        &id,
+        |a, idx| match &wanted {
+            Some(r) if *r != a.refs[idx] => Err(error(
+                StatusCode::CONFLICT,
+                "That QR code has expired (not the current ref)",
+                None,
+            )),
+            _ => Ok(()),
+        },
+        b.profile_name,
+    )
+}
+
+pub(super) async fn control_pair(
+    AxState(app): AxState<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let b = scan_body(&body)?;
+    let code = b.code.clone().ok_or_else(|| invalid("code: required"))?;
+    let norm = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    };
+    phone_connects(
+        &app,
+        &id,
+        |a, _| {
+            if norm(&code) == norm(&a.pairing_code) {
+                Ok(())
+            } else {
+                Err(error(StatusCode::BAD_REQUEST, "Invalid pairing code", None))
+            }
+        },
+        b.profile_name,
+    )
+}
+
+pub(super) async fn control_disconnect(
+    AxState(app): AxState<Shared>,
+    Path(id): Path<String>,
+) -> Reply {
+    let data = {
+        let mut st = lock(&app.state);
+        let now = app.clock.now();
+        let n = live_number(&mut st, &id)?;
+        if n.settle(now) != Conn::Open {
+            return Err(error(StatusCode::CONFLICT, "Number is not connected", None));
+        }
+        n.open_since = None;
+        n.updated = now;
+        let mut d = n.event_data(&app.clock);
+        if let Some(o) = d.as_object_mut() {
+            o.insert("error".into(), json!("Device logged out"));
+            o.insert("errorCode".into(), json!("LOGGED_OUT"));
+        }
+        d
+    };
+    app.hooks.emit("number.disconnected", data);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "ok": true, "state": "CLOSE" }),
+    ))
+}
+
+pub(super) async fn faults_list(AxState(app): AxState<Shared>) -> Response {
+    let f = lock(&app.faults).clone();
+    json_response(StatusCode::OK, &json!({ "faults": f }))
+}
+
+pub(super) async fn faults_add(AxState(app): AxState<Shared>, body: Bytes) -> Reply {
+    let fault: Fault =
+        serde_json::from_slice(&body).map_err(|e| invalid(&format!("fault: {e}")))?;
+    let names = route_names();
+    if fault.route != "*" && !names.contains(&fault.route.as_str()) {
+        return Err(invalid(&format!("route: one of * or {}", names.join(", "))));
+    }
+    if fault.kind == FaultKind::Status && fault.status.is_some_and(|s| !(100..=599).contains(&s)) {
+        return Err(invalid("status: must be 100-599"));
+    }
+    lock(&app.faults).push(Fault { hits: 0, ..fault });
+    Ok(faults_list(AxState(app)).await)
+}
+
+pub(super) async fn faults_clear(AxState(app): AxState<Shared>) -> Response {
+    lock(&app.faults).clear();
+    json_response(StatusCode::OK, &json!({ "faults": [] }))
+}
+
+pub(super) async fn hooks_list(AxState(app): AxState<Shared>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "targets": app.hooks.target_urls() }),
+    )
+}
+
+#[derive(Deserialize)]
+struct HookBody {
+    url: String,
+    secret: Option<String>,
+}
+
+pub(super) async fn hooks_add(AxState(app): AxState<Shared>, body: Bytes) -> Reply {
+    let b: HookBody = serde_json::from_slice(&body).map_err(|e| invalid(&format!("body: {e}")))?;
+    if !(b.url.starts_with("http://") || b.url.starts_with("https://")) {
+        return Err(invalid("url: must be http(s)"));
+    }
+    let secret = b.secret.unwrap_or_else(|| app.opts.webhook_secret.clone());
+    let secret = pilot_connect::WebhookSecret::new(secret)
+        .map_err(|_| invalid("secret: must be non-empty without whitespace"))?;
+    app.hooks.add_target(Target { url: b.url, secret });
+    Ok(hooks_list(AxState(app)).await)
+}
+
+pub(super) async fn hooks_log(AxState(app): AxState<Shared>) -> Response {
+    json_response(StatusCode::OK, &json!({ "deliveries": app.hooks.log() }))
+}
+
+pub(super) async fn hooks_log_clear(AxState(app): AxState<Shared>) -> Response {
+    app.hooks.clear_log();
+    json_response(StatusCode::OK, &json!({ "deliveries": [] }))
+}
+
+pub(super) async fn stats(AxState(app): AxState<Shared>) -> Response {
+    json_response(StatusCode::OK, &json!({ "hits": *lock(&app.hits) }))
+}
+
+pub(super) async fn stats_reset(AxState(app): AxState<Shared>) -> Response {
+    lock(&app.hits).clear();
+    stats(AxState(app)).await
+}
+
+pub(super) async fn rate_reset(AxState(app): AxState<Shared>) -> Response {
+    lock(&app.limiter).reset();
+    json_response(StatusCode::OK, &json!({ "ok": true }))
+}
