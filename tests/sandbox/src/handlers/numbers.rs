@@ -25,59 +25,57 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    Ok({
-        let (resp, event) = {
-            let (mut st, now, c) = authenticate(&app, &headers)?;
-            let result = (|| {
-                let m = object(&body)?;
-                let name = req_str(&m, "name")?;
-                let number = phone(&m, 10)?;
-                let link = opt_bool(&m, "linkToApiKey")?.unwrap_or(true);
-                if let Some(s) = m.get("settings") {
-                    if !(s.is_object() || s.is_null()) {
-                        return Err(invalid("settings: must be an object"));
-                    }
+    let (resp, event) = {
+        let (mut st, now, c) = authenticate(&app, &headers)?;
+        let result = (|| {
+            let m = object(&body)?;
+            let name = req_str(&m, "name")?;
+            let number = phone(&m, 10)?;
+            let link = opt_bool(&m, "linkToApiKey")?.unwrap_or(true);
+            if let Some(s) = m.get("settings") {
+                if !(s.is_object() || s.is_null()) {
+                    return Err(invalid("settings: must be an object"));
                 }
-                phone_free(&st, &number)?;
-                Ok((name, number, link))
-            })();
-            let (name, number, link) = result?;
-            let id = st.create_number(&name, &number, None, now);
-            let linked = match (&c.scope, link) {
-                (Scope::Number(_), true) => {
-                    if let Some(k) = st.keys.get_mut(&c.key) {
-                        k.scope = Scope::Number(Some(id.clone()));
-                    }
-                    Value::String(c.key_id.clone())
+            }
+            phone_free(&st, &number)?;
+            Ok((name, number, link))
+        })();
+        let (name, number, link) = result?;
+        let id = st.create_number(&name, &number, None, now);
+        let linked = match (&c.scope, link) {
+            (Scope::Number(_), true) => {
+                if let Some(k) = st.keys.get_mut(&c.key) {
+                    k.scope = Scope::Number(Some(id.clone()));
                 }
-                _ => Value::Null,
-            };
-            let Some(n) = st.numbers.get_mut(&id) else {
-                return Err(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "lost number",
-                    None,
-                ));
-            };
-            let internal = |e: String| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None);
-            let (idx, _ref, code) = n.ensure_attempt(now).map_err(internal)?;
-            let qr = n.qr_data_url(idx).map_err(internal)?;
-            let body = json!({
-                "instance": n.instance(&app.clock),
-                "qrcodeBase64": qr,
-                "pairingCode": code,
-                "linkedApiKeyId": linked,
-                "primaryLink": { "qrcodeBase64": qr, "pairingCode": code },
-                "secondaryLink": null,
-            });
-            (
-                json_response(StatusCode::CREATED, &body),
-                n.event_data(&app.clock),
-            )
+                Value::String(c.key_id.clone())
+            }
+            _ => Value::Null,
         };
-        app.hooks.emit("number.created", event);
-        resp
-    })
+        let Some(n) = st.numbers.get_mut(&id) else {
+            return Err(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "lost number",
+                None,
+            ));
+        };
+        let internal = |e: String| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None);
+        let (idx, _ref, code) = n.ensure_attempt(now).map_err(internal)?;
+        let qr = n.qr_data_url(idx).map_err(internal)?;
+        let body = json!({
+            "instance": n.instance(&app.clock),
+            "qrcodeBase64": qr,
+            "pairingCode": code,
+            "linkedApiKeyId": linked,
+            "primaryLink": { "qrcodeBase64": qr, "pairingCode": code },
+            "secondaryLink": null,
+        });
+        (
+            json_response(StatusCode::CREATED, &body),
+            n.event_data(&app.clock),
+        )
+    };
+    app.hooks.emit("number.created", event);
+    Ok(resp)
 }
 
 pub(super) async fn create_meta(
@@ -85,81 +83,77 @@ pub(super) async fn create_meta(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    Ok({
-        let (resp, event) = {
-            let (mut st, now, c) = authenticate(&app, &headers)?;
-            let parsed = (|| {
-                let m = object(&body)?;
-                let name = req_str(&m, "name")?;
-                let number = phone(&m, 8)?;
-                let phone_id = req_str(&m, "metaPhoneId")?;
-                let waba_id = req_str(&m, "metaWabaId")?;
-                req_str(&m, "metaAccessToken")?;
-                req_str(&m, "metaAppSecret")?;
-                let app_id = req_str(&m, "metaAppId")?;
-                let link = opt_bool(&m, "linkToApiKey")?.unwrap_or(true);
-                phone_free(&st, &number)?;
-                Ok((name, number, phone_id, waba_id, app_id, link))
-            })();
-            let (name, number, phone_id, waba_id, app_id, link) = parsed?;
-            let verify_token = format!("ps_meta_verify_{:016x}", fastrand::u64(..));
-            let meta = MetaRec {
-                phone_id: phone_id.clone(),
-                waba_id: waba_id.clone(),
-                app_id,
-                verify_token: verify_token.clone(),
-            };
-            let id = st.create_number(&name, &number, Some(meta), now);
-            // The seed's example links the calling key (default true).
-            let linked = if link {
-                if let (Scope::Number(_), Some(k)) = (&c.scope, st.keys.get_mut(&c.key)) {
-                    k.scope = Scope::Number(Some(id.clone()));
-                }
-                Value::String(c.key_id.clone())
-            } else {
-                Value::Null
-            };
-            let Some(n) = st.numbers.get_mut(&id) else {
-                return Err(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "lost number",
-                    None,
-                ));
-            };
-            let body = json!({
-                "number": {
-                    "id": n.id, "number": n.phone, "name": n.name, "provider": "META",
-                    "metaPhoneId": phone_id, "metaWabaId": waba_id,
-                    "isFullyConnected": true, "createdAt": app.clock.iso_at(n.created),
-                },
-                "webhook": { "url": format!("{}/webhooks/meta", app.base_url), "verifyToken": verify_token },
-                "linkedApiKeyId": linked,
-            });
-            (
-                json_response(StatusCode::CREATED, &body),
-                n.event_data(&app.clock),
-            )
+    let (resp, event) = {
+        let (mut st, now, c) = authenticate(&app, &headers)?;
+        let parsed = (|| {
+            let m = object(&body)?;
+            let name = req_str(&m, "name")?;
+            let number = phone(&m, 8)?;
+            let phone_id = req_str(&m, "metaPhoneId")?;
+            let waba_id = req_str(&m, "metaWabaId")?;
+            req_str(&m, "metaAccessToken")?;
+            req_str(&m, "metaAppSecret")?;
+            let app_id = req_str(&m, "metaAppId")?;
+            let link = opt_bool(&m, "linkToApiKey")?.unwrap_or(true);
+            phone_free(&st, &number)?;
+            Ok((name, number, phone_id, waba_id, app_id, link))
+        })();
+        let (name, number, phone_id, waba_id, app_id, link) = parsed?;
+        let verify_token = format!("ps_meta_verify_{:016x}", fastrand::u64(..));
+        let meta = MetaRec {
+            phone_id: phone_id.clone(),
+            waba_id: waba_id.clone(),
+            app_id,
+            verify_token: verify_token.clone(),
         };
-        app.hooks.emit("number.created", event);
-        resp
-    })
+        let id = st.create_number(&name, &number, Some(meta), now);
+        // The seed's example links the calling key (default true).
+        let linked = if link {
+            if let (Scope::Number(_), Some(k)) = (&c.scope, st.keys.get_mut(&c.key)) {
+                k.scope = Scope::Number(Some(id.clone()));
+            }
+            Value::String(c.key_id.clone())
+        } else {
+            Value::Null
+        };
+        let Some(n) = st.numbers.get_mut(&id) else {
+            return Err(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "lost number",
+                None,
+            ));
+        };
+        let body = json!({
+            "number": {
+                "id": n.id, "number": n.phone, "name": n.name, "provider": "META",
+                "metaPhoneId": phone_id, "metaWabaId": waba_id,
+                "isFullyConnected": true, "createdAt": app.clock.iso_at(n.created),
+            },
+            "webhook": { "url": format!("{}/webhooks/meta", app.base_url), "verifyToken": verify_token },
+            "linkedApiKeyId": linked,
+        });
+        (
+            json_response(StatusCode::CREATED, &body),
+            n.event_data(&app.clock),
+        )
+    };
+    app.hooks.emit("number.created", event);
+    Ok(resp)
 }
 
 pub(super) async fn list(AxState(app): AxState<Shared>, headers: HeaderMap) -> Reply {
-    Ok({
-        let (mut st, _now, c) = authenticate(&app, &headers)?;
-        let items: Vec<Value> = st
-            .numbers
-            .values_mut()
-            .filter(|n| n.deleted.is_none())
-            .filter(|n| match &c.scope {
-                Scope::Tenant => true,
-                Scope::Number(id) => id.as_deref() == Some(n.id.as_str()),
-            })
-            .map(|n| n.summary(&app.clock))
-            .collect();
-        json_response(StatusCode::OK, &Value::Array(items))
-    })
+    let (mut st, _now, c) = authenticate(&app, &headers)?;
+    let items: Vec<Value> = st
+        .numbers
+        .values_mut()
+        .filter(|n| n.deleted.is_none())
+        .filter(|n| match &c.scope {
+            Scope::Tenant => true,
+            Scope::Number(id) => id.as_deref() == Some(n.id.as_str()),
+        })
+        .map(|n| n.summary(&app.clock))
+        .collect();
+    Ok(json_response(StatusCode::OK, &Value::Array(items)))
 }
 
 /// Runs `f` on a live (not deleted) number the caller may use.
@@ -281,28 +275,26 @@ pub(super) async fn delete_number(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok({
-        let mut event = None;
-        let resp = with_number(&app, &headers, &id, |n, app| {
-            let now = app.clock.now();
-            n.attempt = None;
-            n.open_since = None;
-            n.deleted = Some(now);
-            n.updated = now;
-            event = Some(n.event_data(&app.clock));
-            json_response(
-                StatusCode::OK,
-                &json!({ "ok": true, "restorableUntil": app.clock.iso_at(now + RESTORE_WINDOW_SECS) }),
-            )
-        })?;
-        if let Some(data) = event {
-            lock(&app.state)
-                .tokens
-                .retain(|_, t| t.number_id.as_deref() != Some(id.as_str()));
-            app.hooks.emit("number.removed", data);
-        }
-        resp
-    })
+    let mut event = None;
+    let resp = with_number(&app, &headers, &id, |n, app| {
+        let now = app.clock.now();
+        n.attempt = None;
+        n.open_since = None;
+        n.deleted = Some(now);
+        n.updated = now;
+        event = Some(n.event_data(&app.clock));
+        json_response(
+            StatusCode::OK,
+            &json!({ "ok": true, "restorableUntil": app.clock.iso_at(now + RESTORE_WINDOW_SECS) }),
+        )
+    })?;
+    if let Some(data) = event {
+        lock(&app.state)
+            .tokens
+            .retain(|_, t| t.number_id.as_deref() != Some(id.as_str()));
+        app.hooks.emit("number.removed", data);
+    }
+    Ok(resp)
 }
 
 pub(super) async fn restore(
@@ -310,40 +302,38 @@ pub(super) async fn restore(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok({
-        let event = {
-            let (mut st, now, c) = authenticate(&app, &headers)?;
-            tenant_only(&c)?;
-            let phone = match st.numbers.get(&id) {
-                Some(n) if n.deleted.is_some() => n.phone.clone(),
-                _ => {
-                    return Err(error(
-                        StatusCode::NOT_FOUND,
-                        "No restorable number with this id",
-                        None,
-                    ));
-                }
-            };
-            if st.active_by_phone(&phone).is_some() {
+    let event = {
+        let (mut st, now, c) = authenticate(&app, &headers)?;
+        tenant_only(&c)?;
+        let phone = match st.numbers.get(&id) {
+            Some(n) if n.deleted.is_some() => n.phone.clone(),
+            _ => {
                 return Err(error(
-                    StatusCode::CONFLICT,
-                    "The same phone was connected again in the meantime",
-                    Some("NUMBER_ALREADY_ACTIVE"),
+                    StatusCode::NOT_FOUND,
+                    "No restorable number with this id",
+                    None,
                 ));
             }
-            let Some(n) = st.numbers.get_mut(&id) else {
-                return Err(not_found_number());
-            };
-            n.deleted = None;
-            n.updated = now;
-            n.event_data(&app.clock)
         };
-        app.hooks.emit("number.restored", event);
-        json_response(
-            StatusCode::OK,
-            &json!({ "ok": true, "requiresReconnect": true }),
-        )
-    })
+        if st.active_by_phone(&phone).is_some() {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "The same phone was connected again in the meantime",
+                Some("NUMBER_ALREADY_ACTIVE"),
+            ));
+        }
+        let Some(n) = st.numbers.get_mut(&id) else {
+            return Err(not_found_number());
+        };
+        n.deleted = None;
+        n.updated = now;
+        n.event_data(&app.clock)
+    };
+    app.hooks.emit("number.restored", event);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "ok": true, "requiresReconnect": true }),
+    ))
 }
 
 pub(super) async fn purge(
@@ -351,20 +341,18 @@ pub(super) async fn purge(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok({
-        let event = {
-            let (mut st, _now, c) = authenticate(&app, &headers)?;
-            tenant_only(&c)?;
-            match st.remove_for_good(&id) {
-                // Purging a live number removes it; a soft-deleted one already fired number.removed.
-                Some(n) if n.deleted.is_none() => Some(n.event_data(&app.clock)),
-                Some(_) => None,
-                None => return Err(not_found_number()),
-            }
-        };
-        if let Some(data) = event {
-            app.hooks.emit("number.removed", data);
+    let event = {
+        let (mut st, _now, c) = authenticate(&app, &headers)?;
+        tenant_only(&c)?;
+        match st.remove_for_good(&id) {
+            // Purging a live number removes it; a soft-deleted one already fired number.removed.
+            Some(n) if n.deleted.is_none() => Some(n.event_data(&app.clock)),
+            Some(_) => None,
+            None => return Err(not_found_number()),
         }
-        json_response(StatusCode::OK, &json!({ "ok": true }))
-    })
+    };
+    if let Some(data) = event {
+        app.hooks.emit("number.removed", data);
+    }
+    Ok(json_response(StatusCode::OK, &json!({ "ok": true })))
 }

@@ -8,92 +8,90 @@ pub(super) async fn remote_pairing(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    Ok({
-        let (mut st, now, c) = authenticate(&app, &headers)?;
-        tenant_only(&c)?;
-        let m = if body.is_empty() {
-            Map::new()
-        } else {
-            object(&body)?
-        };
-        let provider = match m.get("provider") {
-            None | Some(Value::Null) => "PILOT_STATUS",
-            Some(Value::String(p)) if p == "PILOT_STATUS" => "PILOT_STATUS",
-            Some(Value::String(p)) if p == "META" => "META",
-            Some(_) => return Err(invalid("provider: must be PILOT_STATUS or META")),
-        };
-        let token = format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            fastrand::u32(..),
-            fastrand::u16(..),
-            fastrand::u16(..0xfff),
-            fastrand::u16(..0xfff),
-            fastrand::u64(..0xffff_ffff_ffff)
-        );
-        let url = format!("{}/connect/{token}", app.base_url);
-        if provider == "META" {
-            st.tokens.insert(
-                token.clone(),
-                crate::state::TokenRec {
-                    number_id: None,
-                    created: now,
-                    provider,
-                },
-            );
-            return Ok(json_response(
-                StatusCode::CREATED,
-                &json!({ "provider": "META", "remotePairingToken": token, "remotePairingUrl": url, "numberId": null }),
-            ));
-        }
-        let parsed = (|| {
-            let name = req_str(&m, "name")?;
-            let number = phone(&m, 10)?;
-            let send = opt_bool(&m, "sendViaWhatsApp")?.unwrap_or(false);
-            if st.active_by_phone(&number).is_some() {
-                return Err(error(StatusCode::CONFLICT, "Number already exists", None));
-            }
-            Ok((name, number, send))
-        })();
-        let (name, number, send) = parsed?;
-        let id = st.create_number(&name, &number, None, now);
+    let (mut st, now, c) = authenticate(&app, &headers)?;
+    tenant_only(&c)?;
+    let m = if body.is_empty() {
+        Map::new()
+    } else {
+        object(&body)?
+    };
+    let provider = match m.get("provider") {
+        None | Some(Value::Null) => "PILOT_STATUS",
+        Some(Value::String(p)) if p == "PILOT_STATUS" => "PILOT_STATUS",
+        Some(Value::String(p)) if p == "META" => "META",
+        Some(_) => return Err(invalid("provider: must be PILOT_STATUS or META")),
+    };
+    let token = format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0xfff),
+        fastrand::u16(..0xfff),
+        fastrand::u64(..0xffff_ffff_ffff)
+    );
+    let url = format!("{}/connect/{token}", app.base_url);
+    if provider == "META" {
         st.tokens.insert(
             token.clone(),
             crate::state::TokenRec {
-                number_id: Some(id.clone()),
+                number_id: None,
                 created: now,
                 provider,
             },
         );
-        let Some(n) = st.numbers.get_mut(&id) else {
-            return Err(error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "lost number",
-                None,
-            ));
-        };
-        let mut body = json!({
-            "provider": "PILOT_STATUS",
-            "remotePairingToken": token,
-            "remotePairingUrl": url,
-            "numberId": id,
-            "instance": n.instance(&app.clock),
-            "maskedNumber": masked(&n.phone),
-            "messageSent": false,
-            "linkedApiKeyId": null,
-        });
-        if send {
-            if let Some(o) = body.as_object_mut() {
-                o.insert(
-                "messageError".into(),
-                json!("The sandbox does not send WhatsApp messages (template pilot_status_remote_pairing)"),
-            );
-            }
+        return Ok(json_response(
+            StatusCode::CREATED,
+            &json!({ "provider": "META", "remotePairingToken": token, "remotePairingUrl": url, "numberId": null }),
+        ));
+    }
+    let parsed = (|| {
+        let name = req_str(&m, "name")?;
+        let number = phone(&m, 10)?;
+        let send = opt_bool(&m, "sendViaWhatsApp")?.unwrap_or(false);
+        if st.active_by_phone(&number).is_some() {
+            return Err(error(StatusCode::CONFLICT, "Number already exists", None));
         }
-        let data = n.event_data(&app.clock);
-        drop(st);
-        app.hooks.emit("number.created", data);
-        json_response(StatusCode::CREATED, &body)
-    })
+        Ok((name, number, send))
+    })();
+    let (name, number, send) = parsed?;
+    let id = st.create_number(&name, &number, None, now);
+    st.tokens.insert(
+        token.clone(),
+        crate::state::TokenRec {
+            number_id: Some(id.clone()),
+            created: now,
+            provider,
+        },
+    );
+    let Some(n) = st.numbers.get_mut(&id) else {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "lost number",
+            None,
+        ));
+    };
+    let mut body = json!({
+        "provider": "PILOT_STATUS",
+        "remotePairingToken": token,
+        "remotePairingUrl": url,
+        "numberId": id,
+        "instance": n.instance(&app.clock),
+        "maskedNumber": masked(&n.phone),
+        "messageSent": false,
+        "linkedApiKeyId": null,
+    });
+    if send {
+        if let Some(o) = body.as_object_mut() {
+            o.insert(
+            "messageError".into(),
+            json!("The sandbox does not send WhatsApp messages (template pilot_status_remote_pairing)"),
+        );
+        }
+    }
+    let data = n.event_data(&app.clock);
+    drop(st);
+    app.hooks.emit("number.created", data);
+    Ok(json_response(StatusCode::CREATED, &body))
 }
 
 // ---------- public token endpoints ----------

@@ -56,17 +56,15 @@ fn url_of(v: &Value) -> Result<String, Response> {
 }
 
 pub(super) async fn list(AxState(app): AxState<Shared>, headers: HeaderMap) -> Reply {
-    Ok({
-        let (_st, _now, c) = authenticate(&app, &headers)?;
-        let only = number_of(&c, None, &headers)?;
-        let hooks: Vec<Registered> = app
-            .hooks
-            .registered()
-            .into_iter()
-            .filter(|h| visible(&c, h) && only.as_ref().is_none_or(|n| *n == h.whatsapp_number_id))
-            .collect();
-        json_response(StatusCode::OK, &json!(hooks))
-    })
+    let (_st, _now, c) = authenticate(&app, &headers)?;
+    let only = number_of(&c, None, &headers)?;
+    let hooks: Vec<Registered> = app
+        .hooks
+        .registered()
+        .into_iter()
+        .filter(|h| visible(&c, h) && only.as_ref().is_none_or(|n| *n == h.whatsapp_number_id))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!(hooks)))
 }
 
 pub(super) async fn create(
@@ -74,54 +72,52 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    Ok({
-        let (mut st, _now, c) = authenticate(&app, &headers)?;
-        let b = object(&body)?;
-        let number = match number_of(
-            &c,
-            b.get("whatsappNumberId").and_then(Value::as_str),
-            &headers,
-        )? {
-            Some(n) => n,
-            None => {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "whatsappNumberId is required with a tenant key",
-                    Some("NUMBER_REQUIRED"),
-                ));
-            }
-        };
-        if st.numbers.get(&number).is_none_or(|n| n.deleted.is_some()) {
-            return Err(not_found_number());
+    let (mut st, _now, c) = authenticate(&app, &headers)?;
+    let b = object(&body)?;
+    let number = match number_of(
+        &c,
+        b.get("whatsappNumberId").and_then(Value::as_str),
+        &headers,
+    )? {
+        Some(n) => n,
+        None => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "whatsappNumberId is required with a tenant key",
+                Some("NUMBER_REQUIRED"),
+            ));
         }
-        let Some(url) = b.get("url").map(url_of).transpose()? else {
-            return Err(invalid("url: required"));
-        };
-        // Omitted or empty: accepted, and dispatches nothing (as documented).
-        let events = b
-            .get("events")
-            .map(events_of)
-            .transpose()?
-            .unwrap_or_default();
-        let active = b.get("active").and_then(Value::as_bool).unwrap_or(true);
-        let now = app.clock.iso_now();
-        let hook = Registered {
-            id: st.next_id("wh_"),
-            url,
-            events,
-            active,
-            whatsapp_number_id: number,
-            created_at: now.clone(),
-            updated_at: now,
-        };
-        drop(st);
-        match app.hooks.register(hook) {
-            Ok(h) => json_response(StatusCode::CREATED, &json!(h)),
-            Err(existing) => json_response(
-                StatusCode::CONFLICT,
-                &json!({ "error": "This number already has a webhook: PATCH it", "webhookId": existing }),
-            ),
-        }
+    };
+    if st.numbers.get(&number).is_none_or(|n| n.deleted.is_some()) {
+        return Err(not_found_number());
+    }
+    let Some(url) = b.get("url").map(url_of).transpose()? else {
+        return Err(invalid("url: required"));
+    };
+    // Omitted or empty: accepted, and dispatches nothing (as documented).
+    let events = b
+        .get("events")
+        .map(events_of)
+        .transpose()?
+        .unwrap_or_default();
+    let active = b.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let now = app.clock.iso_now();
+    let hook = Registered {
+        id: st.next_id("wh_"),
+        url,
+        events,
+        active,
+        whatsapp_number_id: number,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    drop(st);
+    Ok(match app.hooks.register(hook) {
+        Ok(h) => json_response(StatusCode::CREATED, &json!(h)),
+        Err(existing) => json_response(
+            StatusCode::CONFLICT,
+            &json!({ "error": "This number already has a webhook: PATCH it", "webhookId": existing }),
+        ),
     })
 }
 
@@ -138,13 +134,9 @@ pub(super) async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok({
-        let (_st, _now, c) = authenticate(&app, &headers)?;
-        match find(&app, &c, &id) {
-            Ok(h) => json_response(StatusCode::OK, &json!(h)),
-            Err(r) => r,
-        }
-    })
+    let (_st, _now, c) = authenticate(&app, &headers)?;
+    let hook = find(&app, &c, &id)?;
+    Ok(json_response(StatusCode::OK, &json!(hook)))
 }
 
 pub(super) async fn update(
@@ -153,42 +145,40 @@ pub(super) async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    Ok({
-        let (_st, _now, c) = authenticate(&app, &headers)?;
-        find(&app, &c, &id)?;
-        let b = object(&body)?;
-        if b.contains_key("whatsappNumberId") {
-            return Err(invalid(
-                "whatsappNumberId: the number of a webhook cannot change",
-            ));
+    let (_st, _now, c) = authenticate(&app, &headers)?;
+    find(&app, &c, &id)?;
+    let b = object(&body)?;
+    if b.contains_key("whatsappNumberId") {
+        return Err(invalid(
+            "whatsappNumberId: the number of a webhook cannot change",
+        ));
+    }
+    let url = b.get("url").map(url_of).transpose()?;
+    let events = b.get("events").map(events_of).transpose()?;
+    let active = b.get("active").and_then(Value::as_bool);
+    if url.is_none() && events.is_none() && active.is_none() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Nothing to update",
+            Some("EMPTY_PATCH"),
+        ));
+    }
+    let now = app.clock.iso_now();
+    let updated = app.hooks.update_registered(&id, |h| {
+        if let Some(u) = url {
+            h.url = u;
         }
-        let url = b.get("url").map(url_of).transpose()?;
-        let events = b.get("events").map(events_of).transpose()?;
-        let active = b.get("active").and_then(Value::as_bool);
-        if url.is_none() && events.is_none() && active.is_none() {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "Nothing to update",
-                Some("EMPTY_PATCH"),
-            ));
+        if let Some(e) = events {
+            h.events = e; // replaces the whole list
         }
-        let now = app.clock.iso_now();
-        let updated = app.hooks.update_registered(&id, |h| {
-            if let Some(u) = url {
-                h.url = u;
-            }
-            if let Some(e) = events {
-                h.events = e; // replaces the whole list
-            }
-            if let Some(a) = active {
-                h.active = a;
-            }
-            h.updated_at = now;
-        });
-        match updated {
-            Some(h) => json_response(StatusCode::OK, &json!(h)),
-            None => webhook_not_found(),
+        if let Some(a) = active {
+            h.active = a;
         }
+        h.updated_at = now;
+    });
+    Ok(match updated {
+        Some(h) => json_response(StatusCode::OK, &json!(h)),
+        None => return Err(webhook_not_found()),
     })
 }
 
@@ -197,15 +187,13 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    Ok({
-        let (_st, _now, c) = authenticate(&app, &headers)?;
-        find(&app, &c, &id)?;
-        if app.hooks.unregister(&id) {
-            json_response(StatusCode::OK, &json!({ "ok": true }))
-        } else {
-            webhook_not_found()
-        }
-    })
+    let (_st, _now, c) = authenticate(&app, &headers)?;
+    find(&app, &c, &id)?;
+    if app.hooks.unregister(&id) {
+        Ok(json_response(StatusCode::OK, &json!({ "ok": true })))
+    } else {
+        Err(webhook_not_found())
+    }
 }
 
 #[derive(Deserialize)]
@@ -220,35 +208,33 @@ pub(super) async fn logs(
     Path(id): Path<String>,
     Query(q): Query<LogQuery>,
 ) -> Reply {
-    Ok({
-        let (_st, _now, c) = authenticate(&app, &headers)?;
-        find(&app, &c, &id)?;
-        let limit = match q.limit.as_deref().map(str::parse::<usize>) {
-            None => 20,
-            Some(Ok(n)) if (1..=50).contains(&n) => n,
-            Some(_) => return Err(invalid("limit: must be between 1 and 50")),
-        };
-        let entries: Vec<Value> = app
-            .hooks
-            .log()
-            .into_iter()
-            .rev()
-            .filter(|d| d.webhook_id.as_deref() == Some(id.as_str()))
-            .filter(|d| q.event.as_ref().is_none_or(|e| *e == d.event))
-            .take(limit)
-            .map(|d| {
-                let last = d.attempts.last();
-                json!({
-                    "id": format!("log_{}", d.id),
-                    "event": d.event,
-                    "statusCode": last.and_then(|t| t.status),
-                    "success": d.status == "delivered",
-                    "error": last.and_then(|t| t.error.clone()),
-                    "attempts": d.attempts.len(),
-                    "createdAt": d.attempts.first().map(|t| t.at.clone()),
-                })
+    let (_st, _now, c) = authenticate(&app, &headers)?;
+    find(&app, &c, &id)?;
+    let limit = match q.limit.as_deref().map(str::parse::<usize>) {
+        None => 20,
+        Some(Ok(n)) if (1..=50).contains(&n) => n,
+        Some(_) => return Err(invalid("limit: must be between 1 and 50")),
+    };
+    let entries: Vec<Value> = app
+        .hooks
+        .log()
+        .into_iter()
+        .rev()
+        .filter(|d| d.webhook_id.as_deref() == Some(id.as_str()))
+        .filter(|d| q.event.as_ref().is_none_or(|e| *e == d.event))
+        .take(limit)
+        .map(|d| {
+            let last = d.attempts.last();
+            json!({
+                "id": format!("log_{}", d.id),
+                "event": d.event,
+                "statusCode": last.and_then(|t| t.status),
+                "success": d.status == "delivered",
+                "error": last.and_then(|t| t.error.clone()),
+                "attempts": d.attempts.len(),
+                "createdAt": d.attempts.first().map(|t| t.at.clone()),
             })
-            .collect();
-        json_response(StatusCode::OK, &json!(entries))
-    })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!(entries)))
 }
