@@ -39,6 +39,8 @@ window.closeAll = () => { for (const h of window.__handles ?? []) h.destroy(); }
 </script>`;
 
 let server, browser;
+// The shared harness's workerd instances: disposed at the end, or Node never exits.
+const started = [];
 try {
   if (!existsSync(path.join(PKG, "index.js"))) throw new Error("run tools/build-widget.sh first");
   mkdirSync(path.join(ROOT, "target/bench"), { recursive: true });
@@ -56,10 +58,15 @@ try {
   const page0 = `http://127.0.0.1:${port}`;
   const base = { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: page0,
     CONNECT_TOKEN_AUDIENCE: AUD, QR_REFRESH_MS: "20000" };
+  const start = async (vars, opts) => {
+    const w = await startSharedWorker(vars, opts);
+    started.push(w.mf);
+    return w.url;
+  };
   const workers = {
-    stateless: (await startSharedWorker(base, { limit: 1e8, sessions: false })).url,
-    sessions: (await startSharedWorker(base, { limit: 1e8 })).url,
-    push: (await startSharedWorker({ ...base, PS_WEBHOOK_SECRET: HOOK }, { limit: 1e8 })).url,
+    stateless: await start(base, { limit: 1e8, sessions: false }),
+    sessions: await start(base, { limit: 1e8 }),
+    push: await start({ ...base, PS_WEBHOOK_SECRET: HOOK }, { limit: 1e8 }),
   };
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"] });
@@ -115,5 +122,6 @@ try {
 } finally {
   await browser?.close();
   server?.close();
+  for (const mf of started) await mf.dispose().catch(() => {});
   await stopAll();
 }
