@@ -24,7 +24,7 @@ mod native {
     use criterion::{criterion_group, Criterion};
     use pilot_connect::connect_token::{self, ConnectClaims, VerifyOptions};
     use pilot_connect::endpoints::*;
-    use pilot_connect::public::QrAnswer;
+    use pilot_connect::public::qr_answer;
     use pilot_connect::webhook;
     use pilot_connect::{
         ApiKey, Auth, Config, ConnectTokenSecret, HttpResponse, MetaAccessToken, MetaAppSecret,
@@ -238,10 +238,7 @@ mod native {
                     let e = Connect::new(claims.sub);
                     black_box(e.to_request(&cfg).unwrap());
                     let outcome = e.parse(black_box(&sandbox)).unwrap();
-                    QrAnswer::from_outcome(outcome, 20_000)
-                        .unwrap()
-                        .to_json()
-                        .to_string()
+                    qr_answer(outcome, 20_000).unwrap().to_json().to_string()
                 })
             },
         );

@@ -75,57 +75,10 @@ open_enum! {
     }
 }
 
-/// Why a `qrcodeBase64` value was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum QrError {
-    /// A `data:` URL of another type (SVG, HTML, …) or not base64.
-    #[error("QR must be a data:image/png;base64 URL or bare base64 PNG")]
-    NotPngDataUrl,
-    /// Not valid base64.
-    #[error("QR is not valid base64")]
-    Base64,
-    /// Decodes, but is not a PNG.
-    #[error("QR bytes are not a PNG image")]
-    NotPng,
-}
+use pilot_connect_wire::PNG_DATA_URL_PREFIX;
+pub use pilot_connect_wire::{check_png_base64, group_pairing_code, is_png_data_url, QrError};
 
-const PNG_DATA_URL_PREFIX: &str = "data:image/png;base64,";
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-
-/// The PNG signature (`89 50 4E 47 0D 0A 1A 0A`) in base64: the first 11 characters of any PNG.
-const PNG_SIGNATURE_B64: &str = "iVBORw0KGgo";
-
-/// The one QR rule, without decoding: well-formed standard base64 (alphabet, length, padding)
-/// whose first bytes are the PNG signature. The first 11 characters carry those 8 bytes, so
-/// nothing is allocated and the widget needs no base64 decoder.
-///
-/// # Errors
-/// [`QrError::Base64`] for malformed base64, [`QrError::NotPng`] for another signature.
-pub fn check_png_base64(b64: &str) -> Result<(), QrError> {
-    let bytes = b64.as_bytes();
-    let body = bytes
-        .strip_suffix(b"==")
-        .or_else(|| bytes.strip_suffix(b"="))
-        .unwrap_or(bytes);
-    let alphabet = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
-    if bytes.is_empty() || !bytes.len().is_multiple_of(4) || !body.iter().all(alphabet) {
-        return Err(QrError::Base64);
-    }
-    if b64.starts_with(PNG_SIGNATURE_B64) {
-        Ok(())
-    } else {
-        Err(QrError::NotPng)
-    }
-}
-
-/// Whether `raw` is a `data:image/png;base64,` URL that passes [`check_png_base64`]: the only
-/// thing a page may put into `<img src>`.
-#[must_use]
-pub fn is_png_data_url(raw: &str) -> bool {
-    raw.strip_prefix(PNG_DATA_URL_PREFIX)
-        .is_some_and(|b64| check_png_base64(b64).is_ok())
-}
 
 /// A validated QR image: a PNG, held as a `data:image/png;base64,` URL. The only form a page
 /// may put into `<img src>`, so `javascript:` or SVG payloads never get there.
@@ -232,24 +185,6 @@ impl PairingCode {
     #[must_use]
     pub fn grouped(&self) -> String {
         group_pairing_code(&self.0)
-    }
-}
-
-/// The one grouping rule for pairing codes, used by the worker and the widget.
-#[must_use]
-pub fn group_pairing_code(code: &str) -> String {
-    let chars: Vec<char> = code.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-    if chars.len() == 8 && chars.iter().all(char::is_ascii_alphanumeric) {
-        let mut out = String::with_capacity(9);
-        for (i, c) in chars.iter().enumerate() {
-            if i == 4 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_uppercase());
-        }
-        out
-    } else {
-        code.to_owned()
     }
 }
 

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pilot_connect::endpoints::*;
-use pilot_connect::public::{public_error, PublicErrorCode, QrAnswer, StatusAnswer};
+use pilot_connect::public::{public_error, qr_answer, status_answer, PublicErrorCode};
 use pilot_connect::{HttpResponse, MetaAccessToken, MetaAppSecret, QrImage};
 
 fn response(status: u16, body: &[u8]) -> HttpResponse {
@@ -59,11 +59,11 @@ fuzz_target!(|data: &[u8]| {
             check(m.parse(&r));
         }
         2 => match Connect::new("x").parse(&r) {
-            Ok(out) => drop(QrAnswer::from_outcome(out, 20_000).map(|q| q.to_json().to_string())),
+            Ok(out) => drop(qr_answer(out, 20_000).map(|q| q.to_json().to_string())),
             Err(e) => drop(public_error(&e)),
         },
         3 => match GetStatus::new("x").parse(&r) {
-            Ok(st) => drop(StatusAnswer::of(&st).to_json()),
+            Ok(st) => drop(status_answer(&st).to_json()),
             Err(e) => drop(public_error(&e)),
         },
         4 => check(ListNumbers::new().parse(&r)),

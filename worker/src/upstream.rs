@@ -4,7 +4,7 @@
 
 use pilot_connect::endpoints::{Connect, GetStatus};
 use pilot_connect::fetch::FetchTransport;
-use pilot_connect::public::{public_error, PublicErrorCode, QrAnswer, StatusAnswer};
+use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer, StatusAnswer};
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::{Client, Link};
 use worker::console_error;
@@ -58,7 +58,7 @@ fn failed(e: &pilot_connect::Error) -> Failed {
 /// `GET /v1/numbers/{sub}/connect` as a public QR answer.
 pub async fn qr(s: &Settings, sub: &str, link: Link) -> Result<QrAnswer, Failed> {
     match client(s).send(&Connect::new(sub).link(link)).await {
-        Ok(out) => QrAnswer::from_outcome(out, s.qr_refresh_ms).map_err(Failed::from),
+        Ok(out) => public::qr_answer(out, s.qr_refresh_ms).map_err(Failed::from),
         Err(e) => Err(failed(&e)),
     }
 }
@@ -68,6 +68,6 @@ pub async fn status(s: &Settings, sub: &str, link: Link) -> Result<StatusAnswer,
     client(s)
         .send(&GetStatus::new(sub).link(link))
         .await
-        .map(|st| StatusAnswer::of(&st))
+        .map(|st| public::status_answer(&st))
         .map_err(|e| failed(&e))
 }
