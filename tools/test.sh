@@ -12,7 +12,9 @@ step "clippy (native, all targets)"
 cargo clippy --workspace --exclude pilot-connect-worker --all-targets --features native --locked -- -D warnings
 step "clippy (wasm32: core + widget + worker + server)"
 cargo clippy -p pilot-connect --target wasm32-unknown-unknown --all-targets --features fetch --locked -- -D warnings
-cargo clippy -p pilot-connect-widget -p pilot-connect-server --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p pilot-connect-widget --target wasm32-unknown-unknown --lib --locked -- -D warnings
+# The browser tests link std through wasm-bindgen-test: the widget's `std` feature (no own panic handler).
+cargo clippy -p pilot-connect-widget -p pilot-connect-server --target wasm32-unknown-unknown --all-targets --features pilot-connect-widget/std --locked -- -D warnings
 cargo clippy -p pilot-connect-worker --target wasm32-unknown-unknown --locked -- -D warnings
 step "fuzz targets compile (run by tools/bench.sh)"
 cargo clippy --manifest-path fuzz/Cargo.toml --locked -- -D warnings
@@ -25,7 +27,7 @@ step "core tests compiled to wasm32, in headless Chromium"
 WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect --target wasm32-unknown-unknown --tests --locked
 
 step "widget in headless Chromium (wasm-bindgen-test: DOM per state, errors, timers/listeners)"
-WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect-widget --target wasm32-unknown-unknown --test browser --locked
+WASM_BINDGEN_USE_BROWSER=1 cargo test -p pilot-connect-widget --target wasm32-unknown-unknown --test browser --features std --locked
 
 step "worker: build with worker-build, then test in workerd against the sandbox"
 cargo build -q --locked -p pilot-sandbox

@@ -3,17 +3,17 @@
 //! clicks, the clipboard, callbacks and DOM events. Everything it owns is dropped on teardown,
 //! so `destroy()` leaves no timer, listener or request behind.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::borrow::ToOwned;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use gloo_events::EventListener;
-use gloo_timers::callback::Timeout;
-use js_sys::{Function, Object, Reflect};
-use pilot_connect::public::{field, ErrorBody, QrAnswer, StatusAnswer};
+use js_sys::{Function, Object, Promise, Reflect};
+use pilot_connect_wire::{field, ErrorBody, QrAnswer, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Element};
+use web_sys::{AbortController, Element, EventTarget};
 
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
 use crate::messages::{Locale, Msg, KEYS};
@@ -145,10 +145,100 @@ impl<T> Slot<T> {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, seen only for `then`.
+    type Thenable;
+    /// `promise.then(resolve, reject)` with plain functions (each a self-freeing
+    /// `Closure::once_into_js`); the returned promise is not needed.
+    #[wasm_bindgen(method)]
+    fn then(this: &Thenable, resolve: &JsValue, reject: &JsValue);
+}
+
+/// `promise.then(resolve, reject)`.
+fn settle_with(promise: &Promise, resolve: &JsValue, reject: &JsValue) {
+    promise.unchecked_ref::<Thenable>().then(resolve, reject);
+}
+
+/// Every callback the page's JS calls into: one closure type, so one set of wasm-bindgen shims.
+type Callback = Closure<dyn FnMut(JsValue)>;
+
+/// A `setTimeout` that is cleared when dropped.
+pub(crate) struct Timer {
+    id: i32,
+    _callback: Callback,
+}
+
+impl Timer {
+    /// Calls `f` once after `ms`, unless dropped first.
+    fn new(ms: u32, f: impl FnMut(JsValue) + 'static) -> Option<Self> {
+        let callback = Callback::new(f);
+        let id = web_sys::window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                i32::try_from(ms).unwrap_or(i32::MAX),
+            )
+            .ok()?;
+        Some(Self {
+            id,
+            _callback: callback,
+        })
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_timeout_with_handle(self.id);
+        }
+    }
+}
+
+/// An event listener that is removed when dropped.
+pub(crate) struct Listener {
+    target: EventTarget,
+    name: &'static str,
+    callback: Callback,
+}
+
+impl Listener {
+    fn new(target: &EventTarget, name: &'static str, f: impl FnMut(JsValue) + 'static) -> Self {
+        let callback = Callback::new(f);
+        let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+        Self {
+            target: target.clone(),
+            name,
+            callback,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.name, self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// A request in flight: aborted when dropped (superseded, connected, destroyed), its deadline
+/// cleared with it.
+struct InFlight {
+    id: u32,
+    controller: AbortController,
+    _deadline: Option<Timer>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.controller.abort();
+    }
+}
+
 /// The push stream (`/v1/events`): its socket and listeners. Closing it closes the socket.
 struct Push {
     ws: web_sys::WebSocket,
-    _listeners: [EventListener; 3],
+    _listeners: [Listener; 3],
 }
 
 impl Drop for Push {
@@ -177,20 +267,30 @@ fn events_url(endpoint: &str) -> Option<String> {
     Some(url)
 }
 
-/// A pushed frame as a machine event: a QR answer or a status.
-fn pushed(frame: &JsValue) -> Option<Event> {
-    let state = get_str(frame, field::STATE);
-    if state.as_deref() == Some("pairing") {
-        let qr = get_str(frame, field::QR);
-        let code = get_str(frame, field::PAIRING_CODE);
-        let refresh = get(frame, field::REFRESH_AFTER_MS).as_f64();
-        return QrAnswer::from_fields(state.as_deref(), qr.as_deref(), code.as_deref(), refresh)
-            .ok()
-            .map(Event::QrArrived);
-    }
-    StatusAnswer::from_fields(state.as_deref(), get(frame, field::STALE).as_bool())
+/// A `/v1/qr` answer (or a pushed QR frame), read with the wire format's one rule.
+fn read_qr(body: &JsValue) -> Option<QrAnswer> {
+    let state = get_str(body, field::STATE);
+    let qr = get_str(body, field::QR);
+    let code = get_str(body, field::PAIRING_CODE);
+    let refresh = get(body, field::REFRESH_AFTER_MS).as_f64();
+    QrAnswer::from_fields(state.as_deref(), qr.as_deref(), code.as_deref(), refresh).ok()
+}
+
+/// A `/v1/status` answer (or a pushed status frame).
+fn read_status(body: &JsValue) -> Option<Event> {
+    let state = get_str(body, field::STATE);
+    StatusAnswer::from_fields(state.as_deref(), get(body, field::STALE).as_bool())
         .ok()
         .map(|a| Event::StatusArrived(a.state))
+}
+
+/// A pushed frame as a machine event: a QR answer or a status.
+fn pushed(frame: &JsValue) -> Option<Event> {
+    if get_str(frame, field::STATE).as_deref() == Some("pairing") {
+        read_qr(frame).map(Event::QrArrived)
+    } else {
+        read_status(frame)
+    }
 }
 
 /// One mounted widget.
@@ -199,9 +299,11 @@ pub(crate) struct Widget {
     pub(crate) view: View,
     pub(crate) opts: Slot<Options>,
     machine: Slot<Machine>,
-    timers: Slot<[Option<Timeout>; 5]>,
-    requests: Slot<[Option<AbortController>; 2]>,
-    listeners: Slot<Vec<EventListener>>,
+    timers: Slot<[Option<Timer>; 5]>,
+    requests: Slot<[Option<InFlight>; 2]>,
+    /// Tells a settled request from a newer one of the same kind.
+    request_ids: core::cell::Cell<u32>,
+    listeners: Slot<Vec<Listener>>,
     push: Slot<Option<Push>>,
 }
 
@@ -222,6 +324,7 @@ impl Widget {
             machine: Slot::new(machine),
             timers: Slot::new(Default::default()),
             requests: Slot::new(Default::default()),
+            request_ids: core::cell::Cell::new(0),
             listeners: Slot::new(Vec::new()),
             push: Slot::new(None),
         });
@@ -248,21 +351,32 @@ impl Widget {
         }
     }
 
+    /// A callback that dispatches `event(value)` to this widget while it lives.
+    fn on(
+        self: &Rc<Self>,
+        event: impl Fn(JsValue) -> Option<Event> + 'static,
+    ) -> impl FnMut(JsValue) {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        move |v| {
+            if let (Some(w), Some(e)) = (weak.upgrade(), event(v)) {
+                w.dispatch(e);
+            }
+        }
+    }
+
     fn run(self: &Rc<Self>, c: Command) {
         match c {
             Command::Fetch(r) => self.fetch(r),
             Command::RenewToken => self.renew_token(),
             Command::Arm(t, ms) => {
-                let weak = Rc::downgrade(self);
-                let timer = Timeout::new(ms, move || {
-                    if let Some(w) = weak.upgrade() {
-                        w.dispatch(Event::Fired(t));
-                    }
-                });
-                self.timers.with(|ts| ts[t as usize] = Some(timer));
+                let timer = Timer::new(ms, self.on(move |_| Some(Event::Fired(t))));
+                // The old timer (if any) is dropped outside the borrow: clearing it is JS work.
+                let old = self
+                    .timers
+                    .with(|ts| core::mem::replace(&mut ts[t as usize], timer));
+                drop(old);
             }
             Command::Disarm(t) => {
-                // Dropped outside the borrow: a Timeout's drop is JS work.
                 let old = self.timers.with(|ts| ts[t as usize].take());
                 drop(old);
             }
@@ -296,6 +410,8 @@ impl Widget {
     }
 
     /// `GET` a worker route with the token, aborting a running request of the same kind.
+    /// Promise callbacks, not futures: each is called exactly once (a fetch and its body always
+    /// settle, the deadline aborts both) and frees itself, also after `destroy()`.
     fn fetch(self: &Rc<Self>, kind: Request) {
         let path = match kind {
             Request::Qr => "/v1/qr",
@@ -316,69 +432,83 @@ impl Widget {
         let Some(token) = token else {
             return self.dispatch(failed(Failure::no_token()));
         };
-        let Ok(controller) = AbortController::new() else {
+        let (Some(win), Ok(controller), Ok(headers)) = (
+            web_sys::window(),
+            AbortController::new(),
+            web_sys::Headers::new(),
+        ) else {
             return self.dispatch(failed(Failure::network()));
         };
-        if let Some(Some(old)) = self
-            .requests
-            .with(|r| r[kind as usize].replace(controller.clone()))
-        {
-            old.abort();
-        }
+        let mut bearer = String::with_capacity(7 + token.len());
+        bearer.push_str("Bearer ");
+        bearer.push_str(&token);
+        let _ = headers.set("authorization", &bearer);
+        let init = web_sys::RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(&headers);
+        init.set_signal(Some(&controller.signal()));
+
+        let id = self.request_ids.get().wrapping_add(1);
+        self.request_ids.set(id);
+        let ctl = controller.clone();
+        // A timeout aborts the request; it then settles as a network error.
+        let deadline = Timer::new(timeout, move |_| ctl.abort());
+        let flight = InFlight {
+            id,
+            controller,
+            _deadline: deadline,
+        };
+        // Replacing the slot drops (aborts) a running request of this kind.
+        let old = self.requests.with(|r| r[kind as usize].replace(flight));
+        drop(old);
+
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let ctl = controller.clone();
-            // Dropped on every path: the timeout only fires while the request runs.
-            let _deadline = Timeout::new(timeout, move || ctl.abort());
-            let answer = get_json(&url, &token, &controller).await;
+        let on_response = Closure::once_into_js(move |v: JsValue| {
             let Some(w) = weak.upgrade() else { return };
-            // Superseded by a newer request or aborted by us (connected, destroy): nobody
-            // waits for this answer. A timeout keeps the slot and reads as a network error.
-            let current = w.requests.with(|slots| {
-                let mine = slots[kind as usize].as_ref() == Some(&controller);
-                if mine {
-                    slots[kind as usize] = None;
-                }
-                mine
-            });
-            if current != Some(true) {
-                return;
-            }
-            let event = match (kind, answer) {
-                (_, Err(())) => failed(Failure::network()),
-                (_, Ok((status, retry, body))) if status != 200 => {
-                    let code = get_str(&get(&body, field::ERROR), field::CODE);
-                    let code = ErrorBody::from_fields(code.as_deref()).map(|b| b.code);
-                    failed(Failure::from_answer(status, code, retry))
-                }
-                (Request::Qr, Ok((_, _, body))) => {
-                    let state = get_str(&body, field::STATE);
-                    let qr = get_str(&body, field::QR);
-                    let code = get_str(&body, field::PAIRING_CODE);
-                    let refresh = get(&body, field::REFRESH_AFTER_MS).as_f64();
-                    match QrAnswer::from_fields(
-                        state.as_deref(),
-                        qr.as_deref(),
-                        code.as_deref(),
-                        refresh,
-                    ) {
-                        Ok(a) => Event::QrArrived(a),
-                        Err(_) => Event::QrFailed(Failure::bad_answer()),
-                    }
-                }
-                (Request::Status, Ok((_, _, body))) => {
-                    let state = get_str(&body, field::STATE);
-                    match StatusAnswer::from_fields(
-                        state.as_deref(),
-                        get(&body, field::STALE).as_bool(),
-                    ) {
-                        Ok(a) => Event::StatusArrived(a.state),
-                        Err(_) => Event::StatusFailed(Failure::bad_answer()),
-                    }
-                }
+            let Ok(resp) = v.dyn_into::<web_sys::Response>() else {
+                return w.settle(kind, id, |_| failed(Failure::network()));
             };
-            w.dispatch(event);
+            let status = resp.status();
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map(|s| s.saturating_mul(1000));
+            let weak = Rc::downgrade(&w);
+            let on_body = Closure::once_into_js(move |body: JsValue| {
+                if let Some(w) = weak.upgrade() {
+                    w.settle(kind, id, |()| answer(kind, status, retry, &body));
+                }
+            });
+            // A body that is not JSON (or breaks off) settles as `null`-like: no fields.
+            match resp.json() {
+                Ok(p) => settle_with(&p, &on_body, &on_body),
+                Err(e) => drop(
+                    on_body
+                        .unchecked_ref::<Function>()
+                        .call1(&JsValue::NULL, &e),
+                ),
+            }
         });
+        let pending = win.fetch_with_str_and_init(&url, &init);
+        settle_with(&pending, &on_response, &on_response);
+    }
+
+    /// Frees the slot of request `id` and dispatches its event, unless a newer request of the
+    /// same kind replaced it or we aborted it (connected, destroy): then nobody waits for it.
+    fn settle(self: &Rc<Self>, kind: Request, id: u32, event: impl FnOnce(()) -> Event) {
+        let mine = self.requests.with(|slots| {
+            let mine = slots[kind as usize].as_ref().is_some_and(|f| f.id == id);
+            if mine {
+                slots[kind as usize] = None;
+            }
+            mine
+        });
+        if mine == Some(true) {
+            self.dispatch(event(()));
+        }
     }
 
     /// Opens `/v1/events` with the token as the `bearer.<token>` subprotocol. If the worker does
@@ -399,24 +529,17 @@ impl Widget {
         let Ok(ws) = web_sys::WebSocket::new_with_str_sequence(&url, &protocols) else {
             return self.dispatch(Event::PushClosed);
         };
-        let on = |name: &'static str, f: fn(&Rc<Widget>, &web_sys::Event)| {
-            let weak = Rc::downgrade(self);
-            EventListener::new(&ws, name, move |e| {
-                if let Some(w) = weak.upgrade() {
-                    f(&w, e);
-                }
-            })
-        };
         let listeners = [
-            on("open", |w, _| w.dispatch(Event::PushOpened)),
-            on("message", |w, e| {
-                let data = get(e.as_ref(), "data").as_string();
-                let frame = data.and_then(|d| js_sys::JSON::parse(&d).ok());
-                if let Some(ev) = frame.as_ref().and_then(pushed) {
-                    w.dispatch(ev);
-                }
-            }),
-            on("close", |w, _| w.dispatch(Event::PushClosed)),
+            Listener::new(&ws, "open", self.on(|_| Some(Event::PushOpened))),
+            Listener::new(
+                &ws,
+                "message",
+                self.on(|e| {
+                    let data = get(&e, "data").as_string()?;
+                    pushed(&js_sys::JSON::parse(&data).ok()?)
+                }),
+            ),
+            Listener::new(&ws, "close", self.on(|_| Some(Event::PushClosed))),
         ];
         let old = self.push.with(|p| {
             p.replace(Push {
@@ -427,25 +550,25 @@ impl Widget {
         drop(old);
     }
 
+    /// Calls `getToken()`; its value or promise settles into [`Event::TokenRenewed`].
     fn renew_token(self: &Rc<Self>) {
         let getter = self.opts.with(|o| o.get_token.clone()).flatten();
+        let Some(Ok(value)) = getter.map(|f| f.call0(&JsValue::NULL)) else {
+            return self.dispatch(Event::TokenRenewed(false));
+        };
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let token = match getter.map(|f| f.call0(&JsValue::NULL)) {
-                Some(Ok(v)) => match v.dyn_into::<js_sys::Promise>() {
-                    Ok(p) => JsFuture::from(p).await.ok(),
-                    Err(v) => Some(v),
-                },
-                _ => None,
-            };
-            let token = token.and_then(|t| t.as_string()).filter(|t| !t.is_empty());
+        let resolved = Closure::once_into_js(move |t: JsValue| {
             let Some(w) = weak.upgrade() else { return };
+            let token = t.as_string().filter(|t| !t.is_empty());
             let ok = token.is_some();
             if ok {
                 w.opts.with(|o| o.token = token);
             }
             w.dispatch(Event::TokenRenewed(ok));
         });
+        // Called at most once, when getToken's promise rejects (freed with it otherwise).
+        let rejected = Closure::once_into_js(self.on(|_| Some(Event::TokenRenewed(false))));
+        settle_with(&Promise::resolve(&value), &resolved, &rejected);
     }
 
     /// Calls `options.<callback>(detail)` and dispatches `pilot-connect:<name>` on the host.
@@ -509,24 +632,26 @@ impl Widget {
     }
 
     fn wire(self: &Rc<Self>) {
-        let mut ls = Vec::new();
-        let on = |target: &web_sys::EventTarget, name: &'static str, event: fn() -> Event| {
-            let weak: Weak<Self> = Rc::downgrade(self);
-            EventListener::new(target, name, move |_| {
-                if let Some(w) = weak.upgrade() {
-                    w.dispatch(event());
-                }
-            })
-        };
         let v = &self.view;
+        let mut ls = Vec::new();
         for b in [&v.new_code, &v.reload, &v.retry] {
-            ls.push(on(b, "click", || Event::Restart));
+            ls.push(Listener::new(b, "click", self.on(|_| Some(Event::Restart))));
         }
-        ls.push(on(&v.copy, "click", || Event::Copy));
+        ls.push(Listener::new(
+            &v.copy,
+            "click",
+            self.on(|_| Some(Event::Copy)),
+        ));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            ls.push(on(&doc, "visibilitychange", || Event::Visibility {
-                hidden: document_hidden(),
-            }));
+            ls.push(Listener::new(
+                &doc,
+                "visibilitychange",
+                self.on(|_| {
+                    Some(Event::Visibility {
+                        hidden: document_hidden(),
+                    })
+                }),
+            ));
         }
         self.listeners.with(|l| *l = ls);
     }
@@ -558,10 +683,9 @@ impl Widget {
     }
 
     fn abort_all(&self) {
+        // Dropping a request aborts it (outside the borrow: abort runs JS).
         let taken = self.requests.with(|r| [r[0].take(), r[1].take()]);
-        for c in taken.into_iter().flatten().flatten() {
-            c.abort();
-        }
+        drop(taken);
     }
 
     /// Stops everything and removes the DOM.
@@ -580,39 +704,24 @@ impl Widget {
     }
 }
 
-/// `GET url` with the bearer token; `(status, Retry-After in ms, JSON body or null)`.
-async fn get_json(
-    url: &str,
-    token: &str,
-    controller: &AbortController,
-) -> Result<(u16, Option<u32>, JsValue), ()> {
-    let win = web_sys::window().ok_or(())?;
-    let headers = web_sys::Headers::new().map_err(|_| ())?;
-    let mut bearer = String::with_capacity(7 + token.len());
-    bearer.push_str("Bearer ");
-    bearer.push_str(token);
-    headers.set("authorization", &bearer).map_err(|_| ())?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    init.set_headers(&headers);
-    init.set_signal(Some(&controller.signal()));
-    let resp: web_sys::Response = JsFuture::from(win.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| ())?
-        .dyn_into()
-        .map_err(|_| ())?;
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .map(|s| s.saturating_mul(1000));
-    let body = match resp.json() {
-        Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
-        Err(_) => JsValue::NULL,
-    };
-    Ok((resp.status(), retry, body))
+/// The machine event for a settled answer: `status` with its `Retry-After` (ms) and JSON body
+/// (anything without the fields, when the body was not JSON).
+fn answer(kind: Request, status: u16, retry: Option<u32>, body: &JsValue) -> Event {
+    if status != 200 {
+        let code = get_str(&get(body, field::ERROR), field::CODE);
+        let code = ErrorBody::from_fields(code.as_deref()).map(|b| b.code);
+        let f = Failure::from_answer(status, code, retry);
+        return match kind {
+            Request::Qr => Event::QrFailed(f),
+            Request::Status => Event::StatusFailed(f),
+        };
+    }
+    match kind {
+        Request::Qr => {
+            read_qr(body).map_or(Event::QrFailed(Failure::bad_answer()), Event::QrArrived)
+        }
+        Request::Status => read_status(body).unwrap_or(Event::StatusFailed(Failure::bad_answer())),
+    }
 }
 
 /// `sub` of a JWT payload, for `onConnected({ numberId })` (display only: the worker verifies

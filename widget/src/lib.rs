@@ -8,7 +8,21 @@
 //! - `view`: renders a state into the shadow DOM.
 //!
 //! [`messages`] holds every string (pt-BR, en, es) in one table. The worker's answers are read
-//! with the core's `public` wire format, and QR images pass the core's PNG rule.
+//! with the `pilot-connect-wire` format (the one the worker writes), and QR images pass its
+//! PNG rule.
+//!
+//! The shipped wasm is `no_std`: std's panic hook and formatting machinery cost more bytes than
+//! the rest of the driver, and nothing here can use them. A panic (there is no path to one in
+//! the driver; `unwrap`/`expect`/`panic!` are denied) traps.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn trap(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub mod machine;
 pub mod messages;
@@ -32,7 +46,8 @@ pub use api::*;
 
 #[cfg(target_arch = "wasm32")]
 mod api {
-    use std::rc::Rc;
+    use alloc::rc::Rc;
+    use alloc::string::String;
 
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;

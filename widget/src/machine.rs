@@ -5,7 +5,10 @@
 //! QR codes and statuses arrive as events ([`Event::QrArrived`], [`Event::StatusArrived`]),
 //! whether a fetch or a pushed stream brought them.
 
-use pilot_connect::public::{PublicErrorCode, PublicState, QrAnswer};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use pilot_connect_wire::{PublicErrorCode, PublicState, QrAnswer};
 
 /// Where the widget is in its life.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -401,14 +404,16 @@ impl Machine {
     /// The frame to draw at `now` (ms).
     #[must_use]
     pub fn view(&self, now: f64) -> View<'_> {
-        let left = ((self.expires_at - now) / 1000.0).ceil();
+        // Whole seconds, rounded up (no `f64::ceil` without std).
+        let left = (self.expires_at - now) / 1000.0;
+        let whole = left as u32;
         View {
             phase: self.phase,
             qr: self.qr.as_deref(),
             code: self.code.as_deref(),
             attempt: self.attempt,
             max_attempts: self.cfg.max_attempts,
-            seconds_left: if left > 0.0 { left as u32 } else { 0 },
+            seconds_left: whole + u32::from(f64::from(whole) < left),
             failure: self.failure,
             copied: self.copied,
         }

@@ -3,6 +3,8 @@
 //! TypeScript interface all come from the same lines. WhatsApp's menu names drift between app
 //! versions, which is why every string can be overridden.
 
+use alloc::string::String;
+
 macro_rules! messages {
     ($( $variant:ident $key:literal [$pt:literal, $en:literal, $es:literal] )*) => {
         /// A message.

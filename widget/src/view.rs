@@ -2,12 +2,14 @@
 //! each render only sets text, attributes and `hidden`. Text goes in with `textContent` only;
 //! the QR goes into `<img>` only after the core's PNG data-URL rule accepted it (in the driver).
 
+use alloc::string::String;
+
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
 use crate::messages::{fill, Msg};
-use pilot_connect::public::PublicErrorCode;
+use pilot_connect_wire::PublicErrorCode;
 
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 

@@ -4,10 +4,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pilot_connect::public::{PublicErrorCode, PublicState, QrAnswer};
 use pilot_connect_widget::machine::{
     Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request, Timer, TIMERS,
 };
+use pilot_connect_wire::{PublicErrorCode, PublicState, QrAnswer};
 use proptest::prelude::*;
 
 const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
