@@ -16,6 +16,8 @@ rm -f "$out/pilot_connect_bg.wasm.d.ts"
 wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
   "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"
+# Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).
+node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js" "$out/pilot_connect.d.ts"
 cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
 for f in "$out"/*.js; do "$ESBUILD_BIN" --minify --format=esm --log-level=warning "$f" --outfile="$f" --allow-overwrite; done

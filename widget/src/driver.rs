@@ -17,7 +17,7 @@ use web_sys::{AbortController, Element, EventTarget};
 
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
 use crate::messages::{Locale, Msg, KEYS};
-use crate::view::{Texts, View};
+use crate::view::{Part, Texts, View};
 
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() {
@@ -149,8 +149,8 @@ impl<T> Slot<T> {
 extern "C" {
     /// A promise, seen only for `then`.
     type Thenable;
-    /// `promise.then(resolve, reject)` with plain functions (each a self-freeing
-    /// `Closure::once_into_js`); the returned promise is not needed.
+    /// `promise.then(resolve, reject)` with plain functions (see [`js_fn`]); the returned
+    /// promise is not needed.
     #[wasm_bindgen(method)]
     fn then(this: &Thenable, resolve: &JsValue, reject: &JsValue);
 }
@@ -192,6 +192,14 @@ impl Drop for Timer {
             w.clear_timeout_with_handle(self.id);
         }
     }
+}
+
+/// A JS function for one promise settlement. The JS garbage collector frees it, and the Rust
+/// closure with it, once the promise lets go of it, also when it never runs (the other branch
+/// of a `then`) or runs after `destroy()` (it then finds no widget). Same closure type as
+/// timers and listeners: no extra wasm-bindgen shims.
+fn js_fn(f: impl FnMut(JsValue) + 'static) -> JsValue {
+    Callback::new(f).into_js_value()
 }
 
 /// An event listener that is removed when dropped.
@@ -410,8 +418,9 @@ impl Widget {
     }
 
     /// `GET` a worker route with the token, aborting a running request of the same kind.
-    /// Promise callbacks, not futures: each is called exactly once (a fetch and its body always
-    /// settle, the deadline aborts both) and frees itself, also after `destroy()`.
+    /// Promise callbacks, not futures (no executor in the wasm): a fetch and its body always
+    /// settle (the deadline aborts both), and nothing runs for a request that was replaced or
+    /// aborted.
     fn fetch(self: &Rc<Self>, kind: Request) {
         let path = match kind {
             Request::Qr => "/v1/qr",
@@ -463,7 +472,7 @@ impl Widget {
         drop(old);
 
         let weak = Rc::downgrade(self);
-        let on_response = Closure::once_into_js(move |v: JsValue| {
+        let on_response = js_fn(move |v: JsValue| {
             let Some(w) = weak.upgrade() else { return };
             let Ok(resp) = v.dyn_into::<web_sys::Response>() else {
                 return w.settle(kind, id, |_| failed(Failure::network()));
@@ -477,7 +486,7 @@ impl Widget {
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .map(|s| s.saturating_mul(1000));
             let weak = Rc::downgrade(&w);
-            let on_body = Closure::once_into_js(move |body: JsValue| {
+            let on_body = js_fn(move |body: JsValue| {
                 if let Some(w) = weak.upgrade() {
                     w.settle(kind, id, |()| answer(kind, status, retry, &body));
                 }
@@ -557,7 +566,7 @@ impl Widget {
             return self.dispatch(Event::TokenRenewed(false));
         };
         let weak = Rc::downgrade(self);
-        let resolved = Closure::once_into_js(move |t: JsValue| {
+        let resolved = js_fn(move |t: JsValue| {
             let Some(w) = weak.upgrade() else { return };
             let token = t.as_string().filter(|t| !t.is_empty());
             let ok = token.is_some();
@@ -566,8 +575,7 @@ impl Widget {
             }
             w.dispatch(Event::TokenRenewed(ok));
         });
-        // Called at most once, when getToken's promise rejects (freed with it otherwise).
-        let rejected = Closure::once_into_js(self.on(|_| Some(Event::TokenRenewed(false))));
+        let rejected = js_fn(self.on(|_| Some(Event::TokenRenewed(false))));
         settle_with(&Promise::resolve(&value), &resolved, &rejected);
     }
 
@@ -632,16 +640,16 @@ impl Widget {
     }
 
     fn wire(self: &Rc<Self>) {
-        let v = &self.view;
         let mut ls = Vec::new();
-        for b in [&v.new_code, &v.reload, &v.retry] {
-            ls.push(Listener::new(b, "click", self.on(|_| Some(Event::Restart))));
+        for (part, event) in [
+            (Part::NewCode, Event::Restart),
+            (Part::Reload, Event::Restart),
+            (Part::Retry, Event::Restart),
+            (Part::Copy, Event::Copy),
+        ] {
+            let on_click = self.on(move |_| Some(event.clone()));
+            ls.push(Listener::new(self.view.part(part), "click", on_click));
         }
-        ls.push(Listener::new(
-            &v.copy,
-            "click",
-            self.on(|_| Some(Event::Copy)),
-        ));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             ls.push(Listener::new(
                 &doc,

@@ -3,6 +3,7 @@
 //! the QR goes into `<img>` only after the core's PNG data-URL rule accepted it (in the driver).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
@@ -47,38 +48,89 @@ const TEMPLATE: &str = concat!(
     r#"<p class="status sr" role="status" aria-live="polite"></p></div>"#,
 );
 
-/// The elements a render touches.
+/// The elements a render touches, in [`CLASSES`] order.
+#[derive(Clone, Copy)]
+pub enum Part {
+    Title,
+    Pair,
+    Skeleton,
+    /// The QR image.
+    Qr,
+    /// The "load a new code" action over an expired QR.
+    Reload,
+    ReloadLabel,
+    Step1,
+    Step2,
+    Step3,
+    Timer,
+    /// The "get a new code" action while pairing.
+    NewCode,
+    CodeBox,
+    CodeLabel,
+    Code,
+    /// The copy action.
+    Copy,
+    CodeSteps,
+    Error,
+    ErrorTitle,
+    ErrorText,
+    /// The error panel's one action.
+    Retry,
+    Done,
+    DoneTitle,
+    DoneText,
+    Status,
+}
+
+/// The class of each [`Part`] in the template (one lookup loop, not a call site per part).
+const CLASSES: [&str; 24] = [
+    "title",
+    "pair",
+    "skeleton",
+    "qr",
+    "reload",
+    "reload-label",
+    "s1",
+    "s2",
+    "s3",
+    "timer",
+    "new-code",
+    "code-box",
+    "code-label",
+    "code",
+    "copy",
+    "code-steps",
+    "error",
+    "error-title",
+    "error-text",
+    "retry",
+    "done",
+    "done-title",
+    "done-text",
+    "status",
+];
+
+/// Parts whose text is one message, whatever the state.
+const FIXED_TEXTS: [(Part, Msg); 11] = [
+    (Part::Title, Msg::Title),
+    (Part::ReloadLabel, Msg::Reload),
+    (Part::Step1, Msg::Step1),
+    (Part::Step2, Msg::Step2),
+    (Part::Step3, Msg::Step3),
+    (Part::NewCode, Msg::NewCode),
+    (Part::CodeLabel, Msg::CodeLabel),
+    (Part::CodeSteps, Msg::CodeSteps),
+    (Part::Retry, Msg::Retry),
+    (Part::DoneTitle, Msg::Connected),
+    (Part::DoneText, Msg::ConnectedText),
+];
+
+/// The widget's DOM.
 pub struct View {
     /// Our own container inside the host (removed on unmount).
     pub container: Element,
     root: Element,
-    title: Element,
-    pair: Element,
-    skeleton: Element,
-    /// The QR image.
-    pub qr: Element,
-    /// The "load a new code" action over an expired QR.
-    pub reload: Element,
-    reload_label: Element,
-    steps: [Element; 3],
-    timer: Element,
-    /// The "get a new code" action while pairing.
-    pub new_code: Element,
-    code_box: Element,
-    code_label: Element,
-    code: Element,
-    /// The copy action.
-    pub copy: Element,
-    code_steps: Element,
-    error: Element,
-    error_title: Element,
-    error_text: Element,
-    /// The error panel's one action.
-    pub retry: Element,
-    done: Element,
-    done_title: Element,
-    done_text: Element,
-    status: Element,
+    parts: [Element; 24],
 }
 
 fn show(e: &Element, visible: bool) {
@@ -89,6 +141,10 @@ fn set_text(e: &Element, s: &str) {
     if e.text_content().as_deref() != Some(s) {
         e.set_text_content(Some(s));
     }
+}
+
+fn template_error() -> JsValue {
+    JsValue::from_str("pilot-connect: template")
 }
 
 impl View {
@@ -111,37 +167,23 @@ impl View {
         let root = shadow
             .first_element_child()
             .and_then(|style| style.next_element_sibling())
-            .ok_or_else(|| JsValue::from_str("pilot-connect: template"))?;
-        let q = |class: &str| -> Result<Element, JsValue> {
-            root.query_selector(class)?
-                .ok_or_else(|| JsValue::from_str("pilot-connect: template"))
-        };
+            .ok_or_else(template_error)?;
+        let mut parts = Vec::with_capacity(CLASSES.len());
+        for class in CLASSES {
+            let part = root.get_elements_by_class_name(class).item(0);
+            parts.push(part.ok_or_else(template_error)?);
+        }
         Ok(Self {
-            title: q(".title")?,
-            pair: q(".pair")?,
-            skeleton: q(".skeleton")?,
-            qr: q(".qr")?,
-            reload: q(".reload")?,
-            reload_label: q(".reload-label")?,
-            steps: [q(".s1")?, q(".s2")?, q(".s3")?],
-            timer: q(".timer")?,
-            new_code: q(".new-code")?,
-            code_box: q(".code-box")?,
-            code_label: q(".code-label")?,
-            code: q(".code")?,
-            copy: q(".copy")?,
-            code_steps: q(".code-steps")?,
-            error: q(".error")?,
-            error_title: q(".error-title")?,
-            error_text: q(".error-text")?,
-            retry: q(".retry")?,
-            done: q(".done")?,
-            done_title: q(".done-title")?,
-            done_text: q(".done-text")?,
-            status: q(".status")?,
+            parts: parts.try_into().map_err(|_| template_error())?,
             container,
             root,
         })
+    }
+
+    /// One element of the template.
+    pub fn part(&self, p: Part) -> &Element {
+        // In bounds: `Part` has exactly `CLASSES.len()` variants.
+        &self.parts[p as usize]
     }
 
     /// Draws one frame.
@@ -149,71 +191,67 @@ impl View {
         let _ = self.root.set_attribute("data-state", f.phase.as_str());
         let _ = self.root.set_attribute("lang", t.lang());
         let _ = self.root.set_attribute("data-theme", t.theme());
-        set_text(&self.title, &t.text(Msg::Title));
+        for (part, msg) in FIXED_TEXTS {
+            set_text(self.part(part), &t.text(msg));
+        }
 
         let pairing = matches!(
             f.phase,
             Phase::Idle | Phase::Loading | Phase::Pairing | Phase::Refreshing | Phase::Expired
         );
-        show(&self.pair, pairing);
-        show(&self.error, f.phase == Phase::Error);
-        show(&self.done, f.phase == Phase::Connected);
-
-        // The QR slot: a skeleton until the first QR, then the QR (dimmed while refreshing and
-        // when expired, with the reload action on it when expired).
-        match f.qr {
-            Some(src) => {
-                if self.qr.get_attribute("src").as_deref() != Some(src) {
-                    let _ = self.qr.set_attribute("src", src);
-                }
-                show(&self.qr, true);
-            }
-            None => {
-                let _ = self.qr.remove_attribute("src");
-                show(&self.qr, false);
-            }
-        }
-        let _ = self.qr.set_attribute("alt", &t.text(Msg::QrAlt));
-        show(&self.skeleton, f.qr.is_none() && pairing);
-        let expired = f.phase == Phase::Expired;
-        show(&self.reload, expired);
-        set_text(&self.reload_label, &t.text(Msg::Reload));
-
-        for (e, m) in self.steps.iter().zip([Msg::Step1, Msg::Step2, Msg::Step3]) {
-            set_text(e, &t.text(m));
-        }
         let live = matches!(f.phase, Phase::Pairing | Phase::Refreshing);
-        show(&self.timer, live || expired || f.phase == Phase::Loading);
+        let expired = f.phase == Phase::Expired;
+        let failure = f.failure.filter(|_| f.phase == Phase::Error);
+        for (part, visible) in [
+            (Part::Pair, pairing),
+            (Part::Error, failure.is_some()),
+            (Part::Done, f.phase == Phase::Connected),
+            // The QR slot: a skeleton until the first QR, then the QR (dimmed while refreshing
+            // and when expired, with the reload action on it when expired).
+            (Part::Qr, f.qr.is_some()),
+            (Part::Skeleton, f.qr.is_none() && pairing),
+            (Part::Reload, expired),
+            (Part::Timer, live || expired || f.phase == Phase::Loading),
+            (Part::NewCode, f.phase == Phase::Pairing),
+            (Part::CodeBox, live && f.code.is_some()),
+            // Rate limits retry by themselves: no action to offer.
+            (
+                Part::Retry,
+                failure.is_some_and(|x| x.kind != ErrorKind::RateLimited),
+            ),
+        ] {
+            show(self.part(part), visible);
+        }
+
+        let qr = self.part(Part::Qr);
+        match f.qr {
+            Some(src) if qr.get_attribute("src").as_deref() != Some(src) => {
+                let _ = qr.set_attribute("src", src);
+            }
+            Some(_) => {}
+            None => {
+                let _ = qr.remove_attribute("src");
+            }
+        }
+        let _ = qr.set_attribute("alt", &t.text(Msg::QrAlt));
+
         let timer = match f.phase {
             Phase::Loading => t.text(Msg::Loading),
             Phase::Refreshing => t.text(Msg::Refreshing),
             Phase::Expired => t.text(Msg::Expired),
             _ => fill(&t.text(Msg::Countdown), f.seconds_left, 0),
         };
-        set_text(&self.timer, &timer);
-        show(&self.new_code, f.phase == Phase::Pairing);
-        set_text(&self.new_code, &t.text(Msg::NewCode));
+        set_text(self.part(Part::Timer), &timer);
+        set_text(self.part(Part::Code), f.code.unwrap_or(""));
+        let copy = if f.copied { Msg::Copied } else { Msg::Copy };
+        set_text(self.part(Part::Copy), &t.text(copy));
 
-        show(&self.code_box, live && f.code.is_some());
-        set_text(&self.code_label, &t.text(Msg::CodeLabel));
-        set_text(&self.code, f.code.unwrap_or(""));
-        set_text(
-            &self.copy,
-            &t.text(if f.copied { Msg::Copied } else { Msg::Copy }),
-        );
-        set_text(&self.code_steps, &t.text(Msg::CodeSteps));
-
-        if let Some(failure) = f.failure.filter(|_| f.phase == Phase::Error) {
+        if let Some(failure) = failure {
             let (title, text) = error_texts(&failure);
-            set_text(&self.error_title, &t.text(title));
+            set_text(self.part(Part::ErrorTitle), &t.text(title));
             let wait_s = failure.retry_after_ms.unwrap_or(0).div_ceil(1000);
-            set_text(&self.error_text, &fill(&t.text(text), wait_s, 0));
-            // Rate limits retry by themselves: no action to offer.
-            show(&self.retry, failure.kind != ErrorKind::RateLimited);
-            set_text(&self.retry, &t.text(Msg::Retry));
+            set_text(self.part(Part::ErrorText), &fill(&t.text(text), wait_s, 0));
         }
-        set_text(&self.done_title, &t.text(Msg::Connected));
-        set_text(&self.done_text, &t.text(Msg::ConnectedText));
 
         // One polite announcement per state, for screen readers only (the panels say it visibly).
         let status = match f.phase {
@@ -237,7 +275,7 @@ impl View {
                 .unwrap_or_default(),
             Phase::Idle | Phase::Destroyed => String::new(),
         };
-        set_text(&self.status, &status);
+        set_text(self.part(Part::Status), &status);
     }
 }
 
