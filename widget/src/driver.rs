@@ -13,7 +13,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use pilot_connect_wire::{field, ErrorBody, QrAnswer, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, Element, EventTarget};
+use web_sys::{AbortController, Document, Element, EventTarget};
 
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
 use crate::messages::{Locale, Msg, KEYS};
@@ -50,10 +50,11 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-fn document_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
+/// The language the browser prefers (`navigator.language`).
+pub(crate) fn browser_lang(doc: &Document) -> String {
+    doc.default_view()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_default()
 }
 
 /// `light`, `dark` or `auto`.
@@ -83,7 +84,13 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn parse(o: &JsValue, browser_lang: &str) -> Result<Self, JsValue> {
         let endpoint = get_str(o, "endpoint")
-            .map(|e| e.trim().trim_end_matches('/').to_owned())
+            .map(|e| {
+                let mut e = e.trim_ascii();
+                while let Some(shorter) = e.strip_suffix("/") {
+                    e = shorter;
+                }
+                e.to_owned()
+            })
             .filter(|e| e.starts_with("https://") || e.starts_with("http://") || e.starts_with('/'))
             .ok_or_else(|| {
                 error(
@@ -147,6 +154,18 @@ impl<T> Slot<T> {
 
 #[wasm_bindgen]
 extern "C" {
+    // The page's own globals, called directly: reaching them through `web_sys::window()`
+    // (a `globalThis`/`self`/`window`/`global` probe) costs more wasm than the calls.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &JsValue, ms: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: i32);
+    /// `fetch` reports every failure through its promise.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with(url: &str, init: &web_sys::RequestInit) -> Promise;
+    #[wasm_bindgen(catch, js_name = atob)]
+    fn atob(data: &str) -> Result<String, JsValue>;
+
     /// A promise, seen only for `then`.
     type Thenable;
     /// `promise.then(resolve, reject)` with plain functions (see [`js_fn`]); the returned
@@ -171,26 +190,18 @@ pub(crate) struct Timer {
 
 impl Timer {
     /// Calls `f` once after `ms`, unless dropped first.
-    fn new(ms: u32, f: impl FnMut(JsValue) + 'static) -> Option<Self> {
+    fn new(ms: u32, f: impl FnMut(JsValue) + 'static) -> Self {
         let callback = Callback::new(f);
-        let id = web_sys::window()?
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.as_ref().unchecked_ref(),
-                i32::try_from(ms).unwrap_or(i32::MAX),
-            )
-            .ok()?;
-        Some(Self {
-            id,
+        Self {
+            id: set_timeout(callback.as_ref(), ms),
             _callback: callback,
-        })
+        }
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Some(w) = web_sys::window() {
-            w.clear_timeout_with_handle(self.id);
-        }
+        clear_timeout(self.id);
     }
 }
 
@@ -234,7 +245,7 @@ impl Drop for Listener {
 struct InFlight {
     id: u32,
     controller: AbortController,
-    _deadline: Option<Timer>,
+    _deadline: Timer,
 }
 
 impl Drop for InFlight {
@@ -256,9 +267,9 @@ impl Drop for Push {
 }
 
 /// `https://w/x` → `wss://w/x/v1/events`; a relative endpoint is resolved on this page.
-fn events_url(endpoint: &str) -> Option<String> {
+fn events_url(doc: &Document, endpoint: &str) -> Option<String> {
     let absolute = if endpoint.starts_with('/') {
-        let mut origin = web_sys::window()?.location().origin().ok()?;
+        let mut origin = doc.location()?.origin().ok()?;
         origin.push_str(endpoint);
         origin
     } else {
@@ -304,6 +315,7 @@ fn pushed(frame: &JsValue) -> Option<Event> {
 /// One mounted widget.
 pub(crate) struct Widget {
     host: Element,
+    doc: Document,
     pub(crate) view: View,
     pub(crate) opts: Slot<Options>,
     machine: Slot<Machine>,
@@ -316,17 +328,18 @@ pub(crate) struct Widget {
 }
 
 impl Widget {
-    pub(crate) fn new(host: Element, view: View, opts: Options) -> Rc<Self> {
+    pub(crate) fn new(host: Element, doc: Document, view: View, opts: Options) -> Rc<Self> {
         let machine = Machine::new(
             Config {
                 max_attempts: opts.max_attempts,
                 poll_ms: opts.poll_ms,
                 can_renew_token: opts.get_token.is_some(),
             },
-            document_hidden(),
+            doc.hidden(),
         );
         let w = Rc::new(Self {
             host,
+            doc,
             view,
             opts: Slot::new(opts),
             machine: Slot::new(machine),
@@ -341,6 +354,11 @@ impl Widget {
         w.render();
         w.dispatch(Event::Start);
         w
+    }
+
+    /// The page this widget lives in.
+    pub(crate) fn document(&self) -> &Document {
+        &self.doc
     }
 
     pub(crate) fn phase_name(&self) -> &'static str {
@@ -379,9 +397,7 @@ impl Widget {
             Command::Arm(t, ms) => {
                 let timer = Timer::new(ms, self.on(move |_| Some(Event::Fired(t))));
                 // The old timer (if any) is dropped outside the borrow: clearing it is JS work.
-                let old = self
-                    .timers
-                    .with(|ts| core::mem::replace(&mut ts[t as usize], timer));
+                let old = self.timers.with(|ts| ts[t as usize].replace(timer));
                 drop(old);
             }
             Command::Disarm(t) => {
@@ -391,7 +407,7 @@ impl Widget {
             Command::Abort => self.abort_all(),
             Command::CopyCode => {
                 let code = self.machine.with(|m| m.code().map(str::to_owned)).flatten();
-                if let (Some(code), Some(win)) = (code, web_sys::window()) {
+                if let (Some(code), Some(win)) = (code, self.doc.default_view()) {
                     let _ = win.navigator().clipboard().write_text(&code);
                 }
             }
@@ -441,11 +457,8 @@ impl Widget {
         let Some(token) = token else {
             return self.dispatch(failed(Failure::no_token()));
         };
-        let (Some(win), Ok(controller), Ok(headers)) = (
-            web_sys::window(),
-            AbortController::new(),
-            web_sys::Headers::new(),
-        ) else {
+        let (Ok(controller), Ok(headers)) = (AbortController::new(), web_sys::Headers::new())
+        else {
             return self.dispatch(failed(Failure::network()));
         };
         let mut bearer = String::with_capacity(7 + token.len());
@@ -483,7 +496,7 @@ impl Widget {
                 .get("retry-after")
                 .ok()
                 .flatten()
-                .and_then(|v| v.trim().parse::<u32>().ok())
+                .and_then(|v| v.trim_ascii().parse::<u32>().ok())
                 .map(|s| s.saturating_mul(1000));
             let weak = Rc::downgrade(&w);
             let on_body = js_fn(move |body: JsValue| {
@@ -501,7 +514,7 @@ impl Widget {
                 ),
             }
         });
-        let pending = win.fetch_with_str_and_init(&url, &init);
+        let pending = fetch_with(&url, &init);
         settle_with(&pending, &on_response, &on_response);
     }
 
@@ -526,7 +539,7 @@ impl Widget {
     fn open_push(self: &Rc<Self>) {
         let target = self
             .opts
-            .with(|o| Some((events_url(&o.endpoint)?, o.token.clone()?)))
+            .with(|o| Some((events_url(&self.doc, &o.endpoint)?, o.token.clone()?)))
             .flatten();
         let Some((url, token)) = target else {
             return self.dispatch(Event::PushClosed);
@@ -650,17 +663,16 @@ impl Widget {
             let on_click = self.on(move |_| Some(event.clone()));
             ls.push(Listener::new(self.view.part(part), "click", on_click));
         }
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            ls.push(Listener::new(
-                &doc,
-                "visibilitychange",
-                self.on(|_| {
-                    Some(Event::Visibility {
-                        hidden: document_hidden(),
-                    })
-                }),
-            ));
-        }
+        let doc = self.doc.clone();
+        ls.push(Listener::new(
+            &self.doc,
+            "visibilitychange",
+            self.on(move |_| {
+                Some(Event::Visibility {
+                    hidden: doc.hidden(),
+                })
+            }),
+        ));
         self.listeners.with(|l| *l = ls);
     }
 
@@ -681,7 +693,8 @@ impl Widget {
         let mut style = String::new();
         for (key, prop) in VARS {
             // One declaration each: a value cannot close it and start another.
-            if let Some(v) = get_str(&vars, key).filter(|v| !v.contains([';', '{', '}'])) {
+            let ends_declaration = |v: &String| v.bytes().any(|b| matches!(b, b';' | b'{' | b'}'));
+            if let Some(v) = get_str(&vars, key).filter(|v| !ends_declaration(v)) {
                 style.push_str(prop);
                 style.push_str(&v);
                 style.push(';');
@@ -735,18 +748,19 @@ fn answer(kind: Request, status: u16, retry: Option<u32>, body: &JsValue) -> Eve
 /// `sub` of a JWT payload, for `onConnected({ numberId })` (display only: the worker verifies
 /// tokens, the widget never does). Decoded with the browser's `atob`.
 fn token_subject(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let mut b64: String = payload
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
+    // base64url → base64 for `atob`, byte by byte (a JWT is ASCII; anything else fails there).
+    let payload = token.as_bytes().split(|b| *b == b'.').nth(1)?;
+    let mut b64 = String::with_capacity(payload.len() + 3);
+    for &b in payload {
+        b64.push(char::from(match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => b,
+        }));
+    }
     while !b64.len().is_multiple_of(4) {
         b64.push('=');
     }
-    let json = web_sys::window()?.atob(&b64).ok()?;
+    let json = atob(&b64).ok()?;
     get_str(&js_sys::JSON::parse(&json).ok()?, "sub")
 }

@@ -53,7 +53,7 @@ mod api {
     use wasm_bindgen::JsCast;
     use web_sys::Element;
 
-    use crate::driver::{error, get, get_str, theme, Options, Widget};
+    use crate::driver::{browser_lang, error, get, get_str, theme, Options, Widget};
     use crate::messages::{Locale, TS_MESSAGES};
     use crate::view::View;
 
@@ -63,34 +63,32 @@ mod api {
     #[wasm_bindgen(typescript_custom_section)]
     const TS_TYPES_SECTION: &str = crate::machine::TS_TYPES;
 
+    #[wasm_bindgen]
+    extern "C" {
+        /// `document.querySelector` of the page (throws without a document, or for a bad
+        /// selector: both reach the caller as that error).
+        #[wasm_bindgen(catch, js_namespace = document, js_name = querySelector)]
+        fn query_page(selector: &str) -> Result<Option<Element>, JsValue>;
+    }
+
     fn resolve_target(target: &JsValue) -> Result<Element, JsValue> {
         if let Some(e) = target.dyn_ref::<Element>() {
             return Ok(e.clone());
         }
-        let doc = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or_else(|| error("pilot-connect: no document"))?;
         let sel = target
             .as_string()
             .ok_or_else(|| error("pilot-connect: target must be an Element or a CSS selector"))?;
-        doc.query_selector(&sel)?
-            .ok_or_else(|| error("pilot-connect: target not found"))
-    }
-
-    fn browser_lang() -> String {
-        web_sys::window()
-            .and_then(|w| w.navigator().language())
-            .unwrap_or_default()
+        query_page(&sel)?.ok_or_else(|| error("pilot-connect: target not found"))
     }
 
     fn create(target: &JsValue, options: &JsValue) -> Result<Rc<Widget>, JsValue> {
-        let doc = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or_else(|| error("pilot-connect: mount needs a browser window"))?;
         let host = resolve_target(target)?;
-        let opts = Options::parse(options, &browser_lang())?;
+        let doc = host
+            .owner_document()
+            .ok_or_else(|| error("pilot-connect: mount needs a browser window"))?;
+        let opts = Options::parse(options, &browser_lang(&doc))?;
         let view = View::build(&doc, &host)?;
-        Ok(Widget::new(host, view, opts))
+        Ok(Widget::new(host, doc, view, opts))
     }
 
     /// A mounted widget. `destroy()` is final and idempotent; `unmount()` can be followed by
@@ -152,7 +150,7 @@ mod api {
             let Some(w) = &self.widget else { return };
             w.opts.with(|o| {
                 if let Some(l) = get_str(&options, "locale") {
-                    o.locale = Locale::pick(&l, &browser_lang());
+                    o.locale = Locale::pick(&l, &browser_lang(w.document()));
                 }
                 let m = get(&options, "messages");
                 if m.is_object() {

@@ -131,10 +131,14 @@ impl Locale {
         } else {
             requested
         };
-        let lang = tag.split(['-', '_']).next().unwrap_or("");
-        if lang.eq_ignore_ascii_case("en") {
+        let lang = tag
+            .as_bytes()
+            .split(|b| matches!(b, b'-' | b'_'))
+            .next()
+            .unwrap_or_default();
+        if lang.eq_ignore_ascii_case(b"en") {
             Self::En
-        } else if lang.eq_ignore_ascii_case("es") {
+        } else if lang.eq_ignore_ascii_case(b"es") {
             Self::Es
         } else {
             Self::PtBr
@@ -164,17 +168,22 @@ impl Locale {
 pub fn fill(template: &str, n: u32, m: u32) -> String {
     let mut out = String::with_capacity(template.len() + 8);
     let mut rest = template;
-    while let Some((before, after)) = rest.split_once('{') {
+    // `{` is ASCII, so splitting at its byte index is a char boundary (checked anyway).
+    while let Some((before, after)) = rest
+        .bytes()
+        .position(|b| b == b'{')
+        .and_then(|i| rest.split_at_checked(i))
+    {
         out.push_str(before);
-        if let Some(tail) = after.strip_prefix("n}") {
+        if let Some(tail) = after.strip_prefix("{n}") {
             push_u32(&mut out, n);
             rest = tail;
-        } else if let Some(tail) = after.strip_prefix("m}") {
+        } else if let Some(tail) = after.strip_prefix("{m}") {
             push_u32(&mut out, m);
             rest = tail;
         } else {
             out.push('{');
-            rest = after;
+            rest = after.get(1..).unwrap_or_default();
         }
     }
     out.push_str(rest);

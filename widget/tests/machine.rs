@@ -562,6 +562,9 @@ fn fill_replaces_numbers_and_keeps_other_braces() {
     assert_eq!(fill("{n}{m}", 4_294_967_295, 10), "429496729510");
     assert_eq!(fill("a {x} {n", 1, 2), "a {x} {n");
     assert_eq!(fill("Novo código em {n} s", 20, 0), "Novo código em 20 s");
+    assert_eq!(fill("{{n}}", 3, 0), "{3}");
+    assert_eq!(fill("{", 1, 2), "{");
+    assert_eq!(fill("ñ{m}é{", 1, 2), "ñ2é{");
 }
 
 #[test]
@@ -617,4 +620,25 @@ fn expiry_and_destroy_close_the_stream() {
     let mut m = in_phase(Phase::Pairing);
     let c = m.handle(Event::Destroy, 0.0);
     assert!(has(&c, Command::Watch(false)));
+}
+
+#[test]
+fn locales_are_picked_from_the_option_or_the_browser() {
+    use pilot_connect_widget::messages::Locale;
+    for (requested, browser, locale) in [
+        ("en", "pt-BR", Locale::En),
+        ("es-MX", "en", Locale::Es),
+        ("EN_gb", "es", Locale::En),
+        ("auto", "es-419", Locale::Es),
+        ("", "en-US", Locale::En),
+        ("pt", "en", Locale::PtBr),
+        ("fr", "en", Locale::PtBr),
+        ("auto", "", Locale::PtBr),
+    ] {
+        assert_eq!(
+            Locale::pick(requested, browser),
+            locale,
+            "{requested} / {browser}"
+        );
+    }
 }

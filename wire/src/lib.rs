@@ -438,14 +438,18 @@ pub fn is_png_data_url(raw: &str) -> bool {
 #[must_use]
 pub fn group_pairing_code(code: &str) -> String {
     let mut out = String::with_capacity(9);
-    for c in code.chars().filter(|c| !matches!(c, '-' | ' ')) {
-        if !c.is_ascii_alphanumeric() || out.len() == 9 {
+    // Bytes, not chars: a code is ASCII, and any other byte is not alphanumeric.
+    for &b in code.as_bytes() {
+        if matches!(b, b'-' | b' ') {
+            continue;
+        }
+        if !b.is_ascii_alphanumeric() || out.len() == 9 {
             return code.to_owned();
         }
         if out.len() == 4 {
             out.push('-');
         }
-        out.push(c.to_ascii_uppercase());
+        out.push(char::from(b.to_ascii_uppercase()));
     }
     if out.len() == 9 {
         out
