@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element, EventTarget};
 
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
-use crate::messages::{Locale, Msg, KEYS};
+use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -123,9 +123,7 @@ impl Options {
 
 impl Texts for Options {
     fn text(&self, m: Msg) -> String {
-        KEYS.get(m as usize)
-            .and_then(|k| get_str(&self.messages, k))
-            .unwrap_or_else(|| self.locale.text(m).to_owned())
+        get_str(&self.messages, m.key()).unwrap_or_else(|| self.locale.text(m).to_owned())
     }
 
     fn lang(&self) -> &'static str {
@@ -643,11 +641,12 @@ impl Widget {
             // A throwing page callback must not break the widget.
             let _ = f.call1(&JsValue::NULL, &detail);
         }
-        let init = web_sys::CustomEventInit::new();
-        init.set_detail(&detail);
-        init.set_bubbles(true);
-        init.set_composed(true);
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        // The init dictionary as a plain object: the same `set` as the detail, no setters to import.
+        let init = Object::new();
+        set(&init, "detail", &detail);
+        set(&init, "bubbles", &JsValue::TRUE);
+        set(&init, "composed", &JsValue::TRUE);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
             let _ = self.host.dispatch_event(&ev);
         }
     }

@@ -47,7 +47,6 @@ pub use api::*;
 #[cfg(target_arch = "wasm32")]
 mod api {
     use alloc::rc::Rc;
-    use alloc::string::String;
 
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -180,13 +179,15 @@ mod api {
 
         /// The current state name (`idle`, `loading`, `pairing`, `refreshing`, `connected`,
         /// `expired`, `error`, `unmounted` or `destroyed`).
-        #[wasm_bindgen(getter)]
-        pub fn state(&self) -> String {
-            match &self.widget {
-                Some(w) => w.phase_name().into(),
-                None if self.destroyed => "destroyed".into(),
-                None => "unmounted".into(),
-            }
+        // A JS string made from the `&'static str`, not a `String`: no copy through the
+        // allocator and no multi-value return shim.
+        #[wasm_bindgen(getter, unchecked_return_type = "string")]
+        pub fn state(&self) -> JsValue {
+            JsValue::from_str(match &self.widget {
+                Some(w) => w.phase_name(),
+                None if self.destroyed => "destroyed",
+                None => "unmounted",
+            })
         }
     }
 }

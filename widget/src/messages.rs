@@ -11,10 +11,16 @@ macro_rules! messages {
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         pub enum Msg { $( $variant, )* }
 
-        /// `KEYS[msg as usize]` is its name in `options.messages`.
-        pub const KEYS: &[&str] = &[ $( $key, )* ];
-
-        const TABLE: &[[&str; 3]] = &[ $( [$pt, $en, $es], )* ];
+        // Packed lists (one string each, NUL-separated, in `Msg` order) rather than arrays of
+        // `&str`: a table of pointers costs more wasm than the texts' separators.
+        /// Each message's name in `options.messages`.
+        const KEYS: &str = concat!($( $key, "\0", )*);
+        /// The built-in texts of each locale, in `Locale` order.
+        const TEXTS: [&str; 3] = [
+            concat!($( $pt, "\0", )*),
+            concat!($( $en, "\0", )*),
+            concat!($( $es, "\0", )*),
+        ];
 
         /// The `messages` option's type, emitted into the package's `.d.ts`.
         pub const TS_MESSAGES: &str = concat!(
@@ -158,8 +164,38 @@ impl Locale {
     /// The built-in text of `m`.
     #[must_use]
     pub fn text(self, m: Msg) -> &'static str {
-        TABLE.get(m as usize).map_or("", |row| row[self as usize])
+        TEXTS
+            .get(self as usize)
+            .map_or("", |texts| nth(texts, m as usize))
     }
+}
+
+impl Msg {
+    /// Its name in `options.messages`.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        nth(KEYS, self as usize)
+    }
+}
+
+/// Every message's name in `options.messages`, in order.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    KEYS.split_terminator('\0')
+}
+
+/// Item `n` of a packed list whose items each end with a NUL (`""` past the end). Byte search
+/// and checked slicing: no char searcher, no panic path.
+#[must_use]
+pub fn nth(list: &str, n: usize) -> &str {
+    let mut rest = list;
+    for _ in 0..n {
+        match rest.bytes().position(|b| b == 0) {
+            Some(i) => rest = rest.get(i + 1..).unwrap_or_default(),
+            None => return "",
+        }
+    }
+    let end = rest.bytes().position(|b| b == 0).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
 }
 
 /// `{n}`/`{m}` replaced by numbers (no `format!`, and no slicing that could panic: this is

@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
-use crate::messages::{fill, Msg};
+use crate::messages::{fill, nth, Msg};
 use pilot_connect_wire::PublicErrorCode;
 
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
@@ -48,7 +48,7 @@ const TEMPLATE: &str = concat!(
     r#"<p class="status sr" role="status" aria-live="polite"></p></div>"#,
 );
 
-/// The elements a render touches, in [`CLASSES`] order.
+/// The elements a render touches, in `CLASSES` order.
 #[derive(Clone, Copy)]
 pub enum Part {
     Title,
@@ -82,33 +82,15 @@ pub enum Part {
     Status,
 }
 
-/// The class of each [`Part`] in the template (one lookup loop, not a call site per part).
-const CLASSES: [&str; 24] = [
-    "title",
-    "pair",
-    "skeleton",
-    "qr",
-    "reload",
-    "reload-label",
-    "s1",
-    "s2",
-    "s3",
-    "timer",
-    "new-code",
-    "code-box",
-    "code-label",
-    "code",
-    "copy",
-    "code-steps",
-    "error",
-    "error-title",
-    "error-text",
-    "retry",
-    "done",
-    "done-title",
-    "done-text",
-    "status",
-];
+/// The class of each [`Part`] in the template, packed (see [`nth`]); one lookup loop, not a
+/// call site per part.
+const CLASSES: &str = concat!(
+    "title\0pair\0skeleton\0qr\0reload\0reload-label\0s1\0s2\0s3\0timer\0new-code\0",
+    "code-box\0code-label\0code\0copy\0code-steps\0error\0error-title\0error-text\0retry\0",
+    "done\0done-title\0done-text\0status\0",
+);
+/// How many parts there are.
+const PARTS: usize = Part::Status as usize + 1;
 
 /// Parts whose text is one message, whatever the state.
 const FIXED_TEXTS: [(Part, Msg); 11] = [
@@ -130,7 +112,7 @@ pub struct View {
     /// Our own container inside the host (removed on unmount).
     pub container: Element,
     root: Element,
-    parts: [Element; 24],
+    parts: [Element; PARTS],
 }
 
 fn show(e: &Element, visible: bool) {
@@ -168,9 +150,9 @@ impl View {
             .first_element_child()
             .and_then(|style| style.next_element_sibling())
             .ok_or_else(template_error)?;
-        let mut parts = Vec::with_capacity(CLASSES.len());
-        for class in CLASSES {
-            let part = root.get_elements_by_class_name(class).item(0);
+        let mut parts = Vec::with_capacity(PARTS);
+        for i in 0..PARTS {
+            let part = root.get_elements_by_class_name(nth(CLASSES, i)).item(0);
             parts.push(part.ok_or_else(template_error)?);
         }
         Ok(Self {
@@ -182,7 +164,7 @@ impl View {
 
     /// One element of the template.
     pub fn part(&self, p: Part) -> &Element {
-        // In bounds: `Part` has exactly `CLASSES.len()` variants.
+        // In bounds: `PARTS` counts the variants of `Part`.
         &self.parts[p as usize]
     }
 

@@ -542,7 +542,9 @@ fn typescript_types_list_exactly_the_names_in_use() {
     let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
     assert_eq!(union("ErrorKind"), kinds);
     // Every message key is in the generated interface, once.
-    for key in pilot_connect_widget::messages::KEYS {
+    let keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
+    assert_eq!(keys.len(), 38, "one key per message");
+    for key in keys {
         let needle = format!("  {key}?: string;");
         assert_eq!(
             pilot_connect_widget::messages::TS_MESSAGES
@@ -641,4 +643,30 @@ fn locales_are_picked_from_the_option_or_the_browser() {
             "{requested} / {browser}"
         );
     }
+}
+
+#[test]
+fn packed_message_lists_read_back_in_order() {
+    use pilot_connect_widget::messages::{nth, Locale, Msg};
+    assert_eq!(Msg::Title.key(), "title");
+    assert_eq!(Msg::ErrorConfig.key(), "errorConfig");
+    assert_eq!(Locale::En.text(Msg::Title), "Connect your WhatsApp");
+    assert_eq!(Locale::Es.text(Msg::Retry), "Reintentar");
+    assert_eq!(
+        Locale::PtBr.text(Msg::ErrorConfigTitle),
+        "Serviço não configurado"
+    );
+    let mut keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 38, "38 distinct, non-empty keys");
+    assert!(keys.iter().all(|k| !k.is_empty()));
+    for locale in [Locale::PtBr, Locale::En, Locale::Es] {
+        // The last message is where a missing separator would show.
+        assert!(!locale.text(Msg::ErrorConfig).is_empty());
+    }
+    assert_eq!(nth("a\0b\0", 1), "b");
+    assert_eq!(nth("a\0b\0", 2), "");
+    assert_eq!(nth("a\0b\0", 9), "");
+    assert_eq!(nth("", 0), "");
 }
