@@ -160,7 +160,7 @@ extern "C" {
     fn clear_timeout(id: i32);
     /// `fetch` reports every failure through its promise.
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with(url: &str, init: &web_sys::RequestInit) -> Promise;
+    fn fetch_with(url: &str, init: &Object) -> Promise;
     #[wasm_bindgen(catch, js_name = atob)]
     fn atob(data: &str) -> Result<String, JsValue>;
 
@@ -455,18 +455,19 @@ impl Widget {
         let Some(token) = token else {
             return self.dispatch(failed(Failure::no_token()));
         };
-        let (Ok(controller), Ok(headers)) = (AbortController::new(), web_sys::Headers::new())
-        else {
+        let Ok(controller) = AbortController::new() else {
             return self.dispatch(failed(Failure::network()));
         };
         let mut bearer = String::with_capacity(7 + token.len());
         bearer.push_str("Bearer ");
         bearer.push_str(&token);
-        let _ = headers.set("authorization", &bearer);
-        let init = web_sys::RequestInit::new();
-        init.set_method("GET");
-        init.set_headers(&headers);
-        init.set_signal(Some(&controller.signal()));
+        // `{ headers: { authorization }, signal }` (GET is the default) as plain objects: the
+        // same `set` as everywhere, no `Headers`/`RequestInit` setters to import.
+        let headers = Object::new();
+        set(&headers, "authorization", &bearer.into());
+        let init = Object::new();
+        set(&init, "headers", &headers);
+        set(&init, "signal", &controller.signal());
 
         let id = self.request_ids.get().wrapping_add(1);
         self.request_ids.set(id);
@@ -505,11 +506,7 @@ impl Widget {
             // A body that is not JSON (or breaks off) settles as `null`-like: no fields.
             match resp.json() {
                 Ok(p) => settle_with(&p, &on_body, &on_body),
-                Err(e) => drop(
-                    on_body
-                        .unchecked_ref::<Function>()
-                        .call1(&JsValue::NULL, &e),
-                ),
+                Err(e) => settle_with(&Promise::reject(&e), &on_body, &on_body),
             }
         });
         let pending = fetch_with(&url, &init);
@@ -573,7 +570,7 @@ impl Widget {
     /// Calls `getToken()`; its value or promise settles into [`Event::TokenRenewed`].
     fn renew_token(self: &Rc<Self>) {
         let getter = self.opts.with(|o| o.get_token.clone()).flatten();
-        let Some(Ok(value)) = getter.map(|f| f.call0(&JsValue::NULL)) else {
+        let Some(Ok(value)) = getter.map(|f| f.call1(&JsValue::NULL, &JsValue::UNDEFINED)) else {
             return self.dispatch(Event::TokenRenewed(false));
         };
         let weak = Rc::downgrade(self);

@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element};
 
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
@@ -138,18 +138,18 @@ impl View {
         let container = doc.create_element("div")?;
         container.set_attribute("data-pilot-connect", "")?;
         host.append_child(&container)?;
-        let shadow = container
-            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+        // `{ mode: "open" }` as a plain object: no `ShadowRootInit` setter or enum to import.
+        let init = js_sys::Object::new();
+        js_sys::Reflect::set(&init, &"mode".into(), &"open".into())?;
+        let shadow = container.attach_shadow(init.unchecked_ref())?;
         let mut html = String::with_capacity(CSS.len() + TEMPLATE.len() + 16);
         html.push_str("<style>");
         html.push_str(CSS);
         html.push_str("</style>");
         html.push_str(TEMPLATE);
         shadow.set_inner_html(&html);
-        let root = shadow
-            .first_element_child()
-            .and_then(|style| style.next_element_sibling())
-            .ok_or_else(template_error)?;
+        // `<style>` then the widget's root element.
+        let root = shadow.last_element_child().ok_or_else(template_error)?;
         let mut parts = Vec::with_capacity(PARTS);
         for i in 0..PARTS {
             let part = root.get_elements_by_class_name(nth(CLASSES, i)).item(0);
