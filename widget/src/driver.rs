@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use pilot_connect_wire::{field, ErrorBody, QrAnswer, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -19,9 +19,23 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request}
 use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
+#[wasm_bindgen]
+extern "C" {
+    // `Reflect.get/set` with the key as a Rust `&str` (the glue decodes it): no JS string to
+    // make and drop at each of the many call sites.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    /// On the widget's own plain objects, where it cannot throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set(target: &Object, key: &str, value: &JsValue);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_str(target: &Object, key: &str, value: &str);
+}
+
+/// `obj[key]`, or `undefined` when `obj` is not an object or its getter throws.
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() {
-        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        reflect_get(obj, key).unwrap_or(JsValue::UNDEFINED)
     } else {
         JsValue::UNDEFINED
     }
@@ -29,10 +43,6 @@ pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
 
 pub(crate) fn get_str(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
-}
-
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
 fn get_u32(obj: &JsValue, key: &str, default: u32, min: u32, max: u32) -> u32 {
@@ -464,7 +474,7 @@ impl Widget {
         // `{ headers: { authorization }, signal }` (GET is the default) as plain objects: the
         // same `set` as everywhere, no `Headers`/`RequestInit` setters to import.
         let headers = Object::new();
-        set(&headers, "authorization", &bearer.into());
+        set_str(&headers, "authorization", &bearer);
         let init = Object::new();
         set(&init, "headers", &headers);
         set(&init, "signal", &controller.signal());
@@ -592,7 +602,7 @@ impl Widget {
         let detail = Object::new();
         let (name, callback) = match e {
             Emitted::StateChange(p) => {
-                set(&detail, "state", &p.as_str().into());
+                set_str(&detail, "state", p.as_str());
                 ("pilot-connect:statechange", "onStateChange")
             }
             Emitted::Qr {
@@ -617,7 +627,7 @@ impl Widget {
             }
             Emitted::Expired => ("pilot-connect:expired", "onExpired"),
             Emitted::Error(f) => {
-                set(&detail, "kind", &f.kind.as_str().into());
+                set_str(&detail, "kind", f.kind.as_str());
                 let code = f.code.map_or(JsValue::NULL, |c| c.as_str().into());
                 set(&detail, "code", &code);
                 let wait = f.retry_after_ms.map_or(JsValue::NULL, JsValue::from);
