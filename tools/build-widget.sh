@@ -17,10 +17,17 @@ wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-
   --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
   "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"
 # Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).
-node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js" "$out/pilot_connect.d.ts"
+node tools/minify-wasm-names.mjs --async-init-only "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js" "$out/pilot_connect.d.ts"
 cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
-for f in "$out"/*.js; do "$ESBUILD_BIN" --minify --format=esm --log-level=warning "$f" --outfile="$f" --allow-overwrite; done
+# The glue is bundled with its snippets (the widget's small JS transport): one file, one request.
+"$ESBUILD_BIN" --bundle --minify --format=esm --log-level=warning "$out/pilot_connect.js" \
+  --outfile="$out/pilot_connect.js" --allow-overwrite
+rm -rf "$out/snippets"
+for f in "$out"/*.js; do
+  [ "$f" = "$out/pilot_connect.js" ] && continue
+  "$ESBUILD_BIN" --minify --format=esm --log-level=warning "$f" --outfile="$f" --allow-overwrite
+done
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
 

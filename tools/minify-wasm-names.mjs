@@ -2,12 +2,17 @@
 // `q`) in the .wasm and in its JS glue together. The long names are pure overhead: each is
 // stored twice (in the wasm and in the glue) and their hashes do not compress.
 //
-// usage: node tools/minify-wasm-names.mjs <module.wasm> <glue.js> [glue.d.ts]
+// usage: node tools/minify-wasm-names.mjs [--async-init-only] <module.wasm> <glue.js> [glue.d.ts]
 // Fails (exit 1) when the glue does not use a name exactly as expected, so a wasm-bindgen
 // upgrade that changes the glue's shape breaks the build instead of the page.
+//
+// --async-init-only: the glue is internal to a package whose loader always calls the async
+// `init({ module_or_path })`; drop `initSync` and the deprecated-argument warning.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [wasmPath, jsPath, dtsPath] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const asyncInitOnly = args[0] === '--async-init-only';
+const [wasmPath, jsPath, dtsPath] = asyncInitOnly ? args.slice(1) : args;
 if (!wasmPath || !jsPath) {
   console.error('usage: minify-wasm-names.mjs <module.wasm> <glue.js> [glue.d.ts]');
   process.exit(2);
@@ -140,6 +145,18 @@ for (const [old, short] of moduleNames) {
 for (const [old, short] of exportNames) {
   js = js.replace(new RegExp(`\\bwasm\\.${escape(old)}\\b`, 'g'), `wasm.${short}`);
 }
+if (asyncInitOnly) {
+  replaceExactlyOnce(
+    escape('export { initSync, __wbg_init as default };'),
+    'export { __wbg_init as default };',
+    'glue export list',
+  );
+  replaceExactlyOnce(
+    `\\s*\\} else \\{\\s*console\\.warn\\('using deprecated parameters for the initialization function; pass a single object instead'\\)\\s*\\}`,
+    ' }',
+    'deprecated-argument warning',
+  );
+}
 const leftover = js.match(/\bwasm\.(?!memory\b)[A-Za-z_$][\w$]{2,}/g);
 if (leftover) fail(`glue still uses long export names: ${[...new Set(leftover)].join(', ')}`);
 
@@ -155,6 +172,11 @@ if (dtsPath) {
     'export interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}',
   );
   if (dts === before) fail(`no InitOutput interface in ${dtsPath}`);
+  if (asyncInitOnly) {
+    const withSync = dts;
+    dts = dts.replace(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*export function initSync\([^;]*;\s*/, '');
+    if (dts === withSync) fail(`no initSync declaration in ${dtsPath}`);
+  }
   writeFileSync(dtsPath, dts);
 }
 console.log(

@@ -19,6 +19,38 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request}
 use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
+// Three leaf operations of the page, in JS: each is a line there and took a dozen imports
+// and closures from Rust. They hold no state; the machine and the driver decide when to call.
+#[wasm_bindgen(inline_js = "export function getJson(url, authorization, signal, done) {
+  fetch(url, { headers: { authorization }, signal }).then(
+    (r) => r.json().catch(() => null).then((body) =>
+      done({ status: r.status, retryAfter: r.headers.get('retry-after'), body })),
+    () => done(null));
+}
+export function emit(host, options, name, callback, detail) {
+  const f = options[callback];
+  if (typeof f === 'function') try { f(detail); } catch {}
+  host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}
+export function tokenSubject(token) {
+  try {
+    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
+  } catch {}
+}")]
+extern "C" {
+    /// `GET url`; calls `done({ status, retryAfter, body })` once (`body` is `null` when it is
+    /// not JSON), or `done(null)` when the request failed (network, abort, timeout).
+    #[wasm_bindgen(js_name = getJson)]
+    fn get_json(url: &str, authorization: &str, signal: &web_sys::AbortSignal, done: &JsValue);
+    /// Calls `options[callback](detail)` (a throwing page callback cannot break the widget),
+    /// then dispatches a bubbling, composed `CustomEvent` `name` on `host`.
+    fn emit(host: &Element, options: &JsValue, name: &str, callback: &str, detail: &JsValue);
+    /// The `sub` of a JWT's payload (display only: the worker verifies tokens, never the
+    /// widget), or `undefined`.
+    #[wasm_bindgen(js_name = tokenSubject)]
+    fn token_subject(token: &str) -> JsValue;
+}
+
 #[wasm_bindgen]
 extern "C" {
     // `Reflect.get/set` with the key as a Rust `&str` (the glue decodes it): no JS string to
@@ -67,14 +99,6 @@ pub(crate) fn browser_lang(doc: &Document) -> String {
         .unwrap_or_default()
 }
 
-/// `light`, `dark` or `auto`.
-pub(crate) fn theme(value: Option<String>) -> &'static str {
-    match value.as_deref() {
-        Some("dark") => "dark",
-        Some("light") => "light",
-        _ => "auto",
-    }
-}
 
 /// Everything the page passed in.
 pub(crate) struct Options {
@@ -114,20 +138,44 @@ impl Options {
                 "pilot-connect: pass options.token or options.getToken",
             ));
         }
-        let appearance = get(o, "appearance");
-        Ok(Self {
+        let mut opts = Self {
             endpoint,
             token,
             get_token,
-            locale: Locale::pick(&get_str(o, "locale").unwrap_or_default(), browser_lang),
-            messages: get(o, "messages"),
-            theme: theme(get_str(&appearance, "theme")),
-            variables: get(&appearance, "variables"),
+            locale: Locale::pick("", browser_lang),
+            messages: JsValue::UNDEFINED,
+            theme: "auto",
+            variables: JsValue::UNDEFINED,
             max_attempts: get_u32(o, "maxAttempts", 6, 1, 100),
             poll_ms: get_u32(o, "pollIntervalMs", 2500, 500, 60_000),
             timeout_ms: get_u32(o, "requestTimeoutMs", 10_000, 1000, 60_000),
             callbacks: o.clone(),
-        })
+        };
+        opts.restyle(o, browser_lang);
+        Ok(opts)
+    }
+
+    /// Takes `locale`, `messages` and `appearance` (`theme`, `variables`) from `o`, each only
+    /// when given: at mount, and for `handle.update()`.
+    pub(crate) fn restyle(&mut self, o: &JsValue, browser_lang: &str) {
+        if let Some(l) = get_str(o, "locale") {
+            self.locale = Locale::pick(&l, browser_lang);
+        }
+        let messages = get(o, "messages");
+        if messages.is_object() {
+            self.messages = messages;
+        }
+        let appearance = get(o, "appearance");
+        match get_str(&appearance, "theme").as_deref() {
+            Some("dark") => self.theme = "dark",
+            Some("light") => self.theme = "light",
+            Some(_) => self.theme = "auto",
+            None => {}
+        }
+        let variables = get(&appearance, "variables");
+        if variables.is_object() {
+            self.variables = variables;
+        }
     }
 }
 
@@ -168,11 +216,6 @@ extern "C" {
     fn set_timeout(callback: &JsValue, ms: u32) -> i32;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: i32);
-    /// `fetch` reports every failure through its promise.
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with(url: &str, init: &Object) -> Promise;
-    #[wasm_bindgen(catch, js_name = atob)]
-    fn atob(data: &str) -> Result<String, JsValue>;
 
     /// A promise, seen only for `then`.
     type Thenable;
@@ -274,24 +317,16 @@ impl Drop for Push {
     }
 }
 
-/// `https://w/x` → `wss://w/x/v1/events`; a relative endpoint is resolved on this page.
-fn events_url(doc: &Document, endpoint: &str) -> Option<String> {
-    let absolute = if endpoint.starts_with('/') {
-        let mut origin = doc.location()?.origin().ok()?;
-        origin.push_str(endpoint);
-        origin
-    } else {
-        endpoint.to_owned()
-    };
-    let rest = absolute
-        .strip_prefix("https://")
-        .map(|r| ("wss://", r))
-        .or_else(|| absolute.strip_prefix("http://").map(|r| ("ws://", r)))?;
-    let mut url = String::with_capacity(absolute.len() + 12);
-    url.push_str(rest.0);
-    url.push_str(rest.1);
-    url.push_str("/v1/events");
-    Some(url)
+/// A worker route: `endpoint` + `path` (`/v1/qr`, `/v1/status`, `/v1/events`).
+///
+/// The push stream's URL is http(s) or relative too: the WebSocket constructor resolves it on
+/// the page and switches the scheme (WHATWG, 2023; Chrome 125, Firefox 124, Safari 17.3). An
+/// older browser refuses it and the widget polls, as it does behind a proxy without WebSockets.
+fn route(endpoint: &str, path: &str) -> String {
+    let mut url = String::with_capacity(endpoint.len() + path.len());
+    url.push_str(endpoint);
+    url.push_str(path);
+    url
 }
 
 /// A `/v1/qr` answer (or a pushed QR frame), read with the wire format's one rule.
@@ -450,37 +485,25 @@ impl Widget {
             Request::Qr => "/v1/qr",
             Request::Status => "/v1/status",
         };
-        let Some((url, token, timeout)) = self.opts.with(|o| {
-            let mut url = String::with_capacity(o.endpoint.len() + path.len());
-            url.push_str(&o.endpoint);
-            url.push_str(path);
-            (url, o.token.clone(), o.timeout_ms)
-        }) else {
+        let Some((url, token, timeout)) = self
+            .opts
+            .with(|o| (route(&o.endpoint, path), o.token.clone(), o.timeout_ms))
+        else {
             return;
         };
-        let failed = move |f| match kind {
-            Request::Qr => Event::QrFailed(f),
-            Request::Status => Event::StatusFailed(f),
-        };
         let Some(token) = token else {
-            return self.dispatch(failed(Failure::no_token()));
+            return self.dispatch(failed(kind, Failure::no_token()));
         };
         let Ok(controller) = AbortController::new() else {
-            return self.dispatch(failed(Failure::network()));
+            return self.dispatch(failed(kind, Failure::network()));
         };
         let mut bearer = String::with_capacity(7 + token.len());
         bearer.push_str("Bearer ");
         bearer.push_str(&token);
-        // `{ headers: { authorization }, signal }` (GET is the default) as plain objects: the
-        // same `set` as everywhere, no `Headers`/`RequestInit` setters to import.
-        let headers = Object::new();
-        set_str(&headers, "authorization", &bearer);
-        let init = Object::new();
-        set(&init, "headers", &headers);
-        set(&init, "signal", &controller.signal());
 
         let id = self.request_ids.get().wrapping_add(1);
         self.request_ids.set(id);
+        let signal = controller.signal();
         let ctl = controller.clone();
         // A timeout aborts the request; it then settles as a network error.
         let deadline = Timer::new(timeout, move |_| ctl.abort());
@@ -494,33 +517,12 @@ impl Widget {
         drop(old);
 
         let weak = Rc::downgrade(self);
-        let on_response = js_fn(move |v: JsValue| {
-            let Some(w) = weak.upgrade() else { return };
-            let Ok(resp) = v.dyn_into::<web_sys::Response>() else {
-                return w.settle(kind, id, |_| failed(Failure::network()));
-            };
-            let status = resp.status();
-            let retry = resp
-                .headers()
-                .get("retry-after")
-                .ok()
-                .flatten()
-                .and_then(|v| v.trim_ascii().parse::<u32>().ok())
-                .map(|s| s.saturating_mul(1000));
-            let weak = Rc::downgrade(&w);
-            let on_body = js_fn(move |body: JsValue| {
-                if let Some(w) = weak.upgrade() {
-                    w.settle(kind, id, |()| answer(kind, status, retry, &body));
-                }
-            });
-            // A body that is not JSON (or breaks off) settles as `null`-like: no fields.
-            match resp.json() {
-                Ok(p) => settle_with(&p, &on_body, &on_body),
-                Err(e) => settle_with(&Promise::reject(&e), &on_body, &on_body),
+        let done = js_fn(move |settled: JsValue| {
+            if let Some(w) = weak.upgrade() {
+                w.settle(kind, id, |()| answer(kind, &settled));
             }
         });
-        let pending = fetch_with(&url, &init);
-        settle_with(&pending, &on_response, &on_response);
+        get_json(&url, &bearer, &signal, &done);
     }
 
     /// Frees the slot of request `id` and dispatches its event, unless a newer request of the
@@ -544,7 +546,7 @@ impl Widget {
     fn open_push(self: &Rc<Self>) {
         let target = self
             .opts
-            .with(|o| Some((events_url(&self.doc, &o.endpoint)?, o.token.clone()?)))
+            .with(|o| Some((route(&o.endpoint, "/v1/events"), o.token.clone()?)))
             .flatten();
         let Some((url, token)) = target else {
             return self.dispatch(Event::PushClosed);
@@ -617,12 +619,9 @@ impl Widget {
             }
             Emitted::Ready => ("pilot-connect:ready", "onReady"),
             Emitted::Connected => {
-                let id = self
-                    .opts
-                    .with(|o| o.token.as_deref().and_then(token_subject))
-                    .flatten()
-                    .map_or(JsValue::NULL, JsValue::from);
-                set(&detail, "numberId", &id);
+                let id = self.opts.with(|o| o.token.as_deref().map(token_subject));
+                let id = id.flatten().filter(JsValue::is_string);
+                set(&detail, "numberId", &id.unwrap_or(JsValue::NULL));
                 ("pilot-connect:connected", "onConnected")
             }
             Emitted::Expired => ("pilot-connect:expired", "onExpired"),
@@ -640,22 +639,12 @@ impl Widget {
         } else {
             detail.into()
         };
-        let cb = self
+        // Called outside the borrow: the page's callback may call back into the widget.
+        let callbacks = self
             .opts
-            .with(|o| get(&o.callbacks, callback))
+            .with(|o| o.callbacks.clone())
             .unwrap_or(JsValue::UNDEFINED);
-        if let Some(f) = cb.dyn_ref::<Function>() {
-            // A throwing page callback must not break the widget.
-            let _ = f.call1(&JsValue::NULL, &detail);
-        }
-        // The init dictionary as a plain object: the same `set` as the detail, no setters to import.
-        let init = Object::new();
-        set(&init, "detail", &detail);
-        set(&init, "bubbles", &JsValue::TRUE);
-        set(&init, "composed", &JsValue::TRUE);
-        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
-            let _ = self.host.dispatch_event(&ev);
-        }
+        emit(&self.host, &callbacks, name, callback, &detail);
     }
 
     fn wire(self: &Rc<Self>) {
@@ -731,42 +720,34 @@ impl Widget {
     }
 }
 
-/// The machine event for a settled answer: `status` with its `Retry-After` (ms) and JSON body
-/// (anything without the fields, when the body was not JSON).
-fn answer(kind: Request, status: u16, retry: Option<u32>, body: &JsValue) -> Event {
-    if status != 200 {
-        let code = get_str(&get(body, field::ERROR), field::CODE);
-        let code = ErrorBody::from_fields(code.as_deref()).map(|b| b.code);
-        let f = Failure::from_answer(status, code, retry);
-        return match kind {
-            Request::Qr => Event::QrFailed(f),
-            Request::Status => Event::StatusFailed(f),
-        };
-    }
+/// The failure event of a request kind.
+fn failed(kind: Request, f: Failure) -> Event {
     match kind {
-        Request::Qr => {
-            read_qr(body).map_or(Event::QrFailed(Failure::bad_answer()), Event::QrArrived)
-        }
-        Request::Status => read_status(body).unwrap_or(Event::StatusFailed(Failure::bad_answer())),
+        Request::Qr => Event::QrFailed(f),
+        Request::Status => Event::StatusFailed(f),
     }
 }
 
-/// `sub` of a JWT payload, for `onConnected({ numberId })` (display only: the worker verifies
-/// tokens, the widget never does). Decoded with the browser's `atob`.
-fn token_subject(token: &str) -> Option<String> {
-    // base64url → base64 for `atob`, byte by byte (a JWT is ASCII; anything else fails there).
-    let payload = token.as_bytes().split(|b| *b == b'.').nth(1)?;
-    let mut b64 = String::with_capacity(payload.len() + 3);
-    for &b in payload {
-        b64.push(char::from(match b {
-            b'-' => b'+',
-            b'_' => b'/',
-            b => b,
-        }));
+/// The machine event for a settled request (see [`get_json`]): its status with `Retry-After`
+/// (seconds → ms) and JSON body, or a network failure.
+fn answer(kind: Request, settled: &JsValue) -> Event {
+    let status = get(settled, "status").as_f64().map_or(0, |s| s as u16);
+    if status == 0 {
+        return failed(kind, Failure::network());
     }
-    while !b64.len().is_multiple_of(4) {
-        b64.push('=');
+    let body = &get(settled, "body");
+    if status != 200 {
+        let retry = get_str(settled, "retryAfter")
+            .and_then(|v| v.trim_ascii().parse::<u32>().ok())
+            .map(|s| s.saturating_mul(1000));
+        let code = get_str(&get(body, field::ERROR), field::CODE);
+        let code = ErrorBody::from_fields(code.as_deref()).map(|b| b.code);
+        return failed(kind, Failure::from_answer(status, code, retry));
     }
-    let json = atob(&b64).ok()?;
-    get_str(&js_sys::JSON::parse(&json).ok()?, "sub")
+    let event = match kind {
+        Request::Qr => read_qr(body).map(Event::QrArrived),
+        Request::Status => read_status(body),
+    };
+    event.unwrap_or_else(|| failed(kind, Failure::bad_answer()))
 }
+

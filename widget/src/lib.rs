@@ -52,8 +52,8 @@ mod api {
     use wasm_bindgen::JsCast;
     use web_sys::Element;
 
-    use crate::driver::{browser_lang, error, get, get_str, theme, Options, Widget};
-    use crate::messages::{Locale, TS_MESSAGES};
+    use crate::driver::{browser_lang, error, Options, Widget};
+    use crate::messages::TS_MESSAGES;
     use crate::view::View;
 
     #[wasm_bindgen(typescript_custom_section)]
@@ -147,25 +147,8 @@ mod api {
         /// Changes `locale`, `messages` and/or `appearance` at run time.
         pub fn update(&self, options: JsValue) {
             let Some(w) = &self.widget else { return };
-            w.opts.with(|o| {
-                if let Some(l) = get_str(&options, "locale") {
-                    o.locale = Locale::pick(&l, &browser_lang(w.document()));
-                }
-                let m = get(&options, "messages");
-                if m.is_object() {
-                    o.messages = m;
-                }
-                let a = get(&options, "appearance");
-                if a.is_object() {
-                    if let Some(t) = get_str(&a, "theme") {
-                        o.theme = theme(Some(t));
-                    }
-                    let vars = get(&a, "variables");
-                    if vars.is_object() {
-                        o.variables = vars;
-                    }
-                }
-            });
+            let lang = browser_lang(w.document());
+            w.opts.with(|o| o.restyle(&options, &lang));
             w.apply_appearance();
             w.render();
         }

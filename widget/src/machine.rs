@@ -733,15 +733,21 @@ impl Out {
         self.render = true;
     }
 
-    fn finish(mut self) -> Vec<Command> {
-        if self.render {
-            let at = self
-                .cmds
-                .iter()
-                .position(|c| matches!(c, Command::Emit(_)))
-                .unwrap_or(self.cmds.len());
-            self.cmds.insert(at, Command::Render);
+    /// The commands, with one render before the first event to the page (so a callback sees
+    /// the new state on screen), or last. No `Vec::insert`: it carries a panic path.
+    fn finish(self) -> Vec<Command> {
+        if !self.render {
+            return self.cmds;
         }
-        self.cmds
+        let mut out = Vec::with_capacity(self.cmds.len() + 1);
+        let mut render = Some(Command::Render);
+        for c in self.cmds {
+            if matches!(c, Command::Emit(_)) {
+                out.extend(render.take());
+            }
+            out.push(c);
+        }
+        out.extend(render);
+        out
     }
 }

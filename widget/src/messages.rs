@@ -227,16 +227,9 @@ pub fn fill(template: &str, n: u32, m: u32) -> String {
 }
 
 fn push_u32(out: &mut String, v: u32) {
-    // Largest power of ten not above v, then digits from the top: no buffer to index.
-    let mut scale = 1u32;
-    while v / scale >= 10 {
-        scale *= 10;
+    // Highest digit first, by recursion: only divisions by the constant 10 (no panic path).
+    if v >= 10 {
+        push_u32(out, v / 10);
     }
-    loop {
-        out.push(char::from(b'0' + ((v / scale) % 10) as u8));
-        if scale == 1 {
-            break;
-        }
-        scale /= 10;
-    }
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
