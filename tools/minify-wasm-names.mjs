@@ -17,6 +17,7 @@ if (!wasmPath || !jsPath) {
   console.error('usage: minify-wasm-names.mjs <module.wasm> <glue.js> [glue.d.ts]');
   process.exit(2);
 }
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const fail = (msg) => {
   console.error(`minify-wasm-names: ${msg}`);
   process.exit(1);
@@ -86,8 +87,16 @@ for (let p = 8; p < wasm.length;) {
   p = start + len;
 }
 
+// A module the glue imports as a namespace (`import * as import1 from "./snippets/…"`) is
+// looked up by its real export names: those keep them; only the glue's own object is renamed.
+const glueSource = readFileSync(jsPath, 'utf8');
+const isNamespace = (mod) => {
+  const key = glueSource.match(new RegExp(`"${escape(mod)}": (import\\d+)`));
+  if (!key) fail(`module ${mod} is not in the glue's import object`);
+  return new RegExp(`import \\* as ${key[1]} from`).test(glueSource);
+};
 const moduleNames = new Map(); // old module → new
-const importNames = new Map(); // old field → new
+const importNames = new Map(); // old field → new (fields of the glue's own object only)
 const exportNames = new Map(); // old export → new
 let next = 0;
 const rewritten = [];
@@ -106,9 +115,13 @@ for (const s of sections) {
       const kind = wasm[p];
       const end = skipImportDesc(wasm, kind, p + 1);
       if (!moduleNames.has(mod)) moduleNames.set(mod, shortName(moduleNames.size));
-      if (importNames.has(field)) fail(`import ${field} appears twice`);
-      importNames.set(field, shortName(next++));
-      parts.push(encName(moduleNames.get(mod)), encName(importNames.get(field)), wasm.subarray(p, end));
+      let short = field;
+      if (!isNamespace(mod)) {
+        if (importNames.has(field)) fail(`import ${field} appears twice`);
+        short = shortName(next++);
+        importNames.set(field, short);
+      }
+      parts.push(encName(moduleNames.get(mod)), encName(short), wasm.subarray(p, end));
       p = end;
     } else {
       let name;
@@ -128,7 +141,6 @@ for (const s of sections) {
 if (!importNames.size) fail('no imports found');
 
 // --- the glue ------------------------------------------------------------------------------
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const replaceExactlyOnce = (pattern, by, what) => {
   const re = new RegExp(pattern, 'g');
   const hits = js.match(re)?.length ?? 0;

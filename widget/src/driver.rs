@@ -19,9 +19,10 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request}
 use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
-// Three leaf operations of the page, in JS: each is a line there and took a dozen imports
+// Leaf operations of the page, in JS: each is a line there and took a dozen imports
 // and closures from Rust. They hold no state; the machine and the driver decide when to call.
-#[wasm_bindgen(inline_js = "export function getJson(url, authorization, signal, done) {
+#[wasm_bindgen(
+    inline_js = "export function getJson(url, authorization, signal, done) {
   fetch(url, { headers: { authorization }, signal }).then(
     (r) => r.json().catch(() => null).then((body) =>
       done({ status: r.status, retryAfter: r.headers.get('retry-after'), body })),
@@ -32,11 +33,28 @@ export function emit(host, options, name, callback, detail) {
   if (typeof f === 'function') try { f(detail); } catch {}
   host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
 }
+export function openEvents(url, token, on) {
+  let ws;
+  try { ws = new WebSocket(url, ['pilot-connect.v1', 'bearer.' + token]); } catch { return; }
+  ws.onopen = () => on(true);
+  ws.onclose = () => on(false);
+  ws.onmessage = (e) => {
+    let frame;
+    try { frame = JSON.parse(e.data); } catch { return; }
+    on(frame);
+  };
+  return ws;
+}
+export function closeEvents(ws) {
+  ws.onopen = ws.onclose = ws.onmessage = null;
+  ws.close();
+}
 export function tokenSubject(token) {
   try {
     return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
   } catch {}
-}")]
+}"
+)]
 extern "C" {
     /// `GET url`; calls `done({ status, retryAfter, body })` once (`body` is `null` when it is
     /// not JSON), or `done(null)` when the request failed (network, abort, timeout).
@@ -45,6 +63,14 @@ extern "C" {
     /// Calls `options[callback](detail)` (a throwing page callback cannot break the widget),
     /// then dispatches a bubbling, composed `CustomEvent` `name` on `host`.
     fn emit(host: &Element, options: &JsValue, name: &str, callback: &str, detail: &JsValue);
+    /// Opens the push stream with the token as the `bearer.<token>` subprotocol; `on(true)`
+    /// when it opens, `on(false)` when it closes, `on(frame)` for each JSON frame. `undefined`
+    /// when the browser refuses the URL.
+    #[wasm_bindgen(js_name = openEvents)]
+    fn open_events(url: &str, token: &str, on: &JsValue) -> JsValue;
+    /// Detaches `on` and closes the socket.
+    #[wasm_bindgen(js_name = closeEvents)]
+    fn close_events(ws: &JsValue);
     /// The `sub` of a JWT's payload (display only: the worker verifies tokens, never the
     /// widget), or `undefined`.
     #[wasm_bindgen(js_name = tokenSubject)]
@@ -98,7 +124,6 @@ pub(crate) fn browser_lang(doc: &Document) -> String {
         .and_then(|w| w.navigator().language())
         .unwrap_or_default()
 }
-
 
 /// Everything the page passed in.
 pub(crate) struct Options {
@@ -305,15 +330,15 @@ impl Drop for InFlight {
     }
 }
 
-/// The push stream (`/v1/events`): its socket and listeners. Closing it closes the socket.
+/// The push stream (`/v1/events`): its socket and callback. Dropping it closes the socket.
 struct Push {
-    ws: web_sys::WebSocket,
-    _listeners: [Listener; 3],
+    ws: JsValue,
+    _on_event: Callback,
 }
 
 impl Drop for Push {
     fn drop(&mut self) {
-        let _ = self.ws.close();
+        close_events(&self.ws);
     }
 }
 
@@ -551,29 +576,19 @@ impl Widget {
         let Some((url, token)) = target else {
             return self.dispatch(Event::PushClosed);
         };
-        let mut bearer = String::with_capacity(token.len() + 7);
-        bearer.push_str("bearer.");
-        bearer.push_str(&token);
-        let protocols = js_sys::Array::of2(&"pilot-connect.v1".into(), &bearer.into());
-        let Ok(ws) = web_sys::WebSocket::new_with_str_sequence(&url, &protocols) else {
+        let on_event = Callback::new(self.on(|v| match v.as_bool() {
+            Some(true) => Some(Event::PushOpened),
+            Some(false) => Some(Event::PushClosed),
+            None => pushed(&v),
+        }));
+        let ws = open_events(&url, &token, on_event.as_ref());
+        if ws.is_undefined() {
             return self.dispatch(Event::PushClosed);
-        };
-        let listeners = [
-            Listener::new(&ws, "open", self.on(|_| Some(Event::PushOpened))),
-            Listener::new(
-                &ws,
-                "message",
-                self.on(|e| {
-                    let data = get(&e, "data").as_string()?;
-                    pushed(&js_sys::JSON::parse(&data).ok()?)
-                }),
-            ),
-            Listener::new(&ws, "close", self.on(|_| Some(Event::PushClosed))),
-        ];
+        }
         let old = self.push.with(|p| {
             p.replace(Push {
                 ws,
-                _listeners: listeners,
+                _on_event: on_event,
             })
         });
         drop(old);
@@ -750,4 +765,3 @@ fn answer(kind: Request, settled: &JsValue) -> Event {
     };
     event.unwrap_or_else(|| failed(kind, Failure::bad_answer()))
 }
-
