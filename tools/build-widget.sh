@@ -13,7 +13,7 @@ rm -rf "$out" && mkdir -p "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name pilot_connect \
   target/wasm32-unknown-unknown/release/pilot_connect_widget.wasm
 rm -f "$out/pilot_connect_bg.wasm.d.ts"
-wasm-opt -Oz --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+wasm-opt --low-memory-unused -Oz --converge --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
   "$out/pilot_connect_bg.wasm" -o "$out/pilot_connect_bg.wasm"
 # Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).

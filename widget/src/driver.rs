@@ -87,7 +87,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn set(target: &Object, key: &str, value: &JsValue);
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn set_str(target: &Object, key: &str, value: &str);
+    pub(crate) fn set_str(target: &Object, key: &str, value: &str);
 }
 
 /// `obj[key]`, or `undefined` when `obj` is not an object or its getter throws.
@@ -118,11 +118,14 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// The page's `navigator`, read as properties: rare reads, so no getters to import.
+fn navigator(doc: &Document) -> JsValue {
+    get(&get(doc, "defaultView"), "navigator")
+}
+
 /// The language the browser prefers (`navigator.language`).
 pub(crate) fn browser_lang(doc: &Document) -> String {
-    doc.default_view()
-        .and_then(|w| w.navigator().language())
-        .unwrap_or_default()
+    get_str(&navigator(doc), "language").unwrap_or_default()
 }
 
 /// Everything the page passed in.
@@ -475,8 +478,9 @@ impl Widget {
             Command::Abort => self.abort_all(),
             Command::CopyCode => {
                 let code = self.machine.with(|m| m.code().map(str::to_owned)).flatten();
-                if let (Some(code), Some(win)) = (code, self.doc.default_view()) {
-                    let _ = win.navigator().clipboard().write_text(&code);
+                let clipboard = get(&navigator(&self.doc), "clipboard");
+                if let (Some(code), true) = (code, clipboard.is_object()) {
+                    let _ = clipboard.unchecked_into::<web_sys::Clipboard>().write_text(&code);
                 }
             }
             Command::Watch(true) => self.open_push(),

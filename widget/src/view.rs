@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element};
 
+use crate::driver::{get_str, set_str};
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
 use crate::messages::{fill, nth, Msg};
 use pilot_connect_wire::PublicErrorCode;
@@ -119,8 +120,10 @@ fn show(e: &Element, visible: bool) {
     let _ = e.toggle_attribute_with_force("hidden", !visible);
 }
 
+/// Sets the text only when it changed (a live region re-announces every write). Read as a
+/// property, like the QR's `src`: one string getter for all.
 fn set_text(e: &Element, s: &str) {
-    if e.text_content().as_deref() != Some(s) {
+    if get_str(e, "textContent").as_deref() != Some(s) {
         e.set_text_content(Some(s));
     }
 }
@@ -140,7 +143,7 @@ impl View {
         host.append_child(&container)?;
         // `{ mode: "open" }` as a plain object: no `ShadowRootInit` setter or enum to import.
         let init = js_sys::Object::new();
-        js_sys::Reflect::set(&init, &"mode".into(), &"open".into())?;
+        set_str(&init, "mode", "open");
         let shadow = container.attach_shadow(init.unchecked_ref())?;
         let mut html = String::with_capacity(CSS.len() + TEMPLATE.len() + 16);
         html.push_str("<style>");
@@ -207,7 +210,7 @@ impl View {
 
         let qr = self.part(Part::Qr);
         match f.qr {
-            Some(src) if qr.get_attribute("src").as_deref() != Some(src) => {
+            Some(src) if get_str(qr, "src").as_deref() != Some(src) => {
                 let _ = qr.set_attribute("src", src);
             }
             Some(_) => {}

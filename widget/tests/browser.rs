@@ -14,7 +14,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen(inline_js = r#"
-const S = { routes: {}, calls: [], timers: new Set(), listeners: 0, events: [] };
+const S = { routes: {}, calls: [], timers: new Set(), listeners: 0, events: [], copied: [] };
 export function install() {
   if (globalThis.__pc) return;
   globalThis.__pc = S;
@@ -27,6 +27,8 @@ export function install() {
   const add = EventTarget.prototype.addEventListener, rem = EventTarget.prototype.removeEventListener;
   EventTarget.prototype.addEventListener = function (t, f, o) { S.listeners++; return add.call(this, t, f, o); };
   EventTarget.prototype.removeEventListener = function (t, f, o) { S.listeners--; return rem.call(this, t, f, o); };
+  // Headless Chromium has no clipboard permission: record what the widget writes.
+  Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (t) => { S.copied.push(t); } } });
   globalThis.fetch = async (input, init) => {
     const req = new Request(input, init);
     const url = new URL(req.url);
@@ -40,7 +42,8 @@ export function install() {
   };
 }
 export function route(path, answers) { S.routes[path] = answers; }
-export function reset() { S.routes = {}; S.calls = []; S.events = []; }
+export function reset() { S.routes = {}; S.calls = []; S.events = []; S.copied = []; }
+export function copied() { return S.copied.join(","); }
 export function calls(path) { return S.calls.filter((c) => c.path === path).length; }
 export function last_auth() { return S.calls.length ? S.calls[S.calls.length - 1].auth : null; }
 export function timers() { return S.timers.size; }
@@ -69,6 +72,7 @@ extern "C" {
     fn listeners() -> i32;
     fn host() -> web_sys::Element;
     fn events() -> String;
+    fn copied() -> String;
     fn text(host: &web_sys::Element, sel: &str) -> Option<String>;
     fn attr(host: &web_sys::Element, sel: &str, name: &str) -> Option<String>;
     fn is_hidden(host: &web_sys::Element, sel: &str) -> Option<bool>;
@@ -423,6 +427,8 @@ async fn destroy_leaves_no_timers_or_listeners() {
     assert!(timers() >= t0 + 3, "refresh + poll + countdown running");
     assert!(listeners() > l0);
     click(&h, ".copy");
+    assert_eq!(copied(), "ABCD-1234", "the grouped code goes to the clipboard");
+    assert_eq!(text(&h, ".copy").as_deref(), Some("Code copied"));
     w.destroy();
     assert_eq!((timers(), listeners()), (t0, l0), "everything cancelled");
     assert_eq!(h.child_element_count(), 0, "DOM removed");
