@@ -152,7 +152,10 @@ for (const [old, short] of importNames) {
   replaceExactlyOnce(`(?<=\\n\\s*)${escape(old)}(?=: function\\b)`, short, `import key ${old}`);
 }
 for (const [old, short] of moduleNames) {
-  replaceExactlyOnce(`"${escape(old)}"(?=: import\\d+)`, JSON.stringify(short), `module key ${old}`);
+  // Once per namespace import of a snippet (wasm-bindgen repeats the key, same module each time).
+  const re = new RegExp(`"${escape(old)}"(?=: import\\d+)`, 'g');
+  if (!re.test(js)) fail(`no module key ${old} in ${jsPath}`);
+  js = js.replace(re, JSON.stringify(short));
 }
 for (const [old, short] of exportNames) {
   js = js.replace(new RegExp(`\\bwasm\\.${escape(old)}\\b`, 'g'), `wasm.${short}`);

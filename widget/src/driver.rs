@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object, Promise};
+use js_sys::{Function, Object};
 use pilot_connect_wire::{field, ErrorBody, QrAnswer, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -49,6 +49,10 @@ export function closeEvents(ws) {
   ws.onopen = ws.onclose = ws.onmessage = null;
   ws.close();
 }
+export function renewToken(getToken, done) {
+  Promise.resolve().then(() => getToken()).then(
+    (t) => done(typeof t === 'string' && t ? t : null), () => done(null));
+}
 export function tokenSubject(token) {
   try {
     return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
@@ -71,6 +75,10 @@ extern "C" {
     /// Detaches `on` and closes the socket.
     #[wasm_bindgen(js_name = closeEvents)]
     fn close_events(ws: &JsValue);
+    /// Calls the page's `getToken()` (sync or async); `done(token)` with a non-empty string,
+    /// else `done(null)` (also when it throws or rejects).
+    #[wasm_bindgen(js_name = renewToken)]
+    fn renew_token_with(get_token: &Function, done: &JsValue);
     /// The `sub` of a JWT's payload (display only: the worker verifies tokens, never the
     /// widget), or `undefined`.
     #[wasm_bindgen(js_name = tokenSubject)]
@@ -244,18 +252,6 @@ extern "C" {
     fn set_timeout(callback: &JsValue, ms: u32) -> i32;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: i32);
-
-    /// A promise, seen only for `then`.
-    type Thenable;
-    /// `promise.then(resolve, reject)` with plain functions (see [`js_fn`]); the returned
-    /// promise is not needed.
-    #[wasm_bindgen(method)]
-    fn then(this: &Thenable, resolve: &JsValue, reject: &JsValue);
-}
-
-/// `promise.then(resolve, reject)`.
-fn settle_with(promise: &Promise, resolve: &JsValue, reject: &JsValue) {
-    promise.unchecked_ref::<Thenable>().then(resolve, reject);
 }
 
 /// Every callback the page's JS calls into: one closure type, so one set of wasm-bindgen shims.
@@ -284,10 +280,10 @@ impl Drop for Timer {
     }
 }
 
-/// A JS function for one promise settlement. The JS garbage collector frees it, and the Rust
-/// closure with it, once the promise lets go of it, also when it never runs (the other branch
-/// of a `then`) or runs after `destroy()` (it then finds no widget). Same closure type as
-/// timers and listeners: no extra wasm-bindgen shims.
+/// A JS function for one settlement (a request, a token renewal). The JS garbage collector
+/// frees it, and the Rust closure with it, once nothing holds it, also when it runs after
+/// `destroy()` (it then finds no widget). Same closure type as timers and listeners: no extra
+/// wasm-bindgen shims.
 fn js_fn(f: impl FnMut(JsValue) + 'static) -> JsValue {
     Callback::new(f).into_js_value()
 }
@@ -480,7 +476,9 @@ impl Widget {
                 let code = self.machine.with(|m| m.code().map(str::to_owned)).flatten();
                 let clipboard = get(&navigator(&self.doc), "clipboard");
                 if let (Some(code), true) = (code, clipboard.is_object()) {
-                    let _ = clipboard.unchecked_into::<web_sys::Clipboard>().write_text(&code);
+                    let _ = clipboard
+                        .unchecked_into::<web_sys::Clipboard>()
+                        .write_text(&code);
                 }
             }
             Command::Watch(true) => self.open_push(),
@@ -601,21 +599,20 @@ impl Widget {
     /// Calls `getToken()`; its value or promise settles into [`Event::TokenRenewed`].
     fn renew_token(self: &Rc<Self>) {
         let getter = self.opts.with(|o| o.get_token.clone()).flatten();
-        let Some(Ok(value)) = getter.map(|f| f.call1(&JsValue::NULL, &JsValue::UNDEFINED)) else {
+        let Some(getter) = getter else {
             return self.dispatch(Event::TokenRenewed(false));
         };
         let weak = Rc::downgrade(self);
-        let resolved = js_fn(move |t: JsValue| {
+        let done = js_fn(move |t: JsValue| {
             let Some(w) = weak.upgrade() else { return };
-            let token = t.as_string().filter(|t| !t.is_empty());
+            let token = t.as_string();
             let ok = token.is_some();
             if ok {
                 w.opts.with(|o| o.token = token);
             }
             w.dispatch(Event::TokenRenewed(ok));
         });
-        let rejected = js_fn(self.on(|_| Some(Event::TokenRenewed(false))));
-        settle_with(&Promise::resolve(&value), &resolved, &rejected);
+        renew_token_with(&getter, &done);
     }
 
     /// Calls `options.<callback>(detail)` and dispatches `pilot-connect:<name>` on the host.

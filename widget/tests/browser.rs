@@ -343,6 +343,27 @@ async fn error_states() {
     assert!(until(&h, "pairing", 3000).await, "state {}", state(&h));
     assert_eq!(last_auth().as_deref(), Some("Bearer renewed.token.value"));
     w.destroy();
+    // A getToken that throws, rejects or gives no string ends in the error panel, once.
+    for body in [
+        "throw new Error('backend down')",
+        "return Promise.reject(new Error('backend down'))",
+        "return ''",
+    ] {
+        let h = setup(
+            &[r#"{"status":401,"body":{"error":{"code":"token_expired","message":"x"}}}"#.into()],
+            r#"{"body":{"state":"connecting"}}"#,
+        );
+        let o = options("");
+        Reflect::set(&o, &"getToken".into(), &js_sys::Function::new_no_args(body)).unwrap();
+        let mut w = mount(h.clone().into(), o).unwrap();
+        assert!(
+            until(&h, "error", 3000).await,
+            "{body}: state {}",
+            state(&h)
+        );
+        assert_eq!(calls("/v1/qr"), 1, "{body}: no retry without a token");
+        w.destroy();
+    }
 }
 
 #[wasm_bindgen_test]
@@ -427,7 +448,11 @@ async fn destroy_leaves_no_timers_or_listeners() {
     assert!(timers() >= t0 + 3, "refresh + poll + countdown running");
     assert!(listeners() > l0);
     click(&h, ".copy");
-    assert_eq!(copied(), "ABCD-1234", "the grouped code goes to the clipboard");
+    assert_eq!(
+        copied(),
+        "ABCD-1234",
+        "the grouped code goes to the clipboard"
+    );
     assert_eq!(text(&h, ".copy").as_deref(), Some("Code copied"));
     w.destroy();
     assert_eq!((timers(), listeners()), (t0, l0), "everything cancelled");
