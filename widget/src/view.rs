@@ -172,7 +172,7 @@ impl View {
     }
 
     /// Draws one frame.
-    pub fn render(&self, f: &Frame<'_>, t: &dyn Texts) {
+    pub fn render(&self, f: &Frame<'_>, t: &impl Texts) {
         let _ = self.root.set_attribute("data-state", f.phase.as_str());
         let _ = self.root.set_attribute("lang", t.lang());
         let _ = self.root.set_attribute("data-theme", t.theme());
