@@ -12,3 +12,31 @@ unset _root
 # Section headers with the elapsed time, for the long scripts (test.sh, bench.sh).
 _step_t0=$SECONDS
 step() { echo; echo "=== $* (+$((SECONDS - _step_t0))s)"; }
+
+# The wasm half of an npm package (tools/build-widget.sh, tools/build-server.sh): builds crate $1
+# for wasm32 (release), runs wasm-bindgen --target web into $2 as $3.js + $3_bg.wasm, then wasm-opt
+# (npm binaryen) with the features Rust's wasm target emits. Extra flags: $WASM_BINDGEN_FLAGS,
+# $WASM_OPT_FLAGS (default -Oz).
+build_wasm() {
+  local crate=$1 out=$2 name=$3
+  cargo build -q --locked --release --target wasm32-unknown-unknown -p "$crate"
+  rm -rf "$out" && mkdir -p "$out"
+  # shellcheck disable=SC2086 # the flag lists are meant to split
+  wasm-bindgen --target web ${WASM_BINDGEN_FLAGS:-} --out-dir "$out" --out-name "$name" \
+    "target/wasm32-unknown-unknown/release/${crate//-/_}.wasm"
+  rm -f "$out/${name}_bg.wasm.d.ts"
+  # shellcheck disable=SC2086
+  wasm-opt ${WASM_OPT_FLAGS:--Oz} --enable-reference-types --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --strip-debug \
+    --strip-producers "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
+}
+
+# The size of package dir $1, each file gzipped on its own (zlib -9, as a server sends it): sets
+# PKG_SIZE ("wasm R B (gzip G B) + JS R B (gzip G B) = gzip T B") and PKG_GZIP (T).
+package_size() {
+  local wasm js
+  read -r -a wasm <<<"$(node tools/gzip-size.mjs "$1"/*.wasm)"
+  read -r -a js <<<"$(node tools/gzip-size.mjs "$1"/*.js)"
+  PKG_GZIP=$((wasm[1] + js[1]))
+  PKG_SIZE="wasm ${wasm[0]} B (gzip ${wasm[1]} B) + JS ${js[0]} B (gzip ${js[1]} B) = gzip ${PKG_GZIP} B"
+}

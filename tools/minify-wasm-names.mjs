@@ -7,7 +7,8 @@
 // upgrade that changes the glue's shape breaks the build instead of the page.
 //
 // --async-init-only: the glue is internal to a package whose loader always calls the async
-// `init({ module_or_path })`; drop `initSync` and the deprecated-argument warning.
+// `init({ module_or_path })`; drop `initSync` and the deprecated-argument warning, and shorten the
+// wrong-MIME-type warning (the fallback itself stays).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -170,6 +171,12 @@ if (asyncInitOnly) {
     `\\s*\\} else \\{\\s*console\\.warn\\('using deprecated parameters for the initialization function; pass a single object instead'\\)\\s*\\}`,
     ' }',
     'deprecated-argument warning',
+  );
+  // The fallback for a server that sends .wasm with another type stays; its advice, shorter.
+  replaceExactlyOnce(
+    escape('"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n"'),
+    '"pilot-connect: serve .wasm as application/wasm (slower fallback used):"',
+    'MIME-type warning',
   );
 }
 const leftover = js.match(/\bwasm\.(?!memory\b)[A-Za-z_$][\w$]{2,}/g);

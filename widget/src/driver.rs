@@ -1,7 +1,7 @@
 //! Runs the machine's commands in the browser: requests to the worker (`fetch` with an
 //! `AbortController` per request kind), timers (one RAII slot per kind), page visibility and
-//! clicks, the clipboard, callbacks and DOM events. Everything it owns is dropped on teardown,
-//! so `destroy()` leaves no timer, listener or request behind.
+//! clicks, the clipboard, the push stream, callbacks and DOM events. Everything it owns is
+//! dropped on teardown, so `destroy()` leaves no timer, listener, socket or request behind.
 
 use alloc::borrow::ToOwned;
 use alloc::rc::{Rc, Weak};
@@ -19,46 +19,9 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request}
 use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
-// Leaf operations of the page, in JS: each is a line there and took a dozen imports
-// and closures from Rust. They hold no state; the machine and the driver decide when to call.
-#[wasm_bindgen(
-    inline_js = "export function getJson(url, authorization, signal, done) {
-  fetch(url, { headers: { authorization }, signal }).then(
-    (r) => r.json().catch(() => null).then((body) =>
-      done({ status: r.status, retryAfter: r.headers.get('retry-after'), body })),
-    () => done(null));
-}
-export function emit(host, options, name, callback, detail) {
-  const f = options[callback];
-  if (typeof f === 'function') try { f(detail); } catch {}
-  host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
-}
-export function openEvents(url, token, on) {
-  let ws;
-  try { ws = new WebSocket(url, ['pilot-connect.v1', 'bearer.' + token]); } catch { return; }
-  ws.onopen = () => on(true);
-  ws.onclose = () => on(false);
-  ws.onmessage = (e) => {
-    let frame;
-    try { frame = JSON.parse(e.data); } catch { return; }
-    on(frame);
-  };
-  return ws;
-}
-export function closeEvents(ws) {
-  ws.onopen = ws.onclose = ws.onmessage = null;
-  ws.close();
-}
-export function renewToken(getToken, done) {
-  Promise.resolve().then(() => getToken()).then(
-    (t) => done(typeof t === 'string' && t ? t : null), () => done(null));
-}
-export function tokenSubject(token) {
-  try {
-    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
-  } catch {}
-}"
-)]
+// The page's leaf operations, in JS (`page.js`): a promise chain, a `CustomEvent`, a socket's
+// handlers. They hold no state; when to call them is the machine's and the driver's decision.
+#[wasm_bindgen(module = "/src/page.js")]
 extern "C" {
     /// `GET url`; calls `done({ status, retryAfter, body })` once (`body` is `null` when it is
     /// not JSON), or `done(null)` when the request failed (network, abort, timeout).
@@ -708,7 +671,7 @@ impl Widget {
             if let Some(v) = get_str(&vars, key).filter(|v| !ends_declaration(v)) {
                 style.push_str(prop);
                 style.push_str(&v);
-                style.push(';');
+                style.push_str(";");
             }
         }
         let _ = self.view.container.set_attribute("style", &style);

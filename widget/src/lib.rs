@@ -7,6 +7,9 @@
 //! - `driver`: runs the commands in the browser (fetch, timers, visibility, callbacks);
 //! - `view`: renders a state into the shadow DOM.
 //!
+//! `page.js` holds the driver's stateless JS leaf operations (the fetch promise chain, event
+//! dispatch, the push socket's handlers, `getToken`, a JWT's `sub`).
+//!
 //! [`messages`] holds every string (pt-BR, en, es) in one table. The worker's answers are read
 //! with the `pilot-connect-wire` format (the one the worker writes), and QR images pass its
 //! PNG rule.
@@ -116,6 +119,27 @@ mod api {
 
     #[wasm_bindgen]
     impl Handle {
+        /// The handle's methods behind one export, for the package's JS handle (`index.js`):
+        /// one wasm-bindgen shim instead of six. `op`: 0 `mount(target)`, 1 `unmount()`,
+        /// 2 `destroy()`, 3 `update(options)`, 4 `restart()`, 5 `state`.
+        ///
+        /// # Errors
+        /// As [`Handle::mount`], for op 0.
+        #[wasm_bindgen(unchecked_return_type = "string | undefined")]
+        pub fn call(&mut self, op: u8, arg: JsValue) -> Result<JsValue, JsValue> {
+            match op {
+                0 => self.mount(arg)?,
+                1 => self.unmount(),
+                2 => self.destroy(),
+                3 => self.update(&arg),
+                4 => self.restart(),
+                _ => return Ok(self.state()),
+            }
+            Ok(JsValue::UNDEFINED)
+        }
+    }
+
+    impl Handle {
         /// Mounts again after `unmount()`.
         ///
         /// # Errors
@@ -145,10 +169,10 @@ mod api {
         }
 
         /// Changes `locale`, `messages` and/or `appearance` at run time.
-        pub fn update(&self, options: JsValue) {
+        pub fn update(&self, options: &JsValue) {
             let Some(w) = &self.widget else { return };
             let lang = browser_lang(w.document());
-            w.opts.with(|o| o.restyle(&options, &lang));
+            w.opts.with(|o| o.restyle(options, &lang));
             w.apply_appearance();
             w.render();
         }
@@ -162,9 +186,7 @@ mod api {
 
         /// The current state name (`idle`, `loading`, `pairing`, `refreshing`, `connected`,
         /// `expired`, `error`, `unmounted` or `destroyed`).
-        // A JS string made from the `&'static str`, not a `String`: no copy through the
-        // allocator and no multi-value return shim.
-        #[wasm_bindgen(getter, unchecked_return_type = "string")]
+        #[must_use]
         pub fn state(&self) -> JsValue {
             JsValue::from_str(match &self.widget {
                 Some(w) => w.phase_name(),

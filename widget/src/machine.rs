@@ -743,11 +743,15 @@ impl Out {
         let mut render = Some(Command::Render);
         for c in self.cmds {
             if matches!(c, Command::Emit(_)) {
-                out.extend(render.take());
+                if let Some(r) = render.take() {
+                    out.push(r);
+                }
             }
             out.push(c);
         }
-        out.extend(render);
+        if let Some(r) = render {
+            out.push(r);
+        }
         out
     }
 }

@@ -218,7 +218,7 @@ pub fn fill(template: &str, n: u32, m: u32) -> String {
             push_u32(&mut out, m);
             rest = tail;
         } else {
-            out.push('{');
+            out.push_str("{");
             rest = after.get(1..).unwrap_or_default();
         }
     }
@@ -231,5 +231,7 @@ fn push_u32(out: &mut String, v: u32) {
     if v >= 10 {
         push_u32(out, v / 10);
     }
-    out.push(char::from(b'0' + (v % 10) as u8));
+    // `&str`s, not `char`s: no UTF-8 encoder in the wasm for ASCII digits.
+    let d = (v % 10) as usize;
+    out.push_str("0123456789".get(d..=d).unwrap_or_default());
 }

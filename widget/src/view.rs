@@ -1,6 +1,7 @@
 //! Renders a [`View`](crate::machine::View) into the widget's shadow DOM. Built once per mount;
 //! each render only sets text, attributes and `hidden`. Text goes in with `textContent` only;
-//! the QR goes into `<img>` only after the core's PNG data-URL rule accepted it (in the driver).
+//! the QR goes into `<img>` only after the wire format's PNG data-URL rule accepted it (in the
+//! driver).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -243,10 +244,10 @@ impl View {
             Phase::Loading => t.text(Msg::Loading),
             Phase::Pairing => {
                 let mut s = t.text(Msg::Scan);
-                s.push(' ');
+                s.push_str(" ");
                 s.push_str(&fill(&t.text(Msg::Attempt), f.attempt, f.max_attempts));
                 if f.copied {
-                    s.push(' ');
+                    s.push_str(" ");
                     s.push_str(&t.text(Msg::Copied));
                 }
                 s

@@ -173,10 +173,10 @@ async fn locale_switching_and_overrides() {
     assert!(text(&h, ".code-steps")
         .unwrap()
         .contains("Conectar com número de telefone"));
-    w.update(js(r#"{"locale":"es"}"#));
+    w.update(&js(r#"{"locale":"es"}"#));
     assert_eq!(text(&h, ".title").as_deref(), Some("Conecta tu WhatsApp"));
     assert_eq!(text(&h, ".timer").as_deref(), Some("Nuevo código en 20 s"));
-    w.update(js(
+    w.update(&js(
         r#"{"locale":"en","messages":{"title":"Link your number"},"appearance":{"theme":"dark"}}"#,
     ));
     assert_eq!(text(&h, ".title").as_deref(), Some("Link your number"));

@@ -1,0 +1,55 @@
+// The widget's leaf operations on the page, imported by `driver.rs` (wasm-bindgen snippet,
+// bundled into the glue by tools/build-widget.sh). Each is a line or two of JS that took a
+// dozen imports and closures from Rust. None holds state: when to call them is the state
+// machine's and the driver's decision, and every answer is read back in Rust.
+
+/** `GET url`; `done({ status, retryAfter, body })` once (`body` null when not JSON), or `done(null)`. */
+export function getJson(url, authorization, signal, done) {
+  fetch(url, { headers: { authorization }, signal }).then(
+    (r) => r.json().catch(() => null).then((body) =>
+      done({ status: r.status, retryAfter: r.headers.get("retry-after"), body })),
+    () => done(null),
+  );
+}
+
+/** `options[callback](detail)` (a throwing page callback cannot break the widget), then a bubbling, composed `name` event on `host`. */
+export function emit(host, options, name, callback, detail) {
+  const f = options[callback];
+  if (typeof f === "function") try { f(detail); } catch {}
+  host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}
+
+/** The push stream, the token as the `bearer.<token>` subprotocol: `on(true)` open, `on(false)` closed, `on(frame)` per JSON frame; `undefined` when the URL is refused. */
+export function openEvents(url, token, on) {
+  let ws;
+  try { ws = new WebSocket(url, ["pilot-connect.v1", "bearer." + token]); } catch { return; }
+  ws.onopen = () => on(true);
+  ws.onclose = () => on(false);
+  ws.onmessage = (e) => {
+    let frame;
+    try { frame = JSON.parse(e.data); } catch { return; }
+    on(frame);
+  };
+  return ws;
+}
+
+/** Detaches the handlers, then closes. */
+export function closeEvents(ws) {
+  ws.onopen = ws.onclose = ws.onmessage = null;
+  ws.close();
+}
+
+/** The page's `getToken()`, sync or async: `done(token)` for a non-empty string, else `done(null)` (also when it throws or rejects). */
+export function renewToken(getToken, done) {
+  Promise.resolve().then(() => getToken()).then(
+    (t) => done(typeof t === "string" && t ? t : null),
+    () => done(null),
+  );
+}
+
+/** The `sub` of a JWT's payload (display only: the worker verifies tokens), or `undefined`. */
+export function tokenSubject(token) {
+  try {
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+  } catch {}
+}
