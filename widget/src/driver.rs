@@ -23,6 +23,9 @@ use crate::view::{Part, Texts, View};
 // handlers. They hold no state; when to call them is the machine's and the driver's decision.
 #[wasm_bindgen(module = "/src/page.js")]
 extern "C" {
+    /// The widget's static template in a shadow root of a container appended to `host`:
+    /// `[container, root, ...the first element of each NUL-terminated class]`.
+    pub(crate) fn stamp(host: &Element, css: &str, html: &str, classes: &str) -> js_sys::Array;
     /// `GET url`; calls `done({ status, retryAfter, body })` once (`body` is `null` when it is
     /// not JSON), or `done(null)` when the request failed (network, abort, timeout).
     #[wasm_bindgen(js_name = getJson)]
@@ -58,7 +61,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn set(target: &Object, key: &str, value: &JsValue);
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    pub(crate) fn set_str(target: &Object, key: &str, value: &str);
+    fn set_str(target: &Object, key: &str, value: &str);
 }
 
 /// `obj[key]`, or `undefined` when `obj` is not an object or its getter throws.

@@ -18,6 +18,8 @@
 //! the rest of the driver, and nothing here can use them. A panic (there is no path to one in
 //! the driver; `unwrap`/`expect`/`panic!` are denied) traps.
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+// `push_str("x")` on purpose: `String::push(char)` links a UTF-8 encoder into the wasm.
+#![allow(clippy::single_char_add_str)]
 
 extern crate alloc;
 
@@ -89,7 +91,7 @@ mod api {
             .owner_document()
             .ok_or_else(|| error("pilot-connect: mount needs a browser window"))?;
         let opts = Options::parse(options, &browser_lang(&doc))?;
-        let view = View::build(&doc, &host)?;
+        let view = View::build(&host)?;
         Ok(Widget::new(host, doc, view, opts))
     }
 

@@ -3,6 +3,21 @@
 // dozen imports and closures from Rust. None holds state: when to call them is the state
 // machine's and the driver's decision, and every answer is read back in Rust.
 
+/**
+ * Stamps the widget's static template: our own container appended to `host`, with an open shadow
+ * root holding `<style>css</style>` + `html`. Returns [container, the template's root element,
+ * then the first element of each class in `classes` (NUL-terminated names)].
+ */
+export function stamp(host, css, html, classes) {
+  const container = host.ownerDocument.createElement("div");
+  container.setAttribute("data-pilot-connect", "");
+  host.append(container);
+  const shadow = container.attachShadow({ mode: "open" });
+  shadow.innerHTML = "<style>" + css + "</style>" + html;
+  const root = shadow.lastElementChild;
+  return [container, root, ...classes.split("\0").slice(0, -1).map((c) => root.getElementsByClassName(c)[0])];
+}
+
 /** `GET url`; `done({ status, retryAfter, body })` once (`body` null when not JSON), or `done(null)`. */
 export function getJson(url, authorization, signal, done) {
   fetch(url, { headers: { authorization }, signal }).then(

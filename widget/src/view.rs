@@ -7,11 +7,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element};
+use web_sys::Element;
 
-use crate::driver::{get_str, set_str};
+use crate::driver::{get_str, stamp};
 use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
-use crate::messages::{fill, nth, Msg};
+use crate::messages::{fill, Msg};
 use pilot_connect_wire::PublicErrorCode;
 
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
@@ -27,8 +27,8 @@ pub trait Texts {
 }
 
 /// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
-/// go in with `textContent`). One `innerHTML` builds it, which costs far fewer bytes of wasm
-/// than a DOM call per node.
+/// go in with `textContent`). Stamped by one `innerHTML` (`stamp` in `page.js`), which costs far
+/// fewer bytes than a DOM call per node.
 const TEMPLATE: &str = concat!(
     r#"<div class="psw" part="container"><h2 class="title"></h2>"#,
     r#"<div class="pair"><div class="frame" part="qr-frame"><div class="skeleton" aria-hidden="true"></div>"#,
@@ -84,8 +84,8 @@ pub enum Part {
     Status,
 }
 
-/// The class of each [`Part`] in the template, packed (see [`nth`]); one lookup loop, not a
-/// call site per part.
+/// The class of each [`Part`] in the template, NUL-terminated: `stamp` (in `page.js`) looks
+/// them up in one pass.
 const CLASSES: &str = concat!(
     "title\0pair\0skeleton\0qr\0reload\0reload-label\0s1\0s2\0s3\0timer\0new-code\0",
     "code-box\0code-label\0code\0copy\0code-steps\0error\0error-title\0error-text\0retry\0",
@@ -137,32 +137,23 @@ impl View {
     /// Builds the DOM inside `host` (in a shadow root of our own container).
     ///
     /// # Errors
-    /// When the DOM refuses an operation (it does not in a real browser).
-    pub fn build(doc: &Document, host: &Element) -> Result<Self, JsValue> {
-        let container = doc.create_element("div")?;
-        container.set_attribute("data-pilot-connect", "")?;
-        host.append_child(&container)?;
-        // `{ mode: "open" }` as a plain object: no `ShadowRootInit` setter or enum to import.
-        let init = js_sys::Object::new();
-        set_str(&init, "mode", "open");
-        let shadow = container.attach_shadow(init.unchecked_ref())?;
-        let mut html = String::with_capacity(CSS.len() + TEMPLATE.len() + 16);
-        html.push_str("<style>");
-        html.push_str(CSS);
-        html.push_str("</style>");
-        html.push_str(TEMPLATE);
-        shadow.set_inner_html(&html);
-        // `<style>` then the widget's root element.
-        let root = shadow.last_element_child().ok_or_else(template_error)?;
+    /// When the stamped template lacks a part (it cannot, short of a broken build).
+    pub fn build(host: &Element) -> Result<Self, JsValue> {
+        let stamped = stamp(host, CSS, TEMPLATE, CLASSES);
+        let element = |i: u32| {
+            stamped
+                .get(i)
+                .dyn_into::<Element>()
+                .map_err(|_| template_error())
+        };
         let mut parts = Vec::with_capacity(PARTS);
-        for i in 0..PARTS {
-            let part = root.get_elements_by_class_name(nth(CLASSES, i)).item(0);
-            parts.push(part.ok_or_else(template_error)?);
+        for i in 0..PARTS as u32 {
+            parts.push(element(i + 2)?);
         }
         Ok(Self {
             parts: parts.try_into().map_err(|_| template_error())?,
-            container,
-            root,
+            container: element(0)?,
+            root: element(1)?,
         })
     }
 
