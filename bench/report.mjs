@@ -146,7 +146,7 @@ function liveSection() {
 const cuts = path.join(ROOT, "bench/widget-cuts.md");
 md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
   `| widget wasm (\`pilot_connect_bg.wasm\`) | ${kb(widgetWasm.raw)} | ${kb(widgetWasm.gz)} |`,
-  `| widget JS (glue + loader + element shim, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
+  `| widget JS (glue with its helpers + entry module + element re-export, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
   `| **widget total** | ${kb(widgetWasm.raw + widgetJs.raw)} | **${kb(widgetWasm.gz + widgetJs.gz)}** |`,
   `| worker upload (\`wrangler deploy --dry-run\` outdir) | ${kb(worker.raw)} | ${kb(worker.gz)} |`,
   `| server package wasm (\`pilot_connect_server_bg.wasm\`) | ${kb(serverWasm.raw)} | ${kb(serverWasm.gz)} |`,
