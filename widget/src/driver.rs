@@ -358,6 +358,10 @@ pub(crate) struct Widget {
     request_ids: core::cell::Cell<u32>,
     listeners: Slot<Vec<Listener>>,
     push: Slot<Option<Push>>,
+    /// The widget's own strong reference while mounted: a page that drops the handle `mount()`
+    /// gave it (the README's quick start does) must not lose the widget to the garbage collector.
+    /// Only `teardown()` (unmount, destroy) lets go.
+    mounted: Slot<Option<Rc<Widget>>>,
 }
 
 impl Widget {
@@ -381,7 +385,9 @@ impl Widget {
             request_ids: core::cell::Cell::new(0),
             listeners: Slot::new(Vec::new()),
             push: Slot::new(None),
+            mounted: Slot::new(None),
         });
+        w.mounted.with(|m| *m = Some(w.clone()));
         w.apply_appearance();
         w.wire();
         w.render();
@@ -699,6 +705,9 @@ impl Widget {
         drop(push);
         self.view.container.remove();
         let _ = self.host.remove_attribute("data-state");
+        // Last: the caller still holds a reference, so the widget is not dropped mid-teardown.
+        let me = self.mounted.with(Option::take);
+        drop(me);
     }
 }
 
