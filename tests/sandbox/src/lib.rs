@@ -4,7 +4,8 @@
 //! It speaks the documented contract over real HTTP, pairs numbers like WhatsApp does (rotating
 //! QR refs rendered as real QR PNGs, a stable pairing code), delivers signed `number.*`
 //! webhooks with retries, rate-limits per key and injects faults on demand. Control routes
-//! under `/_sandbox/` play the phone (scan, type the code, disconnect) and steer faults.
+//! under `/_sandbox/` play the phone (scan, type the code, disconnect, receive messages), play
+//! the dashboard (a webhook's signing secret) and steer faults.
 
 #![warn(missing_docs)]
 
@@ -53,6 +54,39 @@ pub enum NumberKeyPolicy {
     Deny,
 }
 
+/// How many webhooks one number may have. The docs do not say (contract §8.1), so both are
+/// modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WebhooksPerNumber {
+    /// One: a second `POST /v1/webhooks` for the same number is refused with 409
+    /// `WEBHOOK_ALREADY_EXISTS` (default).
+    One,
+    /// Several: each matching delivery goes to every one of them.
+    Many,
+}
+
+/// Which secret signs the deliveries of webhooks created through `POST /v1/webhooks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WebhookSecrets {
+    /// Every delivery is signed with `--webhook-secret` (default).
+    Global,
+    /// Each webhook has its own secret: "whsec_" + hex HMAC-SHA256 of its id keyed with
+    /// `--webhook-secret` (`per_webhook_secret`). The API never returns it;
+    /// `GET /_sandbox/webhooks/{id}/secret` plays the dashboard.
+    PerWebhook,
+}
+
+/// The signing secret of webhook `webhook_id` under `--webhook-secrets per-webhook`:
+/// `"whsec_"` + lower-case hex HMAC-SHA256 of the webhook id, keyed with the global
+/// `--webhook-secret` (the same computation as a signature: `sign(global, id)`).
+#[must_use]
+pub fn per_webhook_secret(global: &pilot_connect::WebhookSecret, webhook_id: &str) -> String {
+    format!(
+        "whsec_{}",
+        pilot_connect::webhook::sign(global, webhook_id.as_bytes())
+    )
+}
+
 /// Start-up settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -70,10 +104,16 @@ pub struct Options {
     pub rate_window: Duration,
     /// Webhook targets at start.
     pub webhook_urls: Vec<String>,
-    /// Their signing secret.
+    /// The global signing secret: signs the start-up targets, control-API targets added
+    /// without a secret and (with [`WebhookSecrets::Global`]) registered webhooks; keys the
+    /// per-webhook secrets otherwise.
     pub webhook_secret: String,
     /// Tries per delivery.
     pub webhook_tries: u32,
+    /// One or several webhooks per number.
+    pub webhooks_per_number: WebhooksPerNumber,
+    /// One global signing secret, or one per webhook.
+    pub webhook_secrets: WebhookSecrets,
     /// Status shape.
     pub status_shape: StatusShape,
     /// Number-key policy.
@@ -96,6 +136,8 @@ impl Default for Options {
             webhook_urls: Vec::new(),
             webhook_secret: "whsec_sandbox".into(),
             webhook_tries: 5,
+            webhooks_per_number: WebhooksPerNumber::One,
+            webhook_secrets: WebhookSecrets::Global,
             status_shape: StatusShape::Full,
             number_keys: NumberKeyPolicy::Allow,
             max_body_bytes: 64 * 1024,
@@ -116,6 +158,8 @@ pub struct App {
     hits: Mutex<std::collections::BTreeMap<&'static str, u64>>,
     limiter: Mutex<RateLimiter>,
     hooks: Dispatcher,
+    /// Signs registered webhooks' deliveries in `global` mode; keys per-webhook secrets.
+    secret: pilot_connect::WebhookSecret,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -159,7 +203,8 @@ impl App {
             state.add_key(key.clone(), id, "Unbound", Scope::Number(None));
         }
         Ok(Self {
-            hooks: Dispatcher::new(targets, secret, clock, opts.webhook_tries),
+            hooks: Dispatcher::new(targets, clock, opts.webhook_tries, opts.webhooks_per_number),
+            secret,
             limiter: Mutex::new(RateLimiter::new(opts.rate_limit, opts.rate_window)),
             clock,
             base_url,
@@ -168,6 +213,26 @@ impl App {
             hits: Mutex::new(std::collections::BTreeMap::new()),
             opts,
         })
+    }
+}
+
+impl App {
+    /// The secret that signs the deliveries of a new registered webhook `id`.
+    fn secret_for(&self, id: &str) -> Result<pilot_connect::WebhookSecret, String> {
+        match self.opts.webhook_secrets {
+            WebhookSecrets::Global => Ok(self.secret.clone()),
+            WebhookSecrets::PerWebhook => {
+                pilot_connect::WebhookSecret::new(per_webhook_secret(&self.secret, id))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Erases soft-deleted numbers whose 30-day window is over, with their webhooks.
+    fn purge_expired(&self, st: &mut State, now: f64) {
+        for id in st.purge_expired(now) {
+            self.hooks.forget_number(&id);
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use clap::Parser;
-use pilot_sandbox::{NumberKeyPolicy, Options, StatusShape};
+use pilot_sandbox::{NumberKeyPolicy, Options, StatusShape, WebhookSecrets, WebhooksPerNumber};
 
 /// A local, stateful Pilot Status number API: QR pairing that rotates like WhatsApp, signed
 /// webhooks, rate limits and fault injection. Control routes live under /_sandbox/.
@@ -35,7 +35,8 @@ struct Cli {
     /// Webhook target URL (repeatable).
     #[arg(long = "webhook-url")]
     webhook_urls: Vec<String>,
-    /// Webhook signing secret.
+    /// Global webhook signing secret (--webhook-url targets, and /v1/webhooks webhooks unless
+    /// --webhook-secrets per-webhook, where it keys each webhook's own secret).
     #[arg(
         long,
         default_value = "whsec_sandbox",
@@ -45,6 +46,17 @@ struct Cli {
     /// Tries per webhook delivery (backoff 1, 2, 4… virtual seconds).
     #[arg(long, default_value_t = 5)]
     webhook_tries: u32,
+    /// How many /v1/webhooks webhooks one number may have (the docs do not say): `one` (a
+    /// second create → 409 WEBHOOK_ALREADY_EXISTS) or `many` (each matching delivery goes to
+    /// every one of them).
+    #[arg(long, value_enum, default_value_t = WebhooksPerNumber::One)]
+    webhooks_per_number: WebhooksPerNumber,
+    /// What signs the deliveries of /v1/webhooks webhooks: `global` (--webhook-secret) or
+    /// `per-webhook`: each its own, "whsec_" + hex HMAC-SHA256(key = --webhook-secret,
+    /// message = the webhook id). Never returned by the API; GET /_sandbox/webhooks/{id}/secret
+    /// shows it, like the dashboard.
+    #[arg(long, value_enum, default_value_t = WebhookSecrets::Global)]
+    webhook_secrets: WebhookSecrets,
     /// Which documented status shape to answer.
     #[arg(long, value_enum, default_value_t = StatusShape::Full)]
     status_shape: StatusShape,
@@ -72,6 +84,8 @@ async fn main() -> std::process::ExitCode {
         webhook_urls: cli.webhook_urls,
         webhook_secret: cli.webhook_secret,
         webhook_tries: cli.webhook_tries,
+        webhooks_per_number: cli.webhooks_per_number,
+        webhook_secrets: cli.webhook_secrets,
         status_shape: cli.status_shape,
         number_keys: cli.number_key_policy,
         max_body_bytes: cli.max_body_bytes,

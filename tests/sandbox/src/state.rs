@@ -364,20 +364,23 @@ impl State {
         );
     }
 
-    /// Drops soft-deleted numbers whose window ended.
-    pub fn purge_expired(&mut self, now: f64) {
+    /// Drops soft-deleted numbers whose window ended; returns their ids (the caller drops
+    /// what lives outside the state, e.g. their webhooks).
+    pub fn purge_expired(&mut self, now: f64) -> Vec<String> {
         let expired: Vec<String> = self
             .numbers
             .values()
             .filter(|n| n.deleted.is_some_and(|d| now - d > RESTORE_WINDOW_SECS))
             .map(|n| n.id.clone())
             .collect();
-        for id in expired {
-            self.remove_for_good(&id);
+        for id in &expired {
+            self.remove_for_good(id);
         }
+        expired
     }
 
-    /// Erases a number and its key.
+    /// Erases a number, its key and its remote-pairing links (its webhooks live in the
+    /// dispatcher: see `Dispatcher::forget_number`).
     pub fn remove_for_good(&mut self, id: &str) -> Option<NumberRec> {
         let n = self.numbers.remove(id)?;
         self.keys.remove(&n.key);

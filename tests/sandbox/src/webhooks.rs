@@ -1,14 +1,30 @@
-//! Signed webhook delivery with retries and a readable log.
+//! Signed webhook delivery: a queue, a bounded pool of senders, retries with exponential
+//! backoff, and a readable log that records every attempt.
+//!
+//! [`Dispatcher::emit`] never blocks and never drops an event: it logs one delivery per
+//! target (`pending`) and queues it. One scheduler task (started with the first event) keeps
+//! the queue, sends at most [`MAX_IN_FLIGHT`] requests at a time and puts failed ones back with
+//! their backoff, so a burst of a thousand events costs a thousand queued jobs, not a thousand
+//! tasks. Deliveries are not ordered (as with the real service): compare by `data.id`.
 
-use std::sync::{Arc, Mutex};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use pilot_connect::webhook::{sign, SIGNATURE_HEADER};
 use pilot_connect::WebhookSecret;
 use serde::Serialize;
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::WebhooksPerNumber;
+
+/// Requests in flight at once, whatever the number of queued deliveries.
+pub const MAX_IN_FLIGHT: usize = 8;
 
 /// A delivery target.
 #[derive(Debug, Clone)]
@@ -31,13 +47,16 @@ pub struct Try {
     pub error: Option<String>,
 }
 
-/// A webhook registered through `POST /v1/webhooks` (one per number), signed with the
-/// sandbox's `--webhook-secret` (the "dashboard" secret: the API never returns it).
+/// A webhook registered through `POST /v1/webhooks`. Its signing secret (the "dashboard"
+/// secret: the API never returns it) is `--webhook-secret`, or its own under
+/// `--webhook-secrets per-webhook`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
     /// `wh_…`
     pub id: String,
+    /// Optional label (`null` when unset).
+    pub name: Option<String>,
     /// Target.
     pub url: String,
     /// Subscribed events (`*` = all).
@@ -50,6 +69,9 @@ pub struct Registered {
     pub created_at: String,
     /// ISO time (virtual).
     pub updated_at: String,
+    /// Signs its deliveries; never serialized.
+    #[serde(skip)]
+    pub secret: WebhookSecret,
 }
 
 impl Registered {
@@ -64,7 +86,7 @@ impl Registered {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
-    /// Sequence number.
+    /// Sequence number (never reused, even after the log is cleared).
     pub id: u64,
     /// The registered webhook it went to (`None`: a control-API target).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,10 +99,65 @@ pub struct Delivery {
     pub body: Value,
     /// The signature header sent.
     pub signature: String,
-    /// Tries so far.
+    /// Tries so far, each with its status or error.
     pub attempts: Vec<Try>,
     /// `pending`, `delivered` or `failed`.
     pub status: &'static str,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    entries: Vec<Delivery>,
+    next_id: u64,
+}
+
+impl Log {
+    /// Entries are pushed in id order, so a binary search finds one.
+    fn get_mut(&mut self, id: u64) -> Option<&mut Delivery> {
+        let i = self.entries.binary_search_by_key(&id, |d| d.id).ok()?;
+        self.entries.get_mut(i)
+    }
+}
+
+/// What the scheduler's senders need (no queue handle: the queue ends with the dispatcher).
+#[derive(Debug)]
+struct Sender {
+    http: reqwest::Client,
+    clock: Clock,
+    max_tries: u32,
+    log: Arc<Mutex<Log>>,
+}
+
+/// One delivery waiting for its next try.
+#[derive(Debug)]
+struct Job {
+    delivery: u64,
+    url: String,
+    raw: Arc<str>,
+    signature: String,
+    tries: u32,
+    due: Instant,
+}
+
+/// A queued job, ordered by (due time, arrival).
+#[derive(Debug)]
+struct Queued(Instant, u64, Job);
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, self.1) == (other.0, other.1)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(other.0, other.1))
+    }
 }
 
 /// Sends events to every target, retrying with exponential backoff (virtual seconds
@@ -89,28 +166,37 @@ pub struct Delivery {
 pub struct Dispatcher {
     targets: Arc<Mutex<Vec<Target>>>,
     registered: Arc<Mutex<Vec<Registered>>>,
-    secret: WebhookSecret,
-    log: Arc<Mutex<Vec<Delivery>>>,
-    http: reqwest::Client,
-    clock: Clock,
-    max_tries: u32,
+    per_number: WebhooksPerNumber,
+    log: Arc<Mutex<Log>>,
+    sender: Arc<Sender>,
+    queue: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
 }
 
 impl Dispatcher {
-    /// With start-up targets; `secret` signs deliveries to registered webhooks.
-    pub fn new(targets: Vec<Target>, secret: WebhookSecret, clock: Clock, max_tries: u32) -> Self {
+    /// With start-up targets; registered webhooks carry their own secrets.
+    pub fn new(
+        targets: Vec<Target>,
+        clock: Clock,
+        max_tries: u32,
+        per_number: WebhooksPerNumber,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let log = Arc::new(Mutex::new(Log::default()));
         Self {
             targets: Arc::new(Mutex::new(targets)),
             registered: Arc::new(Mutex::new(Vec::new())),
-            secret,
-            log: Arc::new(Mutex::new(Vec::new())),
-            http,
-            clock,
-            max_tries: max_tries.max(1),
+            per_number,
+            log: Arc::clone(&log),
+            sender: Arc::new(Sender {
+                http,
+                clock,
+                max_tries: max_tries.max(1),
+                log,
+            }),
+            queue: Arc::new(OnceLock::new()),
         }
     }
 
@@ -131,17 +217,20 @@ impl Dispatcher {
 
     /// The delivery log.
     pub fn log(&self) -> Vec<Delivery> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.log
+            .lock()
+            .map(|l| l.entries.clone())
+            .unwrap_or_default()
     }
 
-    /// Clears the log.
+    /// Clears the log (deliveries still queued keep retrying, unlogged).
     pub fn clear_log(&self) {
         if let Ok(mut l) = self.log.lock() {
-            l.clear();
+            l.entries.clear();
         }
     }
 
-    /// Registers a webhook, unless its number has one already.
+    /// Registers a webhook; with [`WebhooksPerNumber::One`], unless its number has one already.
     ///
     /// # Errors
     /// The id of the number's existing webhook.
@@ -149,11 +238,13 @@ impl Dispatcher {
         let Ok(mut all) = self.registered.lock() else {
             return Err(String::new());
         };
-        if let Some(existing) = all
-            .iter()
-            .find(|h| h.whatsapp_number_id == hook.whatsapp_number_id)
-        {
-            return Err(existing.id.clone());
+        if self.per_number == WebhooksPerNumber::One {
+            if let Some(existing) = all
+                .iter()
+                .find(|h| h.whatsapp_number_id == hook.whatsapp_number_id)
+            {
+                return Err(existing.id.clone());
+            }
         }
         all.push(hook.clone());
         Ok(hook)
@@ -189,33 +280,49 @@ impl Dispatcher {
         all.len() != before
     }
 
-    /// Queues `{event, data}` for every control-API target and for the registered webhook of
-    /// `data.numberId` when it is active and subscribed; returns at once.
-    pub fn emit(&self, event: &str, data: Value) {
+    /// Removes every webhook of a number (it was purged); returns how many.
+    pub fn forget_number(&self, number_id: &str) -> usize {
+        let Ok(mut all) = self.registered.lock() else {
+            return 0;
+        };
+        let before = all.len();
+        all.retain(|h| h.whatsapp_number_id != number_id);
+        before - all.len()
+    }
+
+    /// Queues `{event, data}` for every control-API target and for each registered webhook of
+    /// `data.numberId` that is active and subscribed (the event or `"*"`); returns at once,
+    /// with the ids of those registered webhooks.
+    pub fn emit(&self, event: &str, data: Value) -> Vec<String> {
         let body = json!({ "event": event, "data": data });
-        let raw = body.to_string();
+        let raw: Arc<str> = Arc::from(body.to_string());
         let mut targets: Vec<(Option<String>, Target)> = self
             .targets
             .lock()
             .map(|t| t.iter().map(|t| (None, t.clone())).collect())
             .unwrap_or_default();
+        let mut hooks = Vec::new();
         if let Some(number_id) = body["data"]["numberId"].as_str() {
-            for hook in self.registered() {
-                if hook.wants(number_id, event) {
+            if let Ok(all) = self.registered.lock() {
+                for hook in all.iter().filter(|h| h.wants(number_id, event)) {
                     let target = Target {
                         url: hook.url.clone(),
-                        secret: self.secret.clone(),
+                        secret: hook.secret.clone(),
                     };
-                    targets.push((Some(hook.id), target));
+                    hooks.push(hook.id.clone());
+                    targets.push((Some(hook.id.clone()), target));
                 }
             }
         }
         for (webhook_id, target) in targets {
             let signature = sign(&target.secret, raw.as_bytes());
             let id = {
-                let Ok(mut log) = self.log.lock() else { return };
-                let id = log.len() as u64 + 1;
-                log.push(Delivery {
+                let Ok(mut log) = self.log.lock() else {
+                    return hooks;
+                };
+                log.next_id += 1;
+                let id = log.next_id;
+                log.entries.push(Delivery {
                     id,
                     webhook_id,
                     event: event.to_owned(),
@@ -227,49 +334,126 @@ impl Dispatcher {
                 });
                 id
             };
-            let this = self.clone();
-            let raw = raw.clone();
-            tokio::spawn(async move { this.deliver(id, target.url, raw, signature).await });
+            self.enqueue(Job {
+                delivery: id,
+                url: target.url,
+                raw: Arc::clone(&raw),
+                signature,
+                tries: 0,
+                due: Instant::now(),
+            });
         }
+        hooks
     }
 
-    async fn deliver(self, id: u64, url: String, raw: String, signature: String) {
-        for n in 0..self.max_tries {
-            let result = self
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header(SIGNATURE_HEADER, &signature)
-                .header("user-agent", "pilot-sandbox-webhooks")
-                .body(raw.clone())
-                .send()
-                .await;
-            let (status, error) = match &result {
-                Ok(r) => (Some(r.status().as_u16()), None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            let ok = status.is_some_and(|s| (200..300).contains(&s));
-            let last = n + 1 == self.max_tries;
+    fn enqueue(&self, job: Job) {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            // Handlers run inside the runtime; without one, the send below fails and says so.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(schedule(rx, Arc::clone(&self.sender)));
+            }
+            tx
+        });
+        if let Err(mpsc::error::SendError(job)) = queue.send(job) {
             if let Ok(mut log) = self.log.lock() {
-                if let Some(d) = log.iter_mut().find(|d| d.id == id) {
+                if let Some(d) = log.get_mut(job.delivery) {
+                    d.status = "failed";
                     d.attempts.push(Try {
-                        at: self.clock.iso_now(),
-                        status,
-                        error,
+                        at: self.sender.clock.iso_now(),
+                        status: None,
+                        error: Some("sandbox: the delivery queue is not running".into()),
                     });
-                    d.status = if ok {
-                        "delivered"
-                    } else if last {
-                        "failed"
-                    } else {
-                        "pending"
-                    };
                 }
             }
-            if ok || last {
-                return;
-            }
-            tokio::time::sleep(self.clock.real(f64::from(1u32 << n.min(10)))).await;
         }
     }
+}
+
+/// The scheduler: takes new jobs, sends the due ones (at most [`MAX_IN_FLIGHT`] at once) and
+/// requeues failed ones at their backoff. Ends once the dispatcher is gone and nothing is left.
+async fn schedule(mut rx: mpsc::UnboundedReceiver<Job>, sender: Arc<Sender>) {
+    let mut queue: BinaryHeap<Reverse<Queued>> = BinaryHeap::new();
+    let mut in_flight: JoinSet<Option<Job>> = JoinSet::new();
+    let mut arrivals = 0u64;
+    let mut closed = false;
+    let mut push = |queue: &mut BinaryHeap<Reverse<Queued>>, job: Job| {
+        arrivals += 1;
+        queue.push(Reverse(Queued(job.due, arrivals, job)));
+    };
+    loop {
+        let now = Instant::now();
+        while in_flight.len() < MAX_IN_FLIGHT && queue.peek().is_some_and(|q| q.0 .0 <= now) {
+            if let Some(Reverse(Queued(_, _, job))) = queue.pop() {
+                in_flight.spawn(attempt(Arc::clone(&sender), job));
+            }
+        }
+        if closed && queue.is_empty() && in_flight.is_empty() {
+            return;
+        }
+        let wake = queue
+            .peek()
+            .map(|q| q.0 .0)
+            .filter(|_| in_flight.len() < MAX_IN_FLIGHT);
+        tokio::select! {
+            job = rx.recv(), if !closed => match job {
+                Some(job) => push(&mut queue, job),
+                None => closed = true,
+            },
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if let Ok(Some(retry)) = done {
+                    push(&mut queue, retry);
+                }
+            },
+            () = tokio::time::sleep_until(wake.unwrap_or(now)), if wake.is_some() => {},
+            else => return,
+        }
+    }
+}
+
+/// One try of one job: logs it, and hands the job back when it is to be retried.
+async fn attempt(sender: Arc<Sender>, mut job: Job) -> Option<Job> {
+    let result = sender
+        .http
+        .post(&job.url)
+        .header("content-type", "application/json")
+        .header(SIGNATURE_HEADER, &job.signature)
+        .header("user-agent", "pilot-sandbox-webhooks")
+        .body(job.raw.to_string())
+        .send()
+        .await;
+    let (status, error) = match result {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            // Read the answer so the connection can be reused.
+            let _ = r.bytes().await;
+            (Some(status), None)
+        }
+        Err(e) => (None, Some(e.to_string())),
+    };
+    job.tries += 1;
+    let ok = status.is_some_and(|s| (200..300).contains(&s));
+    let last = job.tries >= sender.max_tries;
+    if let Ok(mut log) = sender.log.lock() {
+        if let Some(d) = log.get_mut(job.delivery) {
+            d.attempts.push(Try {
+                at: sender.clock.iso_now(),
+                status,
+                error,
+            });
+            d.status = if ok {
+                "delivered"
+            } else if last {
+                "failed"
+            } else {
+                "pending"
+            };
+        }
+    }
+    if ok || last {
+        return None;
+    }
+    let backoff = f64::from(1u32 << (job.tries - 1).min(10));
+    job.due = Instant::now() + sender.clock.real(backoff);
+    Some(job)
 }

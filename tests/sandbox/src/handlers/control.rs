@@ -40,7 +40,7 @@ pub(super) async fn health(AxState(app): AxState<Shared>) -> Response {
 pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path<String>) -> Reply {
     let mut st = lock(&app.state);
     let now = app.clock.now();
-    st.purge_expired(now);
+    app.purge_expired(&mut st, now);
     let n = st.numbers.get_mut(&id).ok_or_else(not_found_number)?;
     let state = n.settle(now);
     let pairing = n.attempt.as_ref().and_then(|a| {
@@ -292,4 +292,148 @@ pub(super) async fn stats_reset(AxState(app): AxState<Shared>) -> Response {
 pub(super) async fn rate_reset(AxState(app): AxState<Shared>) -> Response {
     lock(&app.limiter).reset();
     json_response(StatusCode::OK, &json!({ "ok": true }))
+}
+
+/// `GET /_sandbox/webhooks/{id}/secret`: what the dashboard shows for a registered webhook,
+/// the secret that signs its deliveries (the API never returns it).
+pub(super) async fn hook_secret(AxState(app): AxState<Shared>, Path(id): Path<String>) -> Reply {
+    {
+        let mut st = lock(&app.state);
+        let now = app.clock.now();
+        app.purge_expired(&mut st, now);
+    }
+    let hook = app
+        .hooks
+        .registered()
+        .into_iter()
+        .find(|h| h.id == id)
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "Webhook not found",
+                Some("WEBHOOK_NOT_FOUND"),
+            )
+        })?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "webhookId": hook.id, "secret": hook.secret.expose() }),
+    ))
+}
+
+/// Most messages one `POST /_sandbox/numbers/{id}/messages` makes.
+const MESSAGES_MAX: u64 = 1000;
+
+/// Outbound status events: the number is the sender (`fromMe: true`).
+const OUTBOUND: [&str; 4] = [
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.failed",
+];
+
+fn opt_text(m: &Map<String, Value>, field: &str) -> Result<Option<String>, Response> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(&format!("{field}: must be a non-empty string"))),
+    }
+}
+
+/// `POST /_sandbox/numbers/{id}/messages` (`{count?, event?, from?, content?,
+/// participantName?}`): the connected number's contact writes `count` text messages. Each is
+/// a `message.*` event in the documented shape (guides/receive-messages) with a unique
+/// `data.id`, delivered like any event: signed, logged, retried, to every webhook of the number
+/// subscribed to the event (or `"*"`) and to the control-API targets.
+pub(super) async fn control_messages(
+    AxState(app): AxState<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let m = if body.is_empty() {
+        Map::new()
+    } else {
+        object(&body)?
+    };
+    let count = match m.get("count") {
+        None | Some(Value::Null) => 1,
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=MESSAGES_MAX).contains(n))
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "count: must be an integer between 1 and {MESSAGES_MAX}"
+                ))
+            })?,
+    };
+    let event = match opt_text(&m, "event")? {
+        None => "message.received".to_owned(),
+        Some(e)
+            if e.len() > "message.".len()
+                && e.starts_with("message.")
+                && e.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') =>
+        {
+            e
+        }
+        Some(_) => return Err(invalid("event: must be a message.* event name")),
+    };
+    let contact = match opt_text(&m, "from")? {
+        None => "+5511987654321".to_owned(),
+        Some(p) => {
+            let digits = p.strip_prefix('+').unwrap_or(&p);
+            if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid("from: must be an E.164 phone (+ and 8-15 digits)"));
+            }
+            format!("+{digits}")
+        }
+    };
+    let content = opt_text(&m, "content")?;
+    let participant = opt_text(&m, "participantName")?.unwrap_or_else(|| "Sandbox Contact".into());
+    let outbound = OUTBOUND.contains(&event.as_str());
+    let messages: Vec<Value> = {
+        let mut st = lock(&app.state);
+        let now = app.clock.now();
+        app.purge_expired(&mut st, now);
+        let n = live_number(&mut st, &id)?;
+        if n.settle(now) != Conn::Open {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "Number is not connected: only a connected number gets messages",
+                None,
+            ));
+        }
+        let own = format!("+{}", n.phone);
+        let number_id = n.id.clone();
+        let (from, to) = if outbound {
+            (own.clone(), contact.clone())
+        } else {
+            (contact.clone(), own)
+        };
+        (1..=count)
+            .map(|i| {
+                json!({
+                    "id": st.next_id("msg_"),
+                    "messageId": format!("3EB0{:016X}", fastrand::u64(..)),
+                    "numberId": number_id,
+                    "from": from,
+                    "to": to,
+                    "type": "text",
+                    "fromMe": outbound,
+                    "content": content.clone().unwrap_or_else(|| format!("Sandbox message {i} of {count}")),
+                    "participantName": participant,
+                    "createdAt": app.clock.iso_now(),
+                })
+            })
+            .collect()
+    };
+    let mut ids = Vec::with_capacity(messages.len());
+    let mut webhooks = Vec::new();
+    for data in messages {
+        ids.push(data["id"].clone());
+        webhooks = app.hooks.emit(&event, data);
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "ok": true, "event": event, "messageIds": ids, "webhookIds": webhooks }),
+    ))
 }

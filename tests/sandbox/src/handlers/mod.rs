@@ -150,7 +150,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         method: "POST",
         path: "/v1/webhooks",
         name: "webhook_create",
-        doc: "create a number's webhook",
+        doc: "create a webhook of a number (one, or several with --webhooks-per-number many)",
         handler: || post(webhooks::create),
     },
     RouteDef {
@@ -164,7 +164,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         method: "PATCH",
         path: "/v1/webhooks/{id}",
         name: "webhook_update",
-        doc: "change url/events/active",
+        doc: "change url/events/active/name",
         handler: || patch(webhooks::update),
     },
     RouteDef {
@@ -224,6 +224,13 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         handler: || post(control::control_disconnect),
     },
     RouteDef {
+        method: "POST",
+        path: "/_sandbox/numbers/{id}/messages",
+        name: "",
+        doc: "the number's contact writes messages ({count?: 1-1000, event?: \"message.received\", from?, content?, participantName?}) -> {messageIds, webhookIds}; signed message.* deliveries",
+        handler: || post(control::control_messages),
+    },
+    RouteDef {
         method: "GET",
         path: "/_sandbox/faults",
         name: "",
@@ -257,6 +264,13 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         name: "",
         doc: "add a target ({url, secret})",
         handler: || post(control::hooks_add),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/_sandbox/webhooks/{id}/secret",
+        name: "",
+        doc: "the dashboard: the signing secret of a /v1/webhooks webhook ({webhookId, secret})",
+        handler: || get(control::hook_secret),
     },
     RouteDef {
         method: "GET",
@@ -395,7 +409,7 @@ fn authenticate<'a>(
 ) -> Result<(MutexGuard<'a, State>, f64, Caller), Response> {
     let mut st = lock(&app.state);
     let now = app.clock.now();
-    st.purge_expired(now);
+    app.purge_expired(&mut st, now);
     let c = caller(app, &st, headers)?;
     Ok((st, now, c))
 }

@@ -354,5 +354,7 @@ pub(super) async fn purge(
     if let Some(data) = event {
         app.hooks.emit("number.removed", data);
     }
+    // Its webhooks go with it (queued deliveries, number.removed included, still go out).
+    app.hooks.forget_number(&id);
     Ok(json_response(StatusCode::OK, &json!({ "ok": true })))
 }

@@ -103,7 +103,7 @@ fn with_token(
 ) -> Reply {
     let mut st = lock(&app.state);
     let now = app.clock.now();
-    st.purge_expired(now);
+    app.purge_expired(&mut st, now);
     let expired = || error(StatusCode::NOT_FOUND, "Invalid or expired token", None);
     let t = st.tokens.get(token).ok_or_else(expired)?;
     if now - t.created > TOKEN_TTL_SECS {

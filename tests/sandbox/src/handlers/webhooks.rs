@@ -1,9 +1,15 @@
-//! `/v1/webhooks`: one webhook per number, managed with the number's key or the tenant key
-//! (which names the number with `whatsappNumberId` or `x-whatsapp-number-id`). Deliveries are
-//! signed with `--webhook-secret`, the "dashboard" secret the API never returns.
+//! `/v1/webhooks`, managed with the number's key or the tenant key (which names the number with
+//! `whatsappNumberId` or `x-whatsapp-number-id`; a number key always acts on its own number and
+//! the header is ignored for it). One webhook per number, or several with
+//! `--webhooks-per-number many`. Deliveries are signed with `--webhook-secret`, or with each
+//! webhook's own secret under `--webhook-secrets per-webhook`: the "dashboard" secret the API
+//! never returns (`GET /_sandbox/webhooks/{id}/secret` reads it).
 
 use super::*;
 use crate::webhooks::Registered;
+
+/// Longest accepted `name`, in characters.
+const NAME_MAX: usize = 100;
 
 fn webhook_not_found() -> Response {
     error(
@@ -21,25 +27,38 @@ fn visible(c: &Caller, hook: &Registered) -> bool {
     }
 }
 
-/// The number a create/list call is about, from the key, the body or the header.
+/// The number a create/list call is about. A tenant key names it in the body
+/// (`whatsappNumberId`, which wins) or the `x-whatsapp-number-id` header. A number key always
+/// acts on its own number: the header is ignored (as in the SDK), a body naming another number
+/// is refused with `NUMBER_MISMATCH`. A number key bound to no number sees no number (`None`).
 fn number_of(
     c: &Caller,
-    body: Option<&str>,
+    body: Option<&Value>,
     headers: &HeaderMap,
 ) -> Result<Option<String>, Response> {
-    let header = headers
-        .get("x-whatsapp-number-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let named = body.map(str::to_owned).or(header);
-    match (&c.scope, named) {
-        (Scope::Number(Some(own)), Some(n)) if n != *own => Err(error(
-            StatusCode::BAD_REQUEST,
-            "whatsappNumberId does not match the key's number",
-            Some("NUMBER_MISMATCH"),
-        )),
-        (Scope::Number(Some(own)), _) => Ok(Some(own.clone())),
-        (_, named) => Ok(named),
+    let named = match body {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(_) => return Err(invalid("whatsappNumberId: must be a non-empty string")),
+    };
+    match &c.scope {
+        Scope::Tenant => Ok(named.or_else(|| {
+            headers
+                .get("x-whatsapp-number-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        })),
+        Scope::Number(Some(own)) => match named {
+            Some(n) if n != *own => Err(error(
+                StatusCode::BAD_REQUEST,
+                "whatsappNumberId does not match the key's number",
+                Some("NUMBER_MISMATCH"),
+            )),
+            _ => Ok(Some(own.clone())),
+        },
+        Scope::Number(None) => Ok(None),
     }
 }
 
@@ -53,6 +72,24 @@ fn url_of(v: &Value) -> Result<String, Response> {
     v.as_str()
         .and_then(|u| pilot_connect::validate::http_url("url", u).ok())
         .ok_or_else(|| invalid("url: must be an absolute http(s) URL"))
+}
+
+fn active_of(v: &Value) -> Result<bool, Response> {
+    v.as_bool()
+        .ok_or_else(|| invalid("active: must be a boolean"))
+}
+
+/// `name`: `null` (none) or a non-empty string of at most [`NAME_MAX`] characters (trimmed).
+fn name_of(v: &Value) -> Result<Option<String>, Response> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Err(invalid("name: must not be empty")),
+        Value::String(s) if s.trim().chars().count() > NAME_MAX => Err(invalid(&format!(
+            "name: must be at most {NAME_MAX} characters"
+        ))),
+        Value::String(s) => Ok(Some(s.trim().to_owned())),
+        _ => Err(invalid("name: must be a string")),
+    }
 }
 
 pub(super) async fn list(AxState(app): AxState<Shared>, headers: HeaderMap) -> Reply {
@@ -74,13 +111,20 @@ pub(super) async fn create(
 ) -> Reply {
     let (mut st, _now, c) = authenticate(&app, &headers)?;
     let b = object(&body)?;
-    let number = match number_of(
-        &c,
-        b.get("whatsappNumberId").and_then(Value::as_str),
-        &headers,
-    )? {
-        Some(n) => n,
-        None => {
+    let number = match (
+        number_of(&c, b.get("whatsappNumberId"), &headers)?,
+        &c.scope,
+    ) {
+        (Some(n), _) => n,
+        // A number key bound to no number sees no number to attach a webhook to.
+        (None, Scope::Number(_)) => {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "This number-scoped key is bound to no number; use the tenant key",
+                Some("NUMBER_SCOPE_NOT_ALLOWED"),
+            ));
+        }
+        (None, Scope::Tenant) => {
             return Err(error(
                 StatusCode::BAD_REQUEST,
                 "whatsappNumberId is required with a tenant key",
@@ -100,23 +144,34 @@ pub(super) async fn create(
         .map(events_of)
         .transpose()?
         .unwrap_or_default();
-    let active = b.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let active = b.get("active").map(active_of).transpose()?.unwrap_or(true);
+    let name = b.get("name").map(name_of).transpose()?.flatten();
     let now = app.clock.iso_now();
+    let id = st.next_id("wh_");
+    let secret = app
+        .secret_for(&id)
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
     let hook = Registered {
-        id: st.next_id("wh_"),
+        id,
+        name,
         url,
         events,
         active,
         whatsapp_number_id: number,
         created_at: now.clone(),
         updated_at: now,
+        secret,
     };
     drop(st);
     Ok(match app.hooks.register(hook) {
         Ok(h) => json_response(StatusCode::CREATED, &json!(h)),
         Err(existing) => json_response(
             StatusCode::CONFLICT,
-            &json!({ "error": "This number already has a webhook: PATCH it", "webhookId": existing }),
+            &json!({
+                "error": "This number already has a webhook",
+                "code": "WEBHOOK_ALREADY_EXISTS",
+                "webhookId": existing,
+            }),
         ),
     })
 }
@@ -155,8 +210,10 @@ pub(super) async fn update(
     }
     let url = b.get("url").map(url_of).transpose()?;
     let events = b.get("events").map(events_of).transpose()?;
-    let active = b.get("active").and_then(Value::as_bool);
-    if url.is_none() && events.is_none() && active.is_none() {
+    let active = b.get("active").map(active_of).transpose()?;
+    // `Some(None)`: `"name": null` clears it.
+    let name = b.get("name").map(name_of).transpose()?;
+    if url.is_none() && events.is_none() && active.is_none() && name.is_none() {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "Nothing to update",
@@ -173,6 +230,9 @@ pub(super) async fn update(
         }
         if let Some(a) = active {
             h.active = a;
+        }
+        if let Some(n) = name {
+            h.name = n;
         }
         h.updated_at = now;
     });

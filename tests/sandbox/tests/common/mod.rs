@@ -73,6 +73,37 @@ impl Raw {
         (status, headers, v)
     }
 
+    /// Like [`Raw::call`], with extra request headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.http.request(m, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            rb = rb.header("x-api-key", k);
+        }
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_owned());
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     pub async fn control(&self, id: &str) -> Value {
         self.call("GET", &format!("/_sandbox/numbers/{id}"), None, None)
             .await
