@@ -24,6 +24,7 @@
 
 mod open_enum;
 
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod connect_token;

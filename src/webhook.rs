@@ -33,6 +33,32 @@ open_enum! {
     }
 }
 
+/// The lifecycle events the edge worker acts on, and so all its own webhook subscribes to
+/// (never `"*"`: a customer's `message.*` traffic is not the edge's to take). One list for the
+/// worker's receiver, the server package's provisioning and the docs.
+pub const EDGE_EVENTS: [EventName; 4] = [
+    EventName::NumberConnected,
+    EventName::NumberDisconnected,
+    EventName::NumberRemoved,
+    EventName::NumberRestored,
+];
+
+impl EventName {
+    /// One of [`EDGE_EVENTS`]: the edge worker's session objects act on it.
+    #[must_use]
+    pub fn is_edge_event(&self) -> bool {
+        EDGE_EVENTS.contains(self)
+    }
+
+    /// A customer's own traffic (`message.*`, `call.*`): what a SaaS backend lives on. The edge
+    /// never acknowledges one it cannot hand on, so that Pilot Status keeps it.
+    #[must_use]
+    pub fn is_customer_traffic(&self) -> bool {
+        let name = self.as_str();
+        name.starts_with("message.") || name.starts_with("call.")
+    }
+}
+
 /// `data` of the five lifecycle events.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,14 +114,27 @@ impl WebhookEvent {
         }
     }
 
-    /// A key to deduplicate retried deliveries: `(event, numberId, createdAt)`.
+    /// The key that identifies a delivery across Pilot Status's retries, for de-duplication:
+    /// `data.id` for `message.*` (and any other event whose data carries a string `id`, as the
+    /// docs advise), `event|numberId|createdAt` for `number.*` events (their data has no id).
+    /// `None` when the delivery carries neither.
     #[must_use]
     pub fn dedup_key(&self) -> Option<String> {
         match self {
             Self::Number { event, data } => {
                 Some(format!("{event}|{}|{}", data.number_id, data.created_at))
             }
-            Self::Other { .. } => None,
+            Self::Other { event, data } => {
+                let text = |k: &str| data.get(k).and_then(Value::as_str);
+                match (text("id"), text("numberId"), text("createdAt")) {
+                    (Some(id), _, _) if !event.as_str().starts_with("number.") => {
+                        Some(id.to_owned())
+                    }
+                    (_, Some(number), Some(at)) => Some(format!("{event}|{number}|{at}")),
+                    (Some(id), _, _) => Some(id.to_owned()),
+                    _ => None,
+                }
+            }
         }
     }
 }

@@ -182,6 +182,57 @@ fn webhook_events_parse() {
     ));
 }
 
+#[test]
+fn every_delivery_has_one_dedup_key_and_a_class() {
+    let key = |raw: &str| webhook::parse_event(raw.as_bytes()).unwrap().dedup_key();
+    // message.*: the docs' `data.id`.
+    assert_eq!(
+        key(r#"{"event":"message.received","data":{"id":"msg_1","numberId":"n","createdAt":"t"}}"#)
+            .as_deref(),
+        Some("msg_1")
+    );
+    // number.* (known or not): event|numberId|createdAt, never a stray id.
+    assert_eq!(
+        key(r#"{"event":"number.connected","data":{"numberId":"n","phone":"+1","displayName":"d","createdAt":"t"}}"#)
+            .as_deref(),
+        Some("number.connected|n|t")
+    );
+    assert_eq!(
+        key(
+            r#"{"event":"number.health_blocked","data":{"id":"x","numberId":"n","createdAt":"t"}}"#
+        )
+        .as_deref(),
+        Some("number.health_blocked|n|t")
+    );
+    // Flat call.* events carry their id at the top level.
+    assert_eq!(
+        key(r#"{"event":"call.offer","id":"call_9"}"#).as_deref(),
+        Some("call_9")
+    );
+    assert_eq!(key(r#"{"event":"future.thing","data":{}}"#), None);
+
+    // The edge's own subscription: the four lifecycle events, nothing of the customer's.
+    let edge: Vec<&str> = webhook::EDGE_EVENTS.iter().map(EventName::as_str).collect();
+    assert_eq!(
+        edge,
+        [
+            "number.connected",
+            "number.disconnected",
+            "number.removed",
+            "number.restored"
+        ]
+    );
+    for name in ["message.received", "message.sent", "call.offer"] {
+        let e = EventName::parse(name);
+        assert!(e.is_customer_traffic() && !e.is_edge_event(), "{name}");
+    }
+    for e in &webhook::EDGE_EVENTS {
+        assert!(e.is_edge_event() && !e.is_customer_traffic());
+    }
+    assert!(!EventName::NumberCreated.is_edge_event());
+    assert!(!EventName::parse("number.health_blocked").is_customer_traffic());
+}
+
 const NOW: u64 = 1_800_000_000;
 const AUD: &str = "https://connect.example.com";
 

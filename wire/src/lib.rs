@@ -61,6 +61,9 @@ pub enum PublicErrorCode {
     BadRequest,
     /// Webhook receiver: the body is over the size limit.
     PayloadTooLarge,
+    /// Webhook receiver: a customer's own traffic (`message.*`, `call.*`) reached an edge with
+    /// nowhere to hand it on. Not acknowledged, so Pilot Status keeps and retries it.
+    NoForwardTarget,
 }
 
 impl PublicErrorCode {
@@ -87,6 +90,7 @@ impl PublicErrorCode {
             Self::InvalidSignature => "invalid_signature",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::NoForwardTarget => "no_forward_target",
         }
     }
 
@@ -107,6 +111,7 @@ impl PublicErrorCode {
             Self::InvalidSignature => 401,
             Self::BadRequest => 400,
             Self::PayloadTooLarge => 413,
+            Self::NoForwardTarget => 501,
         }
     }
 
@@ -133,6 +138,7 @@ impl PublicErrorCode {
             Self::InvalidSignature => "Missing or invalid webhook signature.",
             Self::BadRequest => "The request body is not valid.",
             Self::PayloadTooLarge => "The request body is too large.",
+            Self::NoForwardTarget => "This endpoint takes number lifecycle events only; message and call events need FORWARD_WEBHOOK_URL or a webhook of their own.",
         }
     }
 
@@ -143,7 +149,7 @@ impl PublicErrorCode {
     }
 }
 
-const ALL: [PublicErrorCode; 19] = [
+const ALL: [PublicErrorCode; 20] = [
     PublicErrorCode::ConfigError,
     PublicErrorCode::MissingToken,
     PublicErrorCode::InvalidToken,
@@ -163,6 +169,7 @@ const ALL: [PublicErrorCode; 19] = [
     PublicErrorCode::InvalidSignature,
     PublicErrorCode::BadRequest,
     PublicErrorCode::PayloadTooLarge,
+    PublicErrorCode::NoForwardTarget,
 ];
 
 /// The JSON field names of the public wire format, written by the worker and read by the
@@ -184,6 +191,8 @@ pub mod field {
     pub const CODE: &str = "code";
     /// The error message inside `error`.
     pub const MESSAGE: &str = "message";
+    /// Inside `error` of a pushed `rate_limited` frame: when the session calls again (ms).
+    pub const RETRY_AFTER_MS: &str = "retryAfterMs";
 }
 
 /// Why a public answer could not be read.

@@ -1,53 +1,37 @@
-//! `POST /v1/hooks/pilot-status`: Pilot Status webhooks in. The signature is checked over the
-//! raw body with the core's constant-time check before anything is parsed; `number.*` lifecycle
-//! events go to the number's session object (which de-duplicates retried deliveries); anything
-//! else is acknowledged and ignored. The answer is fast and never echoes the body.
+//! `POST /v1/hooks/pilot-status`: Pilot Status webhooks in.
+//!
+//! The signature is checked over the raw body, against each configured secret, before
+//! anything is parsed; then the core parses the delivery ([`webhook::parse_event`]) and gives
+//! its dedup key. What happens next depends on what the delivery is, and nothing is ever
+//! acknowledged and dropped:
+//!
+//! - the edge's lifecycle events ([`webhook::EDGE_EVENTS`]) go to the number's sessions, every
+//!   link (a webhook does not say which one it is about), and get `204`;
+//! - a customer's own traffic (`message.*`, `call.*`) cannot be handed on from here, so it is
+//!   refused with `501 no_forward_target` and logged: Pilot Status keeps it, and its webhook
+//!   logs say why. Subscribe the edge to [`webhook::EDGE_EVENTS`] only (see the README);
+//! - anything else (`number.created`, health events, events of the future) is acknowledged,
+//!   as the contract asks.
 
 use pilot_connect::public::PublicErrorCode;
-use pilot_connect::webhook::{self, EventName, SIGNATURE_HEADER};
-use serde::Deserialize;
+use pilot_connect::webhook::{self, WebhookEvent, SIGNATURE_HEADER};
+use pilot_connect::Link;
 use worker::{console_error, Env, Request, Response};
 
+use crate::reply::Reply;
+use crate::session::{SessionClient, SessionRequest};
 use crate::settings::Settings;
-use crate::{Reply, SESSIONS};
+use crate::SESSIONS;
 
 /// Largest delivery accepted (real ones are well under 2 KB).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The part of a delivery the worker acts on. The full typed parse is the core's
-/// `webhook::parse_event`; the worker needs three fields, and every byte of bundle counts.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    event: &'a str,
-    #[serde(default, borrow)]
-    data: Option<Data<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Data<'a> {
-    #[serde(borrow)]
-    number_id: Option<&'a str>,
-    #[serde(borrow)]
-    created_at: Option<&'a str>,
-}
-
-fn lifecycle(e: &EventName) -> bool {
-    matches!(
-        e,
-        EventName::NumberConnected
-            | EventName::NumberDisconnected
-            | EventName::NumberRemoved
-            | EventName::NumberRestored
-    )
-}
-
-pub async fn receive(mut req: Request, env: &Env, s: &Settings, reply: &Reply) -> Response {
+pub async fn receive(mut req: Request, env: &Env, s: &Settings) -> Response {
+    let reply = Reply::BARE;
     // Not offered without a secret: a request here could not be trusted anyway.
-    let Some(secret) = &s.webhook_secret else {
+    if s.webhook_secrets.is_empty() {
         return reply.error(PublicErrorCode::RouteNotFound);
-    };
+    }
     // Pilot Status is a server; a browser has no business here.
     if req.headers().get("origin").ok().flatten().is_some() {
         return reply.error(PublicErrorCode::OriginNotAllowed);
@@ -68,61 +52,57 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings, reply: &Reply) -
         return reply.error(PublicErrorCode::PayloadTooLarge);
     }
     let signature = req.headers().get(SIGNATURE_HEADER).ok().flatten();
-    // The signature first, over the raw bytes: nothing unsigned is even parsed.
-    if webhook::verify_signature(secret, &body, signature.as_deref()).is_err() {
+    // The signature first, over the raw bytes: nothing unsigned is even parsed. Any of the
+    // secrets may have signed it (one per webhook, or old and new while rotating).
+    let signed = s
+        .webhook_secrets
+        .iter()
+        .any(|secret| webhook::verify_signature(secret, &body, signature.as_deref()).is_ok());
+    if !signed {
         return reply.error(PublicErrorCode::InvalidSignature);
     }
-    let Ok(env_) = serde_json::from_slice::<Envelope<'_>>(&body) else {
+    let Ok(event) = webhook::parse_event(&body) else {
         return reply.error(PublicErrorCode::BadRequest);
     };
-    let name = EventName::parse(env_.event);
-    if let (
-        true,
-        Some(Data {
-            number_id: Some(id),
-            created_at: Some(at),
-        }),
-    ) = (lifecycle(&name), env_.data)
-    {
-        // The core's de-duplication key: `event|numberId|createdAt`.
-        let mut key = String::with_capacity(env_.event.len() + id.len() + at.len() + 2);
-        key.push_str(env_.event);
-        key.push('|');
-        key.push_str(id);
-        key.push('|');
-        key.push_str(at);
-        if let Err(e) = forward(env, id, env_.event, &key).await {
-            // Pilot Status retries a failed delivery: say so rather than lose the event.
-            console_error!("webhook forward failed: {e}");
-            return reply.error(PublicErrorCode::Unavailable);
+    let name = event.name();
+    if name.is_customer_traffic() {
+        console_error!(
+            "webhook {} refused (no_forward_target): this edge takes lifecycle events only",
+            name.as_str()
+        );
+        return reply.error(PublicErrorCode::NoForwardTarget);
+    }
+    if let WebhookEvent::Number { event: e, data } = &event {
+        if e.is_edge_event() {
+            let request = SessionRequest::Event {
+                event: e.as_str().to_owned(),
+                key: event.dedup_key().unwrap_or_default(),
+                at: Some(data.created_at.clone()),
+            };
+            if let Err(e) = tell_sessions(env, &data.number_id, &request).await {
+                // Pilot Status retries a failed delivery: say so rather than lose the event.
+                console_error!("webhook forward failed: {e}");
+                return reply.error(PublicErrorCode::Unavailable);
+            }
         }
     }
-    Response::empty()
-        .map(|r| reply.decorate(r.with_status(204)))
-        .unwrap_or_else(|_| reply.error(PublicErrorCode::Unavailable))
+    reply.empty(204)
 }
 
-/// Tells the number's session (its primary link: webhooks carry no link) what happened.
-async fn forward(env: &Env, number_id: &str, event: &str, key: &str) -> worker::Result<()> {
-    // Without the binding the worker polls; the event is acknowledged and needs no forwarding.
-    let Ok(ns) = env.durable_object(SESSIONS) else {
-        return Ok(());
-    };
-    let stub = crate::session_stub(&ns, number_id, &pilot_connect::Link::Primary)?;
-    let init = worker::RequestInit {
-        method: worker::Method::Post,
-        body: Some(
-            serde_json::json!({ "event": event, "key": key })
-                .to_string()
-                .into(),
-        ),
-        ..worker::RequestInit::default()
-    };
-    let req = Request::new_with_init("https://session/event", &init)?;
-    let resp = stub.fetch_with_request(req).await?;
-    if resp.status_code() == 200 {
-        Ok(())
-    } else {
-        Err(worker::Error::RustError("session refused the event".into()))
+/// Tells every link's session of the number what happened.
+async fn tell_sessions(env: &Env, number: &str, request: &SessionRequest) -> worker::Result<()> {
+    let ns = env.durable_object(SESSIONS)?;
+    for link in [Link::Primary, Link::Secondary] {
+        let resp = SessionClient::new(&ns, number, &link)?
+            .call(request)
+            .await?;
+        if resp.status_code() != 200 {
+            return Err(worker::Error::RustError(format!(
+                "the {} session refused the event ({})",
+                link.as_str(),
+                resp.status_code()
+            )));
+        }
     }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! the public error mapping all live there.
 
 mod hooks;
+mod reply;
 mod session;
 mod settings;
 mod upstream;
@@ -14,59 +15,26 @@ mod upstream;
 pub use session::NumberSession;
 
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
-use pilot_connect::public::{ErrorBody, PublicErrorCode};
+use pilot_connect::public::PublicErrorCode;
 use pilot_connect::Link;
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
 
 use std::cell::OnceCell;
 use std::rc::Rc;
 
+use crate::reply::{with_header, Reply};
+use crate::session::{SessionClient, SessionRequest};
 use crate::settings::{ConfigError, Settings};
 
 const RATE_LIMITER: &str = "CONNECT_RATE_LIMITER";
-/// The Durable Object namespace of the per-number sessions (optional: without it the worker
-/// calls Pilot Status directly for every request, as before).
+/// The Durable Object namespace of the per-number sessions. Required: the session is what
+/// keeps the customer's Pilot Status budget (single-flight, backoff, `Retry-After`), so there
+/// is no path to Pilot Status around it.
 pub(crate) const SESSIONS: &str = "NUMBER_SESSIONS";
 
-/// Per-request facts every answer needs.
-struct Reply {
-    /// The request `Origin`, when it is allowed.
-    allowed_origin: Option<String>,
-}
-
-impl Reply {
-    fn json(&self, status: u16, body: &Value) -> Response {
-        let resp = Response::builder()
-            .with_status(status)
-            .from_json(body)
-            .unwrap_or_else(|_| Response::builder().with_status(500).empty());
-        self.decorate(resp)
-    }
-
-    fn error(&self, code: PublicErrorCode) -> Response {
-        self.json(code.status(), &ErrorBody { code }.to_json())
-    }
-
-    fn decorate(&self, mut resp: Response) -> Response {
-        // In place: the answer's own headers (Retry-After, WWW-Authenticate) stay.
-        let h = resp.headers_mut();
-        let _ = h.set("content-type", "application/json");
-        let _ = h.set("cache-control", "no-store");
-        let _ = h.set("vary", "Origin");
-        let _ = h.set("x-content-type-options", "nosniff");
-        if let Some(o) = &self.allowed_origin {
-            let _ = h.set("access-control-allow-origin", o);
-            let _ = h.set("access-control-expose-headers", "Retry-After");
-        }
-        resp
-    }
-}
-
-fn with_header(mut resp: Response, name: &str, value: &str) -> Response {
-    let _ = resp.headers_mut().set(name, value);
-    resp
-}
+/// The settings, read once per isolate (or why they are unusable).
+pub(crate) type Cfg = Rc<Result<Settings, ConfigError>>;
 
 thread_local! {
     // Bindings are fixed for the life of an isolate: read and validate them once, not on
@@ -74,7 +42,7 @@ thread_local! {
     static SETTINGS: OnceCell<Rc<Result<Settings, ConfigError>>> = const { OnceCell::new() };
 }
 
-pub(crate) fn settings(env: &Env) -> Rc<Result<Settings, ConfigError>> {
+pub(crate) fn settings(env: &Env) -> Cfg {
     SETTINGS.with(|c| Rc::clone(c.get_or_init(|| Rc::new(Settings::from_env(env)))))
 }
 
@@ -144,16 +112,17 @@ const ROUTES: [Route; 5] = [
 
 async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response {
     let origin = req.headers().get("origin").ok().flatten();
-    let bare = Reply {
-        allowed_origin: None,
-    };
     let cached = settings(env);
     let settings = match cached.as_ref() {
         Ok(s) => s,
         Err(e) => {
             console_error!("config: {e}");
-            return bare.error(PublicErrorCode::ConfigError);
+            return Reply::BARE.error(PublicErrorCode::ConfigError);
         }
+    };
+    let Ok(ns) = env.durable_object(SESSIONS) else {
+        console_error!("config: missing Durable Object binding {SESSIONS}");
+        return Reply::BARE.error(PublicErrorCode::ConfigError);
     };
     let allowed = origin
         .as_deref()
@@ -186,12 +155,12 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
     }
     match route.action {
         Action::Health => reply.json(200, &json!({ "ok": true })),
-        Action::Hook => hooks::receive(req, env, settings, &reply).await,
-        Action::Events => events(req, env, settings, &reply, origin.as_deref()).await,
+        Action::Hook => hooks::receive(req, env, settings).await,
+        Action::Events => events(req, env, &ns, settings, &reply, origin.as_deref()).await,
         action => {
             let token = bearer(&req);
             match authorize(&req, env, settings, &reply, origin.as_deref(), token).await {
-                Ok(claims) => serve(&claims, action, env, settings, &reply).await,
+                Ok(claims) => serve(&claims, action, &ns, &reply).await,
                 Err(resp) => resp,
             }
         }
@@ -199,7 +168,7 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
 }
 
 fn preflight(reply: &Reply) -> Response {
-    let mut resp = reply.decorate(Response::builder().with_status(204).empty());
+    let mut resp = reply.empty(204);
     let h = resp.headers_mut();
     let _ = h.set("access-control-allow-methods", "GET, OPTIONS");
     let _ = h.set("access-control-allow-headers", "authorization");
@@ -225,14 +194,6 @@ fn token_error(e: &TokenError) -> PublicErrorCode {
     }
 }
 
-fn unauthorized(reply: &Reply, code: PublicErrorCode) -> Response {
-    with_header(
-        reply.error(code),
-        "www-authenticate",
-        r#"Bearer error="invalid_token""#,
-    )
-}
-
 /// Token → claims (audience, origin, lifetime) → rate limit. Every failure is the answer to
 /// send.
 async fn authorize(
@@ -244,7 +205,7 @@ async fn authorize(
     token: Option<String>,
 ) -> Result<ConnectClaims, Response> {
     let Some(token) = token else {
-        return Err(unauthorized(reply, PublicErrorCode::MissingToken));
+        return Err(reply.unauthorized(PublicErrorCode::MissingToken));
     };
     let own_origin;
     let audience = match s.audience.as_deref() {
@@ -263,7 +224,7 @@ async fn authorize(
         &token,
         &VerifyOptions::new(audience, now, origin),
     )
-    .map_err(|e| unauthorized(reply, token_error(&e)))?;
+    .map_err(|e| reply.unauthorized(token_error(&e)))?;
 
     // Per token subject and client address, through the Cloudflare rate-limiting binding.
     let ip = req
@@ -298,24 +259,19 @@ async fn authorize(
 
 /// `GET /v1/events`: a WebSocket to the caller's number session, which pushes every change.
 ///
-/// Offered only when the worker has the session objects and a webhook secret (Pilot Status then
-/// tells it the moment a phone links); otherwise 404, and the widget keeps polling. Browsers
-/// cannot set headers on a WebSocket, and a token in the URL would end up in logs, so the
-/// token travels as the second subprotocol, `bearer.<token>`, next to `pilot-connect.v1`; the
-/// Origin is checked like on every route.
+/// Offered whenever the session objects are: with webhooks the session learns "connected" the
+/// moment a phone links; without them it checks the status itself (one call per number, not
+/// per tab). Browsers cannot set headers on a WebSocket, and a token in the URL would end up in
+/// logs, so the token travels as the second subprotocol, `bearer.<token>`, next to
+/// `pilot-connect.v1`; the Origin is checked like on every route.
 async fn events(
     req: Request,
     env: &Env,
+    ns: &worker::ObjectNamespace,
     s: &Settings,
     reply: &Reply,
     origin: Option<&str>,
 ) -> Response {
-    let Ok(ns) = env.durable_object(SESSIONS) else {
-        return reply.error(PublicErrorCode::RouteNotFound);
-    };
-    if s.webhook_secret.is_none() {
-        return reply.error(PublicErrorCode::RouteNotFound);
-    }
     let upgrade = req.headers().get("upgrade").ok().flatten();
     if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return with_header(
@@ -332,7 +288,7 @@ async fn events(
         .unwrap_or_default();
     let mut protocols = offered.split(',').map(str::trim);
     if !protocols.clone().any(|p| p == session::PROTOCOL) {
-        return unauthorized(reply, PublicErrorCode::MissingToken);
+        return reply.unauthorized(PublicErrorCode::MissingToken);
     }
     let token = protocols
         .find_map(|p| p.strip_prefix("bearer."))
@@ -343,8 +299,36 @@ async fn events(
         Err(resp) => return resp,
     };
     let link = claims.link.clone().unwrap_or(Link::Primary);
-    match watch(&ns, &claims.sub, &link, &req).await {
-        Ok(resp) => resp,
+    let watched = match SessionClient::new(ns, &claims.sub, &link) {
+        Ok(session) => session.watch(&req).await,
+        Err(e) => Err(e),
+    };
+    watched.unwrap_or_else(|e| {
+        console_error!("session object failed: {e}");
+        reply.error(PublicErrorCode::Unavailable)
+    })
+}
+
+/// Answers for the caller's number in the public wire format, through its session object (one
+/// upstream call for every viewer).
+async fn serve(
+    claims: &ConnectClaims,
+    action: Action,
+    ns: &worker::ObjectNamespace,
+    reply: &Reply,
+) -> Response {
+    let link = claims.link.clone().unwrap_or(Link::Primary);
+    let request = if action == Action::Qr {
+        SessionRequest::Qr
+    } else {
+        SessionRequest::Status
+    };
+    let answered = match SessionClient::new(ns, &claims.sub, &link) {
+        Ok(session) => session.call(&request).await,
+        Err(e) => Err(e),
+    };
+    match answered {
+        Ok(resp) => relay(resp, reply).await,
         Err(e) => {
             console_error!("session object failed: {e}");
             reply.error(PublicErrorCode::Unavailable)
@@ -352,107 +336,21 @@ async fn events(
     }
 }
 
-async fn watch(
-    ns: &worker::ObjectNamespace,
-    sub: &str,
-    link: &Link,
-    req: &Request,
-) -> worker::Result<Response> {
-    let stub = session_stub(ns, sub, link)?;
-    let headers = req.headers().clone();
-    session_headers(&headers, sub, link)?;
-    let init = worker::RequestInit {
-        method: Method::Get,
-        headers,
-        ..worker::RequestInit::default()
-    };
-    stub.fetch_with_request(Request::new_with_init("https://session/watch", &init)?)
-        .await
-}
-
-/// Which number and link a call to a session object is about (headers, not a query string:
-/// nothing to encode, nothing to parse).
-fn session_headers(h: &worker::Headers, sub: &str, link: &Link) -> worker::Result<()> {
-    h.set(session::SUB_HEADER, sub)?;
-    h.set(session::LINK_HEADER, link.as_str())
-}
-
-fn session_stub(
-    ns: &worker::ObjectNamespace,
-    sub: &str,
-    link: &Link,
-) -> worker::Result<worker::Stub> {
-    let mut name = String::with_capacity(sub.len() + 10);
-    name.push_str(sub);
-    name.push('|');
-    name.push_str(link.as_str());
-    ns.id_from_name(&name)?.get_stub()
-}
-
-/// Answers for the caller's number in the public wire format: through its session object
-/// when the worker has the binding (one upstream call for every viewer), else directly.
-async fn serve(
-    claims: &ConnectClaims,
-    action: Action,
-    env: &Env,
-    s: &Settings,
-    reply: &Reply,
-) -> Response {
-    let link = claims.link.clone().unwrap_or(Link::Primary);
-    if let Ok(ns) = env.durable_object(SESSIONS) {
-        return match session_call(&ns, &claims.sub, &link, action).await {
-            Ok((status, retry, body)) => match retry {
-                Some(r) => with_header(reply.json(status, &body), "retry-after", &r),
-                None => reply.json(status, &body),
-            },
-            Err(e) => {
-                console_error!("session object failed: {e}");
-                reply.error(PublicErrorCode::Unavailable)
-            }
-        };
-    }
-    let result = if action == Action::Qr {
-        upstream::qr(s, &claims.sub, link)
-            .await
-            .map(|a| a.to_json())
-    } else {
-        upstream::status(s, &claims.sub, link)
-            .await
-            .map(|a| a.to_json())
-    };
-    match result {
-        Ok(body) => reply.json(200, &body),
-        Err(f) => match f.retry_after_secs {
-            Some(secs) => with_header(reply.error(f.code), "retry-after", &secs.to_string()),
-            None => reply.error(f.code),
-        },
-    }
-}
-
-/// One call to the number's session object: `(status, Retry-After, JSON body)`.
-async fn session_call(
-    ns: &worker::ObjectNamespace,
-    sub: &str,
-    link: &Link,
-    action: Action,
-) -> worker::Result<(u16, Option<String>, Value)> {
-    let stub = session_stub(ns, sub, link)?;
-    let headers = worker::Headers::new();
-    session_headers(&headers, sub, link)?;
-    let init = worker::RequestInit {
-        method: Method::Get,
-        headers,
-        ..worker::RequestInit::default()
-    };
-    let url = if action == Action::Qr {
-        "https://session/qr"
-    } else {
-        "https://session/status"
-    };
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init(url, &init)?)
-        .await?;
+/// The session's answer (already in the public wire format) as the page's: a fetched
+/// response's headers are immutable, so status, `Retry-After` and body move to a new one.
+async fn relay(mut resp: Response, reply: &Reply) -> Response {
+    let status = resp.status_code();
     let retry = resp.headers().get("retry-after").ok().flatten();
-    let body: Value = resp.json().await?;
-    Ok((resp.status_code(), retry, body))
+    let relayed = match resp.bytes().await {
+        Ok(body) => Response::from_bytes(body).map(|r| reply.decorate(r.with_status(status))),
+        Err(e) => Err(e),
+    };
+    match (relayed, retry) {
+        (Ok(r), Some(secs)) => with_header(r, "retry-after", &secs),
+        (Ok(r), None) => r,
+        (Err(e), _) => {
+            console_error!("session answer unreadable: {e}");
+            reply.error(PublicErrorCode::Unavailable)
+        }
+    }
 }

@@ -1,112 +1,186 @@
-//! `NumberSession`: a Durable Object per number (and link), addressed by the connect token's
-//! `sub`. It is the one place that talks to Pilot Status about that number:
+//! `NumberSession`: a Durable Object per number and link (named `<number>|<link>`), the one
+//! place that talks to Pilot Status about that number, and [`SessionClient`], the worker's side
+//! of the one protocol between them ([`SessionRequest`]).
 //!
+//! The session:
 //! - single-flights `connect` and `status` for every viewer (N tabs → one upstream call per QR
-//!   rotation and at most one status call per `STATUS_TTL_MS`, 2 s by default);
+//!   rotation and at most one status call per `STATUS_TTL_MS`);
 //! - holds the current pairing session (QR, code, until when it is fresh), so a second tab or a
 //!   reload gets the same QR at once, with the time it has left;
-//! - learns `connected` / `disconnected` from Pilot Status webhooks (forwarded by the worker,
-//!   de-duplicated here), so status answers need no upstream call at all once it is linked;
-//! - keeps that state in its SQLite-backed storage, so an eviction or restart loses nothing;
-//! - pushes every change (a new QR, connected, disconnected) to the widgets watching it over
-//!   WebSockets accepted with the hibernation API, and runs an alarm only while someone watches
-//!   and the number is not connected (QR rotation, and a status check when no webhook secret
-//!   keeps it informed). Nobody watching: no alarm, and the object can hibernate.
+//! - while someone watches an unconnected number, checks its status itself every
+//!   `STATUS_POLL_MS` (one call per number, never per viewer) unless a webhook for the number
+//!   arrived within `WEBHOOK_TRUST_MS`, and rotates the QR: webhooks make "connected"
+//!   instant, they are never required for it;
+//! - keeps the customer's Pilot Status budget when calls fail ([`Budget`]: final answers stop
+//!   calls until a webhook or a new watcher, 429s wait `Retry-After`, other failures back off
+//!   with jitter) and pushes every failure to its viewers;
+//! - applies webhooks in order (an event older than the last applied one is ignored) and once
+//!   (retried deliveries are dropped by the core's dedup key);
+//! - keeps all that in its SQLite-backed storage (serde values), so an eviction or restart loses
+//!   nothing, and pushes every change to the widgets watching it over WebSockets accepted with
+//!   the hibernation API. Nobody watching: no alarm, and the object can hibernate.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
-use pilot_connect::public::{ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
+use pilot_connect::public::{
+    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer,
+};
+use pilot_connect::webhook::EventName;
 use pilot_connect::Link;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::rc::Rc;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair,
+    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
+    Result, State, Stub, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::settings::Settings;
-use crate::upstream::{self, Failed};
+use crate::upstream::{self, Called, Failed};
+use crate::Cfg;
+
+/// The subprotocol a widget offers (with its token as a second one) and the worker accepts.
+pub const PROTOCOL: &str = "pilot-connect.v1";
+
+/// What the worker asks of a number's session. [`Watch`](Self::Watch) is the widget's own
+/// WebSocket upgrade handed on as it came; every other request travels as this enum in JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SessionRequest {
+    /// The current QR, as `GET /v1/qr` answers it.
+    Qr,
+    /// The current status, as `GET /v1/status` answers it.
+    Status,
+    /// A widget's push stream (an upgrade the worker authorised for this number).
+    Watch,
+    /// A verified lifecycle webhook about this number.
+    Event {
+        /// The event name.
+        event: String,
+        /// The core's dedup key of the delivery.
+        key: String,
+        /// `data.createdAt`, when the delivery has it.
+        at: Option<String>,
+    },
+}
+
+/// The worker's side of the protocol: the session of one number and link.
+pub struct SessionClient {
+    stub: Stub,
+}
+
+impl SessionClient {
+    /// The session of `number`'s `link` in `ns`.
+    pub fn new(ns: &ObjectNamespace, number: &str, link: &Link) -> Result<Self> {
+        let stub = ns.id_from_name(&object_name(number, link))?.get_stub()?;
+        Ok(Self { stub })
+    }
+
+    /// Sends a request; the answer is the session's, in the public wire format.
+    pub async fn call(&self, request: &SessionRequest) -> Result<Response> {
+        let init = RequestInit {
+            method: Method::Post,
+            body: Some(serde_json::to_string(request)?.into()),
+            ..RequestInit::default()
+        };
+        self.stub
+            .fetch_with_request(Request::new_with_init("https://session/", &init)?)
+            .await
+    }
+
+    /// Hands a widget's WebSocket upgrade to the session.
+    pub async fn watch(&self, upgrade: &Request) -> Result<Response> {
+        let init = RequestInit {
+            method: Method::Get,
+            headers: upgrade.headers().clone(),
+            ..RequestInit::default()
+        };
+        self.stub
+            .fetch_with_request(Request::new_with_init("https://session/", &init)?)
+            .await
+    }
+}
+
+/// Objects are named `<number>|<link>`: the object reads who it is from its own name.
+fn object_name(number: &str, link: &Link) -> String {
+    format!("{number}|{}", link.as_str())
+}
+
+fn parse_object_name(name: &str) -> Option<(String, Link)> {
+    let (number, link) = name.rsplit_once('|')?;
+    Some((number.to_owned(), Link::parse(link)))
+}
+
+fn is_upgrade(req: &Request) -> bool {
+    req.headers()
+        .get("upgrade")
+        .ok()
+        .flatten()
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+}
 
 /// Webhook keys remembered for de-duplication.
 const SEEN_MAX: usize = 200;
+/// A QR with less than this left is not handed out: the next rotation is due.
+const QR_MIN_LEFT_MS: f64 = 1_000.0;
 
-/// One upstream call in flight: the caller that started it fills the slot; viewers that came
-/// meanwhile wait for it instead of calling again (single-flight).
-type Flight<T> = Rc<RefCell<Option<core::result::Result<T, Failed>>>>;
+/// One upstream call in flight, shared by every request that arrives while it runs.
+type Flight<T> = Shared<LocalBoxFuture<'static, Called<T>>>;
 
-/// An upstream call borrowing the settings.
-type Upstream<'s, T> =
-    core::pin::Pin<Box<dyn core::future::Future<Output = core::result::Result<T, Failed>> + 's>>;
-
-/// Waits for a flight another request started, at most about 30 s (past any upstream budget:
-/// should that request have been cancelled, its joiners still answer).
-async fn join<T: Clone>(flight: Flight<T>) -> core::result::Result<T, Failed> {
-    for _ in 0..6_000 {
-        if let Some(r) = flight.borrow().clone() {
-            return r;
-        }
-        gloo_timers::future::TimeoutFuture::new(5).await;
-    }
-    Err(Failed::from(PublicErrorCode::UpstreamTimeout))
+/// The pairing session on offer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredQr {
+    qr: String,
+    code: Option<String>,
+    fresh_until: f64,
 }
+
+/// The last failure, answered to viewers while the budget holds calls back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredFailure {
+    code: String,
+}
+
+/// What survives an eviction.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Saved {
+    #[serde(default)]
+    qr: Option<StoredQr>,
+    #[serde(default)]
+    connected: bool,
+    /// Dedup keys of the webhooks applied lately.
+    #[serde(default)]
+    seen: VecDeque<String>,
+    /// `createdAt` (ms) of the last webhook applied: older ones are ignored.
+    #[serde(default)]
+    last_event_ms: Option<f64>,
+    /// When (ms) the last webhook for this number arrived: within `WEBHOOK_TRUST_MS` the
+    /// session trusts webhooks to tell it what changes, and does not poll.
+    #[serde(default)]
+    last_hook_ms: Option<f64>,
+    #[serde(default)]
+    budget: Budget,
+    #[serde(default)]
+    failure: Option<StoredFailure>,
+}
+
+const STORAGE_KEY: &str = "session.v2";
 
 #[derive(Default)]
 struct Inner {
     loaded: bool,
-    /// The QR on offer and until when (ms) it is fresh.
-    qr: Option<(QrAnswer, f64)>,
+    saved: Saved,
     /// The last status and when (ms) it was read.
     status: Option<(StatusAnswer, f64)>,
-    connected: bool,
-    seen: Vec<String>,
+    /// When (ms) the session last checked the status itself.
+    polled_at: f64,
     qr_flight: Option<Flight<QrAnswer>>,
     status_flight: Option<Flight<StatusAnswer>>,
-}
-
-/// What survives an eviction, stored as one line-separated string: `v1`, the QR data URL, the
-/// pairing code, fresh-until (ms), `1`/`0` for connected, then the remembered webhook keys. No
-/// serde derive for it: every byte of the bundle counts, and none of these values holds a
-/// newline (data URLs and codes never do; keys that would are not kept).
-#[derive(Default)]
-struct Saved {
-    qr: Option<String>,
-    code: Option<String>,
-    fresh_until: f64,
-    connected: bool,
-    seen: Vec<String>,
-}
-
-impl Saved {
-    fn encode(&self) -> String {
-        let mut out = String::from("v1\n");
-        out.push_str(self.qr.as_deref().unwrap_or(""));
-        out.push('\n');
-        out.push_str(self.code.as_deref().unwrap_or(""));
-        out.push('\n');
-        out.push_str(&(self.fresh_until as u64).to_string());
-        out.push('\n');
-        out.push(if self.connected { '1' } else { '0' });
-        for k in self.seen.iter().filter(|k| !k.contains('\n')) {
-            out.push('\n');
-            out.push_str(k);
-        }
-        out
-    }
-
-    fn decode(text: &str) -> Option<Self> {
-        let mut lines = text.split('\n');
-        if lines.next()? != "v1" {
-            return None;
-        }
-        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        Some(Self {
-            qr: some(lines.next()?),
-            code: some(lines.next()?),
-            fresh_until: lines.next()?.parse::<u64>().ok()? as f64,
-            connected: lines.next()? == "1",
-            seen: lines.map(str::to_owned).collect(),
-        })
-    }
 }
 
 #[durable_object]
@@ -124,7 +198,7 @@ fn json(status: u16, body: &Value) -> Result<Response> {
     Ok(Response::from_json(body)?.with_status(status))
 }
 
-fn failure(f: Failed) -> Result<Response> {
+fn failure_response(f: Failed) -> Result<Response> {
     let mut resp = json(f.code.status(), &ErrorBody { code: f.code }.to_json())?;
     if let Some(secs) = f.retry_after_secs {
         resp.headers_mut().set("retry-after", &secs.to_string())?;
@@ -132,47 +206,155 @@ fn failure(f: Failed) -> Result<Response> {
     Ok(resp)
 }
 
-/// The number (token `sub`) a worker request to a session is about.
-pub const SUB_HEADER: &str = "x-pilot-sub";
-/// Its link (`primary` or `secondary`).
-pub const LINK_HEADER: &str = "x-pilot-link";
+/// The frame pushed to viewers for a failure: the error answer, with `retryAfterMs` when the
+/// session will call again by itself.
+fn failure_frame(f: Failed) -> Value {
+    let mut body = ErrorBody { code: f.code }.to_json();
+    if let (Some(secs), Some(Value::Object(e))) = (f.retry_after_secs, body.get_mut(field::ERROR)) {
+        e.insert(field::RETRY_AFTER_MS.into(), (secs * 1000).into());
+    }
+    body
+}
 
-/// The subprotocol a widget offers (with its token as a second one) and the worker accepts.
-pub const PROTOCOL: &str = "pilot-connect.v1";
-/// Alarm cadence while watched: status checks when webhooks do not keep the object current.
-const WATCH_POLL_MS: f64 = 2_500.0;
+/// How a failure counts against the budget.
+fn outcome(f: &Failed) -> Outcome {
+    match f.code {
+        PublicErrorCode::NotFound
+        | PublicErrorCode::NotPairable
+        | PublicErrorCode::UnauthorizedUpstream
+        | PublicErrorCode::InvalidToken
+        | PublicErrorCode::ConfigError => Outcome::Final,
+        PublicErrorCode::RateLimited => Outcome::RateLimited {
+            retry_after_ms: f.retry_after_secs.unwrap_or(1) * 1000,
+        },
+        _ => Outcome::Transient,
+    }
+}
+
+fn ms(t: f64) -> u64 {
+    t.max(0.0) as u64
+}
 
 impl NumberSession {
-    /// Joins the upstream call in flight in `slot`, or makes `call` and shares its result with
-    /// every request that joined meanwhile (single-flight).
-    async fn single_flight<T: Clone>(
+    fn settings(&self) -> Cfg {
+        crate::settings(&self.env)
+    }
+
+    /// A duration setting in ms, or `fallback` when the configuration is broken (every call
+    /// then fails as `config_error` anyway).
+    fn setting_ms(&self, pick: fn(&Settings) -> core::time::Duration, fallback: f64) -> f64 {
+        self.settings()
+            .as_ref()
+            .as_ref()
+            .map_or(fallback, |s| pick(s).as_millis() as f64)
+    }
+
+    /// Who this object speaks for, from its own name.
+    fn identity(&self) -> Option<(String, Link)> {
+        self.state
+            .id()
+            .name()
+            .as_deref()
+            .and_then(parse_object_name)
+    }
+
+    /// Whether a widget watches: an open socket (one closing, or closed but not yet let go by
+    /// the runtime, watches no more).
+    fn watched(&self) -> bool {
+        const OPEN: u16 = 1;
+        self.state
+            .get_websockets()
+            .iter()
+            .any(|ws| ws.as_ref().ready_state() == OPEN)
+    }
+
+    /// Within the trust window of the last webhook, webhooks keep this session current.
+    fn trusts_webhooks(&self, t: f64) -> bool {
+        let trust = self.setting_ms(|s| s.webhook_trust, 0.0);
+        self.inner
+            .borrow()
+            .saved
+            .last_hook_ms
+            .is_some_and(|h| t - h < trust)
+    }
+
+    /// While the budget holds calls back: the failure to answer with, and until when.
+    fn held_back(&self, t: f64) -> Option<Failed> {
+        let inner = self.inner.borrow();
+        let wait = inner
+            .saved
+            .budget
+            .may_call(&BudgetPolicy::default(), ms(t))
+            .err()?;
+        let code = inner
+            .saved
+            .failure
+            .as_ref()
+            .and_then(|f| PublicErrorCode::parse(&f.code))
+            .unwrap_or(PublicErrorCode::UpstreamError);
+        Some(Failed {
+            code,
+            retry_after_secs: match wait {
+                Wait::Until(at) => Some(at.saturating_sub(ms(t)).div_ceil(1000).max(1)),
+                Wait::Halted => None,
+            },
+        })
+    }
+
+    /// Runs `call` unless one is in flight (then joins it), and settles the budget once.
+    async fn single_flight<T: Clone + 'static>(
         &self,
         slot: fn(&mut Inner) -> &mut Option<Flight<T>>,
-        call: impl for<'s> FnOnce(&'s Settings) -> Upstream<'s, T>,
+        call: impl FnOnce(Cfg, String, Link, bool) -> LocalBoxFuture<'static, Called<T>>,
     ) -> core::result::Result<T, Failed> {
-        let joined = {
+        let existing = slot(&mut self.inner.borrow_mut()).clone();
+        if let Some(flight) = existing {
+            return flight.await.result;
+        }
+        let Some((number, link)) = self.identity() else {
+            worker::console_error!("session: the object has no name");
+            return Err(Failed::from(PublicErrorCode::ConfigError));
+        };
+        let settings = self.settings();
+        // In a failure streak every call is one attempt: each request is one the budget allowed.
+        let retries = !self.inner.borrow().saved.budget.failing();
+        let flight = call(settings, number, link, retries).shared();
+        *slot(&mut self.inner.borrow_mut()) = Some(flight.clone());
+        let called = flight.await;
+        *slot(&mut self.inner.borrow_mut()) = None;
+        let t = now();
+        {
             let mut inner = self.inner.borrow_mut();
-            let flight = slot(&mut inner);
-            match flight {
-                Some(f) => Some(f.clone()),
-                None => {
-                    *flight = Some(Rc::new(RefCell::new(None)));
-                    None
-                }
+            let o = called
+                .result
+                .as_ref()
+                .err()
+                .map_or(Outcome::Success, outcome);
+            inner.saved.budget.settle(
+                &BudgetPolicy::default(),
+                ms(called.started),
+                ms(t),
+                called.attempts,
+                o,
+                js_sys::Math::random(),
+            );
+            inner.saved.failure = called.result.as_ref().err().map(|f| StoredFailure {
+                code: f.code.as_str().to_owned(),
+            });
+        }
+        if let Err(f) = &called.result {
+            // Every failure reaches whoever waits: the viewers get it pushed, with the wait.
+            let mut frame_failure = *f;
+            if let Some(Failed {
+                retry_after_secs, ..
+            }) = self.held_back(t)
+            {
+                frame_failure.retry_after_secs = retry_after_secs;
             }
-        };
-        if let Some(f) = joined {
-            return join(f).await;
+            self.broadcast(&failure_frame(frame_failure));
+            self.save().await;
         }
-        let cfg = crate::settings(&self.env);
-        let r = match cfg.as_ref() {
-            Ok(s) => call(s).await,
-            Err(_) => Err(Failed::from(PublicErrorCode::ConfigError)),
-        };
-        if let Some(f) = slot(&mut self.inner.borrow_mut()).take() {
-            *f.borrow_mut() = Some(r.clone());
-        }
-        r
+        called.result
     }
 
     /// Sends `frame` to every widget watching.
@@ -183,299 +365,335 @@ impl NumberSession {
         }
     }
 
-    /// The frame a new watcher gets at once: what is known now, if anything.
-    fn snapshot(&self, t: f64) -> Option<Value> {
+    /// The QR on offer while it has at least a second left.
+    fn fresh_qr(&self, t: f64) -> Option<QrAnswer> {
         let inner = self.inner.borrow();
-        if inner.connected {
-            return Some(QrAnswer::Connected.to_json());
-        }
-        match &inner.qr {
-            Some((
-                QrAnswer::Pairing {
-                    qr, pairing_code, ..
-                },
-                until,
-            )) if until - t >= 1_000.0 => {
-                let a = QrAnswer::Pairing {
-                    qr: qr.clone(),
-                    pairing_code: pairing_code.clone(),
-                    refresh_after_ms: (until - t) as u32,
-                };
-                Some(a.to_json())
-            }
-            _ => None,
-        }
+        let q = inner.saved.qr.as_ref()?;
+        let left = q.fresh_until - t;
+        (left >= QR_MIN_LEFT_MS).then(|| QrAnswer::Pairing {
+            qr: q.qr.clone(),
+            pairing_code: q.code.clone(),
+            refresh_after_ms: left as u32,
+        })
     }
 
-    /// Keeps one alarm while someone watches an unconnected number; none otherwise.
+    /// The frame a new watcher gets at once: what is known now, if anything.
+    fn snapshot(&self, t: f64) -> Option<Value> {
+        if self.inner.borrow().saved.connected {
+            return Some(QrAnswer::Connected.to_json());
+        }
+        if let Some(f) = self.held_back(t) {
+            return Some(failure_frame(f));
+        }
+        self.fresh_qr(t).map(|a| a.to_json())
+    }
+
+    /// Keeps one alarm while someone watches an unconnected number that may still call; none
+    /// otherwise: the next QR rotation, the next status check (unless webhooks are trusted),
+    /// never before the budget allows a call.
     async fn schedule(&self) {
-        let watched = !self.state.get_websockets().is_empty();
-        let (connected, fresh_until) = {
+        let storage = self.state.storage();
+        let t = now();
+        let (connected, halted, qr_due, wait) = {
             let inner = self.inner.borrow();
+            let s = &inner.saved;
             (
-                inner.connected,
-                inner.qr.as_ref().map_or(0.0, |(_, until)| *until),
+                s.connected,
+                s.budget.halted(),
+                s.qr.as_ref().map_or(t, |q| q.fresh_until - QR_MIN_LEFT_MS),
+                s.budget.may_call(&BudgetPolicy::default(), ms(t)).err(),
             )
         };
-        let storage = self.state.storage();
-        if !watched || connected {
+        if !self.watched() || connected || halted {
             let _ = storage.delete_alarm().await;
             return;
         }
-        let t = now();
-        let until_qr = (fresh_until - t).max(0.0);
-        let next = if self.trusts_webhooks() {
-            until_qr
-        } else {
-            until_qr.min(WATCH_POLL_MS)
-        };
-        let _ = storage.set_alarm(next.max(250.0) as i64).await;
-    }
-
-    /// Accepts a watcher (a WebSocket upgrade the worker authorised for this number).
-    async fn watch(&self, sub: String, link: Link) -> Result<Response> {
-        let pair = WebSocketPair::new()?;
-        self.state.accept_web_socket(&pair.server);
-        let t = now();
-        match self.snapshot(t) {
-            Some(frame) => {
-                let _ = pair.server.send_with_str(frame.to_string());
-            }
-            None => {
-                // Nothing fresh: ask now; the answer is pushed to every watcher.
-                let _ = self.qr(sub.clone(), link.clone()).await;
-            }
+        let mut next = qr_due;
+        if !self.trusts_webhooks(t) {
+            let poll = self.setting_ms(|s| s.status_poll, 2_500.0);
+            next = next.min(self.inner.borrow().polled_at + poll);
         }
-        self.remember_number(&sub, &link).await;
-        self.schedule().await;
-        let mut resp = Response::from_websocket(pair.client)?;
-        resp.headers_mut().set("sec-websocket-protocol", PROTOCOL)?;
-        Ok(resp)
-    }
-
-    /// The alarm needs to know which number it speaks for.
-    async fn remember_number(&self, sub: &str, link: &Link) {
-        let storage = self.state.storage();
-        let _ = storage.put("sub", sub.to_owned()).await;
-        let _ = storage.put("link", link.as_str().to_owned()).await;
-    }
-
-    /// With a webhook secret, Pilot Status tells this object when the number connects or
-    /// disconnects, so a known "connected" is current and needs no upstream call. Without it,
-    /// every answer is checked upstream (shared by all viewers for `STATUS_TTL_MS`).
-    fn trusts_webhooks(&self) -> bool {
-        crate::settings(&self.env)
-            .as_ref()
-            .as_ref()
-            .is_ok_and(|s| s.webhook_secret.is_some())
+        if let Some(Wait::Until(at)) = wait {
+            next = next.max(at as f64);
+        }
+        // An offset from now (an i64 is one in workers-rs), never less than 50 ms.
+        let _ = storage.set_alarm((next - t).max(50.0) as i64).await;
     }
 
     async fn load(&self) {
         if self.inner.borrow().loaded {
             return;
         }
-        let saved: Option<Saved> = match self.state.storage().get::<String>("session").await {
-            Ok(s) => s.as_deref().and_then(Saved::decode),
+        // Stored as serde JSON text: one value, read back by the same derive.
+        let saved = match self.state.storage().get::<String>(STORAGE_KEY).await {
+            Ok(Some(text)) => serde_json::from_str::<Saved>(&text).unwrap_or_else(|e| {
+                worker::console_error!("session storage unreadable, starting afresh: {e}");
+                Saved::default()
+            }),
+            Ok(None) => Saved::default(),
             Err(e) => {
                 worker::console_error!("session storage: {e}");
-                None
+                Saved::default()
             }
         };
         let mut inner = self.inner.borrow_mut();
         if !inner.loaded {
             inner.loaded = true;
-            if let Some(s) = saved {
-                // Stored QRs passed the core's rule when they arrived; re-checked anyway.
-                inner.qr = QrAnswer::from_fields(
-                    Some("pairing"),
-                    s.qr.as_deref(),
-                    s.code.as_deref(),
-                    None,
-                )
-                .ok()
-                .map(|q| (q, s.fresh_until));
-                inner.connected = s.connected;
-                inner.seen = s.seen;
+            inner.saved = saved;
+            // Stored QRs passed the wire format's rule when they arrived; re-checked anyway.
+            let keep = inner.saved.qr.as_ref().is_some_and(|q| {
+                QrAnswer::from_fields(Some("pairing"), Some(&q.qr), None, None).is_ok()
+            });
+            if !keep {
+                inner.saved.qr = None;
             }
         }
     }
 
     async fn save(&self) {
-        let saved = {
-            let inner = self.inner.borrow();
-            let (qr, code) = match &inner.qr {
-                Some((
-                    QrAnswer::Pairing {
-                        qr, pairing_code, ..
-                    },
-                    _,
-                )) => (Some(qr.clone()), pairing_code.clone()),
-                _ => (None, None),
-            };
-            Saved {
-                qr,
-                code,
-                fresh_until: inner.qr.as_ref().map_or(0.0, |(_, t)| *t),
-                connected: inner.connected,
-                seen: inner.seen.clone(),
-            }
+        let text = serde_json::to_string(&self.inner.borrow().saved);
+        let stored = match text {
+            Ok(t) => self.state.storage().put(STORAGE_KEY, t).await,
+            Err(e) => Err(e.into()),
         };
-        if let Err(e) = self.state.storage().put("session", saved.encode()).await {
+        if let Err(e) = stored {
             worker::console_error!("session storage: {e}");
         }
     }
 
-    async fn qr(&self, sub: String, link: Link) -> Result<Response> {
+    /// Accepts a watcher. The first one after nobody watched lifts a final answer's hold: a
+    /// new visit is a new reason to ask.
+    async fn watch(&self) -> Result<Response> {
+        let first = !self.watched();
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        if first && self.inner.borrow().saved.budget.halted() {
+            let mut inner = self.inner.borrow_mut();
+            inner.saved.budget.clear();
+            inner.saved.failure = None;
+        }
         let t = now();
-        let trusted = self.trusts_webhooks();
-        {
-            let inner = self.inner.borrow();
-            if inner.connected && trusted {
-                return json(200, &QrAnswer::Connected.to_json());
+        match self.snapshot(t) {
+            Some(frame) => {
+                let _ = pair.server.send_with_str(frame.to_string());
             }
-            // The same QR for every viewer while it is fresh, with the time it has left.
-            if let Some((
-                QrAnswer::Pairing {
-                    qr, pairing_code, ..
-                },
-                until,
-            )) = &inner.qr
-            {
-                let left = until - t;
-                if left >= 1_000.0 {
-                    let answer = QrAnswer::Pairing {
-                        qr: qr.clone(),
-                        pairing_code: pairing_code.clone(),
-                        refresh_after_ms: left as u32,
-                    };
-                    return json(200, &answer.to_json());
-                }
+            None => {
+                // Nothing fresh: ask now; the answer (or the failure) is pushed to every watcher.
+                let _ = self.qr().await;
             }
+        }
+        self.schedule().await;
+        let mut resp = Response::from_websocket(pair.client)?;
+        resp.headers_mut().set("sec-websocket-protocol", PROTOCOL)?;
+        Ok(resp)
+    }
+
+    /// The QR to show: the one on offer, or a new one from Pilot Status.
+    async fn qr(&self) -> Result<Response> {
+        let t = now();
+        if self.inner.borrow().saved.connected && self.trusts_webhooks(t) {
+            return json(200, &QrAnswer::Connected.to_json());
+        }
+        if let Some(a) = self.fresh_qr(t) {
+            return json(200, &a.to_json());
+        }
+        if let Some(f) = self.held_back(t) {
+            return failure_response(f);
         }
         let result = self
             .single_flight(
                 |i| &mut i.qr_flight,
-                move |s| Box::pin(async move { upstream::qr(s, &sub, link).await }),
+                |cfg, number, link, retries| {
+                    async move { upstream::qr(&cfg, &number, link, retries).await }.boxed_local()
+                },
             )
             .await;
+        let a = match result {
+            Ok(a) => a,
+            Err(f) => return failure_response(f),
+        };
         {
             let mut inner = self.inner.borrow_mut();
-            match &result {
-                Ok(QrAnswer::Connected) => inner.connected = true,
-                Ok(
-                    a @ QrAnswer::Pairing {
-                        refresh_after_ms, ..
-                    },
-                ) => {
-                    inner.qr = Some((a.clone(), t + f64::from(*refresh_after_ms)));
+            match &a {
+                QrAnswer::Connected => {
+                    inner.saved.connected = true;
+                    inner.saved.qr = None;
                 }
-                Err(_) => {}
+                QrAnswer::Pairing {
+                    qr,
+                    pairing_code,
+                    refresh_after_ms,
+                } => {
+                    // A pairing answer says "not connected" as surely as a status read would.
+                    inner.polled_at = t;
+                    inner.saved.qr = Some(StoredQr {
+                        qr: qr.clone(),
+                        code: pairing_code.clone(),
+                        fresh_until: t + f64::from(*refresh_after_ms),
+                    });
+                }
             }
         }
-        match result {
-            Ok(a) => {
-                self.save().await;
-                let body = a.to_json();
-                self.broadcast(&body);
-                json(200, &body)
+        self.save().await;
+        let body = a.to_json();
+        self.broadcast(&body);
+        json(200, &body)
+    }
+
+    /// The status: known from a trusted webhook, shared for `STATUS_TTL_MS`, or read upstream.
+    async fn status(&self) -> Result<Response> {
+        let t = now();
+        if self.inner.borrow().saved.connected && self.trusts_webhooks(t) {
+            let a = StatusAnswer {
+                state: PublicState::Connected,
+                stale: false,
+            };
+            return json(200, &a.to_json());
+        }
+        let ttl = self.setting_ms(|s| s.status_ttl, 0.0);
+        if let Some((a, at)) = self.inner.borrow().status {
+            if t - at < ttl {
+                return json(200, &a.to_json());
             }
-            Err(f) => failure(f),
+        }
+        match self.read_status().await {
+            Ok(a) => json(200, &a.to_json()),
+            Err(f) => failure_response(f),
         }
     }
 
-    async fn status(&self, sub: String, link: Link) -> Result<Response> {
+    /// One upstream status read (or the one in flight), applied and pushed when it changes
+    /// something.
+    async fn read_status(&self) -> core::result::Result<StatusAnswer, Failed> {
         let t = now();
-        let trusted = self.trusts_webhooks();
-        {
-            let inner = self.inner.borrow();
-            if inner.connected && trusted {
-                let a = StatusAnswer {
-                    state: PublicState::Connected,
-                    stale: false,
-                };
-                return json(200, &a.to_json());
-            }
-            let ttl = crate::settings(&self.env)
-                .as_ref()
-                .as_ref()
-                .map_or(0.0, |s| s.status_ttl.as_millis() as f64);
-            if let Some((a, at)) = inner.status {
-                if t - at < ttl {
-                    return json(200, &a.to_json());
-                }
-            }
+        if let Some(f) = self.held_back(t) {
+            return Err(f);
         }
-        let result = self
+        self.inner.borrow_mut().polled_at = t;
+        let a = self
             .single_flight(
                 |i| &mut i.status_flight,
-                move |s| Box::pin(async move { upstream::status(s, &sub, link).await }),
+                |cfg, number, link, retries| {
+                    async move { upstream::status(&cfg, &number, link, retries).await }
+                        .boxed_local()
+                },
             )
-            .await;
+            .await?;
         let changed = {
             let mut inner = self.inner.borrow_mut();
-            match result {
-                Ok(a) => {
-                    inner.status = Some((a, t));
-                    let was = inner.connected;
-                    inner.connected = a.state == PublicState::Connected;
-                    if matches!(a.state, PublicState::Disconnected | PublicState::Connected) {
-                        inner.qr = None; // the pairing attempt is over, one way or the other
-                    }
-                    was != inner.connected
-                }
-                Err(_) => false,
+            inner.status = Some((a, t));
+            let was = inner.saved.connected;
+            inner.saved.connected = a.state == PublicState::Connected;
+            if matches!(a.state, PublicState::Disconnected | PublicState::Connected) {
+                inner.saved.qr = None; // the pairing attempt is over, one way or the other
             }
+            was != inner.saved.connected
         };
         if changed {
             self.save().await;
         }
-        match result {
-            Ok(a) => {
-                let body = a.to_json();
-                if changed || a.state == PublicState::Disconnected {
-                    self.broadcast(&body);
-                }
-                json(200, &body)
-            }
-            Err(f) => failure(f),
+        if changed || a.state == PublicState::Disconnected {
+            self.broadcast(&a.to_json());
         }
+        Ok(a)
     }
 
-    /// A verified Pilot Status webhook for this number. Retried deliveries are acknowledged and
-    /// ignored.
-    async fn event(&self, event: &str, key: &str) -> Result<Response> {
+    /// A verified lifecycle webhook about this number: applied once, in order.
+    async fn event(&self, event: &str, key: &str, at: Option<&str>) -> Result<Response> {
+        let t = now();
+        let at_ms = at.map(js_sys::Date::parse).filter(|v| v.is_finite());
+        let name = EventName::parse(event);
         {
             let mut inner = self.inner.borrow_mut();
-            if inner.seen.iter().any(|k| k == key) {
+            let s = &mut inner.saved;
+            if s.seen.iter().any(|k| k == key) {
                 return json(200, &serde_json::json!({ "duplicate": true }));
             }
-            inner.seen.push(key.to_owned());
-            if inner.seen.len() > SEEN_MAX {
-                inner.seen.remove(0);
-            }
-            match event {
-                "number.connected" => inner.connected = true,
-                "number.disconnected" | "number.removed" | "number.restored" => {
-                    inner.connected = false;
-                    inner.qr = None;
-                    inner.status = None;
+            if let (Some(new), Some(last)) = (at_ms, s.last_event_ms) {
+                if new < last {
+                    return json(200, &serde_json::json!({ "stale": true }));
                 }
-                _ => {}
+            }
+            s.seen.push_back(key.to_owned());
+            while s.seen.len() > SEEN_MAX {
+                s.seen.pop_front();
+            }
+            if at_ms.is_some() {
+                s.last_event_ms = at_ms;
+            }
+            s.last_hook_ms = Some(t);
+            // Something changed: whatever held calls back may no longer hold.
+            s.budget.clear();
+            s.failure = None;
+            inner.status = None;
+        }
+        let primary = self.identity().is_some_and(|(_, l)| l == Link::Primary);
+        if !primary && !self.watched() && self.inner.borrow().saved.qr.is_none() {
+            // A secondary link nobody watches and that holds nothing: no state to keep.
+            if !self.inner.borrow().saved.connected {
+                return json(200, &serde_json::json!({ "ok": true }));
             }
         }
-        self.save().await;
-        let state = if event == "number.connected" {
-            PublicState::Connected
-        } else {
-            PublicState::Disconnected
-        };
-        self.broadcast(
-            &StatusAnswer {
-                state,
-                stale: false,
+        if !primary {
+            // A webhook does not say which link it is about: this link reads its own status,
+            // once, if anyone watches it.
+            {
+                let mut inner = self.inner.borrow_mut();
+                if name != EventName::NumberConnected {
+                    inner.saved.connected = false;
+                    inner.saved.qr = None;
+                }
             }
-            .to_json(),
-        );
+            if self.watched() {
+                let _ = self.read_status().await;
+            }
+            self.save().await;
+            self.schedule().await;
+            return json(200, &serde_json::json!({ "ok": true }));
+        }
+        let frame = {
+            let mut inner = self.inner.borrow_mut();
+            let s = &mut inner.saved;
+            match name {
+                EventName::NumberConnected => {
+                    s.connected = true;
+                    s.qr = None;
+                    StatusAnswer {
+                        state: PublicState::Connected,
+                        stale: false,
+                    }
+                    .to_json()
+                }
+                EventName::NumberRemoved => {
+                    s.connected = false;
+                    s.qr = None;
+                    // Deleted: nothing to ask Pilot Status until it is restored.
+                    s.budget.settle(
+                        &BudgetPolicy::default(),
+                        ms(t),
+                        ms(t),
+                        0,
+                        Outcome::Final,
+                        0.0,
+                    );
+                    s.failure = Some(StoredFailure {
+                        code: PublicErrorCode::NotFound.as_str().to_owned(),
+                    });
+                    failure_frame(Failed::from(PublicErrorCode::NotFound))
+                }
+                _ => {
+                    s.connected = false;
+                    s.qr = None;
+                    StatusAnswer {
+                        state: PublicState::Disconnected,
+                        stale: false,
+                    }
+                    .to_json()
+                }
+            }
+        };
+        self.save().await;
+        self.broadcast(&frame);
         self.schedule().await;
         json(200, &serde_json::json!({ "ok": true }))
     }
@@ -492,67 +710,56 @@ impl DurableObject for NumberSession {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         self.load().await;
-        let header = |name: &str| req.headers().get(name).ok().flatten();
-        let sub = header(SUB_HEADER).unwrap_or_default();
-        let link = match header(LINK_HEADER).as_deref() {
-            Some("secondary") => Link::Secondary,
-            _ => Link::Primary,
-        };
-        let path = req.path();
-        match (req.method(), path.as_str()) {
-            (Method::Get, "/watch") => self.watch(sub, link).await,
-            (Method::Get, "/qr") => self.qr(sub, link).await,
-            (Method::Get, "/status") => self.status(sub, link).await,
-            (Method::Post, "/event") => {
-                let body: Value = req.json().await?;
-                let event = body["event"].as_str().unwrap_or_default();
-                let key = body["key"].as_str().unwrap_or_default();
-                self.event(event, key).await
-            }
-            _ => json(
-                404,
-                &ErrorBody {
-                    code: PublicErrorCode::RouteNotFound,
+        let request = if is_upgrade(&req) {
+            SessionRequest::Watch
+        } else {
+            match req.json::<SessionRequest>().await {
+                Ok(r) => r,
+                Err(_) => {
+                    return json(
+                        400,
+                        &ErrorBody {
+                            code: PublicErrorCode::BadRequest,
+                        }
+                        .to_json(),
+                    )
                 }
-                .to_json(),
-            ),
+            }
+        };
+        match request {
+            SessionRequest::Watch => self.watch().await,
+            SessionRequest::Qr => self.qr().await,
+            SessionRequest::Status => self.status().await,
+            SessionRequest::Event { event, key, at } => {
+                self.event(&event, &key, at.as_deref()).await
+            }
         }
     }
 
-    /// While watched and not connected: rotate the QR when it goes stale and, without
-    /// webhooks, check the status; push what changed. Not re-armed once nobody watches.
+    /// While watched and not connected: rotate the QR when it goes stale and, unless webhooks
+    /// are trusted, check the status; push what changed. Not re-armed once nobody watches.
     async fn alarm(&self) -> Result<Response> {
         self.load().await;
-        if self.state.get_websockets().is_empty() {
+        if !self.watched() {
             return Response::empty();
         }
-        let storage = self.state.storage();
-        let sub: Option<String> = storage.get("sub").await.ok().flatten();
-        let link = match storage
-            .get::<String>("link")
-            .await
-            .ok()
-            .flatten()
-            .as_deref()
-        {
-            Some("secondary") => Link::Secondary,
-            _ => Link::Primary,
+        let t = now();
+        let poll = self.setting_ms(|s| s.status_poll, 2_500.0);
+        let due = !self.trusts_webhooks(t) && t - self.inner.borrow().polled_at >= poll - 50.0;
+        if due && !self.inner.borrow().saved.connected {
+            let _ = self.read_status().await;
+        }
+        let stale = {
+            let inner = self.inner.borrow();
+            !inner.saved.connected
+                && inner
+                    .saved
+                    .qr
+                    .as_ref()
+                    .is_none_or(|q| q.fresh_until - now() < QR_MIN_LEFT_MS)
         };
-        if let Some(sub) = sub {
-            if !self.trusts_webhooks() {
-                let _ = self.status(sub.clone(), link.clone()).await;
-            }
-            let stale = {
-                let inner = self.inner.borrow();
-                !inner.connected
-                    && inner
-                        .qr
-                        .as_ref()
-                        .is_none_or(|(_, until)| *until - now() < 1_000.0)
-            };
-            if stale {
-                let _ = self.qr(sub, link).await;
-            }
+        if stale {
+            let _ = self.qr().await;
         }
         self.schedule().await;
         Response::empty()
@@ -575,11 +782,13 @@ impl DurableObject for NumberSession {
         _was_clean: bool,
     ) -> Result<()> {
         let _ = ws.close(Some(1000), Some("bye"));
+        self.load().await;
         self.schedule().await;
         Ok(())
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.load().await;
         self.schedule().await;
         Ok(())
     }

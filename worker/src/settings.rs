@@ -26,9 +26,15 @@ pub struct Settings {
     pub rate_limit_period_secs: u32,
     /// How long one upstream status answer serves every viewer of a number (session objects).
     pub status_ttl: Duration,
-    /// The signing secret of the Pilot Status webhook pointing at this worker; without it the
-    /// webhook route is not offered and the worker learns state by polling.
-    pub webhook_secret: Option<WebhookSecret>,
+    /// The signing secrets a delivery may be signed with (`PS_WEBHOOK_SECRET` and the
+    /// comma-separated `PS_WEBHOOK_SECRETS`: one per webhook, or old and new while rotating).
+    /// Empty: the webhook route is not offered, and sessions learn state by polling.
+    pub webhook_secrets: Vec<WebhookSecret>,
+    /// How often a watched, unconnected number's session checks its status itself.
+    pub status_poll: Duration,
+    /// How long a webhook for a number keeps its session from polling: webhooks make
+    /// "connected" instant, but they are never required for it.
+    pub webhook_trust: Duration,
 }
 
 /// What is wrong with the configuration (the name is safe to log; the value never is).
@@ -69,6 +75,23 @@ fn millis(env: &Env, name: &'static str, default: u64) -> Result<Duration, Confi
             .map(Duration::from_millis)
             .ok_or(ConfigError::Invalid(name)),
     }
+}
+
+/// `PS_WEBHOOK_SECRET` plus every entry of `PS_WEBHOOK_SECRETS` (comma or newline separated).
+fn webhook_secrets(env: &Env) -> Result<Vec<WebhookSecret>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, value) in [
+        ("PS_WEBHOOK_SECRET", text(env, "PS_WEBHOOK_SECRET")),
+        ("PS_WEBHOOK_SECRETS", text(env, "PS_WEBHOOK_SECRETS")),
+    ] {
+        for v in value.iter().flat_map(|v| v.split([',', '\n'])) {
+            let v = v.trim();
+            if !v.is_empty() {
+                out.push(WebhookSecret::new(v).map_err(|_| ConfigError::Invalid(name))?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl Settings {
@@ -127,11 +150,16 @@ impl Settings {
                     .map(Duration::from_millis)
                     .ok_or(ConfigError::Invalid("STATUS_TTL_MS"))?,
             },
-            webhook_secret: match text(env, "PS_WEBHOOK_SECRET") {
-                None => None,
-                Some(v) => Some(
-                    WebhookSecret::new(v).map_err(|_| ConfigError::Invalid("PS_WEBHOOK_SECRET"))?,
-                ),
+            webhook_secrets: webhook_secrets(env)?,
+            status_poll: millis(env, "STATUS_POLL_MS", 2_500)?,
+            webhook_trust: match text(env, "WEBHOOK_TRUST_MS") {
+                None => Duration::from_millis(600_000),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 86_400_000)
+                    .map(Duration::from_millis)
+                    .ok_or(ConfigError::Invalid("WEBHOOK_TRUST_MS"))?,
             },
         })
     }

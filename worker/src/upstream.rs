@@ -1,15 +1,18 @@
-//! The two calls the worker makes to Pilot Status for a number, shared by the direct path and
-//! the per-number Durable Object. Failures are already mapped to the public set and logged
-//! (kind and status only: upstream bodies may echo request details).
+//! The two calls a number's session makes to Pilot Status. Failures are already mapped to the
+//! public set and logged (kind and status only: upstream bodies may echo request details), and
+//! every call reports how many requests it sent, the core's retries included, for the budget.
+
+use core::cell::Cell;
+use core::time::Duration;
 
 use pilot_connect::endpoints::{Connect, GetStatus};
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer, StatusAnswer};
 use pilot_connect::retry::RetryPolicy;
-use pilot_connect::{Client, Link};
+use pilot_connect::{Client, HttpRequest, HttpResponse, Link, Transport, TransportError};
 use worker::console_error;
 
-use crate::settings::Settings;
+use crate::settings::{ConfigError, Settings};
 
 /// A failed upstream call: the public code and, for rate limits, Pilot Status's wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,14 +30,55 @@ impl From<PublicErrorCode> for Failed {
     }
 }
 
-fn client(s: &Settings) -> Client<FetchTransport> {
+/// What one call did: its result, when it started (ms) and how many requests it sent.
+#[derive(Clone, Debug)]
+pub struct Called<T> {
+    pub result: Result<T, Failed>,
+    pub started: f64,
+    pub attempts: u32,
+}
+
+/// The fetch transport, counting the requests it sends.
+struct Counting {
+    inner: FetchTransport,
+    sent: Cell<u32>,
+}
+
+impl Transport for Counting {
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.sent.set(self.sent.get() + 1);
+        self.inner.send(request).await
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await;
+    }
+
+    fn timeout(&self) -> Duration {
+        self.inner.timeout()
+    }
+
+    fn jitter(&self) -> f64 {
+        self.inner.jitter()
+    }
+}
+
+fn client(s: &Settings, retries: bool) -> Client<Counting> {
+    let policy = if retries {
+        RetryPolicy::default()
+    } else {
+        RetryPolicy::none()
+    };
     Client::new(
         s.upstream.clone(),
-        FetchTransport::with_timeout(s.upstream_timeout),
+        Counting {
+            inner: FetchTransport::with_timeout(s.upstream_timeout),
+            sent: Cell::new(0),
+        },
     )
     .with_retry_policy(RetryPolicy {
         total_budget: Some(s.upstream_budget),
-        ..RetryPolicy::default()
+        ..policy
     })
 }
 
@@ -55,19 +99,57 @@ fn failed(e: &pilot_connect::Error) -> Failed {
     }
 }
 
-/// `GET /v1/numbers/{sub}/connect` as a public QR answer.
-pub async fn qr(s: &Settings, sub: &str, link: Link) -> Result<QrAnswer, Failed> {
-    match client(s).send(&Connect::new(sub).link(link)).await {
-        Ok(out) => public::qr_answer(out, s.qr_refresh_ms).map_err(Failed::from),
-        Err(e) => Err(failed(&e)),
+fn config_failed<T>() -> Called<T> {
+    Called {
+        result: Err(Failed::from(PublicErrorCode::ConfigError)),
+        started: js_sys::Date::now(),
+        attempts: 0,
     }
 }
 
-/// `GET /v1/numbers/{sub}/status` as a public status answer.
-pub async fn status(s: &Settings, sub: &str, link: Link) -> Result<StatusAnswer, Failed> {
-    client(s)
-        .send(&GetStatus::new(sub).link(link))
+/// `GET /v1/numbers/{number}/connect` as a public QR answer.
+pub async fn qr(
+    cfg: &Result<Settings, ConfigError>,
+    number: &str,
+    link: Link,
+    retries: bool,
+) -> Called<QrAnswer> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let result = match c.send(&Connect::new(number).link(link)).await {
+        Ok(out) => public::qr_answer(out, s.qr_refresh_ms).map_err(Failed::from),
+        Err(e) => Err(failed(&e)),
+    };
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/numbers/{number}/status` as a public status answer.
+pub async fn status(
+    cfg: &Result<Settings, ConfigError>,
+    number: &str,
+    link: Link,
+    retries: bool,
+) -> Called<StatusAnswer> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let result = c
+        .send(&GetStatus::new(number).link(link))
         .await
         .map(|st| public::status_answer(&st))
-        .map_err(|e| failed(&e))
+        .map_err(|e| failed(&e));
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
 }
