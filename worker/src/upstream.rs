@@ -78,6 +78,9 @@ fn client(s: &Settings, retries: bool) -> Client<Counting> {
     )
     .with_retry_policy(RetryPolicy {
         total_budget: Some(s.upstream_budget),
+        // A 429 ends the call at once: the session waits its Retry-After, with every viewer
+        // told why, instead of holding the request open through it.
+        max_rate_limit_wait: Duration::ZERO,
         ..policy
     })
 }
