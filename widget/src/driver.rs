@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element, EventTarget};
 
-use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request};
+use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request, TIMER_COUNT};
 use crate::messages::{Locale, Msg};
 use crate::view::{Part, Texts, View};
 
@@ -336,8 +336,21 @@ fn read_status(body: &JsValue) -> Option<Event> {
         .map(|a| Event::StatusArrived(a.state))
 }
 
-/// A pushed frame as a machine event: a QR answer or a status.
+/// A pushed frame as a machine event: a QR answer, a status, or the session's failure.
 fn pushed(frame: &JsValue) -> Option<Event> {
+    let error = get(frame, field::ERROR);
+    if error.is_object() {
+        let body = ErrorBody::from_fields(get_str(&error, field::CODE).as_deref())?;
+        let wait = get(&error, field::RETRY_AFTER_MS)
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u32);
+        return Some(Event::PushFailed(Failure::from_answer(
+            body.code.status(),
+            Some(body.code),
+            wait,
+        )));
+    }
     if get_str(frame, field::STATE).as_deref() == Some("pairing") {
         read_qr(frame).map(Event::QrArrived)
     } else {
@@ -352,7 +365,7 @@ pub(crate) struct Widget {
     pub(crate) view: View,
     pub(crate) opts: Slot<Options>,
     machine: Slot<Machine>,
-    timers: Slot<[Option<Timer>; 5]>,
+    timers: Slot<[Option<Timer>; TIMER_COUNT]>,
     requests: Slot<[Option<InFlight>; 2]>,
     /// Tells a settled request from a newer one of the same kind.
     request_ids: core::cell::Cell<u32>,
@@ -434,6 +447,13 @@ impl Widget {
             Command::Fetch(r) => self.fetch(r),
             Command::RenewToken => self.renew_token(),
             Command::Arm(t, ms) => {
+                // Reopening the push stream waits a random part of the upper half of its
+                // backoff, so widgets dropped together do not all come back together.
+                let ms = if t == crate::machine::Timer::Reopen {
+                    ms / 2 + (f64::from(ms / 2) * js_sys::Math::random()) as u32
+                } else {
+                    ms
+                };
                 let timer = Timer::new(ms, self.on(move |_| Some(Event::Fired(t))));
                 // The old timer (if any) is dropped outside the borrow: clearing it is JS work.
                 let old = self.timers.with(|ts| ts[t as usize].replace(timer));

@@ -183,16 +183,34 @@ pub enum Timer {
     Tick,
     /// End the "copied" confirmation.
     Copied,
+    /// Reopen the push stream after it dropped. Its delay is an upper bound: the driver draws
+    /// the actual wait from its upper half (jitter), so widgets dropped together do not come
+    /// back together.
+    Reopen,
 }
 
 /// Every timer, indexable by `Timer as usize`.
-pub const TIMERS: [Timer; 5] = [
+pub const TIMERS: [Timer; TIMER_COUNT] = [
     Timer::Refresh,
     Timer::Poll,
     Timer::Retry,
     Timer::Tick,
     Timer::Copied,
+    Timer::Reopen,
 ];
+
+/// How many timers there are: the size of every per-timer array.
+pub const TIMER_COUNT: usize = Timer::Reopen as usize + 1;
+
+/// First wait before reopening a dropped push stream.
+pub const REOPEN_BASE_MS: u32 = 1_000;
+/// Longest wait before reopening it.
+pub const REOPEN_MAX_MS: u32 = 30_000;
+/// Handshakes refused in a row (the stream closed before it ever opened: a worker without
+/// push, a proxy without WebSockets) after which the widget stops trying and polls.
+pub const PUSH_REFUSALS_MAX: u32 = 2;
+/// A stream open at least this long was healthy: the next drop starts the backoff afresh.
+const PUSH_HEALTHY_MS: f64 = 30_000.0;
 
 /// The worker routes the driver calls.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -231,8 +249,11 @@ pub enum Event {
     Copy,
     /// The push stream (`/v1/events`) is open: statuses and QRs arrive without asking.
     PushOpened,
-    /// The push stream closed or never opened (old worker, proxy, no webhooks): poll.
+    /// The push stream closed (a drop: poll, and reopen it with backoff) or never opened
+    /// (refused: after [`PUSH_REFUSALS_MAX`] in a row, push is off and the widget polls).
     PushClosed,
+    /// The number's session pushed a failure (its own upstream call failed).
+    PushFailed(Failure),
     /// Unmounted or destroyed.
     Destroy,
 }
@@ -333,11 +354,17 @@ pub struct Machine {
     token_renewed: bool,
     ready_sent: bool,
     copied: bool,
-    armed: [bool; 5],
+    armed: [bool; TIMER_COUNT],
     /// A push stream was asked for and not closed since.
     watching: bool,
     /// It is open: no status polls.
     push: bool,
+    /// When (ms) it opened.
+    push_opened_at: f64,
+    /// Drops in a row (the backoff step).
+    push_drops: u32,
+    /// Handshakes refused in a row.
+    push_refusals: u32,
 }
 
 impl Machine {
@@ -359,9 +386,12 @@ impl Machine {
             token_renewed: false,
             ready_sent: false,
             copied: false,
-            armed: [false; 5],
+            armed: [false; TIMER_COUNT],
             watching: false,
             push: false,
+            push_opened_at: 0.0,
+            push_drops: 0,
+            push_refusals: 0,
         }
     }
 
@@ -480,6 +510,10 @@ impl Machine {
                 self.copied = false;
                 out.render();
             }
+            Event::Fired(Timer::Reopen) if self.phase.showing_qr() && !self.watching => {
+                self.watching = true;
+                out.push(Command::Watch(true));
+            }
             Event::Fired(_) => {}
             Event::Visibility { hidden } => self.visibility(hidden, now, &mut out),
             Event::Restart => {
@@ -500,16 +534,13 @@ impl Machine {
             }
             Event::PushOpened if self.watching => {
                 self.push = true;
+                self.push_opened_at = now;
+                self.push_refusals = 0;
                 self.disarm(Timer::Poll, &mut out);
             }
-            Event::PushClosed => {
-                self.push = false;
-                self.watching = false;
-                if self.phase.showing_qr() && !self.hidden && !self.is_armed(Timer::Poll) {
-                    self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
-                }
-            }
-            Event::PushOpened => {}
+            Event::PushClosed if self.watching => self.push_closed(now, &mut out),
+            Event::PushOpened | Event::PushClosed => {}
+            Event::PushFailed(f) => self.push_failed(f, &mut out),
             Event::Destroy => {
                 self.disarm_all(&mut out);
                 self.unwatch(&mut out);
@@ -518,6 +549,53 @@ impl Machine {
             }
         }
         out.finish()
+    }
+
+    /// Whether push is off for good: the handshake was refused too often.
+    #[must_use]
+    pub fn push_off(&self) -> bool {
+        self.push_refusals >= PUSH_REFUSALS_MAX
+    }
+
+    /// The stream closed: poll while it is closed, and reopen it after a backoff that does not
+    /// wait for the next QR (unless push is off).
+    fn push_closed(&mut self, now: f64, out: &mut Out) {
+        let was_open = self.push;
+        self.push = false;
+        self.watching = false;
+        if was_open {
+            if now - self.push_opened_at >= PUSH_HEALTHY_MS {
+                self.push_drops = 0;
+            }
+            self.push_drops = self.push_drops.saturating_add(1);
+        } else {
+            self.push_refusals = self.push_refusals.saturating_add(1);
+        }
+        if self.phase.showing_qr() && !self.hidden && !self.is_armed(Timer::Poll) {
+            self.arm(Timer::Poll, self.cfg.poll_ms, out);
+        }
+        if !self.push_off() {
+            let step = self
+                .push_drops
+                .max(self.push_refusals)
+                .saturating_sub(1)
+                .min(5);
+            let wait = (REOPEN_BASE_MS << step).min(REOPEN_MAX_MS);
+            self.arm(Timer::Reopen, wait, out);
+        }
+    }
+
+    /// A failure the session pushed. Final ones end pairing; a wait (rate limit) or a passing
+    /// upstream failure matters only while the widget has no QR to show: a QR on screen stays
+    /// scannable, and the session retries by itself.
+    fn push_failed(&mut self, f: Failure, out: &mut Out) {
+        let fatal = matches!(
+            f.kind,
+            ErrorKind::NotFound | ErrorKind::NotPairable | ErrorKind::Config
+        );
+        if fatal || self.is_fetching() || self.phase == Phase::Error {
+            self.fail(f, out);
+        }
     }
 
     fn is_fetching(&self) -> bool {
@@ -573,6 +651,7 @@ impl Machine {
         if self.attempt >= self.cfg.max_attempts {
             self.disarm_pairing(out);
             self.disarm(Timer::Retry, out);
+            self.disarm(Timer::Reopen, out);
             self.unwatch(out);
             self.set_phase(Phase::Expired, out);
             out.push(Command::Emit(Emitted::Expired));
@@ -628,8 +707,9 @@ impl Machine {
             self.arm(Timer::Tick, TICK_MS, out);
         }
         // A QR came, so the token works: ask for the push stream (the driver falls back to
-        // polling if the worker does not offer it).
-        if !self.watching {
+        // polling if the worker does not offer it), unless a reopen is already on its way or
+        // push is off.
+        if !self.watching && !self.push_off() && !self.is_armed(Timer::Reopen) {
             self.watching = true;
             out.push(Command::Watch(true));
         }

@@ -6,6 +6,7 @@
 
 use pilot_connect_widget::machine::{
     Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request, Timer, TIMERS,
+    TIMER_COUNT,
 };
 use pilot_connect_wire::{PublicErrorCode, PublicState, QrAnswer};
 use proptest::prelude::*;
@@ -458,9 +459,10 @@ fn any_event() -> impl Strategy<Value = Event> {
         ]
         .prop_map(Event::StatusArrived),
         failure.clone().prop_map(Event::QrFailed),
-        failure.prop_map(Event::StatusFailed),
+        failure.clone().prop_map(Event::StatusFailed),
+        failure.prop_map(Event::PushFailed),
         any::<bool>().prop_map(Event::TokenRenewed),
-        (0usize..5).prop_map(|i| Event::Fired(TIMERS[i])),
+        (0usize..TIMER_COUNT).prop_map(|i| Event::Fired(TIMERS[i])),
         any::<bool>().prop_map(|hidden| Event::Visibility { hidden }),
         Just(Event::Restart),
         Just(Event::Copy),
@@ -482,7 +484,7 @@ proptest! {
         events in proptest::collection::vec(any_event(), 0..80),
     ) {
         let mut m = Machine::new(cfg(max, renew), false);
-        let mut held = [0u8; 5];
+        let mut held = [0u8; TIMER_COUNT];
         let mut now = 0.0;
         for e in events {
             // Only timers the driver really holds can fire.
@@ -594,17 +596,94 @@ fn push_replaces_polling_and_falls_back_to_it() {
     m.handle(Event::Visibility { hidden: true }, 40.0);
     let c = m.handle(Event::Visibility { hidden: false }, 50.0);
     assert!(!has(&c, Command::Fetch(Request::Status)));
-    // The stream drops (proxy, old worker): polling resumes at once.
+    // The stream drops: polling resumes at once, and the stream is reopened after a backoff
+    // of its own, not at the next QR.
     let c = m.handle(Event::PushClosed, 60.0);
     assert!(has(&c, Command::Arm(Timer::Poll, 2_500)));
+    assert!(has(&c, Command::Arm(Timer::Reopen, 1_000)));
     assert!(!m.is_pushed());
-    // A new QR asks for the stream again; connected closes it.
     let c = m.handle(qr(3), 70.0);
+    assert!(
+        !has(&c, Command::Watch(true)),
+        "a reopen is on its way already"
+    );
+    let c = m.handle(Event::Fired(Timer::Reopen), 1_070.0);
     assert!(has(&c, Command::Watch(true)));
-    m.handle(Event::PushOpened, 80.0);
+    m.handle(Event::PushOpened, 1_080.0);
+    assert!(!m.is_armed(Timer::Poll), "polls only while it is closed");
     let c = m.handle(status(PublicState::Connected), 90.0);
     assert!(has(&c, Command::Watch(false)));
     assert!(!m.is_pushed());
+}
+
+#[test]
+fn a_dropped_stream_comes_back_with_growing_backoff_and_a_refused_one_stops() {
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(qr(1), 0.0);
+    let mut t = 0.0;
+    let mut waits = Vec::new();
+    for _ in 0..7 {
+        m.handle(Event::PushOpened, t);
+        t += 100.0;
+        let c = m.handle(Event::PushClosed, t);
+        let wait = c.iter().find_map(|c| match c {
+            Command::Arm(Timer::Reopen, ms) => Some(*ms),
+            _ => None,
+        });
+        waits.push(wait.unwrap());
+        t += 100.0;
+        let c = m.handle(Event::Fired(Timer::Reopen), t);
+        assert!(has(&c, Command::Watch(true)), "reopened at its own time");
+    }
+    assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    // A stream that stayed open a while was healthy: the next drop starts afresh.
+    m.handle(Event::PushOpened, t);
+    let c = m.handle(Event::PushClosed, t + 60_000.0);
+    assert!(has(&c, Command::Arm(Timer::Reopen, 1_000)));
+    m.handle(Event::Fired(Timer::Reopen), t + 61_000.0);
+
+    // Refused handshakes (the worker or a proxy says no push): twice in a row, then it polls.
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(qr(1), 0.0);
+    let c = m.handle(Event::PushClosed, 10.0);
+    assert!(has(&c, Command::Arm(Timer::Reopen, 1_000)));
+    m.handle(Event::Fired(Timer::Reopen), 1_010.0);
+    let c = m.handle(Event::PushClosed, 1_020.0);
+    assert!(!c
+        .iter()
+        .any(|c| matches!(c, Command::Arm(Timer::Reopen, _))));
+    assert!(m.push_off());
+    assert!(m.is_armed(Timer::Poll), "polls instead");
+    let c = m.handle(qr(2), 2_000.0);
+    assert!(
+        !has(&c, Command::Watch(true)),
+        "push is off: not asked again"
+    );
+}
+
+#[test]
+fn failures_the_session_pushes() {
+    let not_found = Failure::from_answer(404, Some(PublicErrorCode::NotFound), None);
+    let limited = Failure::from_answer(429, Some(PublicErrorCode::RateLimited), Some(5_000));
+    // Final: pairing ends, whatever is on screen.
+    let mut m = in_phase(Phase::Pairing);
+    m.handle(Event::PushFailed(not_found), 0.0);
+    assert_eq!(m.phase(), Phase::Error);
+    // A wait while a QR is on screen: the QR stays scannable.
+    let mut m = in_phase(Phase::Pairing);
+    m.handle(Event::PushFailed(limited), 0.0);
+    assert_eq!(m.phase(), Phase::Pairing);
+    // The same wait while the widget waits for a QR: shown, and retried after it.
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(Event::PushFailed(limited), 0.0);
+    assert_eq!(m.phase(), Phase::Error);
+    assert!(has(&c, Command::Arm(Timer::Retry, 5_000)));
+    // And the session's QR, pushed when it recovers, resumes pairing.
+    m.handle(qr(1), 5_000.0);
+    assert_eq!(m.phase(), Phase::Pairing);
 }
 
 #[test]
