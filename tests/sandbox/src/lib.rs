@@ -3,7 +3,10 @@
 //! A local, stateful stand-in for the Pilot Status number API (in the spirit of stripe-mock).
 //! It speaks the documented contract over real HTTP, pairs numbers like WhatsApp does (rotating
 //! QR refs rendered as real QR PNGs, a stable pairing code), delivers signed `number.*`
-//! webhooks with retries, rate-limits per key and injects faults on demand. Control routes
+//! webhooks with retries, rate-limits per key and injects faults on demand. Dual numbers
+//! (`POST /v1/numbers/{id}/upgrade-to-dual`) get a secondary link that pairs on its own
+//! (`?link=secondary` on connect/status, `{"link": "secondary"}` on the phone's control
+//! routes) and fires the same, link-less `number.*` webhooks. Control routes
 //! under `/_sandbox/` play the phone (scan, type the code, disconnect, receive messages), play
 //! the dashboard (a webhook's signing secret) and steer faults.
 
@@ -41,7 +44,8 @@ pub enum StatusShape {
     Rendered,
     /// `{id, state, stale, checkedAt}` (SDK 1.15).
     Sdk,
-    /// The union of all three (default).
+    /// The union of all three (default), plus `primaryLink` and `secondaryLink`
+    /// (`{state, connectedAt}`; `secondaryLink` is `null` unless the number is dual).
     Full,
 }
 

@@ -3,6 +3,10 @@
 //! A pairing attempt behaves like WhatsApp Web: 6 refs, the first shown for 60 s and each
 //! later one for 20 s (160 s in all); then the attempt ends and the number falls back to
 //! `CLOSE`. The pairing code belongs to the attempt and does not rotate with the QR.
+//!
+//! A dual number (`upgrade-to-dual`) has a second link that pairs the same way, with its own
+//! attempts, refs, pairing code and state. The number's `state` is its primary link's;
+//! `isFullyConnected` is true only when every link it has is `OPEN`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -100,6 +104,80 @@ pub struct MetaRec {
     pub verify_token: String,
 }
 
+/// Which link of a number a call acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkId {
+    /// The first link (every QR number has it).
+    Primary,
+    /// The second link of a dual number (`POST /v1/numbers/{id}/upgrade-to-dual`).
+    Secondary,
+}
+
+impl LinkId {
+    /// Wire value of `?link=` / `{"link"}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        }
+    }
+
+    /// `None` and `"primary"` are the primary link, `"secondary"` the second one.
+    pub fn parse(raw: Option<&str>) -> Option<Self> {
+        match raw {
+            None | Some("primary") => Some(Self::Primary),
+            Some("secondary") => Some(Self::Secondary),
+            Some(_) => None,
+        }
+    }
+}
+
+/// One link of a number: its own connection, its own pairing attempts (refs, QR PNGs,
+/// pairing code, lifetime).
+#[derive(Debug, Clone, Default)]
+pub struct LinkRec {
+    /// Connected since (virtual).
+    pub open_since: Option<f64>,
+    /// Current pairing attempt.
+    pub attempt: Option<Attempt>,
+    /// Attempts so far (on this link).
+    pub attempts: u32,
+}
+
+impl LinkRec {
+    /// Ends an attempt whose refs ran out; returns the state and, when an attempt just
+    /// ended, the virtual time it ended (when the link fell back to `CLOSE`).
+    fn settle(&mut self, now: f64) -> (Conn, Option<f64>) {
+        if self.open_since.is_some() {
+            return (Conn::Open, None);
+        }
+        if let Some(a) = &self.attempt {
+            if a.current(now).is_some() {
+                return (Conn::Connecting, None);
+            }
+            let ended = a.started + a.ends_in(a.started);
+            self.attempt = None;
+            return (Conn::Close, Some(ended));
+        }
+        (Conn::Close, None)
+    }
+
+    /// The PNG data URL of ref `idx` of the running attempt (rendered once).
+    fn qr_data_url(&mut self, idx: usize) -> Result<String, String> {
+        let a = self.attempt.as_mut().ok_or("no attempt")?;
+        if let Some(Some(url)) = a.pngs.get(idx) {
+            return Ok(url.clone());
+        }
+        let png = qr::render_png(&a.refs[idx])?;
+        let url = pilot_connect::QrImage::from_png(&png)
+            .map_err(|e| e.to_string())?
+            .as_data_url()
+            .to_owned();
+        a.pngs[idx] = Some(url.clone());
+        Ok(url)
+    }
+}
+
 /// One number.
 #[derive(Debug, Clone)]
 pub struct NumberRec {
@@ -117,12 +195,10 @@ pub struct NumberRec {
     pub created: f64,
     /// Virtual last update.
     pub updated: f64,
-    /// Connected since (virtual).
-    pub open_since: Option<f64>,
-    /// Current pairing attempt.
-    pub attempt: Option<Attempt>,
-    /// Attempts so far.
-    pub attempts: u32,
+    /// The first link; the number's top-level `state` is its state.
+    pub primary: LinkRec,
+    /// The second link, once the number is dual.
+    pub secondary: Option<LinkRec>,
     /// Soft-deleted at (virtual).
     pub deleted: Option<f64>,
     /// The number's own number-scoped key.
@@ -156,20 +232,65 @@ impl Conn {
 }
 
 impl NumberRec {
-    /// Ends an attempt whose refs ran out, and reports the state.
+    /// The link `which`, if the number has it.
+    pub fn link(&self, which: LinkId) -> Option<&LinkRec> {
+        match which {
+            LinkId::Primary => Some(&self.primary),
+            LinkId::Secondary => self.secondary.as_ref(),
+        }
+    }
+
+    fn link_mut(&mut self, which: LinkId) -> Result<&mut LinkRec, String> {
+        match which {
+            LinkId::Primary => Ok(&mut self.primary),
+            LinkId::Secondary => self
+                .secondary
+                .as_mut()
+                .ok_or_else(|| "no secondary link".into()),
+        }
+    }
+
+    /// Is the number dual (has a secondary link)?
+    pub fn is_dual(&self) -> bool {
+        self.secondary.is_some()
+    }
+
+    /// Ends attempts whose refs ran out (on every link) and reports the state of `which`
+    /// (`None`: the number has no such link).
+    pub fn settle_link(&mut self, which: LinkId, now: f64) -> Option<Conn> {
+        let primary = self.primary.settle(now);
+        let secondary = self.secondary.as_mut().map(|l| l.settle(now));
+        for ended in [primary.1, secondary.and_then(|s| s.1)]
+            .into_iter()
+            .flatten()
+        {
+            // The attempt ended by itself: that is when the link fell back to CLOSE.
+            self.updated = self.updated.max(ended);
+        }
+        match which {
+            LinkId::Primary => Some(primary.0),
+            LinkId::Secondary => secondary.map(|s| s.0),
+        }
+    }
+
+    /// Settles every link and reports the primary link's state: the number's `state`.
     pub fn settle(&mut self, now: f64) -> Conn {
-        if self.open_since.is_some() {
-            return Conn::Open;
-        }
-        if let Some(a) = &self.attempt {
-            if a.current(now).is_some() {
-                return Conn::Connecting;
-            }
-            // The attempt ended by itself: that is when the number fell back to CLOSE.
-            self.updated = a.started + a.ends_in(a.started);
-            self.attempt = None;
-        }
-        Conn::Close
+        self.settle_link(LinkId::Primary, now)
+            .unwrap_or(Conn::Close)
+    }
+
+    /// `isFullyConnected`: every link the number has is `OPEN`.
+    pub fn fully_connected(&mut self, now: f64) -> bool {
+        self.settle(now) == Conn::Open
+            && self
+                .settle_link(LinkId::Secondary, now)
+                .is_none_or(|c| c == Conn::Open)
+    }
+
+    /// Is any link `OPEN` (does the number get messages)?
+    pub fn any_open(&mut self, now: f64) -> bool {
+        self.settle(now) == Conn::Open
+            || self.settle_link(LinkId::Secondary, now) == Some(Conn::Open)
     }
 
     /// `PILOT_STATUS` or `META`.
@@ -181,50 +302,82 @@ impl NumberRec {
         }
     }
 
-    /// Starts a new attempt unless one is running; returns (ref index, ref, pairing code).
-    pub fn ensure_attempt(&mut self, now: f64) -> Result<(usize, String, String), String> {
-        if self.settle(now) == Conn::Close {
-            self.attempts += 1;
-            self.attempt = Some(Attempt::new(now, self.attempts));
+    /// Starts a new attempt on link `which` unless one is running; returns (ref index, ref,
+    /// pairing code).
+    pub fn ensure_attempt(
+        &mut self,
+        which: LinkId,
+        now: f64,
+    ) -> Result<(usize, String, String), String> {
+        if self.settle_link(which, now).ok_or("no such link")? == Conn::Close {
+            let link = self.link_mut(which)?;
+            link.attempts += 1;
+            link.attempt = Some(Attempt::new(now, link.attempts));
             self.updated = now;
         }
-        let a = self.attempt.as_mut().ok_or("no attempt")?;
+        let a = self.link_mut(which)?.attempt.as_ref().ok_or("no attempt")?;
         let (idx, _) = a.current(now).ok_or("attempt over")?;
         Ok((idx, a.refs[idx].clone(), a.pairing_code.clone()))
     }
 
-    /// The PNG data URL of ref `idx` of the running attempt (rendered once).
-    pub fn qr_data_url(&mut self, idx: usize) -> Result<String, String> {
-        let a = self.attempt.as_mut().ok_or("no attempt")?;
-        if let Some(Some(url)) = a.pngs.get(idx) {
-            return Ok(url.clone());
-        }
-        let png = qr::render_png(&a.refs[idx])?;
-        let url = pilot_connect::QrImage::from_png(&png)
-            .map_err(|e| e.to_string())?
-            .as_data_url()
-            .to_owned();
-        a.pngs[idx] = Some(url.clone());
-        Ok(url)
+    /// The QR (PNG data URL) and pairing code to show for link `which`, starting an attempt
+    /// if none is running.
+    pub fn pairing(&mut self, which: LinkId, now: f64) -> Result<(String, String), String> {
+        let (idx, _ref, code) = self.ensure_attempt(which, now)?;
+        let qr = self.link_mut(which)?.qr_data_url(idx)?;
+        Ok((qr, code))
     }
 
-    /// Connects (scan or pairing code).
-    pub fn open(&mut self, now: f64) {
-        self.attempt = None;
-        self.open_since = Some(now);
+    /// Gives the number its secondary link (not yet paired). `false` if it already has one.
+    pub fn upgrade_to_dual(&mut self, now: f64) -> bool {
+        if self.secondary.is_some() {
+            return false;
+        }
+        self.secondary = Some(LinkRec::default());
+        self.updated = now;
+        true
+    }
+
+    /// Link `which` connects (scan or pairing code).
+    pub fn open(&mut self, which: LinkId, now: f64) -> Result<(), String> {
+        let link = self.link_mut(which)?;
+        link.attempt = None;
+        link.open_since = Some(now);
         self.updated = now;
         if self.profile_name.is_none() {
             self.profile_name = Some(self.name.clone());
         }
+        Ok(())
     }
 
-    /// `primaryLink` info.
-    pub fn link_info(&mut self, clock: &Clock) -> Value {
-        let now = clock.now();
-        let state = self.settle(now);
+    /// Link `which` disconnects.
+    pub fn close(&mut self, which: LinkId, now: f64) -> Result<(), String> {
+        let link = self.link_mut(which)?;
+        link.attempt = None;
+        link.open_since = None;
+        self.updated = now;
+        Ok(())
+    }
+
+    /// Every device is logged out (delete): all links `CLOSE`, no attempt running.
+    pub fn log_out_all(&mut self, now: f64) {
+        for link in std::iter::once(&mut self.primary).chain(self.secondary.as_mut()) {
+            link.attempt = None;
+            link.open_since = None;
+        }
+        self.updated = now;
+    }
+
+    /// `primaryLink` / `secondaryLink` info: `{state, connectedAt}`, or `null` when the
+    /// number has no such link.
+    pub fn link_info(&mut self, which: LinkId, clock: &Clock) -> Value {
+        let Some(state) = self.settle_link(which, clock.now()) else {
+            return Value::Null;
+        };
+        let open_since = self.link(which).and_then(|l| l.open_since);
         json!({
             "state": state.as_str(),
-            "connectedAt": self.open_since.map(|t| clock.iso_at(t)),
+            "connectedAt": open_since.map(|t| clock.iso_at(t)),
         })
     }
 
@@ -243,9 +396,9 @@ impl NumberRec {
                 "keyLast4": &self.key[self.key.len().saturating_sub(4)..],
             }],
             "state": state.as_str(),
-            "isFullyConnected": state == Conn::Open,
-            "primaryLink": self.link_info(clock),
-            "secondaryLink": null,
+            "isFullyConnected": self.fully_connected(clock.now()),
+            "primaryLink": self.link_info(LinkId::Primary, clock),
+            "secondaryLink": self.link_info(LinkId::Secondary, clock),
             "createdAt": clock.iso_at(self.created),
             "updatedAt": clock.iso_at(self.updated),
             "extraChargeUnpaidSince": null,
@@ -261,13 +414,14 @@ impl NumberRec {
     /// `GET /v1/numbers/{id}` detail.
     pub fn detail(&mut self, clock: &Clock) -> Value {
         let mut v = self.summary(clock);
-        let open = self.open_since.is_some();
+        let open = self.primary.open_since.is_some();
+        let sendable = self.fully_connected(clock.now());
         if let Some(obj) = v.as_object_mut() {
             obj.remove("apiKeys");
             obj.insert("coexistence".into(), Value::Null);
             obj.insert(
                 "health".into(),
-                json!({"qualityRating": if open {"GREEN"} else {"UNKNOWN"}, "sendable": open}),
+                json!({"qualityRating": if open {"GREEN"} else {"UNKNOWN"}, "sendable": sendable}),
             );
             obj.insert(
                 "meta".into(),
@@ -289,14 +443,15 @@ impl NumberRec {
             "number": self.phone,
             "name": self.name,
             "state": state.as_str(),
-            "primaryLink": self.link_info(clock),
-            "secondaryLink": null,
-            "isFullyConnected": state == Conn::Open,
+            "primaryLink": self.link_info(LinkId::Primary, clock),
+            "secondaryLink": self.link_info(LinkId::Secondary, clock),
+            "isFullyConnected": self.fully_connected(clock.now()),
             "createdAt": clock.iso_at(self.created),
         })
     }
 
-    /// Webhook `data` for a `number.*` event.
+    /// Webhook `data` for a `number.*` event. It names the number, never a link: the
+    /// documented payload has no link field, whichever link the event is about.
     pub fn event_data(&self, clock: &Clock) -> Value {
         let mut v = json!({
             "numberId": self.id,
@@ -431,12 +586,14 @@ impl State {
                 phone: phone.to_owned(),
                 name: name.to_owned(),
                 instance_name: format!("tenant-{phone}"),
-                open_since: meta.as_ref().map(|_| now),
+                primary: LinkRec {
+                    open_since: meta.as_ref().map(|_| now),
+                    ..LinkRec::default()
+                },
+                secondary: None,
                 meta,
                 created: now,
                 updated: now,
-                attempt: None,
-                attempts: 0,
                 deleted: None,
                 key,
                 key_id,

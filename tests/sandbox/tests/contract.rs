@@ -434,7 +434,8 @@ async fn status_shapes_each_parse() {
             StatusShape::Rendered => fixture("status_rendered.json"),
             StatusShape::Sdk => fixture("status_sdk.json"),
             StatusShape::Full => {
-                json!({"id":"", "state":"", "isFullyConnected": false, "stale": false, "checkedAt": ""})
+                json!({"id":"", "state":"", "isFullyConnected": false, "stale": false, "checkedAt": "",
+                       "primaryLink": {}, "secondaryLink": null})
             }
         };
         assert_eq!(keys(&v), keys(&doc), "{shape:?}");

@@ -1,6 +1,7 @@
 //! The control API under `/_sandbox` (no key): state, the phone, faults, webhooks, counters.
 
 use super::*;
+use crate::state::LinkRec;
 
 // ---------- control API ----------
 
@@ -37,13 +38,10 @@ pub(super) async fn health(AxState(app): AxState<Shared>) -> Response {
     )
 }
 
-pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path<String>) -> Reply {
-    let mut st = lock(&app.state);
-    let now = app.clock.now();
-    app.purge_expired(&mut st, now);
-    let n = st.numbers.get_mut(&id).ok_or_else(not_found_number)?;
-    let state = n.settle(now);
-    let pairing = n.attempt.as_ref().and_then(|a| {
+/// What the control API shows of one link: state, connection time, attempts and the
+/// running attempt (current ref, pairing code, lifetimes).
+fn link_view(link: &LinkRec, state: Conn, app: &App, now: f64) -> Value {
+    let pairing = link.attempt.as_ref().and_then(|a| {
         let (idx, left) = a.current(now)?;
         Some(json!({
             "attempt": a.number,
@@ -55,6 +53,30 @@ pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path
             "pairingCode": a.pairing_code,
         }))
     });
+    json!({
+        "state": state.as_str(),
+        "connectedAt": link.open_since.map(|t| app.clock.iso_at(t)),
+        "attempts": link.attempts,
+        "pairing": pairing,
+    })
+}
+
+/// `GET /_sandbox/numbers/{id}`. The top-level `state`, `connectedAt`, `attempts` and
+/// `pairing` are the primary link's (as before dual numbers existed); `primaryLink` and
+/// `secondaryLink` (`null` unless dual) show each link the same way.
+pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path<String>) -> Reply {
+    let mut st = lock(&app.state);
+    let now = app.clock.now();
+    app.purge_expired(&mut st, now);
+    let n = st.numbers.get_mut(&id).ok_or_else(not_found_number)?;
+    let state = n.settle(now);
+    let secondary_state = n.settle_link(LinkId::Secondary, now);
+    let fully = n.fully_connected(now);
+    let primary = link_view(&n.primary, state, &app, now);
+    let secondary = match (&n.secondary, secondary_state) {
+        (Some(l), Some(s)) => link_view(l, s, &app, now),
+        _ => Value::Null,
+    };
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -63,11 +85,15 @@ pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path
             "name": n.name,
             "provider": n.provider(),
             "state": state.as_str(),
+            "isFullyConnected": fully,
+            "dual": n.is_dual(),
             "deleted": n.deleted.is_some(),
             "restorableUntil": n.deleted.map(|d| app.clock.iso_at(d + RESTORE_WINDOW_SECS)),
-            "connectedAt": n.open_since.map(|t| app.clock.iso_at(t)),
-            "attempts": n.attempts,
-            "pairing": pairing,
+            "connectedAt": primary["connectedAt"],
+            "attempts": primary["attempts"],
+            "pairing": primary["pairing"],
+            "primaryLink": primary,
+            "secondaryLink": secondary,
             "apiKey": n.key,
             "apiKeyId": n.key_id,
             "metaVerifyToken": n.meta.as_ref().map(|m| m.verify_token.clone()),
@@ -83,6 +109,8 @@ struct ScanBody {
     code: Option<String>,
     #[serde(rename = "profileName")]
     profile_name: Option<String>,
+    /// `primary` (default) or `secondary`.
+    link: Option<String>,
 }
 
 fn scan_body(body: &Bytes) -> Result<ScanBody, Response> {
@@ -92,10 +120,36 @@ fn scan_body(body: &Bytes) -> Result<ScanBody, Response> {
     serde_json::from_slice(body).map_err(|e| invalid(&format!("body: {e}")))
 }
 
-/// Connects a number through the phone (QR scan or code), firing `number.connected`.
+type LinkQueryResult = Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>;
+
+/// The link a control call acts on: `{"link"}` in the body or `?link=` (primary when
+/// neither is given; both given must agree).
+fn control_link(q: LinkQueryResult, body: &ScanBody) -> Result<LinkId, Response> {
+    let Ok(Query(q)) = q else {
+        return Err(invalid("invalid query string"));
+    };
+    match (q.link.as_deref(), body.link.as_deref()) {
+        (Some(a), Some(b)) if a != b => Err(invalid(
+            "link: the body and the query string name different links",
+        )),
+        (from_query, from_body) => parse_link(from_body.or(from_query)),
+    }
+}
+
+/// "primary link" wording stays as it was; the secondary one is named.
+fn on_link(which: LinkId, primary: &'static str, secondary: &'static str) -> &'static str {
+    match which {
+        LinkId::Primary => primary,
+        LinkId::Secondary => secondary,
+    }
+}
+
+/// Connects link `which` of a number through the phone (QR scan or code), firing
+/// `number.connected` (the same event, without any link field, for either link).
 fn phone_connects(
     app: &App,
     id: &str,
+    which: LinkId,
     check: impl FnOnce(&crate::state::Attempt, usize) -> Result<(), Response>,
     profile: Option<String>,
 ) -> Reply {
@@ -103,17 +157,22 @@ fn phone_connects(
         let mut st = lock(&app.state);
         let now = app.clock.now();
         let n = live_number(&mut st, id)?;
-        if n.settle(now) != Conn::Connecting {
+        let state = n.settle_link(which, now).ok_or_else(no_secondary_link)?;
+        if state != Conn::Connecting {
             return Err(error(
                 StatusCode::CONFLICT,
-                "No QR code or pairing code is being shown for this number",
+                on_link(
+                    which,
+                    "No QR code or pairing code is being shown for this number",
+                    "No QR code or pairing code is being shown for the secondary link of this number",
+                ),
                 None,
             ));
         }
         let conflict = |msg| error(StatusCode::CONFLICT, msg, None);
         let a = n
-            .attempt
-            .as_ref()
+            .link(which)
+            .and_then(|l| l.attempt.as_ref())
             .ok_or_else(|| conflict("No pairing attempt"))?;
         let (idx, _) = a
             .current(now)
@@ -122,16 +181,20 @@ fn phone_connects(
         if profile.is_some() {
             n.profile_name = profile;
         }
-        n.open(now);
+        n.open(which, now)
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
         let data = n.event_data(&app.clock);
-        // Remote-pairing tokens are single-use: cleared once connected.
-        st.tokens.retain(|_, t| t.number_id.as_deref() != Some(id));
+        if which == LinkId::Primary {
+            // Remote-pairing tokens (which pair the primary link) are single-use: cleared
+            // once it is connected.
+            st.tokens.retain(|_, t| t.number_id.as_deref() != Some(id));
+        }
         data
     };
     app.hooks.emit("number.connected", data);
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "ok": true, "state": "OPEN" }),
+        &json!({ "ok": true, "state": "OPEN", "link": which.as_str() }),
     ))
 }
 
@@ -149,13 +212,16 @@ fn live_number<'a>(
 pub(super) async fn control_scan(
     AxState(app): AxState<Shared>,
     Path(id): Path<String>,
+    q: LinkQueryResult,
     body: Bytes,
 ) -> Reply {
     let b = scan_body(&body)?;
+    let which = control_link(q, &b)?;
     let wanted = b.qr_ref.clone();
     phone_connects(
         &app,
         &id,
+        which,
         |a, idx| match &wanted {
             Some(r) if *r != a.refs[idx] => Err(error(
                 StatusCode::CONFLICT,
@@ -171,9 +237,11 @@ pub(super) async fn control_scan(
 pub(super) async fn control_pair(
     AxState(app): AxState<Shared>,
     Path(id): Path<String>,
+    q: LinkQueryResult,
     body: Bytes,
 ) -> Reply {
     let b = scan_body(&body)?;
+    let which = control_link(q, &b)?;
     let code = b.code.clone().ok_or_else(|| invalid("code: required"))?;
     let norm = |s: &str| {
         s.chars()
@@ -184,6 +252,7 @@ pub(super) async fn control_pair(
     phone_connects(
         &app,
         &id,
+        which,
         |a, _| {
             if norm(&code) == norm(&a.pairing_code) {
                 Ok(())
@@ -195,19 +264,34 @@ pub(super) async fn control_pair(
     )
 }
 
+/// The device of link `which` logs out: that link goes `CLOSE` and `number.disconnected`
+/// fires (the same event, without any link field, for either link).
 pub(super) async fn control_disconnect(
     AxState(app): AxState<Shared>,
     Path(id): Path<String>,
+    q: LinkQueryResult,
+    body: Bytes,
 ) -> Reply {
+    let b = scan_body(&body)?;
+    let which = control_link(q, &b)?;
     let data = {
         let mut st = lock(&app.state);
         let now = app.clock.now();
         let n = live_number(&mut st, &id)?;
-        if n.settle(now) != Conn::Open {
-            return Err(error(StatusCode::CONFLICT, "Number is not connected", None));
+        let state = n.settle_link(which, now).ok_or_else(no_secondary_link)?;
+        if state != Conn::Open {
+            return Err(error(
+                StatusCode::CONFLICT,
+                on_link(
+                    which,
+                    "Number is not connected",
+                    "The secondary link is not connected",
+                ),
+                None,
+            ));
         }
-        n.open_since = None;
-        n.updated = now;
+        n.close(which, now)
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
         let mut d = n.event_data(&app.clock);
         if let Some(o) = d.as_object_mut() {
             o.insert("error".into(), json!("Device logged out"));
@@ -218,7 +302,7 @@ pub(super) async fn control_disconnect(
     app.hooks.emit("number.disconnected", data);
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "ok": true, "state": "CLOSE" }),
+        &json!({ "ok": true, "state": "CLOSE", "link": which.as_str() }),
     ))
 }
 
@@ -395,7 +479,8 @@ pub(super) async fn control_messages(
         let now = app.clock.now();
         app.purge_expired(&mut st, now);
         let n = live_number(&mut st, &id)?;
-        if n.settle(now) != Conn::Open {
+        // A dual number gets messages while either of its links is OPEN.
+        if !n.any_open(now) {
             return Err(error(
                 StatusCode::CONFLICT,
                 "Number is not connected: only a connected number gets messages",

@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::faults::{self, Fault, FaultKind};
-use crate::state::{Conn, MetaRec, NumberRec, Scope, State, RESTORE_WINDOW_SECS, TOKEN_TTL_SECS};
+use crate::state::{
+    Conn, LinkId, MetaRec, NumberRec, Scope, State, RESTORE_WINDOW_SECS, TOKEN_TTL_SECS,
+};
 use crate::webhooks::Target;
 use crate::{lock, App, NumberKeyPolicy, StatusShape};
 
@@ -103,6 +105,13 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         name: "status",
         doc: "live state",
         handler: || get(numbers::status),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/v1/numbers/{id}/upgrade-to-dual",
+        name: "upgrade_to_dual",
+        doc: "give a QR number its secondary link -> 201 {secondaryLink: {qrcodeBase64, pairingCode}}; 409 if already dual",
+        handler: || post(numbers::upgrade_to_dual),
     },
     RouteDef {
         method: "POST",
@@ -199,35 +208,35 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         method: "GET",
         path: "/_sandbox/numbers/{id}",
         name: "",
-        doc: "internal state: current QR ref, pairing code, the number's own key",
+        doc: "internal state: each link's state, current QR ref and pairing code (primaryLink, secondaryLink), the number's own key",
         handler: || get(control::control_number),
     },
     RouteDef {
         method: "POST",
         path: "/_sandbox/numbers/{id}/scan",
         name: "",
-        doc: "the phone scans the current QR ({\"ref\"} optional: must be the current one)",
+        doc: "the phone scans the current QR of a link ({\"ref\"} optional: must be the current one; {\"link\"} or ?link= primary (default) | secondary)",
         handler: || post(control::control_scan),
     },
     RouteDef {
         method: "POST",
         path: "/_sandbox/numbers/{id}/pair",
         name: "",
-        doc: "the phone enters the pairing code ({\"code\"})",
+        doc: "the phone enters a link's pairing code ({\"code\"}; {\"link\"} or ?link= primary (default) | secondary)",
         handler: || post(control::control_pair),
     },
     RouteDef {
         method: "POST",
         path: "/_sandbox/numbers/{id}/disconnect",
         name: "",
-        doc: "the device logs out (OPEN -> CLOSE, number.disconnected)",
+        doc: "a link's device logs out (OPEN -> CLOSE, number.disconnected; {\"link\"} or ?link= primary (default) | secondary)",
         handler: || post(control::control_disconnect),
     },
     RouteDef {
         method: "POST",
         path: "/_sandbox/numbers/{id}/messages",
         name: "",
-        doc: "the number's contact writes messages ({count?: 1-1000, event?: \"message.received\", from?, content?, participantName?}) -> {messageIds, webhookIds}; signed message.* deliveries",
+        doc: "the number's contact writes messages (needs an OPEN link; {count?: 1-1000, event?: \"message.received\", from?, content?, participantName?}) -> {messageIds, webhookIds}; signed message.* deliveries",
         handler: || post(control::control_messages),
     },
     RouteDef {
@@ -507,6 +516,36 @@ fn phone(m: &Map<String, Value>, min: usize) -> Result<String, Response> {
         )));
     }
     Ok(digits.to_owned())
+}
+
+/// `?link=` of connect/status and of the control routes.
+#[derive(Deserialize, Default)]
+struct LinkQuery {
+    link: Option<String>,
+}
+
+/// The link a `?link=` names (absent = primary), or the 400 for any other value.
+fn parse_link(raw: Option<&str>) -> Result<LinkId, Response> {
+    LinkId::parse(raw).ok_or_else(|| invalid("link: must be primary or secondary"))
+}
+
+/// The link named by a query string that may not parse at all.
+fn query_link(
+    q: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<LinkId, Response> {
+    let Ok(Query(q)) = q else {
+        return Err(invalid("invalid query string"));
+    };
+    parse_link(q.link.as_deref())
+}
+
+/// The answer when a call names the secondary link of a number that has none.
+fn no_secondary_link() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "This number has no secondary link (upgrade it to dual first)",
+        Some("FEATURE_NOT_SUPPORTED"),
+    )
 }
 
 fn masked(phone: &str) -> String {

@@ -1,4 +1,5 @@
-//! `/v1/numbers`: create (QR and Meta), list, get, connect, status, delete, restore, purge.
+//! `/v1/numbers`: create (QR and Meta), list, get, connect, status, upgrade-to-dual, delete,
+//! restore, purge.
 
 use super::*;
 
@@ -58,9 +59,9 @@ pub(super) async fn create(
                 None,
             ));
         };
-        let internal = |e: String| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None);
-        let (idx, _ref, code) = n.ensure_attempt(now).map_err(internal)?;
-        let qr = n.qr_data_url(idx).map_err(internal)?;
+        let (qr, code) = n
+            .pairing(LinkId::Primary, now)
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
         let body = json!({
             "instance": n.instance(&app.clock),
             "qrcodeBase64": qr,
@@ -181,38 +182,23 @@ pub(super) async fn get_number(
     })
 }
 
-#[derive(Deserialize)]
-pub(super) struct LinkQuery {
-    link: Option<String>,
-}
-
-fn check_link(q: &LinkQuery) -> Result<(), Response> {
-    match q.link.as_deref() {
-        None | Some("primary") => Ok(()),
-        Some("secondary") => Err(error(
-            StatusCode::BAD_REQUEST,
-            "This number has no secondary link (upgrade it to dual first)",
-            Some("FEATURE_NOT_SUPPORTED"),
-        )),
-        Some(_) => Err(invalid("link: must be primary or secondary")),
-    }
-}
-
 pub(super) async fn connect(
     AxState(app): AxState<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
     q: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Reply {
-    let Ok(Query(q)) = q else {
-        return Err(invalid("invalid query string"));
-    };
-    check_link(&q)?;
-    with_number(&app, &headers, &id, pairing_answer)
+    let which = query_link(q)?;
+    with_number(&app, &headers, &id, |n, app| pairing_answer(n, which, app))
 }
 
-/// The connect answer for a number: a QR + code, or 409 when it is `OPEN`.
-pub(super) fn pairing_answer(n: &mut NumberRec, app: &App) -> Response {
+/// The connect answer for link `which` of a number: a QR + code, or 409 when that link is
+/// `OPEN` (400 when the number has no such link).
+pub(super) fn pairing_answer(n: &mut NumberRec, which: LinkId, app: &App) -> Response {
+    let now = app.clock.now();
+    let Some(state) = n.settle_link(which, now) else {
+        return no_secondary_link();
+    };
     if n.meta.is_some() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -220,14 +206,14 @@ pub(super) fn pairing_answer(n: &mut NumberRec, app: &App) -> Response {
             Some("FEATURE_NOT_SUPPORTED"),
         );
     }
-    let now = app.clock.now();
-    if n.settle(now) == Conn::Open {
-        return error(StatusCode::CONFLICT, "Number is already connected", None);
+    if state == Conn::Open {
+        let msg = match which {
+            LinkId::Primary => "Number is already connected",
+            LinkId::Secondary => "The secondary link is already connected",
+        };
+        return error(StatusCode::CONFLICT, msg, None);
     }
-    let result = n
-        .ensure_attempt(now)
-        .and_then(|(idx, _, code)| Ok((n.qr_data_url(idx)?, code)));
-    match result {
+    match n.pairing(which, now) {
         Ok((qr, code)) => json_response(
             StatusCode::OK,
             &json!({ "qrcodeBase64": qr, "pairingCode": code }),
@@ -236,24 +222,60 @@ pub(super) fn pairing_answer(n: &mut NumberRec, app: &App) -> Response {
     }
 }
 
+/// `POST /v1/numbers/{id}/upgrade-to-dual`: the number gets a secondary link whose first
+/// pairing attempt starts now → `201 {secondaryLink: {qrcodeBase64, pairingCode}}`. Same
+/// auth and scope rules as connect; a number that is already dual → 409; a Meta number →
+/// 400 `FEATURE_NOT_SUPPORTED`. No webhook (none is documented for it).
+pub(super) async fn upgrade_to_dual(
+    AxState(app): AxState<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    with_number(&app, &headers, &id, |n, app| {
+        if n.meta.is_some() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Meta numbers do not use QR pairing and cannot be upgraded to dual",
+                Some("FEATURE_NOT_SUPPORTED"),
+            );
+        }
+        let now = app.clock.now();
+        if !n.upgrade_to_dual(now) {
+            return error(
+                StatusCode::CONFLICT,
+                "This number is already dual (it has a secondary link); use connect?link=secondary for a new QR",
+                None,
+            );
+        }
+        match n.pairing(LinkId::Secondary, now) {
+            Ok((qr, code)) => json_response(
+                StatusCode::CREATED,
+                &json!({ "secondaryLink": { "qrcodeBase64": qr, "pairingCode": code } }),
+            ),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e, None),
+        }
+    })
+}
+
 pub(super) async fn status(
     AxState(app): AxState<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
     q: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Reply {
-    let Ok(Query(q)) = q else {
-        return Err(invalid("invalid query string"));
-    };
-    check_link(&q)?;
+    let which = query_link(q)?;
     let shape = app.opts.status_shape;
     with_number(&app, &headers, &id, |n, app| {
-        let state = n.settle(app.clock.now());
-        let open = state == Conn::Open;
+        let now = app.clock.now();
+        // `state` is the state of the link asked about (the primary one by default).
+        let Some(state) = n.settle_link(which, now) else {
+            return no_secondary_link();
+        };
+        let fully = n.fully_connected(now);
         let body = match shape {
             StatusShape::Md => json!({ "id": n.id, "state": state.as_str() }),
             StatusShape::Rendered => {
-                json!({ "state": state.as_str(), "isFullyConnected": open })
+                json!({ "state": state.as_str(), "isFullyConnected": fully })
             }
             StatusShape::Sdk if n.meta.is_some() => {
                 json!({ "id": n.id, "state": state.as_str(), "stale": false })
@@ -262,8 +284,10 @@ pub(super) async fn status(
                 "id": n.id, "state": state.as_str(), "stale": false, "checkedAt": app.clock.iso_now(),
             }),
             StatusShape::Full => json!({
-                "id": n.id, "state": state.as_str(), "isFullyConnected": open,
+                "id": n.id, "state": state.as_str(), "isFullyConnected": fully,
                 "stale": false, "checkedAt": app.clock.iso_now(),
+                "primaryLink": n.link_info(LinkId::Primary, &app.clock),
+                "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
             }),
         };
         json_response(StatusCode::OK, &body)
@@ -278,8 +302,7 @@ pub(super) async fn delete_number(
     let mut event = None;
     let resp = with_number(&app, &headers, &id, |n, app| {
         let now = app.clock.now();
-        n.attempt = None;
-        n.open_since = None;
+        n.log_out_all(now);
         n.deleted = Some(now);
         n.updated = now;
         event = Some(n.event_data(&app.clock));

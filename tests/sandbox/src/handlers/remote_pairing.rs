@@ -127,7 +127,9 @@ pub(super) async fn token_info(AxState(app): AxState<Shared>, Path(token): Path<
                 StatusCode::OK,
                 &json!({
                     "valid": true, "name": n.name, "number": n.phone, "maskedNumber": masked(&n.phone),
-                    "state": state.as_str(), "primaryLink": n.link_info(&app.clock), "secondaryLink": null,
+                    "state": state.as_str(),
+                    "primaryLink": n.link_info(LinkId::Primary, &app.clock),
+                    "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
                 }),
             )
         }
@@ -148,8 +150,9 @@ pub(super) async fn token_status(
             json_response(
                 StatusCode::OK,
                 &json!({
-                    "state": state.as_str(), "isFullyConnected": state == Conn::Open,
-                    "primaryLink": n.link_info(&app.clock), "secondaryLink": null,
+                    "state": state.as_str(), "isFullyConnected": n.fully_connected(app.clock.now()),
+                    "primaryLink": n.link_info(LinkId::Primary, &app.clock),
+                    "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
                 }),
             )
         }
@@ -165,7 +168,8 @@ pub(super) async fn token_connect(
     Path(token): Path<String>,
 ) -> Reply {
     with_token(&app, &token, |n, app| match n {
-        Some(n) => pairing_answer(n, app),
+        // The hosted link pairs the primary link.
+        Some(n) => pairing_answer(n, LinkId::Primary, app),
         None => error(
             StatusCode::BAD_REQUEST,
             "Meta links use Embedded Signup, not QR pairing",
