@@ -3,6 +3,7 @@
 
 use pilot_connect::connect_token::TokenError;
 use pilot_connect::error::ErrorKind;
+use pilot_connect::secret::SecretError;
 use pilot_connect::validate::ValidationError;
 use pilot_connect::webhook::{SignatureError, WebhookError};
 use pilot_connect::Error;
@@ -67,6 +68,43 @@ impl ErrorRecord {
         }
     }
 
+    /// A credential or secret the code was deployed with is missing or unusable (an unset
+    /// environment variable, a short connect-token secret), or a call needs a key the client
+    /// was built without. Nothing was sent.
+    #[must_use]
+    pub fn configuration(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new("configuration", message)
+        }
+    }
+
+    /// A credential option `field` that is given but empty or undefined; `source` names where
+    /// it usually comes from ("the PS_API_KEY environment variable").
+    #[must_use]
+    pub fn empty_credential(field: &str, source: &str) -> Self {
+        Self::configuration(
+            field,
+            format!("{field} is empty or undefined — is {source} set?"),
+        )
+    }
+
+    /// A refused secret option `field`: `configuration` when it is empty, undefined or too
+    /// short (`source` says where it comes from), `validation` for a malformed one.
+    #[must_use]
+    pub fn secret(field: &str, e: &SecretError, source: &str) -> Self {
+        match e {
+            SecretError::Empty(_) => Self::empty_credential(field, source),
+            SecretError::TooShort(what, min) => Self::configuration(
+                field,
+                format!(
+                    "{field} is too short: a {what} must be at least {min} bytes — check {source}"
+                ),
+            ),
+            _ => Self::invalid_argument(field.to_owned(), e.to_string()),
+        }
+    }
+
     fn with_code(mut self, code: &str) -> Self {
         self.code = Some(code.to_owned());
         self
@@ -124,6 +162,13 @@ impl From<&Error> for ErrorRecord {
             .retry_after()
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         match e {
+            Error::Validation(ValidationError::MissingCredentials) => {
+                r = Self::configuration(
+                    "apiKey",
+                    "this call needs apiKey or apiKeyId: the client was built with neither \
+                     (without a key only the remotePairing token calls work)",
+                );
+            }
             Error::Validation(v) => r.field = validation_field(v).map(str::to_owned),
             Error::Decode(d) => r.path = Some(d.path.clone()),
             Error::Api(a) => r.details = a.extra.clone(),

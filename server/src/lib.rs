@@ -47,7 +47,7 @@ impl Core {
     /// `whatsappNumberId`, `userAgent`); `send` and `sleep` are the wrapper's fetch adapter.
     ///
     /// # Errors
-    /// A `validation` record for bad options.
+    /// A `configuration` record for a key given but empty, `validation` for other bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, send: Function, sleep: Function) -> Result<Core, JsValue> {
         let s = options::settings(options).map_err(|e| throw(&e))?;
@@ -74,7 +74,7 @@ impl Core {
 /// `ttlSeconds?`, `link?`, `now?`).
 ///
 /// # Errors
-/// A `validation` record.
+/// A `configuration` record for a missing or short secret, `validation` for other bad arguments.
 #[wasm_bindgen(js_name = mintConnectToken)]
 pub fn mint_connect_token(args: &str) -> Result<String, JsValue> {
     tokens::mint(args, now_secs()).map_err(|e| throw(&e))
@@ -92,7 +92,7 @@ pub fn verify_connect_token(token: &str, options: &str) -> Result<String, JsValu
 /// Verifies a webhook delivery and parses it; answers `{event, data, dedupKey}` as JSON text.
 ///
 /// # Errors
-/// A `signature` or `decode` record.
+/// A `signature` or `decode` record; `configuration` for an empty secret.
 #[wasm_bindgen(js_name = verifyWebhook)]
 pub fn verify_webhook(
     secret: &str,
@@ -105,7 +105,7 @@ pub fn verify_webhook(
 /// The `x-pilot-status-signature` value for a body (to test a receiver).
 ///
 /// # Errors
-/// A `validation` record for an empty secret.
+/// A `configuration` record for an empty secret.
 #[wasm_bindgen(js_name = signWebhook)]
 pub fn sign_webhook(secret: &str, raw_body: &[u8]) -> Result<String, JsValue> {
     tokens::sign_webhook(secret, raw_body).map_err(|e| throw(&e))

@@ -5,7 +5,7 @@ use core::time::Duration;
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::{ApiKey, Auth, Config};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::ErrorRecord;
 
@@ -17,8 +17,10 @@ pub const MAX_TIMEOUT_MS: u64 = 600_000;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ClientOptions {
-    api_key: Option<String>,
-    api_key_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    api_key: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    api_key_id: Option<Option<String>>,
     base_url: Option<String>,
     timeout_ms: Option<u64>,
     retry: Option<RetryOption>,
@@ -66,14 +68,41 @@ pub fn parse_args<T: DeserializeOwned>(json: &str) -> Result<T, ErrorRecord> {
     })
 }
 
+/// An option that is there, with `null` as `Some(None)`: the JS side sends an option set to
+/// `undefined` (an unset environment variable) as `null`, so it is told apart from an absent one.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A credential option that was given must hold something: `undefined`, `null`, `""` or blanks
+/// are a deployment mistake (`configuration`), reported at construction, not at the first call.
+fn given(
+    value: Option<Option<String>>,
+    field: &str,
+    source: &str,
+) -> Result<Option<String>, ErrorRecord> {
+    match value {
+        None => Ok(None),
+        Some(Some(v)) if !v.trim().is_empty() => Ok(Some(v)),
+        Some(_) => Err(ErrorRecord::empty_credential(field, source)),
+    }
+}
+
 /// Parses and checks the client options.
 ///
 /// # Errors
-/// A `validation` record for unknown options, both `apiKey` and `apiKeyId`, a key without the
+/// A `configuration` record for an `apiKey` or `apiKeyId` that is given but empty or undefined;
+/// a `validation` record for unknown options, both `apiKey` and `apiKeyId`, a key without the
 /// `ps_` prefix, a bad base URL or an out-of-range timeout.
 pub fn settings(json: &str) -> Result<Settings, ErrorRecord> {
     let o: ClientOptions = parse_args(json)?;
-    let auth = match (o.api_key, o.api_key_id) {
+    let api_key = given(o.api_key, "apiKey", "the PS_API_KEY environment variable")?;
+    let api_key_id = given(
+        o.api_key_id,
+        "apiKeyId",
+        "the environment variable it is read from",
+    )?;
+    let auth = match (api_key, api_key_id) {
         (Some(_), Some(_)) => {
             return Err(ErrorRecord::invalid_argument(
                 "apiKeyId".into(),
@@ -84,12 +113,6 @@ pub fn settings(json: &str) -> Result<Settings, ErrorRecord> {
             Some(Auth::ApiKey(ApiKey::new(key).map_err(|e| {
                 ErrorRecord::invalid_argument("apiKey".into(), e.to_string())
             })?))
-        }
-        (None, Some(id)) if id.trim().is_empty() => {
-            return Err(ErrorRecord::invalid_argument(
-                "apiKeyId".into(),
-                "apiKeyId is empty",
-            ))
         }
         (None, Some(id)) => Some(Auth::ApiKeyId(id)),
         (None, None) => None,

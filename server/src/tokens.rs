@@ -15,7 +15,7 @@ pub const DEFAULT_TTL_SECS: u64 = 600;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MintArgs {
-    secret: String,
+    secret: Option<String>,
     number_id: String,
     audience: String,
     origin: Option<String>,
@@ -27,31 +27,42 @@ struct MintArgs {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VerifyArgs {
-    secret: String,
+    secret: Option<String>,
     audience: String,
     origin: Option<String>,
     leeway_seconds: Option<u64>,
     now: Option<u64>,
 }
 
-fn token_secret(raw: &str) -> Result<ConnectTokenSecret, ErrorRecord> {
-    ConnectTokenSecret::new(raw)
-        .map_err(|e| ErrorRecord::invalid_argument("secret".into(), e.to_string()))
+/// Missing, `null` (the JS side's `undefined`), empty or short: `configuration`.
+fn token_secret(raw: Option<&str>) -> Result<ConnectTokenSecret, ErrorRecord> {
+    ConnectTokenSecret::new(raw.unwrap_or_default()).map_err(|e| {
+        ErrorRecord::secret(
+            "secret",
+            &e,
+            "the CONNECT_TOKEN_SECRET environment variable (shared with the worker)",
+        )
+    })
 }
 
 fn webhook_secret(raw: &str) -> Result<WebhookSecret, ErrorRecord> {
-    WebhookSecret::new(raw)
-        .map_err(|e| ErrorRecord::invalid_argument("secret".into(), e.to_string()))
+    WebhookSecret::new(raw).map_err(|e| {
+        ErrorRecord::secret(
+            "secret",
+            &e,
+            "the webhook signing secret's environment variable (e.g. PS_WEBHOOK_SECRET)",
+        )
+    })
 }
 
 /// Mints a connect token. `now` is Unix seconds (the caller's clock unless `args.now`).
 ///
 /// # Errors
-/// A `validation` record for a short secret, a lifetime outside 1…3600 s, an empty number id or
-/// audience, or an unknown `link`.
+/// A `configuration` record for a missing, empty or short secret; a `validation` record for a
+/// lifetime outside 1…3600 s, an empty number id or audience, or an unknown `link`.
 pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
     let a: MintArgs = parse_args(args)?;
-    let secret = token_secret(&a.secret)?;
+    let secret = token_secret(a.secret.as_deref())?;
     let ttl = a.ttl_seconds.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
         return Err(ErrorRecord::invalid_argument(
@@ -76,10 +87,11 @@ pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
 /// Verifies a connect token the way the worker does and answers its claims as JSON.
 ///
 /// # Errors
-/// A `token` record whose `code` names the first failed check; `validation` for bad options.
+/// A `token` record whose `code` names the first failed check; `configuration` for a missing or
+/// short secret, `validation` for other bad options.
 pub fn verify(token: &str, options: &str, now: u64) -> Result<String, ErrorRecord> {
     let a: VerifyArgs = parse_args(options)?;
-    let secret = token_secret(&a.secret)?;
+    let secret = token_secret(a.secret.as_deref())?;
     let mut opts = VerifyOptions::new(&a.audience, a.now.unwrap_or(now), a.origin.as_deref());
     if let Some(leeway) = a.leeway_seconds {
         opts.leeway_secs = leeway.min(300);
@@ -120,7 +132,7 @@ pub fn verify_webhook(
 /// The signature header value Pilot Status sends for `raw_body` (to test your receiver).
 ///
 /// # Errors
-/// A `validation` record for an empty secret.
+/// A `configuration` record for an empty secret.
 pub fn sign_webhook(secret: &str, raw_body: &[u8]) -> Result<String, ErrorRecord> {
     Ok(webhook::sign(&webhook_secret(secret)?, raw_body))
 }

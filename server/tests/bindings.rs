@@ -269,12 +269,62 @@ fn options_are_checked_once() {
         );
         assert!(!e.to_json().contains("sk_live_x"), "{e:?}");
     }
+    // A key given but empty or undefined (`undefined` arrives as `null`) is a deployment
+    // mistake, reported at construction; no key at all is an anonymous client.
+    for (opts, field) in [
+        (r#"{"apiKey":null}"#, "apiKey"),
+        (r#"{"apiKey":""}"#, "apiKey"),
+        (r#"{"apiKey":"  "}"#, "apiKey"),
+        (r#"{"apiKeyId":null}"#, "apiKeyId"),
+        (r#"{"apiKeyId":" "}"#, "apiKeyId"),
+        (r#"{"apiKey":null,"apiKeyId":"k"}"#, "apiKey"),
+    ] {
+        let e = options::settings(opts)
+            .err()
+            .unwrap_or_else(|| panic!("{opts} passed"));
+        assert_eq!(
+            (e.kind, e.field.as_deref()),
+            ("configuration", Some(field)),
+            "{opts}"
+        );
+        assert!(
+            e.message
+                .starts_with(&format!("{field} is empty or undefined")),
+            "{e:?}"
+        );
+    }
+    assert!(options::settings(r#"{"baseUrl":null,"timeoutMs":null}"#).is_ok());
     let s = options::settings(r#"{"apiKey":"ps_a","retry":false,"timeoutMs":500}"#)
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
         (s.policy.max_retries, s.timeout),
         (0, Duration::from_millis(500))
     );
+}
+
+#[tokio::test]
+async fn a_client_without_a_key_refuses_keyed_calls_before_sending() {
+    let s = options::settings(r#"{"baseUrl":"http://127.0.0.1:9"}"#)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let c = Client::new(
+        s.config,
+        Canned {
+            answers: RefCell::new(vec![]),
+            sent: RefCell::new(Vec::new()),
+        },
+    );
+    for op in ["numbers.list", "webhooks.list"] {
+        let e = run(&c, op, json!({}))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{op} passed"));
+        assert_eq!(e.kind, "configuration", "{op}: {e:?}");
+        assert!(
+            e.message.contains("needs apiKey or apiKeyId"),
+            "{op}: {e:?}"
+        );
+    }
+    assert!(c.transport().sent.borrow().is_empty(), "nothing was sent");
 }
 
 const SECRET: &str = "binding-test-connect-secret-0123456789";
@@ -330,6 +380,21 @@ fn tokens_round_trip_with_the_workers_rules() {
     );
     for bad in [
         json!({"secret": "short", "numberId": "wa_1", "audience": "edge"}),
+        json!({"secret": null, "numberId": "wa_1", "audience": "edge"}),
+        json!({"numberId": "wa_1", "audience": "edge"}),
+        json!({"secret": "", "numberId": "wa_1", "audience": "edge"}),
+    ] {
+        let e = tokens::mint(&bad.to_string(), 1_000)
+            .err()
+            .unwrap_or_else(|| panic!("{bad} passed"));
+        assert_eq!(
+            (e.kind, e.field.as_deref()),
+            ("configuration", Some("secret")),
+            "{bad}"
+        );
+        assert!(e.message.contains("CONNECT_TOKEN_SECRET"), "{e:?}");
+    }
+    for bad in [
         json!({"secret": SECRET, "numberId": "wa_1", "audience": "edge", "ttlSeconds": 3601}),
         json!({"secret": SECRET, "numberId": "", "audience": "edge"}),
     ] {
