@@ -45,9 +45,15 @@ interface BaseOptions {
   userAgent?: string;
 }
 
+/**
+ * Give exactly one of `apiKey` / `apiKeyId`, or neither (then only the public remote-pairing
+ * token calls work; keyed calls throw `configuration` before sending). `undefined` is accepted so
+ * `process.env.PS_API_KEY` can be passed as it is: a key that is given but `undefined`, `null`,
+ * empty or blank throws `PilotStatusError` `configuration` at construction.
+ */
 export type PilotStatusOptions =
-  | (BaseOptions & { /** Your `ps_…` key. Never let it reach a browser. */ apiKey: string; apiKeyId?: never })
-  | (BaseOptions & { /** The key's id (`x-api-key-id`). */ apiKeyId: string; apiKey?: never })
+  | (BaseOptions & { /** Your `ps_…` key. Never let it reach a browser. */ apiKey: string | undefined; apiKeyId?: never })
+  | (BaseOptions & { /** The key's id (`x-api-key-id`). */ apiKeyId: string | undefined; apiKey?: never })
   | (BaseOptions & { apiKey?: never; apiKeyId?: never }); // only the public remote-pairing token calls
 
 // ── Models ──────────────────────────────────────────────────────────────────────────────────
@@ -336,7 +342,11 @@ export interface Webhooks {
 }
 
 export class PilotStatus {
-  /** @throws {PilotStatusError} `validation` for bad options (unknown keys, both keys, bad URL…). */
+  /**
+   * @throws {PilotStatusError} `configuration` for an `apiKey`/`apiKeyId` given but empty or
+   * undefined (an unset environment variable); `validation` for other bad options (unknown
+   * keys, both keys, a key without `ps_`, bad URL…).
+   */
   constructor(options?: PilotStatusOptions);
   readonly numbers: Numbers;
   readonly remotePairing: RemotePairing;
@@ -349,6 +359,7 @@ export class PilotStatus {
 
 export type ErrorKind =
   | "validation" // refused before sending: `field` / `path` name the input
+  | "configuration" // a key or secret missing, empty or too short (an unset env var?), or a keyed call on a client without a key: `field` names the option; nothing was sent
   | "bad_request" // 400
   | "unauthorized" // 401
   | "forbidden" // 403 (`code`: TENANT_SCOPE_NOT_ALLOWED, NUMBER_SCOPE_NOT_ALLOWED, PERMISSION_DENIED…)
@@ -402,8 +413,11 @@ export class Secret {
 // ── Connect tokens (for the pilot-connect edge worker) ──────────────────────────────────────
 
 export interface MintConnectTokenOptions {
-  /** The HS256 secret shared with the worker (CONNECT_TOKEN_SECRET), at least 32 bytes. */
-  secret: string;
+  /**
+   * The HS256 secret shared with the worker (CONNECT_TOKEN_SECRET), at least 32 bytes.
+   * `undefined`, empty or shorter: `PilotStatusError` `configuration`.
+   */
+  secret: string | undefined;
   /** The number the token may pair (`sub`). */
   numberId: string;
   /** The worker's CONNECT_TOKEN_AUDIENCE (`aud`). */
@@ -418,7 +432,8 @@ export interface MintConnectTokenOptions {
 }
 
 export interface VerifyConnectTokenOptions {
-  secret: string;
+  /** As in `MintConnectTokenOptions`: `undefined`, empty or shorter than 32 bytes is `configuration`. */
+  secret: string | undefined;
   audience: string;
   /** The request's `Origin` header: must equal the token's `origin` claim when it has one. */
   origin?: string;
@@ -437,9 +452,9 @@ export interface ConnectClaims {
   origin?: string;
 }
 
-/** @throws {PilotStatusError} `validation`. */
+/** @throws {PilotStatusError} `configuration` (the secret), `validation` (other options). */
 export function mintConnectToken(options: MintConnectTokenOptions): string;
-/** HS256 only, lifetime ≤ 1 h, audience and origin checked. @throws {PilotStatusError} `token`. */
+/** HS256 only, lifetime ≤ 1 h, audience and origin checked. @throws {PilotStatusError} `token`, `configuration` (the secret). */
 export function verifyConnectToken(token: string, options: VerifyConnectTokenOptions): ConnectClaims;
 
 // ── Webhooks ────────────────────────────────────────────────────────────────────────────────
@@ -482,10 +497,11 @@ export const SIGNATURE_HEADER: "x-pilot-status-signature";
 /**
  * Checks `x-pilot-status-signature` (constant time) over the raw body, then parses the event.
  * Pass the exact bytes you received — not `JSON.parse`d, not re-serialised.
- * @throws {PilotStatusError} `signature` (answer 401) or `decode` (answer 400).
+ * @throws {PilotStatusError} `signature` (answer 401) or `decode` (answer 400); `configuration`
+ * for a secret that is `undefined` or empty (an unset environment variable: your fault, not the sender's).
  */
 export function verifyWebhook(
-  secret: string | Secret,
+  secret: string | Secret | undefined,
   rawBody: string | Uint8Array | ArrayBuffer | ArrayBufferView,
   signatureHeader: string | string[] | null | undefined,
 ): WebhookEvent;

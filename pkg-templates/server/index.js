@@ -67,6 +67,18 @@ function argsJson(value, what) {
   return JSON.stringify(value);
 }
 
+/**
+ * Options objects (the client's, the token calls'): an option set to `undefined` — an unset
+ * environment variable — is sent as `null`, so the core tells it from an absent one and can
+ * refuse `{ apiKey: process.env.PS_API_KEY }` at once (`configuration`) instead of building a
+ * client without a key. (Call arguments keep JSON's rule: `undefined` is absent, `null` resets.)
+ */
+function optionsJson(value, what) {
+  if (value === undefined) return "{}";
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(`${what} must be an object`);
+  return JSON.stringify(value, function (key, v) { return v === undefined && this === value ? null : v; });
+}
+
 function describe(e) {
   const code = e?.cause?.code ?? e?.code;
   const message = e?.message ?? String(e);
@@ -111,7 +123,7 @@ export class PilotStatus {
     if (options === null || typeof options !== "object") throw invalid("options must be an object");
     const { fetch: fetchImpl = globalThis.fetch, ...rest } = options;
     if (typeof fetchImpl !== "function") throw invalid("no fetch: this runtime has no global fetch, so pass options.fetch", "fetch");
-    this.#core = guard(() => new Core(JSON.stringify(rest), fetchAdapter(fetchImpl), sleep));
+    this.#core = guard(() => new Core(optionsJson(rest, "options"), fetchAdapter(fetchImpl), sleep));
     const call = (op, args) => this.#call(op, args);
     this.numbers = Object.freeze({
       create: (input) => call("numbers.create", input),
@@ -158,14 +170,14 @@ export class PilotStatus {
 
 /** Mints a short-lived connect token for the edge worker (HS256, at most one hour). */
 export function mintConnectToken(options) {
-  const json = argsJson(options, "options");
+  const json = optionsJson(options, "options");
   return guard(() => coreMint(json));
 }
 
 /** Verifies a connect token with the worker's rules and returns its claims. */
 export function verifyConnectToken(token, options) {
   if (typeof token !== "string") throw invalid("token must be a string", "token");
-  const json = argsJson(options, "options");
+  const json = optionsJson(options, "options");
   return JSON.parse(guard(() => coreVerify(token, json)));
 }
 
@@ -181,6 +193,8 @@ function rawBytes(body) {
 
 function secretString(secret) {
   if (secret instanceof Secret) return secret.reveal();
+  // An unset environment variable: the core reports it as `configuration`, like an empty one.
+  if (secret === undefined || secret === null) return "";
   if (typeof secret !== "string") throw invalid("secret must be a string", "secret");
   return secret;
 }

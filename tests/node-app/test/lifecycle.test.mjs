@@ -64,7 +64,7 @@ test("remote pairing: create with the key, then the public token calls without o
   assert.equal(c.state, "pairing");
   assert.match(c.qr, /^data:image\/png;base64,/);
   // Authenticated calls refuse to build without credentials: nothing is sent.
-  await assert.rejects(pub.numbers.list(), (e) => e.kind === "validation" && /API key/.test(e.message));
+  await assert.rejects(pub.numbers.list(), (e) => e.kind === "configuration" && /needs apiKey or apiKeyId/.test(e.message));
 });
 
 test("an unknown link or option is refused before anything is sent", async () => {

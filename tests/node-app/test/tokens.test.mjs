@@ -64,7 +64,7 @@ test("interop with jsonwebtoken, both ways", () => {
   const expired = jwt.sign({ sub: "wa_1", aud: AUD, iat: now - 4000, exp: now - 3000 }, SECRET, { algorithm: "HS256" });
   assert.throws(() => verifyConnectToken(expired, { secret: SECRET, audience: AUD }), (e) => e.code === "expired");
   assert.throws(() => verifyConnectToken(theirs, { secret: SECRET, audience: AUD, origin: "https://evil.example" }), (e) => e.code === "origin_mismatch");
-  assert.throws(() => mintConnectToken({ secret: "short", numberId: "wa_1", audience: AUD }), (e) => e.kind === "validation" && e.field === "secret");
+  assert.throws(() => mintConnectToken({ secret: "short", numberId: "wa_1", audience: AUD }), (e) => e.kind === "configuration" && e.field === "secret");
   assert.throws(() => mintConnectToken({ secret: SECRET, numberId: "wa_1", audience: AUD, ttlSeconds: 7200 }), (e) => e.field === "ttlSeconds");
 });
 

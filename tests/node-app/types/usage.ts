@@ -43,6 +43,17 @@ async function typical(): Promise<void> {
       void k; void wait;
     }
   }
+  // Environment variables pass as they are (string | undefined): an unset one is a
+  // `configuration` error at run time, with the option's name, instead of a `!` that hides it.
+  const env: Record<string, string | undefined> = {};
+  const fromEnv = new PilotStatus({ apiKey: env.PS_API_KEY, baseUrl: env.PS_BASE_URL });
+  void fromEnv;
+  try {
+    mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId: "wa_1", audience: "edge" });
+    verifyWebhook(env.PS_WEBHOOK_SECRET, "{}", null);
+  } catch (e) {
+    if (e instanceof PilotStatusError && e.kind === "configuration") void e.field;
+  }
   const token: string = mintConnectToken({ secret: "s".repeat(32), numberId: "wa_1", audience: "edge", ttlSeconds: 60 });
   const claims = verifyConnectToken(token, { secret: "s".repeat(32), audience: "edge" });
   const sub: string = claims.sub;
