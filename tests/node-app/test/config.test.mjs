@@ -3,6 +3,10 @@
 // client built with no key refuses its keyed calls at once. Nothing reaches the sandbox.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { PilotStatus, PilotStatusError, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook } from "pilot-connect-server";
 import { KEY, startSandbox, control, recordingFetch, phone } from "./helpers.mjs";
 
@@ -87,3 +91,15 @@ test("verifyWebhook with an unset secret is configuration (answer 500), not a ba
   assert.equal(verifyWebhook("whsec_config", body, header).dedupKey, "number.connected|wa_1|t");
 });
 
+test("a deployment without the wasm file fails at construction with configuration, saying what to copy", async () => {
+  const installed = path.dirname(fileURLToPath(import.meta.resolve("pilot-connect-server/package.json")));
+  const dir = mkdtempSync(path.join(tmpdir(), "pilot-connect-no-wasm-")); // no node_modules above it
+  try {
+    for (const f of readdirSync(installed)) if (!f.endsWith(".wasm")) copyFileSync(path.join(installed, f), path.join(dir, f));
+    const moved = await import(pathToFileURL(path.join(dir, "index.js")).href);
+    assert.throws(() => new moved.PilotStatus({ apiKey: KEY }), (e) => e instanceof moved.PilotStatusError
+      && e.kind === "configuration" && /pilot_connect_server_bg\.wasm is neither beside .* copy pilot_connect_server_bg\.wasm next to the bundle/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
