@@ -40,3 +40,31 @@ package_size() {
   PKG_GZIP=$((wasm[1] + js[1]))
   PKG_SIZE="wasm ${wasm[0]} B (gzip ${wasm[1]} B) + JS ${js[0]} B (gzip ${js[1]} B) = gzip ${PKG_GZIP} B"
 }
+
+# The packed npm packages (tools/build-server.sh, tools/build-widget.sh) and the fresh test apps
+# that install them (tools/*-app-install.sh). Paths are relative to the repository root.
+# The version npm package $1 (pilot-connect-server, pilot-connect-widget) is packed at: its crate's.
+pkg_version() { awk -F'"' '/^version = /{print $2; exit}' "${1#pilot-connect-}/Cargo.toml"; }
+# The tarball of npm package $1 that its build script leaves in target/.
+pkg_tarball() { echo "target/$1-$(pkg_version "$1").tgz"; }
+
+# Installs the test app in directory $1 as a user would: its dependencies from its lockfile with
+# `npm $2` (`ci`; `install` where the registry lacks foreign-platform builds the lockfile lists),
+# skipped while the lockfile is unchanged, then the freshly packed tarballs of npm packages $3…
+# (`--no-save`: the app's package.json and lockfile stay as committed).
+install_app() {
+  local app=$1 mode=$2 p want tgz=()
+  shift 2
+  for p in "$@"; do
+    tgz+=("$PWD/$(pkg_tarball "$p")")
+    [ -f "${tgz[-1]}" ] || { echo "install_app: ${tgz[-1]} is missing (tools/build-${p#pilot-connect-}.sh makes it)" >&2; return 1; }
+  done
+  want=$(sha256sum "$app/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$app/node_modules/.pilot-lock-sha" 2>/dev/null)" != "$want" ]; then
+    (cd "$app" && npm "$mode" --no-fund --no-audit --loglevel=error)
+    echo "$want" >"$app/node_modules/.pilot-lock-sha"
+  fi
+  # Removed first: npm keeps an installed package of the same name and version (the old bytes).
+  for p in "$@"; do rm -rf "${app:?}/node_modules/$p"; done
+  (cd "$app" && npm install --no-save --no-fund --no-audit --loglevel=error "${tgz[@]}")
+}
