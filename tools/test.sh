@@ -51,7 +51,7 @@ step "server package types: index.d.ts against typical and wrong usage (tsc --st
 if [ -x /usr/bin/node ]; then
   step "server package on the machine's own Node $(/usr/bin/node --version) (the suites that need no workerd)"
   (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 test/lifecycle.test.mjs test/fixtures.test.mjs \
-    test/errors.test.mjs test/secrets.test.mjs)
+    test/errors.test.mjs test/secrets.test.mjs test/config.test.mjs)
 fi
 
 step "fresh Vite app: install the packed tarballs, SSR-safe import, production build, SSR builds of the server package"
@@ -60,6 +60,10 @@ bash tools/vite-app-install.sh
   && rm -rf dist-ssr && node node_modules/.bin/vite build --ssr server-entry.js --outDir dist-ssr/external --logLevel warn \
   && node node_modules/.bin/vite build --ssr server-entry.js --outDir dist-ssr/bundled --config ssr-bundle.config.js --logLevel warn \
   && node dist-ssr/external/server-entry.js && node dist-ssr/bundled/server-entry.js)
+
+step "fresh Next.js app: the packed server tarball, next build (Turbopack, no config), Node and Edge route handlers against the sandbox, tsc"
+bash tools/next-app-install.sh
+(cd tests/next-app && node --test --test-timeout=300000 test/*.test.mjs)
 
 step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server"
 node --test --test-timeout=120000 tests/e2e/*.e2e.mjs

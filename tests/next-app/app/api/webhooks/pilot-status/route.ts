@@ -1,0 +1,5 @@
+import { receiveWebhook } from "@/lib/pilot";
+
+export async function POST(req: Request): Promise<Response> {
+  return receiveWebhook(req);
+}

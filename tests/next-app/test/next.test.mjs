@@ -1,0 +1,152 @@
+// pilot-connect-server in a fresh Next.js app (App Router, TypeScript, no bundler config):
+// `next build` with the default bundler (Turbopack), then `next start` against the sandbox.
+// Route handlers in the Node runtime create and list numbers, mint connect tokens and receive
+// webhooks — the sandbox's own signed deliveries and ones signed here with node:crypto — and
+// the same token and webhook handlers run in the Edge runtime (middleware.ts). Then tsc checks
+// the app (strict, skipLibCheck false), so the package's types hold inside a Next project.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, spawnReady } from "../../support/node.mjs";
+
+const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(APP, "../..");
+const NEXT = path.join(APP, "node_modules/next/dist/bin/next");
+const KEY = "ps_next_app_tenant_key_7c6d5e";
+const HOOK_SECRET = "whsec_next_app_dashboard";
+const TOKEN_SECRET = "next-app-connect-token-secret-0123456789";
+const AUDIENCE = "https://connect.example.test";
+const ORIGIN = "https://app.example.test";
+const HOOKS = ["/api/webhooks/pilot-status", "/api/edge/webhooks/pilot-status"];
+const ENV = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+
+const procs = [];
+let app, sandbox;
+
+/** Resolves once `url` answers, or throws after `ms`. */
+async function answering(url, child, ms = 60_000) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (child.exitCode !== null) throw new Error(`next start exited ${child.exitCode}`);
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer in ${ms} ms`);
+}
+
+before(async () => {
+  execFileSync(process.execPath, [NEXT, "build"], { cwd: APP, env: ENV, stdio: ["ignore", "inherit", "inherit"] });
+  const port = await freePort();
+  app = `http://127.0.0.1:${port}`;
+  // The sandbox delivers every number event, signed with its --webhook-secret, to both receivers.
+  sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"), ["--port", "0", "--tenant-key", KEY,
+    "--webhook-secret", HOOK_SECRET, ...HOOKS.flatMap((h) => ["--webhook-url", `${app}${h}`])],
+  "pilot-sandbox listening on ", { procs });
+  const next = spawn(process.execPath, [NEXT, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
+    cwd: APP, stdio: ["ignore", "ignore", "inherit"],
+    env: { ...ENV, PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK_SECRET,
+      CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN },
+  });
+  procs.push(next);
+  await answering(app, next);
+});
+after(() => procs.forEach((p) => p.kill()));
+
+const post = (route, body, headers = {}) => fetch(`${app}${route}`, {
+  method: "POST", body: typeof body === "string" ? body : JSON.stringify(body),
+  headers: { "content-type": "application/json", ...headers },
+});
+const sign = (secret, body) => createHmac("sha256", secret).update(body).digest("hex");
+let phoneSeq = 0;
+const phone = () => `+5511${String(970000000 + (process.pid % 1000) * 1000 + ++phoneSeq).slice(-9)}`;
+
+/** Checks an HS256 JWS with node:crypto alone and answers its claims. */
+function claimsOf(token) {
+  const [h, c, s] = token.split(".");
+  assert.equal(createHmac("sha256", TOKEN_SECRET).update(`${h}.${c}`).digest("base64url"), s, "signed with the shared secret");
+  assert.deepEqual(JSON.parse(Buffer.from(h, "base64url")), { alg: "HS256", typ: "JWT" });
+  return JSON.parse(Buffer.from(c, "base64url"));
+}
+
+async function deliveries(event, numberId) {
+  const { deliveries: all } = await (await fetch(`${sandbox}/_sandbox/webhooks/deliveries`)).json();
+  return all.filter((d) => d.event === event && JSON.stringify(d.body).includes(numberId));
+}
+
+async function delivered(event, numberId) {
+  for (let i = 0; i < 100; i++) {
+    const ds = await deliveries(event, numberId);
+    if (ds.length === HOOKS.length && ds.every((d) => d.status !== "pending")) return ds;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${event} deliveries for ${numberId}: ${JSON.stringify(await deliveries(event, numberId))}`);
+}
+
+let numberId;
+
+test("POST /api/numbers creates a number, GET /api/numbers lists it (Node runtime)", async () => {
+  const r = await post("/api/numbers", { name: "Loja Next", number: phone() });
+  assert.equal(r.status, 201, await r.clone().text());
+  const created = await r.json();
+  assert.match(created.id, /^wa_/);
+  numberId = created.id;
+  const list = await (await fetch(`${app}/api/numbers`)).json();
+  assert.ok(list.some((n) => n.id === numberId), "the new number is listed");
+  const bad = await post("/api/numbers", { name: "Loja", number: "11 9999" });
+  assert.equal(bad.status, 400);
+  assert.deepEqual([(await bad.json()).kind], ["validation"], "refused by the package before sending");
+});
+
+test("POST /api/connect-token mints a 10-minute HS256 connect token, in both runtimes", async () => {
+  for (const route of ["/api/connect-token", "/api/edge/connect-token"]) {
+    const r = await post(route, { numberId: "wa_next_1" });
+    assert.equal(r.status, 200, `${route}: ${await r.clone().text()}`);
+    const { token } = await r.json();
+    const claims = claimsOf(token);
+    assert.deepEqual([claims.sub, claims.aud, claims.origin, claims.exp - claims.iat], ["wa_next_1", AUDIENCE, ORIGIN, 600], route);
+    const bad = await post(route, { numberId: 7 });
+    assert.equal(bad.status, 400, route);
+  }
+});
+
+test("the sandbox's signed deliveries are accepted by both receivers", async () => {
+  assert.ok(numberId, "a number was created");
+  for (const d of await delivered("number.created", numberId)) {
+    assert.equal(d.status, "delivered", `${d.url}: ${JSON.stringify(d.attempts)}`);
+    assert.equal(d.attempts.at(-1).status, 200, d.url);
+  }
+  const scan = await fetch(`${sandbox}/_sandbox/numbers/${numberId}/scan`, { method: "POST" });
+  assert.equal(scan.status, 200);
+  for (const d of await delivered("number.connected", numberId)) assert.equal(d.attempts.at(-1).status, 200, d.url);
+});
+
+test("a delivery signed with node:crypto → 200; forged, tampered or unsigned → 401", async () => {
+  const body = JSON.stringify({ event: "number.connected",
+    data: { numberId: "wa_next_hook", phone: "+5511999990000", displayName: "Loja", createdAt: "2026-01-01T00:00:00Z" } });
+  for (const route of HOOKS) {
+    const ok = await post(route, body, { "x-pilot-status-signature": sign(HOOK_SECRET, body) });
+    assert.equal(ok.status, 200, `${route}: ${await ok.clone().text()}`);
+    assert.deepEqual(await ok.json(), { ok: true, event: "number.connected", dedupKey: "number.connected|wa_next_hook|2026-01-01T00:00:00Z" });
+    const forged = await post(route, body, { "x-pilot-status-signature": sign("whsec_forged", body) });
+    assert.equal(forged.status, 401, route);
+    assert.equal((await forged.json()).kind, "signature");
+    const tampered = await post(route, body.replace("Loja", "Loj4"), { "x-pilot-status-signature": sign(HOOK_SECRET, body) });
+    assert.equal(tampered.status, 401, route);
+    assert.equal((await post(route, body)).status, 401, `${route}: unsigned`);
+  }
+});
+
+test("the package was bundled, not left external: its wasm is emitted into the Node and Edge builds", () => {
+  const wasm = readdirSync(path.join(APP, ".next/server"), { recursive: true }).filter((f) => /pilot_connect_server_bg.*\.wasm$/.test(f));
+  assert.ok(wasm.some((f) => !f.startsWith("edge")), `a Node asset in ${wasm}`);
+  assert.ok(wasm.some((f) => f.startsWith("edge")), `an Edge module in ${wasm}`);
+});
+
+test("tsc --noEmit over the app (strict, skipLibCheck false: the package's .d.ts too)", () => {
+  assert.ok(existsSync(path.join(APP, ".next/types")), "next build generated the route types");
+  execFileSync(process.execPath, [path.join(APP, "node_modules/typescript/bin/tsc"), "-p", "test"], { cwd: APP, stdio: "inherit" });
+});
