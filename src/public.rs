@@ -59,7 +59,7 @@ pub fn qr_answer(
 /// The public state of an upstream status answer.
 #[must_use]
 pub fn public_state(status: &NumberStatus) -> PublicState {
-    if status.is_ready() {
+    if status.is_link_connected() {
         return PublicState::Connected;
     }
     match status.state {

@@ -142,3 +142,28 @@ fn validation_is_the_callers_to_map() {
     let n = Error::Transport(TransportError::Network("reset".into()));
     assert_eq!(public_error(&n), Some(PublicErrorCode::UpstreamError));
 }
+
+#[test]
+fn a_link_of_a_dual_number_is_connected_by_its_own_state() {
+    use pilot_connect::endpoints::NumberStatus;
+    use pilot_connect::public::{public_state, PublicState};
+    let read =
+        |v: serde_json::Value| public_state(&serde_json::from_value::<NumberStatus>(v).unwrap());
+    // One link: isFullyConnected when present, else OPEN.
+    assert_eq!(
+        read(serde_json::json!({"state": "OPEN", "isFullyConnected": false})),
+        PublicState::Connecting
+    );
+    assert_eq!(
+        read(serde_json::json!({"state": "OPEN", "secondaryLink": null})),
+        PublicState::Connected
+    );
+    // Dual: the asked link's own state; isFullyConnected speaks for both links.
+    let dual = |state: &str, fully: bool| {
+        serde_json::json!({"state": state, "isFullyConnected": fully,
+            "primaryLink": {"state": "CONNECTING"}, "secondaryLink": {"state": state}})
+    };
+    assert_eq!(read(dual("OPEN", false)), PublicState::Connected);
+    assert_eq!(read(dual("CONNECTING", false)), PublicState::Connecting);
+    assert_eq!(read(dual("CLOSE", false)), PublicState::Disconnected);
+}

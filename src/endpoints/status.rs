@@ -7,7 +7,7 @@ use super::{authed, number_path, parse_json, Endpoint};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::{ready, Link, NumberState};
+use crate::model::{ready, Link, LinkInfo, NumberState};
 
 /// Reads the live state of a number.
 #[must_use = "build it with `to_request` or send it with a client"]
@@ -55,6 +55,12 @@ pub struct NumberStatus {
     /// When the remembered state was last seen live.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_known_at: Option<String>,
+    /// First link (the SDK's shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_link: Option<LinkInfo>,
+    /// Second link: present only for a dual number (`null` otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_link: Option<LinkInfo>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -65,6 +71,25 @@ impl NumberStatus {
     #[must_use]
     pub fn is_ready(&self) -> bool {
         ready(self.is_fully_connected, Some(&self.state))
+    }
+
+    /// Whether the number has a second link.
+    #[must_use]
+    pub fn is_dual(&self) -> bool {
+        self.secondary_link.is_some()
+    }
+
+    /// Whether the link asked about is linked. For a dual number that is `state` (the state of
+    /// the link the call named): `isFullyConnected` speaks for both links, so a link that is
+    /// `OPEN` while the other still pairs is connected as far as its own pairing goes. For a
+    /// single link, [`is_ready`](Self::is_ready).
+    #[must_use]
+    pub fn is_link_connected(&self) -> bool {
+        if self.is_dual() {
+            self.state == NumberState::Open
+        } else {
+            self.is_ready()
+        }
     }
 }
 

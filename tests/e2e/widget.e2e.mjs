@@ -19,7 +19,7 @@ const SECRET = "e2e-connect-token-secret-0123456789abcdef";
 const HOOK_SECRET = "whsec_e2e_dashboard";
 const OUT = path.join(ROOT, "target/e2e");
 const procs = [];
-let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl, mfPlain, pollUrl;
+let sandbox, worker, page, browser, mf, hostUrl, viteUrl, viteServer, quickUrl, mfPlain, pollUrl, restartPlainWorker;
 
 const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
 
@@ -63,17 +63,22 @@ before(async () => {
     [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(hostPort), "--sandbox", sandbox, "--worker", worker, "--audience", worker,
      "--widget-dir", path.join(ROOT, "target/widget-pkg")],
     "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_WEBHOOK_SECRET: HOOK_SECRET }, procs });
-  // A second stack without push: a worker with no webhook secret (so no /v1/events) and a
-  // backend that keeps the webhook for itself. The same page must connect by polling.
+  // A second stack without webhooks at the worker: no webhook secret, and a backend that keeps
+  // the number's webhook for itself (one webhook per number). The page must still connect by push.
   const plainPort = await freePort();
   const workerPlain = `http://127.0.0.1:${plainPort}`;
   const pollPort = await freePort();
   pollUrl = `http://127.0.0.1:${pollPort}`;
-  ({ mf: mfPlain } = await startWorker({
+  const plainBindings = {
     PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: pollUrl,
-    // A long QR life: connected can only be learned by the status poll.
+    // A long QR life: connected can only be learned by the session's own status check.
     CONNECT_TOKEN_AUDIENCE: workerPlain, QR_REFRESH_MS: "60000",
-  }, { port: plainPort }));
+  };
+  ({ mf: mfPlain } = await startWorker(plainBindings, { port: plainPort }));
+  restartPlainWorker = async () => {
+    await mfPlain.dispose();
+    ({ mf: mfPlain } = await startWorker(plainBindings, { port: plainPort }));
+  };
   await spawnReady(process.execPath,
     [path.join(ROOT, "tests/node-app/demo/backend.mjs"), "--port", String(pollPort), "--sandbox", sandbox, "--worker", workerPlain,
      "--audience", workerPlain, "--hook-target", "backend", "--widget-dir", path.join(ROOT, "target/widget-pkg")],
@@ -235,19 +240,45 @@ test("the README's Node quick start shows a live QR", async () => {
   await page.close();
 });
 
-test("push off (no webhooks at the worker): the same page connects by polling", async () => {
+test("no webhooks at the worker (the backend keeps its own): connected by push, from the session's own check", async () => {
   const p = await browser.newPage();
   const errors = [];
   p.on("pageerror", (e) => errors.push(String(e)));
   const statusCalls = [];
   p.on("request", (r) => { if (r.url().includes("/v1/status")) statusCalls.push(r.url()); });
+  const sockets = [];
+  p.on("websocket", (ws) => sockets.push(ws.url()));
   await p.goto(`${pollUrl}/?locale=en`);
   await p.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
   await p.click("#scan");
   await p.waitForSelector('#widget[data-state="connected"]', { timeout: 15000 });
-  assert.ok(statusCalls.length > 0, "connected by polling /v1/status");
+  assert.equal(sockets.length, 1, "one push stream");
+  assert.equal(statusCalls.length, 0, "the page never polled: the session checked and pushed");
   // Here the backend keeps the webhook for itself and verifies it with the package.
   await p.waitForFunction(() => (window.__demo.webhooks ?? []).some((e) => e.event === "number.connected"), null, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test("the worker drops the push stream mid-pairing: the widget reopens it with backoff and still connects by push", async () => {
+  const p = await browser.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  const opened = [];
+  const closed = [];
+  p.on("websocket", (ws) => { opened.push(Date.now()); ws.on("close", () => closed.push(Date.now())); });
+  await p.goto(`${pollUrl}/?locale=en`);
+  await p.waitForSelector('#widget[data-state="pairing"]', { timeout: 20000 });
+  for (let i = 0; i < 100 && !opened.length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(opened.length, 1);
+  // A deploy or an eviction: the runtime goes away and comes back on the same address.
+  await restartPlainWorker();
+  for (let i = 0; i < 200 && opened.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(opened.length, 2, "the stream was reopened, without waiting for a new QR");
+  const gap = opened[1] - closed[0];
+  assert.ok(gap >= 400, `reopened after a backoff (${gap} ms), not at once`);
+  await p.click("#scan");
+  await p.waitForSelector('#widget[data-state="connected"]', { timeout: 15000 });
   assert.deepEqual(errors, []);
   await p.close();
 });

@@ -19,7 +19,7 @@ use pilot_connect::Link;
 use worker::{console_error, Env, Request, Response};
 
 use crate::reply::Reply;
-use crate::session::{SessionClient, SessionRequest};
+use crate::session::{EventAck, SessionClient, SessionRequest};
 use crate::settings::Settings;
 use crate::SESSIONS;
 
@@ -78,6 +78,7 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings) -> Response {
                 event: e.as_str().to_owned(),
                 key: event.dedup_key().unwrap_or_default(),
                 at: Some(data.created_at.clone()),
+                ambiguous: false,
             };
             if let Err(e) = tell_sessions(env, &data.number_id, &request).await {
                 // Pilot Status retries a failed delivery: say so rather than lose the event.
@@ -89,13 +90,17 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings) -> Response {
     reply.empty(204)
 }
 
-/// Tells every link's session of the number what happened.
+/// Tells every link's session of the number what happened: the secondary link first, so the
+/// primary knows whether the event may be about another link that is pairing too.
 async fn tell_sessions(env: &Env, number: &str, request: &SessionRequest) -> worker::Result<()> {
     let ns = env.durable_object(SESSIONS)?;
-    for link in [Link::Primary, Link::Secondary] {
-        let resp = SessionClient::new(&ns, number, &link)?
-            .call(request)
-            .await?;
+    let mut other_pairing = false;
+    for link in [Link::Secondary, Link::Primary] {
+        let mut req = request.clone();
+        if let SessionRequest::Event { ambiguous, .. } = &mut req {
+            *ambiguous = other_pairing;
+        }
+        let mut resp = SessionClient::new(&ns, number, &link)?.call(&req).await?;
         if resp.status_code() != 200 {
             return Err(worker::Error::RustError(format!(
                 "the {} session refused the event ({})",
@@ -103,6 +108,8 @@ async fn tell_sessions(env: &Env, number: &str, request: &SessionRequest) -> wor
                 resp.status_code()
             )));
         }
+        let ack: EventAck = resp.json().await?;
+        other_pairing |= ack.pairing;
     }
     Ok(())
 }

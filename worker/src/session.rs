@@ -38,7 +38,7 @@ use worker::{
 };
 
 use crate::settings::Settings;
-use crate::upstream::{self, Called, Failed};
+use crate::upstream::{self, Called, Failed, StatusRead};
 use crate::Cfg;
 
 /// The subprotocol a widget offers (with its token as a second one) and the worker accepts.
@@ -63,7 +63,19 @@ pub enum SessionRequest {
         key: String,
         /// `data.createdAt`, when the delivery has it.
         at: Option<String>,
+        /// Another link of the number is pairing too, so the event may be about either: the
+        /// link reads its own status instead of taking the event as its own.
+        #[serde(default)]
+        ambiguous: bool,
     },
+}
+
+/// A session's answer to [`SessionRequest::Event`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventAck {
+    /// This link is being paired here (watched, or a QR is out).
+    #[serde(default)]
+    pub pairing: bool,
 }
 
 /// The worker's side of the protocol: the session of one number and link.
@@ -163,6 +175,9 @@ struct Saved {
     /// session trusts webhooks to tell it what changes, and does not poll.
     #[serde(default)]
     last_hook_ms: Option<f64>,
+    /// The number has two links (learned from a status read).
+    #[serde(default)]
+    dual: bool,
     #[serde(default)]
     budget: Budget,
     #[serde(default)]
@@ -180,7 +195,7 @@ struct Inner {
     /// When (ms) the session last checked the status itself.
     polled_at: f64,
     qr_flight: Option<Flight<QrAnswer>>,
-    status_flight: Option<Flight<StatusAnswer>>,
+    status_flight: Option<Flight<StatusRead>>,
 }
 
 #[durable_object]
@@ -570,7 +585,7 @@ impl NumberSession {
             return Err(f);
         }
         self.inner.borrow_mut().polled_at = t;
-        let a = self
+        let read = self
             .single_flight(
                 |i| &mut i.status_flight,
                 |cfg, number, link, retries| {
@@ -579,8 +594,10 @@ impl NumberSession {
                 },
             )
             .await?;
+        let a = read.answer;
         let changed = {
             let mut inner = self.inner.borrow_mut();
+            inner.saved.dual = read.dual;
             inner.status = Some((a, t));
             let was = inner.saved.connected;
             inner.saved.connected = a.state == PublicState::Connected;
@@ -598,20 +615,36 @@ impl NumberSession {
         Ok(a)
     }
 
-    /// A verified lifecycle webhook about this number: applied once, in order.
-    async fn event(&self, event: &str, key: &str, at: Option<&str>) -> Result<Response> {
+    /// A verified lifecycle webhook about this number: applied once, in order. An event that
+    /// can only be about this link (the primary link of a single-link number, or one about the
+    /// whole number: removed, restored) is applied as it is, with no upstream call; otherwise
+    /// (a dual number, another link pairing too) a watched link reads its own status once.
+    async fn event(
+        &self,
+        event: &str,
+        key: &str,
+        at: Option<&str>,
+        ambiguous: bool,
+    ) -> Result<Response> {
         let t = now();
         let at_ms = at.map(js_sys::Date::parse).filter(|v| v.is_finite());
         let name = EventName::parse(event);
+        let primary = self.identity().is_some_and(|(_, l)| l == Link::Primary);
+        let pairing = self.watched() || self.inner.borrow().saved.qr.is_some();
+        let ack = || json(200, &serde_json::to_value(EventAck { pairing })?);
+        if !primary && !pairing && !self.inner.borrow().saved.connected {
+            // A secondary link nobody pairs here and that holds nothing: no state to keep.
+            return ack();
+        }
         {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.saved;
             if s.seen.iter().any(|k| k == key) {
-                return json(200, &serde_json::json!({ "duplicate": true }));
+                return ack(); // a retried delivery
             }
             if let (Some(new), Some(last)) = (at_ms, s.last_event_ms) {
                 if new < last {
-                    return json(200, &serde_json::json!({ "stale": true }));
+                    return ack(); // older than what was applied: out of order
                 }
             }
             s.seen.push_back(key.to_owned());
@@ -627,46 +660,33 @@ impl NumberSession {
             s.failure = None;
             inner.status = None;
         }
-        let primary = self.identity().is_some_and(|(_, l)| l == Link::Primary);
-        if !primary && !self.watched() && self.inner.borrow().saved.qr.is_none() {
-            // A secondary link nobody watches and that holds nothing: no state to keep.
-            if !self.inner.borrow().saved.connected {
-                return json(200, &serde_json::json!({ "ok": true }));
-            }
-        }
-        if !primary {
-            // A webhook does not say which link it is about: this link reads its own status,
-            // once, if anyone watches it.
-            {
+        let whole_number = matches!(name, EventName::NumberRemoved | EventName::NumberRestored);
+        let own = whole_number || (primary && !ambiguous && !self.inner.borrow().saved.dual);
+        if !own {
+            if name != EventName::NumberConnected {
                 let mut inner = self.inner.borrow_mut();
-                if name != EventName::NumberConnected {
-                    inner.saved.connected = false;
-                    inner.saved.qr = None;
-                }
+                inner.saved.connected = false;
+                inner.saved.qr = None;
             }
             if self.watched() {
                 let _ = self.read_status().await;
             }
             self.save().await;
             self.schedule().await;
-            return json(200, &serde_json::json!({ "ok": true }));
+            return ack();
         }
         let frame = {
             let mut inner = self.inner.borrow_mut();
             let s = &mut inner.saved;
+            s.qr = None;
+            s.connected = name == EventName::NumberConnected;
             match name {
-                EventName::NumberConnected => {
-                    s.connected = true;
-                    s.qr = None;
-                    StatusAnswer {
-                        state: PublicState::Connected,
-                        stale: false,
-                    }
-                    .to_json()
+                EventName::NumberConnected => StatusAnswer {
+                    state: PublicState::Connected,
+                    stale: false,
                 }
+                .to_json(),
                 EventName::NumberRemoved => {
-                    s.connected = false;
-                    s.qr = None;
                     // Deleted: nothing to ask Pilot Status until it is restored.
                     s.budget.settle(
                         &BudgetPolicy::default(),
@@ -681,21 +701,17 @@ impl NumberSession {
                     });
                     failure_frame(Failed::from(PublicErrorCode::NotFound))
                 }
-                _ => {
-                    s.connected = false;
-                    s.qr = None;
-                    StatusAnswer {
-                        state: PublicState::Disconnected,
-                        stale: false,
-                    }
-                    .to_json()
+                _ => StatusAnswer {
+                    state: PublicState::Disconnected,
+                    stale: false,
                 }
+                .to_json(),
             }
         };
         self.save().await;
         self.broadcast(&frame);
         self.schedule().await;
-        json(200, &serde_json::json!({ "ok": true }))
+        ack()
     }
 }
 
@@ -730,9 +746,12 @@ impl DurableObject for NumberSession {
             SessionRequest::Watch => self.watch().await,
             SessionRequest::Qr => self.qr().await,
             SessionRequest::Status => self.status().await,
-            SessionRequest::Event { event, key, at } => {
-                self.event(&event, &key, at.as_deref()).await
-            }
+            SessionRequest::Event {
+                event,
+                key,
+                at,
+                ambiguous,
+            } => self.event(&event, &key, at.as_deref(), ambiguous).await,
         }
     }
 

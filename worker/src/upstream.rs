@@ -133,13 +133,20 @@ pub async fn qr(
     }
 }
 
+/// A status read: the public answer, and whether the number has two links.
+#[derive(Clone, Copy, Debug)]
+pub struct StatusRead {
+    pub answer: StatusAnswer,
+    pub dual: bool,
+}
+
 /// `GET /v1/numbers/{number}/status` as a public status answer.
 pub async fn status(
     cfg: &Result<Settings, ConfigError>,
     number: &str,
     link: Link,
     retries: bool,
-) -> Called<StatusAnswer> {
+) -> Called<StatusRead> {
     let Ok(s) = cfg else {
         return config_failed();
     };
@@ -148,7 +155,10 @@ pub async fn status(
     let result = c
         .send(&GetStatus::new(number).link(link))
         .await
-        .map(|st| public::status_answer(&st))
+        .map(|st| StatusRead {
+            answer: public::status_answer(&st),
+            dual: st.is_dual(),
+        })
         .map_err(|e| failed(&e));
     Called {
         result,

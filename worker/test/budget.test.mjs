@@ -230,3 +230,26 @@ test("message.* and call.* are never acknowledged and dropped: 501 no_forward_ta
   const forged = await fetch(`${rotated.url}/v1/hooks/pilot-status`, { method: "POST", headers: { "x-pilot-status-signature": createHmac("sha256", "whsec_other").update(body).digest("hex") }, body });
   assert.equal(forged.status, 401);
 });
+
+test("a dual number: a webhook does not say which link, so each watched link learns its own state", async () => {
+  const w = await worker({ STATUS_POLL_MS: "60000" });
+  const id = await newNumber();
+  const up = await fetch(`${sandbox}/v1/numbers/${id}/upgrade-to-dual`, { method: "POST", headers: { "x-api-key": KEY } });
+  assert.equal(up.status, 201);
+  const reg = await fetch(`${sandbox}/v1/webhooks`, {
+    method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ url: `${w.url}/v1/hooks/pilot-status`, events: ["number.connected", "number.disconnected", "number.removed", "number.restored"], whatsappNumberId: id }),
+  });
+  assert.equal(reg.status, 201);
+  const [first] = await viewers(w, id, 1);
+  const [second] = await viewers(w, id, 1, { link: "secondary" });
+  await until(() => first.frames.some((f) => f.state === "pairing") && second.frames.some((f) => f.state === "pairing"), "a QR per link");
+  assert.notEqual(first.frames[0].qr, second.frames[0].qr, "each link its own QR");
+  // The phone links the second link: only its viewer turns connected, by the webhook.
+  await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST", body: JSON.stringify({ link: "secondary" }), headers: { "content-type": "application/json" } });
+  await until(() => second.frames.some((f) => f.state === "connected"), "the secondary viewer connected");
+  await sleep(500);
+  assert.ok(!first.frames.some((f) => f.state === "connected"), "the primary viewer still pairs");
+  await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" });
+  await until(() => first.frames.some((f) => f.state === "connected"), "then the primary viewer");
+});
