@@ -150,8 +150,9 @@ async fn full_lifecycle_over_http() {
 
 #[tokio::test]
 async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
-    // 50×: first ref 1.2 s, then 0.4 s each, 3.2 s in all.
-    let sb = sandbox(fast(50.0)).await;
+    // 20×: first ref 3 s, then 1 s each, 8 s in all. (At 50× a loaded 2-core machine could
+    // oversleep a 0.4 s window and skip a ref: the bounds below leave room for that.)
+    let sb = sandbox(fast(20.0)).await;
     let raw = Raw::new(&sb.base_url);
     let c = client(&sb.base_url);
     let id = raw.create_id("Rotor", "+5511970000001").await;
@@ -165,7 +166,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
     );
     let first_left = ctl["pairing"]["refExpiresInMs"].as_u64().unwrap();
     assert!(
-        (1000..=1200).contains(&first_left),
+        (2000..=3000).contains(&first_left),
         "first ref lives 60 virtual s: {first_left} ms"
     );
     let code = ctl["pairing"]["pairingCode"].as_str().unwrap().to_owned();
@@ -175,7 +176,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
         let left = raw.control(&id).await["pairing"]["refExpiresInMs"]
             .as_u64()
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(left + 60)).await;
+        tokio::time::sleep(Duration::from_millis(left + 150)).await;
         let ctl = raw.control(&id).await;
         assert_eq!(ctl["pairing"]["refIndex"].as_u64(), Some(idx), "{ctl}");
         let r = ctl["pairing"]["ref"].as_str().unwrap().to_owned();
@@ -186,7 +187,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
             "the code does not rotate"
         );
         let left = ctl["pairing"]["refExpiresInMs"].as_u64().unwrap();
-        assert!(left <= 400, "later refs live 20 virtual s: {left} ms");
+        assert!(left <= 1000, "later refs live 20 virtual s: {left} ms");
         // What connect returns is the QR of this ref.
         let ConnectOutcome::Pairing(p) = c.send(&Connect::new(&id)).await.unwrap() else {
             panic!()
@@ -207,7 +208,7 @@ async fn qr_rotates_like_whatsapp_and_the_attempt_ends() {
     let left = raw.control(&id).await["pairing"]["refExpiresInMs"]
         .as_u64()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(left + 60)).await;
+    tokio::time::sleep(Duration::from_millis(left + 150)).await;
     let ctl = raw.control(&id).await;
     assert_eq!(
         (ctl["state"].as_str(), &ctl["pairing"]),
