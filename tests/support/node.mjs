@@ -1,5 +1,6 @@
 // Helpers shared by the Node-driven suites (worker tests, e2e, bench): start a binary and wait
 // for its ready line, pick a free loopback port, sign an HS256 JWS the way a customer backend does.
+import { parse as parseToml } from "smol-toml";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createHmac } from "node:crypto";
@@ -37,25 +38,19 @@ const ROOT = new URL("../../", import.meta.url);
  * source: the compatibility date, the [vars] defaults and the rate-limiter binding.
  */
 export function wranglerConfig() {
-  const toml = readFileSync(new URL("worker/wrangler.toml", ROOT), "utf8");
-  const date = toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
+  const toml = parseToml(readFileSync(new URL("worker/wrangler.toml", ROOT), "utf8"));
+  const date = toml.compatibility_date;
   if (!date) throw new Error("worker/wrangler.toml has no compatibility_date");
-  const vars = {};
-  const varsBlock = toml.match(/^\[vars\]\n([\s\S]*?)(?=^\[)/m)?.[1] ?? "";
-  for (const m of varsBlock.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
-  const rl = toml.match(/^\[\[ratelimits\]\]\n([\s\S]*?)(?=^\[|(?![\s\S]))/m)?.[1] ?? "";
-  const limiter = {
-    name: rl.match(/^name\s*=\s*"([^"]+)"/m)?.[1],
-    namespaceId: rl.match(/^namespace_id\s*=\s*"([^"]+)"/m)?.[1],
-    limit: Number(rl.match(/limit\s*=\s*(\d+)/)?.[1]),
-    period: Number(rl.match(/period\s*=\s*(\d+)/)?.[1]),
-  };
-  const objects = [...toml.matchAll(/^\[\[durable_objects\.bindings\]\]\n([\s\S]*?)(?=^\[|(?![\s\S]))/gm)].map((m) => ({
-    name: m[1].match(/^name\s*=\s*"([^"]+)"/m)?.[1],
-    className: m[1].match(/^class_name\s*=\s*"([^"]+)"/m)?.[1],
+  const rl = toml.ratelimits?.[0] ?? {};
+  const limiter = { name: rl.name, namespaceId: rl.namespace_id, limit: rl.simple?.limit, period: rl.simple?.period };
+  const objects = (toml.durable_objects?.bindings ?? []).map((b) => ({ name: b.name, className: b.class_name }));
+  const sqlite = (toml.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []);
+  const producers = (toml.queues?.producers ?? []).map((p) => ({ binding: p.binding, queue: p.queue }));
+  const consumers = (toml.queues?.consumers ?? []).map((c) => ({
+    queue: c.queue, maxBatchSize: c.max_batch_size, maxBatchTimeout: c.max_batch_timeout,
+    maxRetries: c.max_retries, deadLetterQueue: c.dead_letter_queue,
   }));
-  const sqlite = [...toml.matchAll(/new_sqlite_classes\s*=\s*\[([^\]]*)\]/g)].flatMap((m) => m[1].match(/"([^"]+)"/g)?.map((x) => x.slice(1, -1)) ?? []);
-  return { compatibilityDate: date, vars, limiter, objects, sqlite };
+  return { compatibilityDate: date, vars: { ...toml.vars }, limiter, objects, sqlite, producers, consumers };
 }
 
 /** The worker's compatibility date (from wrangler.toml). */
@@ -69,7 +64,7 @@ export const compatibilityDate = () => wranglerConfig().compatibilityDate;
  * (the bench's JS baseline, the server package's edge check).
  * Resolves the Miniflare instance and its URL.
  */
-export async function startWorker(bindings, { limit, onLog, port, modules, sessions = !modules, persist } = {}) {
+export async function startWorker(bindings, { limit, onLog, port, modules, sessions = !modules, persist, queues = {} } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   const cfg = wranglerConfig();
   const build = (f) => fileURLToPath(new URL(`worker/build/${f}`, ROOT));
@@ -92,6 +87,12 @@ export async function startWorker(bindings, { limit, onLog, port, modules, sessi
     ...(sessions ? {
       durableObjects: Object.fromEntries(cfg.objects.map((o) => [o.name, { className: o.className, useSQLite: cfg.sqlite.includes(o.className) }])),
       ...(persist ? { isolatedResourcePersistencePath: persist, resourcePersistencePath: persist } : {}),
+    } : {}),
+    // wrangler.toml's queues, for the Rust worker; `queues` overrides consumer settings (e.g. a
+    // shorter maxRetries for a test).
+    ...(sessions ? {
+      queueProducers: Object.fromEntries(cfg.producers.map((p) => [p.binding, { queueName: p.queue }])),
+      queueConsumers: Object.fromEntries(cfg.consumers.map(({ queue, ...c }) => [queue, { ...c, ...(queues[queue] ?? {}) }])),
     } : {}),
     handleStructuredLogs: onLog ?? (() => {}),
     cf: false,

@@ -7,7 +7,10 @@
 //!
 //! - the edge's lifecycle events ([`webhook::EDGE_EVENTS`]) go to the number's sessions, every
 //!   link (a webhook does not say which one it is about), and get `204`;
-//! - a customer's own traffic (`message.*`, `call.*`) cannot be handed on from here, so it is
+//! - with `FORWARD_WEBHOOK_URL` (edge in front), every verified delivery is first put on the
+//!   forward queue for the customer's receiver ([`crate::forward`]), original bytes and
+//!   signature; if it cannot be queued the answer is `503` and Pilot Status retries;
+//! - without it, a customer's own traffic (`message.*`, `call.*`) cannot be handed on, so it is
 //!   refused with `501 no_forward_target` and logged: Pilot Status keeps it, and its webhook
 //!   logs say why. Subscribe the edge to [`webhook::EDGE_EVENTS`] only (see the README);
 //! - anything else (`number.created`, health events, events of the future) is acknowledged,
@@ -18,6 +21,7 @@ use pilot_connect::webhook::{self, WebhookEvent, SIGNATURE_HEADER};
 use pilot_connect::Link;
 use worker::{console_error, Env, Request, Response};
 
+use crate::forward::{self, ForwardJob};
 use crate::reply::Reply;
 use crate::session::{EventAck, SessionClient, SessionRequest};
 use crate::settings::Settings;
@@ -61,11 +65,25 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings) -> Response {
     if !signed {
         return reply.error(PublicErrorCode::InvalidSignature);
     }
-    let Ok(event) = webhook::parse_event(&body) else {
+    let (Ok(event), Ok(text)) = (webhook::parse_event(&body), String::from_utf8(body)) else {
         return reply.error(PublicErrorCode::BadRequest);
     };
     let name = event.name();
-    if name.is_customer_traffic() {
+    if s.forward_url.is_some() {
+        // Edge in front: every verified delivery goes on to the customer, as it came, before
+        // Pilot Status is told it arrived.
+        let job = ForwardJob {
+            body: text,
+            signature: signature.unwrap_or_default(),
+            dedup_key: event.dedup_key(),
+            event: name.as_str().to_owned(),
+            received_at: js_sys::Date::now(),
+        };
+        if let Err(e) = forward::enqueue(env, &job).await {
+            console_error!("webhook {} not queued for forwarding: {e}", name.as_str());
+            return reply.error(PublicErrorCode::Unavailable);
+        }
+    } else if name.is_customer_traffic() {
         console_error!(
             "webhook {} refused (no_forward_target): this edge takes lifecycle events only",
             name.as_str()

@@ -6,12 +6,15 @@
 //! Everything is a thin shell over the `pilot-connect` core: building, retrying, parsing and
 //! the public error mapping all live there.
 
+mod admin;
+mod forward;
 mod hooks;
 mod reply;
 mod session;
 mod settings;
 mod upstream;
 
+pub use forward::DeadLetters;
 pub use session::NumberSession;
 
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
@@ -46,6 +49,27 @@ pub(crate) fn settings(env: &Env) -> Cfg {
     SETTINGS.with(|c| Rc::clone(c.get_or_init(|| Rc::new(Settings::from_env(env)))))
 }
 
+/// The forward queue's consumer, and the dead-letter queue's (edge in front).
+#[event(queue)]
+async fn queue(
+    batch: worker::MessageBatch<forward::ForwardJob>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    let cached = settings(&env);
+    match cached.as_ref() {
+        Err(e) => {
+            console_error!("config: {e}; queue batch retried");
+            batch.retry_all();
+        }
+        Ok(_) if batch.queue() == forward::DEAD_LETTER_QUEUE => {
+            forward::keep_dead(batch, &env).await
+        }
+        Ok(s) => forward::consume(batch, s).await,
+    }
+    Ok(())
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let method = req.method();
@@ -64,6 +88,8 @@ enum Action {
     Status,
     Events,
     Hook,
+    DeadLetters,
+    Replay,
 }
 
 /// A route: its one method, and whether browsers call it (then it answers CORS preflights).
@@ -75,7 +101,7 @@ struct Route {
 }
 
 /// Every route, listed once: routing, 404, 405 with `Allow`, and preflights come from here.
-const ROUTES: [Route; 5] = [
+const ROUTES: [Route; 7] = [
     Route {
         path: "/healthz",
         action: Action::Health,
@@ -105,6 +131,19 @@ const ROUTES: [Route; 5] = [
     Route {
         path: "/v1/hooks/pilot-status",
         action: Action::Hook,
+        method: Method::Post,
+        browser: false,
+    },
+    // The operator (ADMIN_SECRET): forwards that ran out of retries. Never a browser.
+    Route {
+        path: "/v1/admin/dead-letters",
+        action: Action::DeadLetters,
+        method: Method::Get,
+        browser: false,
+    },
+    Route {
+        path: "/v1/admin/dead-letters/replay",
+        action: Action::Replay,
         method: Method::Post,
         browser: false,
     },
@@ -156,6 +195,9 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
     match route.action {
         Action::Health => reply.json(200, &json!({ "ok": true })),
         Action::Hook => hooks::receive(req, env, settings).await,
+        Action::DeadLetters | Action::Replay => {
+            admin::dead_letters(req, env, settings, route.action == Action::Replay).await
+        }
         Action::Events => events(req, env, &ns, settings, &reply, origin.as_deref()).await,
         action => {
             let token = bearer(&req);

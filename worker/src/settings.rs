@@ -35,6 +35,30 @@ pub struct Settings {
     /// How long a webhook for a number keeps its session from polling: webhooks make
     /// "connected" instant, but they are never required for it.
     pub webhook_trust: Duration,
+    /// Edge in front: where every verified delivery is forwarded (the customer's own
+    /// receiver). `None`: customer traffic is refused with `no_forward_target`.
+    pub forward_url: Option<String>,
+    /// First wait before a failed forward is tried again (seconds).
+    pub forward_retry_base_secs: u32,
+    /// The bearer secret of the admin routes (dead letters); `None`: not offered.
+    pub admin_secret: Option<AdminSecret>,
+}
+
+/// The admin routes' bearer secret: never printed, compared in constant time.
+pub struct AdminSecret(String);
+
+impl AdminSecret {
+    /// Whether `given` is the secret (constant time in the secret's length).
+    pub fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl core::fmt::Debug for AdminSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("AdminSecret([redacted])")
+    }
 }
 
 /// What is wrong with the configuration (the name is safe to log; the value never is).
@@ -152,6 +176,27 @@ impl Settings {
             },
             webhook_secrets: webhook_secrets(env)?,
             status_poll: millis(env, "STATUS_POLL_MS", 2_500)?,
+            forward_url: match text(env, "FORWARD_WEBHOOK_URL") {
+                None => None,
+                Some(u) => Some(
+                    pilot_connect::validate::http_url("FORWARD_WEBHOOK_URL", &u)
+                        .map(|_| u)
+                        .map_err(|_| ConfigError::Invalid("FORWARD_WEBHOOK_URL"))?,
+                ),
+            },
+            forward_retry_base_secs: match text(env, "FORWARD_RETRY_BASE_SECS") {
+                None => 5,
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|s| (1..=300).contains(s))
+                    .ok_or(ConfigError::Invalid("FORWARD_RETRY_BASE_SECS"))?,
+            },
+            admin_secret: match text(env, "ADMIN_SECRET") {
+                None => None,
+                Some(v) if v.len() >= 32 => Some(AdminSecret(v)),
+                Some(_) => return Err(ConfigError::Invalid("ADMIN_SECRET")),
+            },
             webhook_trust: match text(env, "WEBHOOK_TRUST_MS") {
                 None => Duration::from_millis(600_000),
                 Some(v) => v
