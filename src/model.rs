@@ -370,6 +370,9 @@ pub(crate) fn yes() -> bool {
 pub struct Webhook {
     /// Webhook id (as used in `/v1/webhooks/{id}`).
     pub id: String,
+    /// Optional label (e.g. `"pilot-connect edge"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Where deliveries go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,

@@ -158,6 +158,19 @@ pub fn text(field: &'static str, raw: &str) -> Result<String, ValidationError> {
     Ok(t.to_owned())
 }
 
+/// [`text`] of at most `max` characters (labels such as a webhook's `name`). Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Empty`], [`ValidationError::ControlCharacters`] or
+/// [`ValidationError::TooLong`].
+pub fn label(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
+    let t = text(field, raw)?;
+    if t.chars().count() > max {
+        return Err(ValidationError::TooLong { field, max });
+    }
+    Ok(t)
+}
+
 /// Everything but RFC 3986 unreserved characters is escaped, so `/`, `?`, `#`, `%` and spaces
 /// in an id can never reach another route.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

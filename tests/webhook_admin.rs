@@ -234,3 +234,70 @@ fn documented_errors() {
         (ErrorKind::NotFound, Some("WEBHOOK_NOT_FOUND"))
     );
 }
+
+#[test]
+fn name_and_one_numbers_list() {
+    let c = config();
+    let req = CreateWebhook::new(
+        "https://connect.example/v1/hooks/pilot-status",
+        ["number.connected"],
+    )
+    .whatsapp_number_id("wa_abc")
+    .name(" pilot-connect edge ")
+    .to_request(&c)
+    .unwrap();
+    assert_eq!(json(&req)["name"], "pilot-connect edge", "trimmed");
+    let patch = UpdateWebhook::new("wh_1")
+        .name("renamed")
+        .to_request(&c)
+        .unwrap();
+    assert_eq!(
+        json(&patch),
+        serde_json::json!({"name": "renamed"}),
+        "a name alone is a change"
+    );
+    let long = "x".repeat(MAX_WEBHOOK_NAME + 1);
+    for bad in ["", "  ", "a\u{7}b", long.as_str()] {
+        let e = CreateWebhook::new("https://a.example/h", ["*"])
+            .name(bad)
+            .to_request(&c)
+            .unwrap_err();
+        assert!(e.to_string().contains("`name`"), "{bad:?}: {e}");
+        let e = UpdateWebhook::new("wh_1")
+            .name(bad)
+            .to_request(&c)
+            .unwrap_err();
+        assert!(e.to_string().contains("`name`"), "{bad:?}: {e}");
+    }
+    assert!(
+        CreateWebhook::new("https://a.example/h", ["*"])
+            .name("é".repeat(MAX_WEBHOOK_NAME))
+            .to_request(&c)
+            .is_ok(),
+        "counted in characters, not bytes"
+    );
+    let parsed = GetWebhook::new("wh_1")
+        .parse(&response(
+            200,
+            r#"{"id":"wh_1","name":"pilot-connect edge"}"#,
+        ))
+        .unwrap();
+    assert_eq!(parsed.name.as_deref(), Some("pilot-connect edge"));
+
+    // One number's webhooks: its header, replacing the config's.
+    let list = ListWebhooks::new()
+        .whatsapp_number_id("wa_2")
+        .to_request(&c.clone().with_whatsapp_number_id("wa_1"))
+        .unwrap();
+    let numbers: Vec<_> = list
+        .headers
+        .iter()
+        .filter(|h| h.name == "x-whatsapp-number-id")
+        .map(|h| h.value.as_str())
+        .collect();
+    assert_eq!(numbers, ["wa_2"]);
+    assert!(ListWebhooks::new()
+        .whatsapp_number_id(" ")
+        .to_request(&c)
+        .is_err());
+}

@@ -9,6 +9,9 @@ use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::Webhook;
 use crate::validate;
 
+/// Longest webhook `name` accepted, in characters.
+pub const MAX_WEBHOOK_NAME: usize = 100;
+
 /// Creates the webhook of one number. With a tenant key the number is required (the API
 /// answers `400 NUMBER_REQUIRED` otherwise): give it here or through
 /// [`Config::with_whatsapp_number_id`]. The signing secret is not returned: it comes from
@@ -20,6 +23,7 @@ pub struct CreateWebhook {
     events: Vec<String>,
     whatsapp_number_id: Option<String>,
     active: Option<bool>,
+    name: Option<String>,
 }
 
 impl CreateWebhook {
@@ -33,6 +37,7 @@ impl CreateWebhook {
             events: events.into_iter().map(Into::into).collect(),
             whatsapp_number_id: None,
             active: None,
+            name: None,
         }
     }
 
@@ -47,6 +52,12 @@ impl CreateWebhook {
         self.active = Some(active);
         self
     }
+
+    /// A label (e.g. `"pilot-connect edge"`): not empty, at most [`MAX_WEBHOOK_NAME`] characters.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -58,6 +69,8 @@ struct Body<'a> {
     whatsapp_number_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
 }
 
 impl Endpoint for CreateWebhook {
@@ -70,6 +83,11 @@ impl Endpoint for CreateWebhook {
             Some(id) => Some(validate::text("whatsappNumberId", id)?),
             None => None,
         };
+        let name = self
+            .name
+            .as_deref()
+            .map(|n| validate::label("name", n, MAX_WEBHOOK_NAME))
+            .transpose()?;
         let mut req = authed(config, Method::Post, "/v1/webhooks".into())?;
         json_body(
             &mut req,
@@ -78,6 +96,7 @@ impl Endpoint for CreateWebhook {
                 events: &events,
                 whatsapp_number_id: number.as_deref(),
                 active: self.active,
+                name: name.as_deref(),
             },
         )?;
         Ok(req)

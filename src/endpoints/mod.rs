@@ -33,7 +33,7 @@ mod webhook_logs;
 pub use connect::{Connect, ConnectOutcome, PairingCredentials};
 pub use create_meta_number::{CreateMetaNumber, CreatedMetaNumber, MetaNumberWebhook};
 pub use create_number::{CreateNumber, CreatedNumber, NumberSettings};
-pub use create_webhook::CreateWebhook;
+pub use create_webhook::{CreateWebhook, MAX_WEBHOOK_NAME};
 pub use delete_number::{DeleteNumber, Deleted};
 pub use delete_webhook::DeleteWebhook;
 pub use get_number::GetNumber;

@@ -1,8 +1,9 @@
-//! `PATCH /v1/webhooks/{id}`: change the URL, the events (the list is replaced whole) or
-//! pause/resume deliveries. The number of a webhook cannot change.
+//! `PATCH /v1/webhooks/{id}`: change the URL, the events (the list is replaced whole), the
+//! name, or pause/resume deliveries. The number of a webhook cannot change.
 
 use serde::Serialize;
 
+use super::create_webhook::MAX_WEBHOOK_NAME;
 use super::{authed, json_body, parse_wrapped, webhook_events, webhook_path, Endpoint};
 use crate::config::Config;
 use crate::error::Error;
@@ -18,6 +19,7 @@ pub struct UpdateWebhook {
     url: Option<String>,
     events: Option<Vec<String>>,
     active: Option<bool>,
+    name: Option<String>,
 }
 
 impl UpdateWebhook {
@@ -28,6 +30,7 @@ impl UpdateWebhook {
             url: None,
             events: None,
             active: None,
+            name: None,
         }
     }
 
@@ -48,6 +51,12 @@ impl UpdateWebhook {
         self.active = Some(active);
         self
     }
+
+    /// A new label: not empty, at most [`MAX_WEBHOOK_NAME`] characters.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -59,6 +68,8 @@ struct Body {
     events: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
 }
 
 impl Endpoint for UpdateWebhook {
@@ -74,11 +85,20 @@ impl Endpoint for UpdateWebhook {
                 .transpose()?,
             events: self.events.as_deref().map(webhook_events).transpose()?,
             active: self.active,
+            name: self
+                .name
+                .as_deref()
+                .map(|n| validate::label("name", n, MAX_WEBHOOK_NAME))
+                .transpose()?,
         };
-        if body.url.is_none() && body.events.is_none() && body.active.is_none() {
+        if body.url.is_none()
+            && body.events.is_none()
+            && body.active.is_none()
+            && body.name.is_none()
+        {
             return Err(ValidationError::Invalid {
                 field: "patch",
-                reason: "must change at least one of url, events or active",
+                reason: "must change at least one of url, events, active or name",
             }
             .into());
         }
