@@ -81,12 +81,96 @@ pub struct ApiError {
 /// A 2xx body that did not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
-    /// HTTP status.
+    /// HTTP status (0 for a webhook body).
     pub status: u16,
-    /// JSON path of the failing value, e.g. `qrcodeBase64` or `[0].state`.
+    /// JSON path of the failing value, e.g. `qrcodeBase64`, `[0].state` or `instance.id` (a
+    /// missing field is named by its own path); empty for the whole body.
     pub path: String,
-    /// What went wrong.
+    /// What went wrong, in words: `is missing`, `has an unexpected value`, ….
     pub message: String,
+    /// The parser's own text (with line and column), for logs and bug reports.
+    pub detail: String,
+}
+
+impl DecodeError {
+    /// From a serde_json failure at `path` (as `serde_path_to_error` prints it: `.` for the
+    /// root). A missing field is reported at the field's own path.
+    #[must_use]
+    pub fn from_json(status: u16, path: &str, e: &serde_json::Error) -> Self {
+        let detail = e.to_string();
+        let words = strip_position(&detail);
+        let missing = words
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'));
+        let (path, message) = match (e.classify(), missing) {
+            (serde_json::error::Category::Data, Some(field)) => {
+                (join_path(path, field), "is missing".to_owned())
+            }
+            (serde_json::error::Category::Data, None) => (
+                join_path(path, ""),
+                "has a value this version cannot read".to_owned(),
+            ),
+            _ => (String::new(), "is not valid JSON".to_owned()),
+        };
+        Self {
+            status,
+            path,
+            message,
+            detail,
+        }
+    }
+
+    /// A field this call needs is absent (found missing after parsing).
+    #[must_use]
+    pub fn missing(status: u16, path: &str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            path: path.to_owned(),
+            message: "is missing".to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    /// `path` prefixed with the key the value was found under (`data` → `data.id`, `data[0].id`).
+    #[must_use]
+    pub fn under(mut self, key: &str) -> Self {
+        self.path = if self.path.is_empty() {
+            key.to_owned()
+        } else if self.path.starts_with('[') {
+            format!("{key}{}", self.path)
+        } else {
+            format!("{key}.{}", self.path)
+        };
+        self
+    }
+
+    /// One sentence: ``the body is not valid JSON``, ```instance.id` is missing``.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        if self.path.is_empty() {
+            format!("the body {}", self.message)
+        } else {
+            format!("`{}` {}", self.path, self.message)
+        }
+    }
+}
+
+/// `a` + `.b` (a root of `.` or `` is dropped; `[0]` + `id` → `[0].id`).
+fn join_path(base: &str, field: &str) -> String {
+    let base = if base == "." { "" } else { base };
+    match (base.is_empty(), field.is_empty()) {
+        (_, true) => base.to_owned(),
+        (true, false) => field.to_owned(),
+        (false, false) => format!("{base}.{field}"),
+    }
+}
+
+/// serde_json's text without its ` at line L column C` suffix.
+fn strip_position(text: &str) -> &str {
+    match text.rfind(" at line ") {
+        Some(i) if text[i..].contains(" column ") => &text[..i],
+        _ => text,
+    }
 }
 
 /// Everything that can go wrong building, sending or parsing a request.
@@ -100,7 +184,7 @@ pub enum Error {
     #[error("Pilot Status answered {}: {}", .0.status, .0.message)]
     Api(ApiError),
     /// A success body did not parse.
-    #[error("could not decode the {} response at `{}`: {}", .0.status, .0.path, .0.message)]
+    #[error("could not decode the {} response: {}", .0.status, .0.describe())]
     Decode(DecodeError),
     /// Nothing usable came back.
     #[error(transparent)]

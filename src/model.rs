@@ -218,13 +218,15 @@ pub struct LinkCredentials {
     pub extra: Map<String, Value>,
 }
 
-/// A number as returned inside create and remote-pairing results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+/// A number as returned inside create and remote-pairing results. Its `id` is always there
+/// (the SDK's `WhatsAppNumberInstance.id` is required, and every documented example has it): an
+/// answer without it is a [`DecodeError`](crate::DecodeError) at `instance.id`. Everything else
+/// is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NumberInstance {
     /// Number id (as used in `/v1/numbers/{id}`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: String,
     /// Provider-side instance name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_name: Option<String>,
@@ -282,7 +284,8 @@ pub struct ApiKeyInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Number {
-    /// Number id.
+    /// Number id: always there (the list example, the SDK's `NumberDetail.id` is required); an
+    /// item without it is a decode error at `[i].id` / `id`.
     pub id: String,
     /// Provider-side instance name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -363,8 +366,9 @@ pub(crate) fn yes() -> bool {
 }
 
 /// A webhook of one number, as `/v1/webhooks` returns it. The contract documents no response
-/// example, so everything but `id` is optional and unknown fields are kept. The signing secret
-/// is never returned by the API.
+/// example, so everything but `id` is optional and unknown fields are kept. The `id` is
+/// required: every other webhook route takes it (`/v1/webhooks/{id}`), so an answer without
+/// one is useless and a decode error at `id`. The signing secret is never returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {

@@ -238,17 +238,13 @@ pub fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, Error> {
         event: EventName,
         data: Option<Value>,
     }
-    let decode_err = |path: String, message: String| {
-        Error::Decode(DecodeError {
-            status: 0,
-            path,
-            message,
-        })
-    };
-    let whole: Value =
-        serde_json::from_slice(raw_body).map_err(|e| decode_err(String::new(), e.to_string()))?;
-    let env: Envelope = serde_json::from_value(whole.clone())
-        .map_err(|e| decode_err("event".into(), e.to_string()))?;
+    let decode_err =
+        |path: &str, e: &serde_json::Error| Error::Decode(DecodeError::from_json(0, path, e));
+    let whole: Value = serde_json::from_slice(raw_body).map_err(|e| decode_err("", &e))?;
+    let env: Envelope = serde_path_to_error::deserialize(whole.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        decode_err(&path, &e.into_inner())
+    })?;
     let lifecycle = matches!(
         env.event,
         EventName::NumberCreated
@@ -260,14 +256,19 @@ pub fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, Error> {
     match (lifecycle, env.data) {
         (true, Some(data)) => {
             let data: NumberEventData = serde_path_to_error::deserialize(data).map_err(|e| {
-                decode_err(format!("data.{}", e.path()), e.into_inner().to_string())
+                let path = e.path().to_string();
+                Error::Decode(DecodeError::from_json(0, &path, &e.into_inner()).under("data"))
             })?;
             Ok(WebhookEvent::Number {
                 event: env.event,
                 data,
             })
         }
-        (true, None) => Err(decode_err("data".into(), "missing field `data`".into())),
+        (true, None) => Err(Error::Decode(DecodeError::missing(
+            0,
+            "data",
+            "a number.* event without `data`",
+        ))),
         (false, Some(data)) => Ok(WebhookEvent::Other {
             event: env.event,
             data,

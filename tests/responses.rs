@@ -37,8 +37,8 @@ fn create_number_fixture() {
             include_str!("fixtures/create_number_201.json"),
         ))
         .unwrap();
-    assert_eq!(out.id(), Some("wa_abc"));
-    let inst = out.instance.as_ref().unwrap();
+    assert_eq!(out.id(), "wa_abc");
+    let inst = &out.instance;
     assert_eq!(inst.state, Some(NumberState::Connecting));
     assert_eq!(inst.is_fully_connected, Some(false));
     assert!(out
@@ -268,7 +268,10 @@ fn all_three_status_shapes() {
     let Error::Decode(d) = s.parse(&response(200, r#"{"id":"wa_abc"}"#)).unwrap_err() else {
         panic!()
     };
-    assert!(d.message.contains("state"), "{d:?}");
+    assert_eq!(
+        (d.path.as_str(), d.message.as_str()),
+        ("state", "is missing")
+    );
     // 503 codes.
     let err = s
         .parse(&response(
@@ -578,5 +581,112 @@ fn error_mapping() {
     assert_eq!(
         l.parse(&response(200, "not json")).unwrap_err().kind(),
         ErrorKind::Decode
+    );
+}
+
+/// The ids the contract always returns are required: an answer without one is a decode error
+/// naming the id's JSON path, never a `None`. The message is words; serde's text (with its line
+/// and column) is kept apart in `detail`.
+#[test]
+fn a_missing_id_is_a_decode_error_with_its_path() {
+    let decode = |r: Result<(), Error>| match r {
+        Err(Error::Decode(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    let create = |body: &str| {
+        CreateNumber::new("x", "+5511999999999")
+            .parse(&response(201, body))
+            .map(drop)
+    };
+    let d = decode(create(
+        r#"{"instance":{"name":"Loja","state":"CONNECTING"},"pairingCode":"ABCD-1234"}"#,
+    ));
+    assert_eq!(
+        (d.status, d.path.as_str(), d.message.as_str()),
+        (201, "instance.id", "is missing")
+    );
+    assert!(
+        d.detail.contains("missing field `id`") && d.detail.contains("line 1"),
+        "{d:?}"
+    );
+    let e = create(r#"{"instance":{"name":"Loja"}}"#).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "could not decode the 201 response: `instance.id` is missing"
+    );
+    assert!(!e.to_string().contains("line"), "{e}");
+    assert_eq!(decode(create(r#"{"qrcodeBase64":null}"#)).path, "instance");
+    assert_eq!(
+        decode(create(r#"{"instance":{"id":null}}"#)).path,
+        "instance.id"
+    );
+
+    let list = |body: &str| ListNumbers::new().parse(&response(200, body)).map(drop);
+    assert_eq!(decode(list(r#"[{"id":"a"},{"name":"b"}]"#)).path, "[1].id");
+    assert_eq!(
+        decode(list(r#"{"data":[{"id":"a"},{"name":"b"}]}"#)).path,
+        "data[1].id"
+    );
+    assert_eq!(
+        decode(list(r#"{"numbers":[{"name":"b"}]}"#)).path,
+        "numbers[0].id"
+    );
+    let get = GetNumber::new("wa_1").parse(&response(200, r#"{"name":"x"}"#));
+    assert_eq!(decode(get.map(drop)).path, "id");
+
+    let hook = |body: &str| {
+        GetWebhook::new("wh_1")
+            .parse(&response(200, body))
+            .map(drop)
+    };
+    assert_eq!(decode(hook(r#"{"url":"https://a.example/h"}"#)).path, "id");
+    assert_eq!(
+        decode(hook(r#"{"webhook":{"url":"https://a.example/h"}}"#)).path,
+        "webhook.id"
+    );
+    let created = CreateWebhook::new("https://a.example/h", ["*"])
+        .parse(&response(201, r#"{"data":{"events":["*"]}}"#));
+    assert_eq!(decode(created.map(drop)).path, "data.id");
+    let updated = UpdateWebhook::new("wh_1")
+        .active(false)
+        .parse(&response(200, r#"{"active":false}"#));
+    assert_eq!(decode(updated.map(drop)).path, "id");
+    let hooks = ListWebhooks::new().parse(&response(
+        200,
+        r#"{"data":[{"url":"https://a.example/h"}]}"#,
+    ));
+    assert_eq!(decode(hooks.map(drop)).path, "data[0].id");
+
+    // A PILOT_STATUS link always names its number; a META link may not (the number is picked
+    // in Meta's dialog later).
+    let rp = CreateRemotePairing::pilot_status("a", "+5511999999999").parse(&response(
+        201,
+        r#"{"remotePairingUrl":"https://x.example/connect/t1","messageSent":false}"#,
+    ));
+    let d = decode(rp.map(drop));
+    assert_eq!(
+        (d.path.as_str(), d.message.as_str()),
+        ("numberId", "is missing")
+    );
+    let rp = CreateRemotePairing::pilot_status("a", "+5511999999999")
+        .parse(&response(201, r#"{"instance":{"state":"CLOSE"}}"#));
+    assert_eq!(decode(rp.map(drop)).path, "instance.id");
+    let meta = CreateRemotePairing::meta()
+        .parse(&response(
+            201,
+            r#"{"provider":"META","remotePairingUrl":"https://x.example/connect/t2"}"#,
+        ))
+        .unwrap();
+    assert_eq!((meta.token(), meta.number_id()), (Some("t2"), None));
+
+    // Not JSON at all: the whole body, in words.
+    let d = decode(list(r#"[{"id":"a""#));
+    assert_eq!(
+        (d.path.as_str(), d.message.as_str()),
+        ("", "is not valid JSON")
+    );
+    assert_eq!(
+        Error::Decode(d).to_string(),
+        "could not decode the 200 response: the body is not valid JSON"
     );
 }

@@ -142,9 +142,9 @@ struct Body<'a> {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedNumber {
-    /// The number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance: Option<NumberInstance>,
+    /// The number. Always there, with its id (the SDK's `CreateNumberResult.instance` is
+    /// required): an answer without it is a decode error at `instance` / `instance.id`.
+    pub instance: NumberInstance,
     /// First QR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qrcode_base64: Option<QrImage>,
@@ -166,10 +166,10 @@ pub struct CreatedNumber {
 }
 
 impl CreatedNumber {
-    /// The new number's id.
+    /// The new number's id (`instance.id`).
     #[must_use]
-    pub fn id(&self) -> Option<&str> {
-        self.instance.as_ref().and_then(|i| i.id.as_deref())
+    pub fn id(&self) -> &str {
+        &self.instance.id
     }
 }
 

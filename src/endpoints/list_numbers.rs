@@ -1,8 +1,6 @@
 //! `GET /v1/numbers`: every number of the tenant.
 
-use serde::Deserialize;
-
-use super::{authed, parse_json, Endpoint};
+use super::{authed, parse_wrapped, Endpoint};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse, Method};
@@ -20,15 +18,6 @@ impl ListNumbers {
     }
 }
 
-/// The documented bare array, or the `{data:[…]}` / `{numbers:[…]}` wrappers some clients expect.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ListShape {
-    Bare(Vec<Number>),
-    Data { data: Vec<Number> },
-    Numbers { numbers: Vec<Number> },
-}
-
 impl Endpoint for ListNumbers {
     type Output = Vec<Number>;
 
@@ -37,20 +26,8 @@ impl Endpoint for ListNumbers {
     }
 
     fn parse(&self, response: &HttpResponse) -> Result<Vec<Number>, Error> {
-        // Try the documented shape first so a decode error names the real JSON path.
-        match parse_json::<Vec<Number>>(response) {
-            Ok(list) => Ok(list),
-            Err(Error::Decode(first)) => {
-                match serde_json::from_slice::<ListShape>(&response.body) {
-                    Ok(
-                        ListShape::Bare(v)
-                        | ListShape::Data { data: v }
-                        | ListShape::Numbers { numbers: v },
-                    ) => Ok(v),
-                    Err(_) => Err(Error::Decode(first)),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        // The documented bare array, or the `{data:[…]}` / `{numbers:[…]}` wrappers some
+        // clients expect; a decode error names the real JSON path (`[0].id`, `data[0].id`).
+        parse_wrapped(response, ["data", "numbers"])
     }
 }

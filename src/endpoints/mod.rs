@@ -126,8 +126,9 @@ pub(crate) fn webhook_events(events: &[String]) -> Result<Vec<String>, Error> {
 }
 
 /// An answer that is `T` bare, or wrapped in an object under one of `keys` (servers and SDKs
-/// disagree: `[…]` vs `{data:[…]}`). The bare shape is tried first, so a decode error names the
-/// real JSON path.
+/// disagree: `[…]` vs `{data:[…]}`). The bare shape is tried first; when it does not fit and
+/// the body is an object holding one of `keys`, the value under that key is decoded instead, so
+/// a decode error names the real JSON path either way (`id`, `data[0].id`).
 pub(crate) fn parse_wrapped<T: DeserializeOwned>(
     response: &HttpResponse,
     keys: [&str; 2],
@@ -135,12 +136,20 @@ pub(crate) fn parse_wrapped<T: DeserializeOwned>(
     match parse_json::<T>(response) {
         Err(Error::Decode(first)) => {
             let inner = match serde_json::from_slice(&response.body) {
-                Ok(serde_json::Value::Object(mut map)) => keys.iter().find_map(|k| map.remove(*k)),
+                Ok(serde_json::Value::Object(mut map)) => {
+                    keys.iter().find_map(|k| map.remove(*k).map(|v| (*k, v)))
+                }
                 _ => None,
             };
-            inner
-                .and_then(|v| serde_json::from_value(v).ok())
-                .ok_or(Error::Decode(first))
+            let Some((key, value)) = inner else {
+                return Err(Error::Decode(first));
+            };
+            serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                Error::Decode(
+                    DecodeError::from_json(response.status, &path, &e.into_inner()).under(key),
+                )
+            })
         }
         other => other,
     }
@@ -185,10 +194,6 @@ pub(crate) fn decode<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, Erro
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     result.map_err(|e| {
         let path = e.path().to_string();
-        Error::Decode(DecodeError {
-            status: resp.status,
-            path,
-            message: e.into_inner().to_string(),
-        })
+        Error::Decode(DecodeError::from_json(resp.status, &path, &e.into_inner()))
     })
 }

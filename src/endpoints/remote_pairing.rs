@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{authed, json_body, parse_json, Endpoint};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{NumberInstance, Provider};
 use crate::validate;
@@ -141,7 +141,12 @@ struct Body<'a> {
     branding: Option<&'a Value>,
 }
 
-/// Any of the documented answers (OpenAPI, guide, SDK); every field is optional.
+/// Any of the documented answers (OpenAPI, guide, SDK). For a PILOT_STATUS link the number id
+/// is always there (checked by [`CreateRemotePairing`]'s parse, a decode error at `numberId`
+/// otherwise): the number is created with the link (in `CLOSE`), and every documented shape
+/// carries its id, as `numberId` (OpenAPI) or `instance.id` (guide, SDK). For a META link it
+/// may be absent: the person picks the number in Meta's signup dialog after the link is made.
+/// Everything else is optional.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemotePairingLink {
@@ -154,10 +159,12 @@ pub struct RemotePairingLink {
     /// The link to give the end customer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_pairing_url: Option<String>,
-    /// Id of the number being paired.
+    /// Id of the number being paired (OpenAPI); see [`number_id`](Self::number_id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number_id: Option<String>,
-    /// The number being paired (starts `CLOSE`).
+    /// The number being paired (starts `CLOSE`); when present, its `id` is required. The SDK's
+    /// `RemotePairingResult` is `total=False` and the OpenAPI shape has no `instance`, so the
+    /// object itself is optional.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<NumberInstance>,
     /// e.g. `+551199****9999`.
@@ -191,12 +198,13 @@ impl RemotePairingLink {
         })
     }
 
-    /// The number id: `numberId`, else `instance.id`.
+    /// The number id: `numberId`, else `instance.id`. Always `Some` for a PILOT_STATUS link
+    /// parsed by [`CreateRemotePairing`]; `None` only for a META link.
     #[must_use]
     pub fn number_id(&self) -> Option<&str> {
         self.number_id
             .as_deref()
-            .or_else(|| self.instance.as_ref().and_then(|i| i.id.as_deref()))
+            .or_else(|| self.instance.as_ref().map(|i| i.id.as_str()))
     }
 }
 
@@ -236,6 +244,16 @@ impl Endpoint for CreateRemotePairing {
     }
 
     fn parse(&self, response: &HttpResponse) -> Result<RemotePairingLink, Error> {
-        parse_json(response)
+        let link: RemotePairingLink = parse_json(response)?;
+        if matches!(self.provider, RemotePairingProvider::PilotStatus { .. })
+            && link.number_id().is_none()
+        {
+            return Err(Error::Decode(DecodeError::missing(
+                response.status,
+                "numberId",
+                "a PILOT_STATUS link answer has neither `numberId` nor `instance.id`",
+            )));
+        }
+        Ok(link)
     }
 }

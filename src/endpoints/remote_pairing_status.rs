@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::status::link_connected;
 use super::{anonymous, parse_json, token_path, Endpoint};
 use crate::config::Config;
 use crate::error::Error;
@@ -47,10 +48,22 @@ pub struct RemotePairingStatusResult {
 }
 
 impl RemotePairingStatusResult {
-    /// Ready to send.
+    /// Ready to send: `isFullyConnected` when present, else `state == OPEN`.
     #[must_use]
     pub fn is_ready(&self) -> bool {
         ready(self.is_fully_connected, Some(&self.state))
+    }
+
+    /// Whether the link this token pairs is linked: the rule of
+    /// [`NumberStatus::is_link_connected`](super::NumberStatus::is_link_connected) (on a dual
+    /// number its own `state`, since `isFullyConnected` speaks for both links).
+    #[must_use]
+    pub fn is_link_connected(&self) -> bool {
+        link_connected(
+            self.is_fully_connected,
+            &self.state,
+            self.secondary_link.is_some(),
+        )
     }
 }
 

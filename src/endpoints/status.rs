@@ -85,11 +85,17 @@ impl NumberStatus {
     /// single link, [`is_ready`](Self::is_ready).
     #[must_use]
     pub fn is_link_connected(&self) -> bool {
-        if self.is_dual() {
-            self.state == NumberState::Open
-        } else {
-            self.is_ready()
-        }
+        link_connected(self.is_fully_connected, &self.state, self.is_dual())
+    }
+}
+
+/// The one "is this link connected?" rule (status and remote-pairing status): on a dual number
+/// the link's own `state`; on a single link `isFullyConnected` when present, else `state == OPEN`.
+pub(crate) fn link_connected(fully: Option<bool>, state: &NumberState, dual: bool) -> bool {
+    if dual {
+        *state == NumberState::Open
+    } else {
+        ready(fully, Some(state))
     }
 }
 

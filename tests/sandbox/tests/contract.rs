@@ -31,11 +31,8 @@ async fn full_lifecycle_over_http() {
         .send(&CreateNumber::new("Loja Centro", "+55 11 98888-7777"))
         .await
         .unwrap();
-    let id = created.id().unwrap().to_owned();
-    assert_eq!(
-        created.instance.as_ref().unwrap().state,
-        Some(NumberState::Connecting)
-    );
+    let id = created.id().to_owned();
+    assert_eq!(created.instance.state, Some(NumberState::Connecting));
     assert_eq!(
         created.linked_api_key_id, None,
         "tenant keys are never linked"
@@ -521,10 +518,7 @@ async fn auth_and_scopes() {
         .unwrap();
     let linked = created.linked_api_key_id.clone().unwrap();
     assert!(linked.starts_with("key_"));
-    assert!(cu
-        .send(&GetStatus::new(created.id().unwrap()))
-        .await
-        .is_ok());
+    assert!(cu.send(&GetStatus::new(created.id())).await.is_ok());
     // With linkToApiKey:false a number key stays where it was.
     let created2 = ca
         .send(&CreateNumber::new("NotLinked", "+5511970000008").link_to_api_key(false))

@@ -39,7 +39,7 @@ async fn lifecycle_scopes_and_filtered_signed_deliveries() {
         .send(&CreateNumber::new("Hooks", "+5511970000101"))
         .await
         .unwrap();
-    let id = created.id().unwrap().to_owned();
+    let id = created.id().to_owned();
 
     // A tenant key must name the number.
     let e = c.send(&CreateWebhook::new(&url, ["*"])).await.unwrap_err();
