@@ -11,9 +11,11 @@
 // A failure is built once per call and handed straight to JavaScript; boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod edge;
 pub mod error;
 pub mod ops;
 pub mod options;
+pub mod raw_body;
 pub mod tokens;
 mod transport;
 
@@ -109,4 +111,30 @@ pub fn verify_webhook(
 #[wasm_bindgen(js_name = signWebhook)]
 pub fn sign_webhook(secret: &str, raw_body: &[u8]) -> Result<String, JsValue> {
     tokens::sign_webhook(secret, raw_body).map_err(|e| throw(&e))
+}
+
+/// What `relayWebhook` does with a verified delivery: `{relay, url?, event, reason?, timeoutMs?,
+/// userAgent?}` as JSON text (options JSON: `edgeUrl`, `timeoutMs?`).
+///
+/// # Errors
+/// `configuration` (unset `edgeUrl`), `validation`, or `decode` for a body that is not a delivery.
+#[wasm_bindgen(js_name = relayPlan)]
+pub fn relay_plan(raw_body: &[u8], options: &str) -> Result<String, JsValue> {
+    edge::relay_plan(raw_body, options).map_err(|e| throw(&e))
+}
+
+/// The edge worker's answer to a relay: `{relayed: true, status}` as JSON text.
+///
+/// # Errors
+/// An `edge` record for any non-2xx answer.
+#[wasm_bindgen(js_name = relayOutcome)]
+pub fn relay_outcome(status: u16, body: &[u8]) -> Result<String, JsValue> {
+    edge::relay_outcome(status, body).map_err(|e| throw(&e))
+}
+
+/// The `raw_body_required` record (as a JS object) for function `func` given `got` instead of
+/// the raw body (see `raw_body::required`).
+#[wasm_bindgen(js_name = rawBodyRequired)]
+pub fn raw_body_required(func: &str, got: &str) -> JsValue {
+    throw(&raw_body::required(func, got))
 }

@@ -15,7 +15,7 @@ use crate::error::ErrorRecord;
 use crate::options::parse_args;
 
 /// Every operation name `call` accepts (the JS wrapper maps its methods onto these).
-pub const OPERATIONS: [&str; 19] = [
+pub const OPERATIONS: [&str; 20] = [
     "numbers.create",
     "numbers.createMeta",
     "numbers.connect",
@@ -35,6 +35,7 @@ pub const OPERATIONS: [&str; 19] = [
     "webhooks.update",
     "webhooks.delete",
     "webhooks.logs",
+    "webhooks.provisionEdge",
 ];
 
 #[derive(Deserialize)]
@@ -111,6 +112,7 @@ struct CreateWebhookArgs {
     events: Vec<String>,
     whatsapp_number_id: Option<String>,
     active: Option<bool>,
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +122,7 @@ struct UpdateWebhookArgs {
     url: Option<String>,
     events: Option<Vec<String>>,
     active: Option<bool>,
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -243,7 +246,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                 ep = ep.settings(s);
             }
             let created = client.send(&ep).await.map_err(err)?;
-            let id = created.id().map_or(Value::Null, Value::from);
+            let id = Value::from(created.id());
             Ok(with_fields(to_json(&created)?, &[("id", id)]))
         }
         "numbers.createMeta" => {
@@ -372,6 +375,9 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             if let Some(active) = a.active {
                 ep = ep.active(active);
             }
+            if let Some(name) = a.name {
+                ep = ep.name(name);
+            }
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         "webhooks.get" => to_json(
@@ -392,6 +398,9 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             if let Some(active) = a.active {
                 ep = ep.active(active);
             }
+            if let Some(name) = a.name {
+                ep = ep.name(name);
+            }
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         "webhooks.delete" => to_json(
@@ -411,6 +420,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             }
             to_json(&client.send(&ep).await.map_err(err)?)
         }
+        "webhooks.provisionEdge" => crate::edge::provision(client, args).await,
         other => Err(ErrorRecord::new(
             "validation",
             format!("unknown operation {other:?}"),

@@ -1,13 +1,14 @@
 //! Connect tokens and webhook signatures, with the worker's rules (they are the core's).
 
 use pilot_connect::connect_token::{self, ConnectClaims, VerifyOptions, MAX_TTL_SECS};
-use pilot_connect::webhook::{self, WebhookEvent};
+use pilot_connect::webhook::{self, SignatureError, WebhookError, WebhookEvent};
 use pilot_connect::{ConnectTokenSecret, Link, WebhookSecret};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ErrorRecord;
 use crate::options::parse_args;
+use crate::raw_body;
 
 /// Lifetime of a minted token when the caller gives none.
 pub const DEFAULT_TTL_SECS: u64 = 600;
@@ -105,15 +106,23 @@ pub fn verify(token: &str, options: &str, now: u64) -> Result<String, ErrorRecor
 ///
 /// # Errors
 /// A `signature` record (missing, malformed, mismatch) before anything is parsed; a `decode`
-/// record (with the JSON path) for a signed body that is not an event.
+/// record (with the JSON path) for a signed body that is not an event; `raw_body_required`
+/// (code `reserialised`) when the signature matches only another serialisation of the body.
 pub fn verify_webhook(
     secret: &str,
     raw_body: &[u8],
     signature: Option<&str>,
 ) -> Result<String, ErrorRecord> {
     let secret = webhook_secret(secret)?;
-    let event = webhook::verify_and_parse(&secret, raw_body, signature)
-        .map_err(|e| ErrorRecord::from(&e))?;
+    let event = webhook::verify_and_parse(&secret, raw_body, signature).map_err(|e| match e {
+        // Signed, but not these bytes: the same JSON written another way (a body parser ran).
+        WebhookError::Signature(SignatureError::Mismatch)
+            if raw_body::signed_in_another_form(&secret, raw_body, signature) =>
+        {
+            raw_body::reserialised("verifyWebhook")
+        }
+        e => ErrorRecord::from(&e),
+    })?;
     let dedup = event.dedup_key();
     let out = match event {
         WebhookEvent::Number { event, data } => {
