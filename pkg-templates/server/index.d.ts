@@ -1,6 +1,9 @@
 // pilot-connect-server: a typed Pilot Status client for JavaScript backends, built from the
 // pilot-connect Rust core. Every response type is lenient: fields this version does not know
 // are kept on the object, and enums are open (`(string & {})` keeps unknown values typed).
+// The ids the contract always returns are not: a number's `id` (create, list, get), a
+// webhook's `id` and a PILOT_STATUS remote-pairing link's `numberId` are plain `string`s, and
+// an answer without one throws `PilotStatusError` `decode` with the id's JSON `path`.
 
 /** A string enum that also accepts values a later server may add. */
 export type Open<T extends string> = T | (string & {});
@@ -76,7 +79,8 @@ export interface ApiKeyInfo extends Extra {
 }
 
 export interface NumberInstance extends Extra {
-  id?: string;
+  /** Always there (a missing one is a `decode` error at `instance.id`). */
+  id: string;
   instanceName?: string;
   number?: string;
   name?: string;
@@ -90,6 +94,7 @@ export interface NumberInstance extends Extra {
 }
 
 export interface PilotNumber extends Extra {
+  /** Always there (a missing one is a `decode` error at `[i].id` / `id`). */
   id: string;
   instanceName?: string;
   /** Digits only. */
@@ -107,6 +112,12 @@ export interface PilotNumber extends Extra {
   metaWabaId?: string;
   createdAt?: string;
   updatedAt?: string;
+  /**
+   * **Use this** to know whether the number is connected (list/get; absent on `createMeta`'s
+   * `number`): `isFullyConnected` when the server sends it, else `state === "OPEN"`.
+   * `isFullyConnected` itself is the raw upstream field.
+   */
+  ready?: boolean;
 }
 
 /** Evolution-GO fields accept `null` to reset to the provider default. Unknown keys are refused. */
@@ -134,9 +145,9 @@ export interface CreateNumberInput {
 }
 
 export interface CreatedNumber extends Extra {
-  /** `instance.id`, lifted for convenience. */
-  id: string | null;
-  instance?: NumberInstance;
+  /** The new number's id: `instance.id`, lifted. Always there (a `decode` error otherwise). */
+  id: string;
+  instance: NumberInstance;
   qrcodeBase64?: string;
   pairingCode?: string;
   linkedApiKeyId?: string;
@@ -176,14 +187,24 @@ export type ConnectResult =
   | { state: "connected" };
 
 export interface NumberStatus extends Extra {
+  /** Absent in one documented shape (`{state, isFullyConnected}`). */
   id?: string;
   state: NumberState;
+  /** The raw upstream field (on a dual number it speaks for both links). To decide, read `ready`. */
   isFullyConnected?: boolean;
   /** true: the provider did not answer and `state` is the last one remembered. */
   stale?: boolean;
   checkedAt?: string;
   lastKnownAt?: string;
-  /** Ready to send: `isFullyConnected` when present, else `state === "OPEN"` (the core's rule). */
+  primaryLink?: LinkInfo;
+  /** Present (not null) only for a dual number. */
+  secondaryLink?: LinkInfo | null;
+  /**
+   * **THE answer to "is it connected?"** — for the link asked about (primary unless
+   * `{ link: "secondary" }`), by the core's rule (`NumberStatus::is_link_connected`): on a dual
+   * number that link's own `state === "OPEN"` (`isFullyConnected` speaks for both links); on a
+   * single link `isFullyConnected` when present, else `state === "OPEN"`.
+   */
   ready: boolean;
 }
 
@@ -224,7 +245,11 @@ export type CreateRemotePairingInput =
 export interface RemotePairingLink extends Extra {
   /** `remotePairingToken`, else the last segment of `remotePairingUrl`. */
   token: string | null;
-  /** `numberId`, else `instance.id`. */
+  /**
+   * `numberId`, else `instance.id`. A string for a PILOT_STATUS link (see
+   * `PilotStatusRemotePairingLink`); `null` possible only for a META link, whose number is
+   * picked in Meta's signup dialog after the link is made.
+   */
   numberId: string | null;
   provider?: Provider;
   remotePairingToken?: string;
@@ -234,6 +259,11 @@ export interface RemotePairingLink extends Extra {
   messageSent?: boolean;
   messageError?: string;
   linkedApiKeyId?: string;
+}
+
+/** A PILOT_STATUS link: the number is created with it, so its id is always there (a `decode` error at `numberId` otherwise). */
+export interface PilotStatusRemotePairingLink extends RemotePairingLink {
+  numberId: string;
 }
 
 export interface RemotePairingInfo extends Extra {
@@ -249,14 +279,19 @@ export interface RemotePairingInfo extends Extra {
 
 export interface RemotePairingStatus extends Extra {
   state: NumberState;
+  /** The raw upstream field. To decide, read `ready`. */
   isFullyConnected?: boolean;
   primaryLink?: LinkInfo;
-  secondaryLink?: LinkInfo;
+  secondaryLink?: LinkInfo | null;
+  /** **THE answer to "is it connected?"**, by the same rule as `NumberStatus.ready`. */
   ready: boolean;
 }
 
 export interface Webhook extends Extra {
+  /** Always there (every webhook route takes it; a missing one is a `decode` error at `id`). */
   id: string;
+  /** Optional label (e.g. `"pilot-connect edge"`). */
+  name?: string | null;
   url?: string;
   /** `"*"` = all events. */
   events?: string[];
@@ -276,13 +311,70 @@ export interface CreateWebhookInput {
   /** Which number (required with a tenant key, unless the client has `whatsappNumberId`). */
   whatsappNumberId?: string;
   active?: boolean;
+  /** A label: not empty, at most 100 characters. */
+  name?: string;
+}
+
+interface WebhookChanges {
+  url?: string;
+  /** Replaces the whole list. */
+  events?: [string, ...string[]];
+  active?: boolean;
+  /** Not empty, at most 100 characters. */
+  name?: string;
 }
 
 /** At least one change. `events` replaces the whole list. */
 export type UpdateWebhookInput =
-  | { url: string; events?: [string, ...string[]]; active?: boolean }
-  | { url?: string; events: [string, ...string[]]; active?: boolean }
-  | { url?: string; events?: [string, ...string[]]; active: boolean };
+  | (WebhookChanges & { url: string })
+  | (WebhookChanges & { events: [string, ...string[]] })
+  | (WebhookChanges & { active: boolean })
+  | (WebhookChanges & { name: string });
+
+/** The four lifecycle events the edge worker acts on (the core's `EDGE_EVENTS`). */
+export type EdgeEventName = "number.connected" | "number.disconnected" | "number.removed" | "number.restored";
+
+interface ProvisionEdgeBase {
+  /** The number whose webhooks are provisioned. */
+  whatsappNumberId: string;
+  /**
+   * The edge worker's URL (what the widget's `endpoint` is), or its full webhook URL
+   * (`…/v1/hooks/pilot-status`). `undefined` (an unset environment variable): `configuration`.
+   */
+  edgeUrl: string | undefined;
+  /** Name of a webhook created for the edge (default `"pilot-connect edge"`). */
+  name?: string;
+}
+
+/**
+ * `mode: "auto"` (default): the edge's own webhook for the four lifecycle events, or relay when
+ * the number takes one webhook — the customer's is never changed. `mode: "edge_in_front"`: the
+ * edge takes every event and forwards it to `forwardTo`.
+ */
+export type ProvisionEdgeInput =
+  | (ProvisionEdgeBase & { mode?: "auto"; forwardTo?: never })
+  | (ProvisionEdgeBase & {
+      mode: "edge_in_front";
+      /** Your own receiver's URL: set it as the worker's FORWARD_WEBHOOK_URL. */
+      forwardTo: string;
+    });
+
+interface ProvisionEdgeCommon {
+  /** What was done: a webhook created, one updated (events, resumed, or pointed at the edge), or nothing. */
+  action: "created" | "updated" | "unchanged" | "none";
+  /** `edgeUrl` + `/v1/hooks/pilot-status`. */
+  edgeWebhookUrl: string;
+  /** What the operator still has to do (worker secrets, FORWARD_WEBHOOK_URL, relayWebhook). */
+  message: string;
+}
+
+export type ProvisionEdgeResult =
+  /** The edge has its own webhook, for the four lifecycle events; yours are untouched. */
+  | (ProvisionEdgeCommon & { topology: "side_by_side"; webhook: Webhook })
+  /** One webhook per number, and it is yours: unchanged (`webhook`); call `relayWebhook` from your receiver. */
+  | (ProvisionEdgeCommon & { topology: "relay"; action: "none"; webhook: Webhook | null })
+  /** The edge takes every event; set the worker's FORWARD_WEBHOOK_URL to `forwardWebhookUrl`. */
+  | (ProvisionEdgeCommon & { topology: "edge_in_front"; webhook: Webhook; forwardWebhookUrl: string });
 
 export interface WebhookLog extends Extra {
   id?: string;
@@ -318,6 +410,7 @@ export interface Numbers {
 
 export interface RemotePairing {
   /** `POST /v1/numbers/remote-pairing`: a 24 h single-use link for your customer. */
+  create(input: Extract<CreateRemotePairingInput, { name: string }>): Promise<PilotStatusRemotePairingLink>;
   create(input: CreateRemotePairingInput): Promise<RemotePairingLink>;
   /** `GET /v1/remote-pairing/{token}` (public: no key needed). */
   info(token: string): Promise<RemotePairingInfo>;
@@ -339,6 +432,16 @@ export interface Webhooks {
   delete(id: string): Promise<OkResult>;
   /** Recent delivery attempts; `limit` 1…50. */
   logs(id: string, options?: { limit?: number; event?: string }): Promise<WebhookLog[]>;
+  /**
+   * Sets up the edge worker's webhook for a number without taking your traffic: side by side
+   * (its own webhook, the four lifecycle events, never `"*"`), relay (one webhook per number and
+   * it is yours: left as it is), or edge in front (asked for with `mode: "edge_in_front"`).
+   * Never changes a webhook whose URL is not the edge's, except the one at `forwardTo` in
+   * `edge_in_front` mode. Safe to call again: it converges.
+   * @throws {PilotStatusError} `validation` / `configuration` (nothing sent); `conflict` in
+   * `edge_in_front` mode when the number's one webhook points elsewhere than `forwardTo`.
+   */
+  provisionEdge(input: ProvisionEdgeInput): Promise<ProvisionEdgeResult>;
 }
 
 export class PilotStatus {
@@ -373,7 +476,53 @@ export type ErrorKind =
   | "timeout"
   | "token" // verifyConnectToken: `code` names the failed check
   | "signature" // verifyWebhook: `code` is missing | malformed | mismatch
+  | "raw_body_required" // verifyWebhook / relayWebhook got a parsed body, not the bytes as received: `code` is parsed | missing | reserialised
+  | "edge" // relayWebhook: the edge worker answered non-2xx; `status`, and `code` its public error code (e.g. invalid_signature)
   | "internal";
+
+// <reasons> generated from server/src/reason.rs: edit the table there
+/** Why it failed, in one stable word: `PilotStatusError.reason` (beside the API's `code`). */
+export type ErrorReason =
+  | "invalid_argument" // validation: An argument or option was refused before anything was sent; `field` / `path` name it.
+  | "unknown_argument" // validation: An argument or option this version does not know (a typo?); nothing was sent.
+  | "missing_api_key" // configuration: `apiKey` / `apiKeyId` given but undefined or empty (an unset PS_API_KEY?), or a keyed call on a client built without a key.
+  | "missing_secret" // configuration: A connect-token or webhook secret that is undefined or empty (an unset environment variable?).
+  | "secret_too_short" // configuration: A connect-token secret shorter than 32 bytes.
+  | "missing_setting" // configuration: Another deployment setting (e.g. `edgeUrl`) that is undefined or empty; `field` names it.
+  | "missing_wasm" // configuration: pilot_connect_server_bg.wasm is not where the loader looks: keep the package external or copy the file next to the bundle.
+  | "bad_request" // bad_request: 400: Pilot Status refused the request (`code` may say why, e.g. NUMBER_REQUIRED).
+  | "unauthorized" // unauthorized: 401: the key is missing, wrong or revoked.
+  | "tenant_key_not_allowed" // forbidden: 403 TENANT_SCOPE_NOT_ALLOWED: a tenant key on a per-number route (use a number key or whatsappNumberId).
+  | "number_key_not_allowed" // forbidden: 403 NUMBER_SCOPE_NOT_ALLOWED: a number key on a tenant-only route (use the tenant key).
+  | "forbidden" // forbidden: Another 403 (e.g. PERMISSION_DENIED).
+  | "not_found" // not_found: 404: no such number, webhook or token in this key's scope.
+  | "webhook_exists" // conflict: 409 on webhooks.create: the number already has a webhook, most likely the customer's own; keep it (never PATCH or delete it to make room).
+  | "conflict" // conflict: Another 409 (`code`: NUMBER_SOFT_DELETED, NUMBER_ALREADY_ACTIVE, …).
+  | "rate_limited" // rate_limited: 429: wait `retryAfterMs` (when the server said) before trying again.
+  | "server_error" // server: 5xx from Pilot Status (GETs were already retried).
+  | "redirect" // http: A 3xx: redirects are never followed, so the key never travels to another host.
+  | "http_status" // http: Another non-2xx status (e.g. 402).
+  | "decode" // decode: A 2xx answer that does not fit (an id the contract always returns is missing, …): `path` names the JSON path, `details.parser` has the parser's text.
+  | "invalid_event" // decode: verifyWebhook: correctly signed, but the body is not a Pilot Status event (answer 400).
+  | "raw_body_required" // raw_body_required: The webhook body is not the bytes as received (a body parser ran first, or it was re-serialised): `code` says which.
+  | "edge_refused" // edge: relayWebhook: the edge worker answered a non-2xx (`code` is its error code).
+  | "network" // network: The request did not complete: connection refused or dropped, DNS, TLS.
+  | "timeout" // timeout: No answer within `timeoutMs`.
+  | "token_malformed" // token: verifyConnectToken: not a compact HS256 JWS.
+  | "token_unsupported_algorithm" // token: verifyConnectToken: `alg` is not HS256 (`none` included).
+  | "token_bad_signature" // token: verifyConnectToken: signed with another secret, or altered.
+  | "token_expired" // token: verifyConnectToken: past `exp` (beyond the leeway).
+  | "token_not_yet_valid" // token: verifyConnectToken: before `nbf` / `iat` (beyond the leeway).
+  | "token_too_long_lived" // token: verifyConnectToken: a lifetime over one hour.
+  | "token_wrong_audience" // token: verifyConnectToken: `aud` is not this audience.
+  | "token_origin_mismatch" // token: verifyConnectToken: the request's Origin is not the token's `origin`.
+  | "token_invalid_claims" // token: verifyConnectToken: claims that no valid token has (empty `sub`, `exp` before `iat`, …).
+  | "signature_missing" // signature: verifyWebhook: no x-pilot-status-signature header (answer 401).
+  | "signature_malformed" // signature: verifyWebhook: the header is not one hex HMAC-SHA256 (answer 401).
+  | "signature_mismatch" // signature: verifyWebhook: the signature does not match the raw body and secret (answer 401).
+  | "internal" // internal: A fault of this package: please report it.
+;
+// </reasons>
 
 export type ApiErrorCode = Open<
   | "TENANT_SCOPE_NOT_ALLOWED" | "NUMBER_SCOPE_NOT_ALLOWED" | "PERMISSION_DENIED" | "NUMBER_NOT_FOUND"
@@ -385,20 +534,32 @@ export type TokenErrorCode =
   | "malformed" | "unsupported_algorithm" | "bad_signature" | "expired" | "not_yet_valid"
   | "too_long_lived" | "wrong_audience" | "origin_mismatch" | "invalid_claims";
 export type SignatureErrorCode = "missing" | "malformed" | "mismatch";
+/** `parsed`: an object (a body parser ran); `missing`: undefined or null; `reserialised`: a string or buffer whose signature matches only another serialisation of the JSON (`JSON.stringify(req.body)`). */
+export type RawBodyErrorCode = "parsed" | "missing" | "reserialised";
 
 export class PilotStatusError extends Error {
   readonly name: "PilotStatusError";
   readonly kind: ErrorKind;
+  /**
+   * Why, in one stable word — always set, also where the API sent no `code` (e.g.
+   * `webhook_exists` for the webhook-create 409). Switch on this rather than on `message`.
+   */
+  readonly reason: ErrorReason;
   /** HTTP status, when an answer came back. */
   readonly status: number | null;
-  readonly code: ApiErrorCode | TokenErrorCode | SignatureErrorCode | null;
+  /** The API's code, the failed check (`token`, `signature`, `raw_body_required`), or the edge worker's error code (`edge`). */
+  readonly code: ApiErrorCode | TokenErrorCode | SignatureErrorCode | RawBodyErrorCode | Open<"invalid_signature" | "route_not_found" | "unavailable"> | null;
   /** From `Retry-After` or the body's `retryAfterSeconds`. */
   readonly retryAfterMs: number | null;
   /** JSON path of the value that failed to decode, or of the refused argument. */
   readonly path: string | null;
   /** The refused input field (`validation`). */
   readonly field: string | null;
-  /** Other fields of the API's error body (`reason`, `declineCode`, …). */
+  /**
+   * Other fields of the API's error body (`reason`, `declineCode`, `webhookId`, …), and
+   * `parser`: the parser's own text (line and column) of a `decode` or argument error. The
+   * message stays in words.
+   */
   readonly details: Record<string, unknown>;
 }
 
@@ -494,17 +655,52 @@ export type WebhookEvent = NumberEvent | OtherEvent;
 
 export const SIGNATURE_HEADER: "x-pilot-status-signature";
 
+/** The body as received: a string, `Buffer`, `Uint8Array`, `ArrayBuffer` or other byte view. */
+export type RawBody = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
 /**
  * Checks `x-pilot-status-signature` (constant time) over the raw body, then parses the event.
  * Pass the exact bytes you received — not `JSON.parse`d, not re-serialised.
  * @throws {PilotStatusError} `signature` (answer 401) or `decode` (answer 400); `configuration`
- * for a secret that is `undefined` or empty (an unset environment variable: your fault, not the sender's).
+ * for a secret that is `undefined` or empty (an unset environment variable: your fault, not the
+ * sender's); `raw_body_required` for a parsed body (an object, `undefined`, or a re-serialised
+ * copy whose signature matches only another serialisation): fix the route, answer 500.
  */
 export function verifyWebhook(
   secret: string | Secret | undefined,
-  rawBody: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+  rawBody: RawBody,
   signatureHeader: string | string[] | null | undefined,
 ): WebhookEvent;
 
 /** The header value Pilot Status sends for this body: for testing your receiver. */
-export function signWebhook(secret: string | Secret, rawBody: string | Uint8Array | ArrayBuffer | ArrayBufferView): string;
+export function signWebhook(secret: string | Secret, rawBody: RawBody): string;
+
+export interface RelayWebhookOptions {
+  /** The body exactly as received (the one `verifyWebhook` checked). */
+  rawBody: RawBody;
+  /** The delivery's `x-pilot-status-signature`, as received: the worker checks it (its PS_WEBHOOK_SECRETS needs your webhook's secret). */
+  signature: string | string[] | null | undefined;
+  /** The edge worker's URL, or its full webhook URL (`…/v1/hooks/pilot-status`). */
+  edgeUrl: string | undefined;
+  /** Any WHATWG `fetch` (default: the global one). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** 1…120 000 ms (default 10 000). */
+  timeoutMs?: number;
+}
+
+export type RelayResult =
+  | { relayed: true; /** The worker's status (204). */ status: number; event: EdgeEventName }
+  /** Not a lifecycle event (`message.*`, `call.*`, others): yours alone, not sent anywhere. */
+  | { relayed: false; reason: "not_lifecycle"; event: string };
+
+/**
+ * Relay topology: hands a delivery your receiver has verified on to the edge worker — only the
+ * four lifecycle events (`number.connected`, `number.disconnected`, `number.removed`,
+ * `number.restored`), byte for byte with the original signature. Everything else resolves
+ * `{ relayed: false }` without a request. Call it after `verifyWebhook`, and do not make your
+ * own 200 wait for it (`relayWebhook(…).catch(log)`).
+ * @throws {PilotStatusError} (rejects) `network` / `timeout` (the worker did not answer), `edge`
+ * (it answered non-2xx: `status`, `code`), `configuration` (`edgeUrl` unset), `validation`,
+ * `raw_body_required`, `decode` (not a delivery).
+ */
+export function relayWebhook(options: RelayWebhookOptions): Promise<RelayResult>;

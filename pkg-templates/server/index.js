@@ -10,17 +10,26 @@ import {
   verifyConnectToken as coreVerify,
   verifyWebhook as coreVerifyWebhook,
   signWebhook as coreSignWebhook,
+  relayPlan as coreRelayPlan,
+  relayOutcome as coreRelayOutcome,
+  rawBodyRequired as coreRawBodyRequired,
 } from "./pilot_connect_server.js";
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 const REDACTED = "[redacted]";
 
-/** Every failure of this package: one class, discriminated by `kind`. */
+// <reasons> generated from server/src/reason.rs: edit the table there
+const DEFAULT_REASON = { validation: "invalid_argument", configuration: "missing_setting", bad_request: "bad_request", unauthorized: "unauthorized", forbidden: "forbidden", not_found: "not_found", conflict: "conflict", rate_limited: "rate_limited", server: "server_error", http: "http_status", decode: "decode", raw_body_required: "raw_body_required", edge: "edge_refused", network: "network", timeout: "timeout", token: "token_malformed", signature: "signature_malformed", internal: "internal" };
+// </reasons>
+
+/** Every failure of this package: one class, discriminated by `kind`, with a stable `reason`. */
 export class PilotStatusError extends Error {
   constructor(record, options) {
     super(record.message, options);
     this.name = "PilotStatusError";
     this.kind = record.kind;
+    // The core always sets it; errors raised here take their kind's default (from the same table).
+    this.reason = record.reason ?? DEFAULT_REASON[record.kind] ?? "internal";
     this.status = record.status ?? null;
     this.code = record.code ?? null;
     this.retryAfterMs = record.retryAfterMs ?? null;
@@ -153,6 +162,7 @@ export class PilotStatus {
       update: async (id, changes) => call("webhooks.update", idArgs(id, changes, "id")),
       delete: async (id) => call("webhooks.delete", idArgs(id, undefined, "id")),
       logs: async (id, options) => call("webhooks.logs", idArgs(id, options, "id")),
+      provisionEdge: async (input) => call("webhooks.provisionEdge", input),
     });
     Object.freeze(this);
   }
@@ -183,12 +193,32 @@ export function verifyConnectToken(token, options) {
 
 const encoder = new TextEncoder();
 
-function rawBytes(body) {
-  if (typeof body === "string") return encoder.encode(body);
+/** What came instead of the raw body, in the words `rawBodyRequired` (the core) expects. */
+function whatCame(body) {
+  if (body === null) return "null";
+  if (Array.isArray(body)) return "array";
+  if (body === "[object Object]") return "object-string";
+  return typeof body;
+}
+
+/** The body as bytes, or `raw_body_required` (kind decided and worded by the core) for `fn`. */
+function rawBytes(body, fn) {
+  if (typeof body === "string" && body !== "[object Object]") return encoder.encode(body);
   if (body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  throw invalid("rawBody must be the raw request body (string, Uint8Array or ArrayBuffer), before any JSON parsing: the signature covers the exact bytes", "rawBody");
+  return guard(() => { throw coreRawBodyRequired(fn, whatCame(body)); });
+}
+
+/** One header value: a string, or an array of one (Node's duplicated headers); else `undefined`. */
+function headerValue(header, what) {
+  let h = header;
+  if (Array.isArray(h)) {
+    if (h.length > 1) throw new PilotStatusError({ kind: "signature", code: "malformed", message: `more than one ${SIGNATURE_HEADER} header` });
+    h = h[0];
+  }
+  if (h !== undefined && h !== null && typeof h !== "string") throw invalid(`${what} must be a string`, what);
+  return h ?? undefined;
 }
 
 function secretString(secret) {
@@ -202,20 +232,53 @@ function secretString(secret) {
 /** Checks `x-pilot-status-signature` over the raw body, then parses the event. */
 export function verifyWebhook(secret, rawBody, signatureHeader) {
   const s = secretString(secret);
-  const bytes = rawBytes(rawBody);
-  let header = signatureHeader;
-  if (Array.isArray(header)) {
-    if (header.length > 1) throw new PilotStatusError({ kind: "signature", code: "malformed", message: "more than one x-pilot-status-signature header" });
-    header = header[0];
-  }
-  if (header !== undefined && header !== null && typeof header !== "string") throw invalid("signatureHeader must be a string", "signatureHeader");
-  return JSON.parse(guard(() => coreVerifyWebhook(s, bytes, header ?? undefined)));
+  const bytes = rawBytes(rawBody, "verifyWebhook");
+  const header = headerValue(signatureHeader, "signatureHeader");
+  return JSON.parse(guard(() => coreVerifyWebhook(s, bytes, header)));
 }
 
 /** The `x-pilot-status-signature` value Pilot Status would send for this body (to test a receiver). */
 export function signWebhook(secret, rawBody) {
   const s = secretString(secret);
-  return guard(() => coreSignWebhook(s, rawBytes(rawBody)));
+  return guard(() => coreSignWebhook(s, rawBytes(rawBody, "signWebhook")));
+}
+
+const RELAY_OPTIONS = new Set(["rawBody", "signature", "edgeUrl", "fetch", "timeoutMs"]);
+
+/**
+ * Hands a verified delivery on to the edge worker when it is one of the four lifecycle events
+ * (the core decides): the raw bytes with their original signature, as Pilot Status sent them.
+ * Anything else (`message.*`, `call.*`, other events) is the customer's: `{ relayed: false }`.
+ */
+export async function relayWebhook(options) {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw invalid("relayWebhook needs an options object: { rawBody, signature, edgeUrl }");
+  const unknown = Object.keys(options).find((k) => !RELAY_OPTIONS.has(k));
+  if (unknown) throw invalid(`unknown option ${JSON.stringify(unknown)}`, unknown);
+  const { rawBody, signature, edgeUrl, fetch: fetchImpl = globalThis.fetch, timeoutMs } = options;
+  const bytes = rawBytes(rawBody, "relayWebhook");
+  const header = headerValue(signature, "signature");
+  if (typeof fetchImpl !== "function") throw invalid("no fetch: this runtime has no global fetch, so pass options.fetch", "fetch");
+  const plan = JSON.parse(guard(() => coreRelayPlan(bytes, optionsJson({ edgeUrl, timeoutMs }, "options"))));
+  if (!plan.relay) return { relayed: false, reason: plan.reason, event: plan.event };
+  if (!header) throw invalid(`signature is missing: pass the delivery's ${SIGNATURE_HEADER} header as it came`, "signature");
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, plan.timeoutMs);
+  let res, body;
+  try {
+    res = await Reflect.apply(fetchImpl, globalThis, [plan.url, {
+      method: "POST", body: bytes, signal: controller.signal, redirect: "manual",
+      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: header, "user-agent": plan.userAgent },
+    }]);
+    body = new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw new PilotStatusError(timedOut
+      ? { kind: "timeout", message: `relayWebhook: the edge worker at ${plan.url} did not answer within ${plan.timeoutMs} ms` }
+      : { kind: "network", message: `relayWebhook: the edge worker at ${plan.url} could not be reached: ${describe(e)}` }, { cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+  return { ...JSON.parse(guard(() => coreRelayOutcome(res.status, body))), event: plan.event };
 }
 
 export const SIGNATURE_HEADER = "x-pilot-status-signature";

@@ -102,8 +102,11 @@ test("a real signed delivery from the sandbox verifies; forged, unsigned and re-
     refuse(body, undefined, "missing");
     refuse(body, "sha256=zz", "malformed");
     refuse(body, signWebhook("whsec_forger", body), "mismatch");
-    refuse(JSON.stringify(JSON.parse(body), null, 2), good, "mismatch"); // re-serialised ≠ raw bytes
-    assert.throws(() => verifyWebhook(HOOK_SECRET, JSON.parse(body), good), (e) => e.kind === "validation" && e.field === "rawBody");
+    // Re-serialised ≠ raw bytes: the signature matches only the same JSON written another way.
+    assert.throws(() => verifyWebhook(HOOK_SECRET, JSON.stringify(JSON.parse(body), null, 2), good),
+      (e) => e.kind === "raw_body_required" && e.code === "reserialised" && e.field === "rawBody");
+    refuse(JSON.stringify(JSON.parse(body), null, 2), signWebhook("whsec_forger", body), "mismatch"); // a forgery stays one
+    assert.throws(() => verifyWebhook(HOOK_SECRET, JSON.parse(body), good), (e) => e.kind === "raw_body_required" && e.code === "parsed" && e.field === "rawBody");
     const junk = "{not json";
     assert.throws(() => verifyWebhook(HOOK_SECRET, junk, signWebhook(HOOK_SECRET, junk)), (e) => e.kind === "decode");
     const future = JSON.stringify({ event: "number.teleported", data: { numberId: n.id } });

@@ -1,8 +1,8 @@
 // Type-level checks of the hand-written index.d.ts (tsc --noEmit --strict): what a TypeScript
 // user writes must compile, and the misuses marked @ts-expect-error must not.
 import {
-  PilotStatus, PilotStatusError, Secret, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook,
-  type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind,
+  PilotStatus, PilotStatusError, Secret, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook, relayWebhook,
+  type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind, type ProvisionEdgeResult, type RelayResult,
 } from "pilot-connect-server";
 
 async function typical(): Promise<void> {
@@ -67,6 +67,49 @@ async function typical(): Promise<void> {
   }
 }
 
+async function edge(pilot: PilotStatus, env: Record<string, string | undefined>, raw: string, sig: string | null): Promise<void> {
+  const named = await pilot.webhooks.create({ url: "https://connect.example/v1/hooks/pilot-status", events: ["number.connected"], whatsappNumberId: "wa_1", name: "pilot-connect edge" });
+  const label: string | null | undefined = named.name;
+  await pilot.webhooks.update(named.id, { name: "renamed" });
+  void label;
+  const p: ProvisionEdgeResult = await pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: env.CONNECT_ENDPOINT });
+  if (p.topology === "relay") {
+    const theirs: string | undefined = p.webhook?.url; // the customer's, untouched (or null)
+    void theirs;
+  } else if (p.topology === "edge_in_front") {
+    const forward: string = p.forwardWebhookUrl;
+    void forward;
+  } else {
+    const id: string = p.webhook.id;
+    void id;
+  }
+  await pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: "https://connect.example", mode: "edge_in_front", forwardTo: "https://api.example/hooks" });
+  const r: RelayResult = await relayWebhook({ rawBody: raw, signature: sig, edgeUrl: env.CONNECT_ENDPOINT, timeoutMs: 5000 });
+  if (r.relayed) {
+    const status: number = r.status;
+    void status;
+  } else {
+    const why: "not_lifecycle" = r.reason;
+    void why;
+  }
+  try {
+    verifyWebhook("whsec", raw, sig);
+  } catch (e) {
+    if (e instanceof PilotStatusError && e.kind === "raw_body_required") void e.code;
+    if (e instanceof PilotStatusError && e.kind === "edge") void e.status;
+  }
+  // @ts-expect-error edge in front needs forwardTo
+  void pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: "https://connect.example", mode: "edge_in_front" });
+  // @ts-expect-error forwardTo only with edge_in_front
+  void pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: "https://connect.example", forwardTo: "https://api.example/hooks" });
+  // @ts-expect-error there is no mode "instead"
+  void pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: "https://connect.example", mode: "instead" });
+  // @ts-expect-error relayWebhook needs the edge URL
+  void relayWebhook({ rawBody: raw, signature: sig });
+  // @ts-expect-error a parsed body is not a raw body
+  void relayWebhook({ rawBody: { event: "number.connected" }, signature: sig, edgeUrl: "https://connect.example" });
+}
+
 function misuse(pilot: PilotStatus): void {
   // @ts-expect-error both credentials at once
   new PilotStatus({ apiKey: "ps_x", apiKeyId: "k" });
@@ -86,4 +129,4 @@ function misuse(pilot: PilotStatus): void {
   pilot.numbers = pilot.numbers;
 }
 
-void typical; void misuse;
+void typical; void misuse; void edge;
