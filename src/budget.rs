@@ -88,6 +88,10 @@ pub struct Budget {
     /// A final answer was seen.
     #[serde(default)]
     halted: bool,
+    /// A call of the streak is under way: no other starts until it settles (calls of different
+    /// kinds — a QR and a status check — must not both go when a wait ends).
+    #[serde(skip)]
+    in_flight: bool,
 }
 
 impl Budget {
@@ -98,6 +102,9 @@ impl Budget {
     pub fn may_call(&self, policy: &BudgetPolicy, now: u64) -> Result<(), Wait> {
         if self.halted {
             return Err(Wait::Halted);
+        }
+        if self.in_flight {
+            return Err(Wait::Until(now.saturating_add(1_000)));
         }
         let mut at = self.not_before.max(now);
         if let Some(since) = self.streak_since {
@@ -137,6 +144,13 @@ impl Budget {
         recent[recent.len() - cap] + MINUTE_MS
     }
 
+    /// A call starts. While calls fail, it is the only one until [`settle`](Self::settle).
+    pub fn begin(&mut self) {
+        if self.streak_since.is_some() {
+            self.in_flight = true;
+        }
+    }
+
     /// Records `n` attempts sent at `now` (a call and the core's retries inside it).
     fn attempted(&mut self, now: u64, n: u32) {
         if self.streak_since.is_some() {
@@ -155,6 +169,7 @@ impl Budget {
         outcome: Outcome,
         jitter: f64,
     ) {
+        self.in_flight = false;
         if outcome == Outcome::Success {
             *self = Self::default();
             return;

@@ -21,6 +21,7 @@ fn watch(outcome: Outcome, jitter: f64, for_ms: u64) -> Vec<u64> {
         match budget.may_call(&policy, t) {
             Ok(()) => {
                 let attempts = if budget.failing() { 1 } else { 3 };
+                budget.begin();
                 sent.extend(std::iter::repeat_n(t, attempts as usize));
                 budget.settle(&policy, t, t + 50, attempts, outcome, jitter);
                 t += 50;
@@ -124,4 +125,33 @@ fn success_ends_the_streak() {
     b.settle(&policy, 2_000, 2_010, 1, Outcome::Transient, 0.3);
     let text = serde_json::to_string(&b).unwrap();
     assert_eq!(serde_json::from_str::<Budget>(&text).unwrap(), b);
+}
+
+#[test]
+fn while_calls_fail_one_call_at_a_time() {
+    // A QR and a status check both due when a wait ends: only one goes.
+    let policy = BudgetPolicy::default();
+    let mut b = Budget::default();
+    b.settle(
+        &policy,
+        0,
+        10,
+        1,
+        Outcome::RateLimited {
+            retry_after_ms: 30_000,
+        },
+        0.5,
+    );
+    assert!(b.may_call(&policy, 29_000).is_err());
+    assert_eq!(b.may_call(&policy, 30_010), Ok(()));
+    b.begin();
+    assert!(
+        matches!(b.may_call(&policy, 30_010), Err(Wait::Until(_))),
+        "the second kind waits for the first"
+    );
+    b.settle(&policy, 30_010, 30_050, 1, Outcome::Success, 0.5);
+    assert_eq!(b.may_call(&policy, 30_050), Ok(()));
+    // Healthy: calls of both kinds may overlap.
+    b.begin();
+    assert_eq!(b.may_call(&policy, 30_060), Ok(()));
 }

@@ -331,8 +331,13 @@ impl NumberSession {
             return Err(Failed::from(PublicErrorCode::ConfigError));
         };
         let settings = self.settings();
-        // In a failure streak every call is one attempt: each request is one the budget allowed.
-        let retries = !self.inner.borrow().saved.budget.failing();
+        // In a failure streak every call is one attempt, and one at a time: each request is one
+        // the budget allowed.
+        let retries = {
+            let mut inner = self.inner.borrow_mut();
+            inner.saved.budget.begin();
+            !inner.saved.budget.failing()
+        };
         let flight = call(settings, number, link, retries).shared();
         *slot(&mut self.inner.borrow_mut()) = Some(flight.clone());
         let called = flight.await;
