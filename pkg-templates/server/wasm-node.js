@@ -13,7 +13,7 @@ export function loadWasm() {
   const installed = installedCopy();
   if (installed && existsSync(installed)) return readFileSync(installed);
   // A deployment mistake, not a bug: index.js turns this record into PilotStatusError `configuration`.
-  throw { kind: "configuration", message: `pilot_connect_server_bg.wasm is neither beside ${import.meta.url} nor installed: when you bundle pilot-connect-server, keep it external or copy pilot_connect_server_bg.wasm next to the bundle` };
+  throw { kind: "configuration", reason: "missing_wasm", message: `pilot_connect_server_bg.wasm is neither beside ${import.meta.url} nor installed: when you bundle pilot-connect-server, keep it external or copy pilot_connect_server_bg.wasm next to the bundle` };
 }
 
 // Found through the package's package.json, never by resolving the .wasm itself: a bundler that

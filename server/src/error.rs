@@ -1,8 +1,10 @@
 //! Every failure as one plain record that the JavaScript side turns into `PilotStatusError`.
 //! The record never holds a secret: the core's errors do not echo keys, tokens or secrets.
+//! Each carries a [`Reason`] (the one table, `reason.rs`); its message says what happened in
+//! words, and a parser's own text (line, column) goes into `details.parser`.
 
 use pilot_connect::connect_token::TokenError;
-use pilot_connect::error::ErrorKind;
+use pilot_connect::error::{ErrorKind, ForbiddenScope};
 use pilot_connect::secret::SecretError;
 use pilot_connect::validate::ValidationError;
 use pilot_connect::webhook::{SignatureError, WebhookError};
@@ -10,12 +12,16 @@ use pilot_connect::Error;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use crate::reason::Reason;
+
 /// What `PilotStatusError` is built from (field names are the JS ones).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorRecord {
     /// One of the `ErrorKind` strings in `index.d.ts`.
     pub kind: &'static str,
+    /// The stable package-level reason (one of `Reason::ALL`); always of `kind`.
+    pub reason: Reason,
     /// A readable sentence.
     pub message: String,
     /// HTTP status, when an answer came back.
@@ -33,17 +39,28 @@ pub struct ErrorRecord {
     /// The refused input field (validation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Other fields of an API error body (`reason`, `declineCode`, …).
+    /// Other fields of an API error body (`reason`, `declineCode`, …), and `parser`: a
+    /// parser's own text (with line and column) for a decode or argument error.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub details: Map<String, Value>,
 }
 
+/// serde_json's text without its ` at line L column C` suffix.
+fn without_position(text: &str) -> &str {
+    match text.rfind(" at line ") {
+        Some(i) if text[i..].contains(" column ") => &text[..i],
+        _ => text,
+    }
+}
+
 impl ErrorRecord {
-    /// A record with only a kind and a message.
+    /// A record with only a kind and a message; its reason is the kind's default
+    /// ([`Reason::default_for`]).
     #[must_use]
     pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind,
+            reason: Reason::default_for(kind),
             message: message.into(),
             status: None,
             code: None,
@@ -52,6 +69,30 @@ impl ErrorRecord {
             field: None,
             details: Map::new(),
         }
+    }
+
+    /// The same record with `reason` (and the kind it belongs to).
+    #[must_use]
+    pub fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = reason;
+        self.kind = reason.kind();
+        self
+    }
+
+    /// An argument the strict JSON reader refused: serde's words as the message (an unknown
+    /// key is [`Reason::UnknownArgument`]), its full text in `details.parser`.
+    #[must_use]
+    pub fn unreadable_argument(path: String, e: &serde_json::Error) -> Self {
+        let text = e.to_string();
+        let words = without_position(&text);
+        let reason = if words.starts_with("unknown field") {
+            Reason::UnknownArgument
+        } else {
+            Reason::InvalidArgument
+        };
+        let mut r = Self::invalid_argument(path, words.to_owned()).with_reason(reason);
+        r.details.insert("parser".into(), text.into());
+        r
     }
 
     /// A refused argument (`path` is where in the arguments object).
@@ -75,6 +116,11 @@ impl ErrorRecord {
     pub fn configuration(field: &str, message: impl Into<String>) -> Self {
         Self {
             field: Some(field.to_owned()),
+            reason: match field {
+                "apiKey" | "apiKeyId" => Reason::MissingApiKey,
+                "secret" => Reason::MissingSecret,
+                _ => Reason::MissingSetting,
+            },
             ..Self::new("configuration", message)
         }
     }
@@ -89,6 +135,21 @@ impl ErrorRecord {
         )
     }
 
+    /// `webhooks.create` answered 409: the number already has a webhook. Most likely it is the
+    /// customer's own, carrying their `message.*` traffic, so the message says to keep it, not
+    /// to overwrite it. The API's own text and `code` stay (`code`, `details`).
+    #[must_use]
+    pub fn webhook_exists(mut self) -> Self {
+        let theirs = self.message.clone();
+        self = self.with_reason(Reason::WebhookExists);
+        self.message = format!(
+            "this number already has a webhook, most likely your own (it carries your message.* \
+             traffic): keep it as it is, and do not PATCH, pause or delete it to make room for \
+             another ({theirs})"
+        );
+        self
+    }
+
     /// A refused secret option `field`: `configuration` when it is empty, undefined or too
     /// short (`source` says where it comes from), `validation` for a malformed one.
     #[must_use]
@@ -100,7 +161,8 @@ impl ErrorRecord {
                 format!(
                     "{field} is too short: a {what} must be at least {min} bytes — check {source}"
                 ),
-            ),
+            )
+            .with_reason(Reason::SecretTooShort),
             _ => Self::invalid_argument(field.to_owned(), e.to_string()),
         }
     }
@@ -110,11 +172,24 @@ impl ErrorRecord {
         self
     }
 
-    /// The record as JSON text (it always serialises: only strings, numbers and maps).
+    /// The record as JSON text (it always serialises: only strings, numbers and maps). A
+    /// `kind` changed after the reason was set gets that kind's default reason, so the two
+    /// always agree.
     #[must_use]
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"kind":"internal","message":"error could not be serialised"}"#.to_owned()
+        let fixed;
+        let record = if self.reason.kind() == self.kind {
+            self
+        } else {
+            fixed = Self {
+                reason: Reason::default_for(self.kind),
+                ..self.clone()
+            };
+            &fixed
+        };
+        serde_json::to_string(record).unwrap_or_else(|_| {
+            r#"{"kind":"internal","reason":"internal","message":"error could not be serialised"}"#
+                .to_owned()
         })
     }
 }
@@ -153,9 +228,26 @@ fn validation_field(e: &ValidationError) -> Option<&'static str> {
     }
 }
 
+/// The reason of a core error.
+fn reason_of(e: &Error) -> Reason {
+    match (e, e.kind()) {
+        (Error::Validation(ValidationError::MissingCredentials), _) => Reason::MissingApiKey,
+        (_, ErrorKind::Forbidden(ForbiddenScope::TenantKeyNotAllowed)) => {
+            Reason::TenantKeyNotAllowed
+        }
+        (_, ErrorKind::Forbidden(ForbiddenScope::NumberKeyNotAllowed)) => {
+            Reason::NumberKeyNotAllowed
+        }
+        (_, ErrorKind::OtherStatus) if e.status().is_some_and(|s| (300..400).contains(&s)) => {
+            Reason::Redirect
+        }
+        (_, kind) => Reason::default_for(kind_name(kind)),
+    }
+}
+
 impl From<&Error> for ErrorRecord {
     fn from(e: &Error) -> Self {
-        let mut r = Self::new(kind_name(e.kind()), e.to_string());
+        let mut r = Self::new(kind_name(e.kind()), e.to_string()).with_reason(reason_of(e));
         r.status = e.status();
         r.code = e.code().map(|c| c.as_str().to_owned());
         r.retry_after_ms = e
@@ -170,7 +262,15 @@ impl From<&Error> for ErrorRecord {
                 );
             }
             Error::Validation(v) => r.field = validation_field(v).map(str::to_owned),
-            Error::Decode(d) => r.path = Some(d.path.clone()),
+            Error::Decode(d) => {
+                r.message = format!(
+                    "Pilot Status answered {} with a body this call cannot use: {}",
+                    d.status,
+                    d.describe()
+                );
+                r.path = Some(d.path.clone());
+                r.details.insert("parser".into(), d.detail.clone().into());
+            }
             Error::Api(a) => r.details = a.extra.clone(),
             _ => {}
         }
@@ -192,31 +292,37 @@ impl From<ValidationError> for ErrorRecord {
 
 impl From<&TokenError> for ErrorRecord {
     fn from(e: &TokenError) -> Self {
-        let code = match e {
-            TokenError::Malformed(_) => "malformed",
-            TokenError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
-            TokenError::BadSignature => "bad_signature",
-            TokenError::Expired => "expired",
-            TokenError::NotYetValid => "not_yet_valid",
-            TokenError::TooLongLived => "too_long_lived",
-            TokenError::WrongAudience => "wrong_audience",
-            TokenError::OriginMismatch => "origin_mismatch",
-            TokenError::InvalidClaims(_) => "invalid_claims",
-            _ => "invalid",
+        // `code` repeats the failed check (kept for callers written before `reason`).
+        let (code, reason) = match e {
+            TokenError::Malformed(_) => ("malformed", Reason::TokenMalformed),
+            TokenError::UnsupportedAlgorithm(_) => {
+                ("unsupported_algorithm", Reason::TokenUnsupportedAlgorithm)
+            }
+            TokenError::BadSignature => ("bad_signature", Reason::TokenBadSignature),
+            TokenError::Expired => ("expired", Reason::TokenExpired),
+            TokenError::NotYetValid => ("not_yet_valid", Reason::TokenNotYetValid),
+            TokenError::TooLongLived => ("too_long_lived", Reason::TokenTooLongLived),
+            TokenError::WrongAudience => ("wrong_audience", Reason::TokenWrongAudience),
+            TokenError::OriginMismatch => ("origin_mismatch", Reason::TokenOriginMismatch),
+            TokenError::InvalidClaims(_) => ("invalid_claims", Reason::TokenInvalidClaims),
+            _ => ("malformed", Reason::TokenMalformed),
         };
-        Self::new("token", e.to_string()).with_code(code)
+        Self::new("token", e.to_string())
+            .with_reason(reason)
+            .with_code(code)
     }
 }
 
 impl From<&SignatureError> for ErrorRecord {
     fn from(e: &SignatureError) -> Self {
-        let code = match e {
-            SignatureError::Missing => "missing",
-            SignatureError::Malformed => "malformed",
-            SignatureError::Mismatch => "mismatch",
-            _ => "invalid",
+        let (code, reason) = match e {
+            SignatureError::Missing => ("missing", Reason::SignatureMissing),
+            SignatureError::Mismatch => ("mismatch", Reason::SignatureMismatch),
+            _ => ("malformed", Reason::SignatureMalformed),
         };
-        Self::new("signature", e.to_string()).with_code(code)
+        Self::new("signature", e.to_string())
+            .with_reason(reason)
+            .with_code(code)
     }
 }
 
@@ -224,8 +330,21 @@ impl From<&WebhookError> for ErrorRecord {
     fn from(e: &WebhookError) -> Self {
         match e {
             WebhookError::Signature(s) => Self::from(s),
+            WebhookError::Parse(Error::Decode(d)) => {
+                let mut r = Self::new(
+                    "decode",
+                    format!(
+                        "the webhook body is signed but is not a Pilot Status event: {}",
+                        d.describe()
+                    ),
+                )
+                .with_reason(Reason::InvalidEvent);
+                r.path = Some(d.path.clone());
+                r.details.insert("parser".into(), d.detail.clone().into());
+                r
+            }
             WebhookError::Parse(p) => Self::from(p),
-            _ => Self::new("decode", e.to_string()),
+            _ => Self::new("decode", e.to_string()).with_reason(Reason::InvalidEvent),
         }
     }
 }

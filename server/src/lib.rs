@@ -16,6 +16,7 @@ pub mod error;
 pub mod ops;
 pub mod options;
 pub mod raw_body;
+pub mod reason;
 pub mod tokens;
 mod transport;
 
@@ -26,6 +27,7 @@ use pilot_connect::Client;
 use wasm_bindgen::prelude::*;
 
 pub use error::ErrorRecord;
+pub use reason::Reason;
 use transport::JsTransport;
 
 fn throw(record: &ErrorRecord) -> JsValue {

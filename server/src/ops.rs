@@ -7,11 +7,12 @@ use pilot_connect::endpoints::{
     NumberSettings, PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus,
     RestoreNumber, UpdateWebhook, WebhookLogs,
 };
-use pilot_connect::{Client, Error, Link, MetaAccessToken, MetaAppSecret, Transport};
+use pilot_connect::model::Number;
+use pilot_connect::{Client, Error, ErrorKind, Link, MetaAccessToken, MetaAppSecret, Transport};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::ErrorRecord;
+use crate::error::{ErrorRecord, Reason};
 use crate::options::parse_args;
 
 /// Every operation name `call` accepts (the JS wrapper maps its methods onto these).
@@ -145,6 +146,12 @@ fn with_fields(mut value: Value, fields: &[(&str, Value)]) -> Value {
         }
     }
     value
+}
+
+/// A number of list/get with `ready` beside the server's fields: the whole number's answer to
+/// "is it connected?" (`isFullyConnected` when present, else `state == OPEN`).
+fn number_json(n: &Number) -> Result<Value, ErrorRecord> {
+    Ok(with_fields(to_json(n)?, &[("ready", n.is_ready().into())]))
 }
 
 /// `{state:"pairing", qr, pairingCode, …}` or `{state:"connected"}`.
@@ -295,17 +302,20 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             let a: LinkArgs = parse_args(args)?;
             let ep = GetStatus::new(a.id).link(a.link.unwrap_or(Link::Primary));
             let status = client.send(&ep).await.map_err(err)?;
-            let ready = status.is_ready();
+            // THE answer to "is it connected?", for the link asked about (the dual-link rule).
+            let ready = status.is_link_connected();
             Ok(with_fields(to_json(&status)?, &[("ready", ready.into())]))
         }
         "numbers.list" => {
             let NoArgs {} = parse_args(args)?;
-            to_json(&client.send(&ListNumbers::new()).await.map_err(err)?)
+            let list = client.send(&ListNumbers::new()).await.map_err(err)?;
+            let items: Result<Vec<Value>, ErrorRecord> = list.iter().map(number_json).collect();
+            items.map(Value::Array)
         }
         "numbers.get" => {
             let a: GetArgs = parse_args(args)?;
             let ep = GetNumber::new(a.id).refresh(a.refresh.unwrap_or(false));
-            to_json(&client.send(&ep).await.map_err(err)?)
+            number_json(&client.send(&ep).await.map_err(err)?)
         }
         "numbers.delete" => to_json(
             &client
@@ -350,7 +360,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                 .send(&RemotePairingStatus::new(a.token))
                 .await
                 .map_err(err)?;
-            let ready = status.is_ready();
+            let ready = status.is_link_connected();
             Ok(with_fields(to_json(&status)?, &[("ready", ready.into())]))
         }
         "remotePairing.connect" => {
@@ -378,7 +388,12 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             if let Some(name) = a.name {
                 ep = ep.name(name);
             }
-            to_json(&client.send(&ep).await.map_err(err)?)
+            // A 409 here means the number already has a webhook: most likely the customer's own.
+            let created = client.send(&ep).await.map_err(|e| match e.kind() {
+                ErrorKind::Conflict => ErrorRecord::from(&e).webhook_exists(),
+                _ => ErrorRecord::from(&e),
+            })?;
+            to_json(&created)
         }
         "webhooks.get" => to_json(
             &client
@@ -421,9 +436,9 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         "webhooks.provisionEdge" => crate::edge::provision(client, args).await,
-        other => Err(ErrorRecord::new(
-            "validation",
-            format!("unknown operation {other:?}"),
-        )),
+        other => Err(
+            ErrorRecord::new("validation", format!("unknown operation {other:?}"))
+                .with_reason(Reason::UnknownArgument),
+        ),
     }
 }

@@ -64,7 +64,7 @@ pub fn parse_args<T: DeserializeOwned>(json: &str) -> Result<T, ErrorRecord> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        ErrorRecord::invalid_argument(path, e.into_inner().to_string())
+        ErrorRecord::unreadable_argument(path, &e.into_inner())
     })
 }
 

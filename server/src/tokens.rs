@@ -79,9 +79,8 @@ pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
         claims = claims.with_link(link);
     }
     connect_token::mint(&secret, &claims).map_err(|e| {
-        let mut r = ErrorRecord::from(&e);
-        r.kind = "validation";
-        r
+        // Claims a verifier would refuse are the caller's input: validation.
+        ErrorRecord::from(&e).with_reason(crate::Reason::InvalidArgument)
     })
 }
 

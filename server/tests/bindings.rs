@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use pilot_connect::{Client, HttpRequest, HttpResponse, Transport, TransportError};
-use pilot_connect_server::{ops, options, tokens, ErrorRecord};
+use pilot_connect_server::{ops, options, tokens, ErrorRecord, Reason};
 use serde_json::{json, Value};
 
 /// Answers each request with the next canned response and records what was sent.
@@ -439,5 +439,465 @@ fn webhooks_are_verified_over_raw_bytes_then_parsed() {
     assert_eq!(
         code(tokens::verify_webhook("whsec_x", junk, Some(&junk_sig))).map(|c| c.0),
         Some("decode")
+    );
+}
+
+/// The reasons live in one table (`server/src/reason.rs`); `index.d.ts`'s `ErrorReason` union
+/// and `index.js`'s default reason per kind are generated from it.
+/// `PILOT_BLESS=1 cargo test -p pilot-connect-server --test bindings` rewrites both blocks.
+#[test]
+fn the_dts_reason_union_is_the_rust_table() {
+    use pilot_connect_server::reason::{dts_block, js_block, DTS_BEGIN, DTS_END};
+    for (file, want) in [("index.d.ts", dts_block()), ("index.js", js_block())] {
+        let path = format!(
+            "{}/../pkg-templates/server/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (Some(start), Some(end)) = (text.find(DTS_BEGIN), text.find(DTS_END)) else {
+            panic!("{path} has no {DTS_BEGIN:?} … {DTS_END:?} block")
+        };
+        let current = &text[start..end + DTS_END.len()];
+        if current != want {
+            if std::env::var_os("PILOT_BLESS").is_some() {
+                let fixed = format!("{}{want}{}", &text[..start], &text[end + DTS_END.len()..]);
+                std::fs::write(&path, fixed).unwrap_or_else(|e| panic!("{path}: {e}"));
+            } else {
+                panic!(
+                    "{file}'s reasons block is out of date (PILOT_BLESS=1 rewrites it):\n{want}"
+                );
+            }
+        }
+    }
+    let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    // The package README's table of common reasons names only reasons of the table.
+    let readme = std::fs::read_to_string(format!(
+        "{}/../pkg-templates/server/README.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_default();
+    let rows: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| reason | kind |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.len() > 5, "the README's reasons table");
+    for row in rows {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for word in first.split('`').skip(1).step_by(2) {
+            assert!(names.contains(&word), "README names {word:?}, not a reason");
+        }
+    }
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "reasons are unique");
+    // Every kind's default reason is of that kind.
+    for r in Reason::ALL {
+        assert_eq!(Reason::default_for(r.kind()).kind(), r.kind(), "{r:?}");
+    }
+}
+
+/// A record that crosses to JavaScript: `reason` present, in the table and of the record's kind.
+fn has_reason(e: &ErrorRecord) -> Value {
+    let v: Value = serde_json::from_str(&e.to_json()).unwrap_or_default();
+    let reason = v["reason"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no reason: {v}"));
+    let r = Reason::ALL
+        .iter()
+        .find(|r| r.as_str() == reason)
+        .unwrap_or_else(|| panic!("{reason} is not in the table"));
+    assert_eq!(r.kind(), v["kind"], "{v}");
+    v
+}
+
+#[tokio::test]
+async fn every_error_has_a_reason_of_its_kind() {
+    let mut seen = Vec::new();
+    let mut check = |e: ErrorRecord, want: &str| {
+        let v = has_reason(&e);
+        assert_eq!(v["reason"], want, "{v}");
+        assert!(
+            !e.message.contains(" at line ") && !e.message.contains("column"),
+            "parser detail stays out of the message: {v}"
+        );
+        seen.push(want.to_owned());
+    };
+    let fail = |r: Result<Value, ErrorRecord>| r.err().unwrap_or_else(|| panic!("passed"));
+    let none = client(vec![]);
+    check(
+        fail(
+            run(
+                &none,
+                "numbers.create",
+                json!({"name": "A", "number": "12"}),
+            )
+            .await,
+        ),
+        "invalid_argument",
+    );
+    let typo = fail(
+        run(
+            &none,
+            "numbers.create",
+            json!({"nmae": "A", "number": "+5511999999999"}),
+        )
+        .await,
+    );
+    assert!(
+        typo.message.contains("nmae")
+            && typo.details["parser"]
+                .as_str()
+                .is_some_and(|p| p.contains("line")),
+        "{typo:?}"
+    );
+    check(typo, "unknown_argument");
+    check(
+        fail(run(&none, "numbers.frobnicate", json!({})).await),
+        "unknown_argument",
+    );
+    let e = options::settings(r#"{"apiKey":null}"#)
+        .err()
+        .unwrap_or_else(|| panic!("passed"));
+    check(e, "missing_api_key");
+    check(
+        tokens::mint(
+            &json!({"secret": "", "numberId": "wa_1", "audience": "a"}).to_string(),
+            1,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("passed")),
+        "missing_secret",
+    );
+    check(
+        tokens::mint(
+            &json!({"secret": "short", "numberId": "wa_1", "audience": "a"}).to_string(),
+            1,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("passed")),
+        "secret_too_short",
+    );
+    check(
+        tokens::verify_webhook("", b"{}", None)
+            .err()
+            .unwrap_or_else(|| panic!("passed")),
+        "missing_secret",
+    );
+    let anonymous = options::settings(r#"{"baseUrl":"http://127.0.0.1:9"}"#)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let anon = Client::new(
+        anonymous.config,
+        Canned {
+            answers: RefCell::new(vec![]),
+            sent: RefCell::new(vec![]),
+        },
+    );
+    check(
+        fail(run(&anon, "numbers.list", json!({})).await),
+        "missing_api_key",
+    );
+    for (status, file, want) in [
+        (400, "error_400.json", "bad_request"),
+        (401, "error_401.json", "unauthorized"),
+        (403, "error_403_tenant_scope.json", "tenant_key_not_allowed"),
+        (403, "error_403_number_scope.json", "number_key_not_allowed"),
+        (404, "error_404_webhook.json", "not_found"),
+        (409, "error_409_soft_deleted.json", "conflict"),
+        (429, "error_429.json", "rate_limited"),
+        (503, "error_503_provider.json", "server_error"),
+        (402, "error_400.json", "http_status"),
+        (302, "error_400.json", "redirect"),
+    ] {
+        let c = client(vec![ok(status, fixture(file))]);
+        check(
+            fail(run(&c, "numbers.delete", json!({"id": "wa_1"})).await),
+            want,
+        );
+    }
+    let c = client(vec![ok(
+        403,
+        br#"{"error":"nope","code":"PERMISSION_DENIED"}"#.to_vec(),
+    )]);
+    check(
+        fail(run(&c, "numbers.delete", json!({"id": "wa_1"})).await),
+        "forbidden",
+    );
+    let c = client(vec![ok(200, br#"{"id":"wa_1","state":7}"#.to_vec())]);
+    check(
+        fail(run(&c, "numbers.status", json!({"id": "wa_1"})).await),
+        "decode",
+    );
+    let t = tokens::mint(
+        &json!({"secret": SECRET, "numberId": "wa_1", "audience": "edge"}).to_string(),
+        1_000,
+    )
+    .unwrap_or_default();
+    let verify = |opts: Value, now| {
+        tokens::verify(&t, &opts.to_string(), now)
+            .err()
+            .unwrap_or_else(|| panic!("passed"))
+    };
+    check(
+        verify(json!({"secret": SECRET, "audience": "edge"}), 9_000),
+        "token_expired",
+    );
+    check(
+        verify(json!({"secret": SECRET, "audience": "other"}), 1_000),
+        "token_wrong_audience",
+    );
+    check(
+        tokens::verify(
+            "a.b",
+            &json!({"secret": SECRET, "audience": "edge"}).to_string(),
+            1_000,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("passed")),
+        "token_malformed",
+    );
+    let body = fixture("webhook_number_connected.json");
+    check(
+        tokens::verify_webhook("whsec_x", &body, None)
+            .err()
+            .unwrap_or_else(|| panic!("passed")),
+        "signature_missing",
+    );
+    check(
+        tokens::verify_webhook("whsec_x", &body, Some("zz"))
+            .err()
+            .unwrap_or_else(|| panic!("passed")),
+        "signature_malformed",
+    );
+    let other = tokens::sign_webhook("whsec_y", b"something else").unwrap_or_default();
+    check(
+        tokens::verify_webhook("whsec_x", &body, Some(&other))
+            .err()
+            .unwrap_or_else(|| panic!("passed")),
+        "signature_mismatch",
+    );
+    let junk = br#"{"event":"number.connected","data":{"numberId":"wa_1"}}"#;
+    let sig = tokens::sign_webhook("whsec_x", junk).unwrap_or_default();
+    let e = tokens::verify_webhook("whsec_x", junk, Some(&sig))
+        .err()
+        .unwrap_or_else(|| panic!("passed"));
+    assert_eq!(
+        (e.kind, e.path.as_deref()),
+        ("decode", Some("data.phone")),
+        "{e:?}"
+    );
+    check(e, "invalid_event");
+    // A kind changed after the fact still crosses with a reason of that kind.
+    let mut r = ErrorRecord::new("validation", "x");
+    r.kind = "internal";
+    check(r, "internal");
+    assert!(seen.len() > 25);
+}
+
+#[tokio::test]
+async fn a_missing_id_is_a_decode_error_with_its_path() {
+    let cases = [
+        (
+            "numbers.create",
+            json!({"name": "A", "number": "+5511999999999"}),
+            r#"{"instance":{"name":"A","state":"CONNECTING"},"pairingCode":"ABCD-1234"}"#,
+            "instance.id",
+        ),
+        (
+            "numbers.create",
+            json!({"name": "A", "number": "+5511999999999"}),
+            r#"{"qrcodeBase64":null}"#,
+            "instance",
+        ),
+        (
+            "numbers.list",
+            json!({}),
+            r#"[{"id":"wa_1"},{"name":"B"}]"#,
+            "[1].id",
+        ),
+        (
+            "numbers.get",
+            json!({"id": "wa_1"}),
+            r#"{"name":"B","state":"OPEN"}"#,
+            "id",
+        ),
+        (
+            "webhooks.create",
+            json!({"url": "https://a.example/h", "events": ["*"], "whatsappNumberId": "wa_1"}),
+            r#"{"url":"https://a.example/h","events":["*"]}"#,
+            "id",
+        ),
+        (
+            "webhooks.get",
+            json!({"id": "wh_1"}),
+            r#"{"webhook":{"url":"https://a.example/h"}}"#,
+            "webhook.id",
+        ),
+        (
+            "webhooks.list",
+            json!({}),
+            r#"{"data":[{"url":"https://a.example/h"}]}"#,
+            "data[0].id",
+        ),
+        (
+            "webhooks.update",
+            json!({"id": "wh_1", "active": false}),
+            r#"{"active":false}"#,
+            "id",
+        ),
+        (
+            "remotePairing.create",
+            json!({"name": "A", "number": "+5511999999999"}),
+            r#"{"remotePairingUrl":"https://x.example/connect/t","messageSent":false}"#,
+            "numberId",
+        ),
+    ];
+    for (op, args, body, path) in cases {
+        let c = client(vec![ok(201, body.as_bytes().to_vec())]);
+        let e = run(&c, op, args)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{op} {body} passed"));
+        let v = has_reason(&e);
+        assert_eq!(
+            (e.kind, e.path.as_deref(), v["reason"].as_str()),
+            ("decode", Some(path), Some("decode")),
+            "{op}: {e:?}"
+        );
+        assert!(
+            e.message
+                .starts_with("Pilot Status answered 201 with a body this call cannot use: "),
+            "{e:?}"
+        );
+        assert!(e.message.ends_with("is missing"), "{e:?}");
+        assert!(!e.message.contains("line"), "{e:?}");
+        assert!(e.details.contains_key("parser"), "{e:?}");
+    }
+    // A META link may have no number yet (picked in Meta's dialog): numberId is null there.
+    let c = client(vec![ok(
+        201,
+        br#"{"provider":"META","remotePairingUrl":"https://x.example/connect/t2"}"#.to_vec(),
+    )]);
+    let link = run(&c, "remotePairing.create", json!({"provider": "META"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        (&link["token"], &link["numberId"]),
+        (&json!("t2"), &Value::Null)
+    );
+    // Not JSON at all: said in words, the parser's text (line, column) in details.parser.
+    let c = client(vec![ok(
+        200,
+        br#"{"qrcodeBase64": "data:image/png;base64,iVBOR"#.to_vec(),
+    )]);
+    let e = run(&c, "numbers.connect", json!({"id": "wa_1"}))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("passed"));
+    assert_eq!(
+        e.message,
+        "Pilot Status answered 200 with a body this call cannot use: the body is not valid JSON"
+    );
+    assert!(
+        e.details["parser"]
+            .as_str()
+            .is_some_and(|p| p.contains("line 1 column")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_webhook_is_webhook_exists_and_says_keep_yours() {
+    let c = client(vec![ok(
+        409,
+        br#"{"error":"This number already has a webhook","webhookId":"wh_theirs"}"#.to_vec(),
+    )]);
+    let e = run(
+        &c,
+        "webhooks.create",
+        json!({"url": "https://edge.example/v1/hooks/pilot-status", "events": ["number.connected"], "whatsappNumberId": "wa_1"}),
+    )
+    .await
+    .err()
+    .unwrap_or_else(|| panic!("passed"));
+    let v = has_reason(&e);
+    assert_eq!(
+        (
+            v["kind"].as_str(),
+            v["reason"].as_str(),
+            e.status,
+            e.code.as_deref()
+        ),
+        (Some("conflict"), Some("webhook_exists"), Some(409), None)
+    );
+    assert!(
+        e.message.contains("already has a webhook") && e.message.contains("keep it"),
+        "{}",
+        e.message
+    );
+    assert!(
+        !e.message.contains("PATCH it"),
+        "never invites overwriting it: {}",
+        e.message
+    );
+    assert_eq!(e.details["webhookId"], "wh_theirs");
+    // Another op's 409 stays a plain conflict.
+    let c = client(vec![ok(409, fixture("error_409_soft_deleted.json"))]);
+    let e = run(
+        &c,
+        "numbers.create",
+        json!({"name": "A", "number": "+5511999999999"}),
+    )
+    .await
+    .err()
+    .unwrap_or_else(|| panic!("passed"));
+    assert_eq!(has_reason(&e)["reason"], "conflict");
+}
+
+/// `ready` is THE answer to "is it connected?": for status, the dual-link rule
+/// (`NumberStatus::is_link_connected`), for list/get the whole number.
+#[tokio::test]
+async fn ready_is_the_link_rule() {
+    let dual_open = br#"{"id":"wa_1","state":"OPEN","isFullyConnected":false,"primaryLink":{"state":"CONNECTING"},"secondaryLink":{"state":"OPEN"}}"#;
+    let single = br#"{"id":"wa_1","state":"OPEN","isFullyConnected":false}"#;
+    let c = client(vec![ok(200, dual_open.to_vec()), ok(200, single.to_vec())]);
+    let s = run(
+        &c,
+        "numbers.status",
+        json!({"id": "wa_1", "link": "secondary"}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        (&s["ready"], &s["isFullyConnected"]),
+        (&json!(true), &json!(false)),
+        "the asked link is open"
+    );
+    let s = run(&c, "numbers.status", json!({"id": "wa_1"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(s["ready"], false, "single link: isFullyConnected wins");
+    let c = client(vec![
+        ok(200, fixture("list_200.json")),
+        ok(200, fixture("get_200.json")),
+    ]);
+    let list = run(&c, "numbers.list", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        list.as_array()
+            .is_some_and(|l| l.iter().all(|n| n["ready"].is_boolean())),
+        "{list}"
+    );
+    let one = run(&c, "numbers.get", json!({"id": "wa_abc"}))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        one["ready"],
+        json!(one["isFullyConnected"]
+            .as_bool()
+            .unwrap_or(one["state"] == "OPEN"))
     );
 }
