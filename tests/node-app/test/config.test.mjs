@@ -20,9 +20,10 @@ beforeEach(async () => { await fetch(`${base}/_sandbox/stats`, { method: "DELETE
 /** API requests the sandbox received since the last reset (control routes are not counted). */
 const hits = async () => Object.values((await control(base, "GET", "/stats")).hits).reduce((a, b) => a + b, 0);
 
-const configuration = (field, message) => (e) => {
+const REASON = { apiKey: "missing_api_key", apiKeyId: "missing_api_key", secret: "missing_secret" };
+const configuration = (field, message, reason = REASON[field]) => (e) => {
   assert.ok(e instanceof PilotStatusError, `a PilotStatusError, got ${e}`);
-  assert.deepEqual([e.kind, e.field], ["configuration", field], e.message);
+  assert.deepEqual([e.kind, e.field, e.reason], ["configuration", field, reason], e.message);
   assert.match(e.message, message);
   return true;
 };
@@ -74,7 +75,7 @@ test("mintConnectToken / verifyConnectToken: a missing, undefined, empty or shor
   assert.throws(() => mintConnectToken(args), unset);
   assert.throws(() => mintConnectToken({ ...args, secret: "" }), unset);
   assert.throws(() => mintConnectToken({ ...args, secret: "short" }),
-    configuration("secret", /^secret is too short: a connect token secret must be at least 32 bytes — check the CONNECT_TOKEN_SECRET/));
+    configuration("secret", /^secret is too short: a connect token secret must be at least 32 bytes — check the CONNECT_TOKEN_SECRET/, "secret_too_short"));
   assert.throws(() => verifyConnectToken("a.b.c", { secret: env.CONNECT_TOKEN_SECRET, audience: "edge" }), unset);
   // Still validation: the input of the call, not the deployment.
   const secret = "config-suite-connect-token-secret-0123456789";
@@ -98,7 +99,7 @@ test("a deployment without the wasm file fails at construction with configuratio
     for (const f of readdirSync(installed)) if (!f.endsWith(".wasm")) copyFileSync(path.join(installed, f), path.join(dir, f));
     const moved = await import(pathToFileURL(path.join(dir, "index.js")).href);
     assert.throws(() => new moved.PilotStatus({ apiKey: KEY }), (e) => e instanceof moved.PilotStatusError
-      && e.kind === "configuration" && /pilot_connect_server_bg\.wasm is neither beside .* copy pilot_connect_server_bg\.wasm next to the bundle/.test(e.message));
+      && e.kind === "configuration" && e.reason === "missing_wasm" && /pilot_connect_server_bg\.wasm is neither beside .* copy pilot_connect_server_bg\.wasm next to the bundle/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

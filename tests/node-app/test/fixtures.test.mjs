@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PilotStatus } from "pilot-connect-server";
-import { ROOT } from "./helpers.mjs";
+import { ROOT, hasReason } from "./helpers.mjs";
 
 const fixture = (name) => readFileSync(path.join(ROOT, "tests/fixtures", name));
 
@@ -61,27 +61,68 @@ for (const [file, status, call, check] of cases) {
 
 test("the docs' elided QR is refused with its JSON path", async () => {
   const { ps } = answering(200, fixture("connect_200_doc_elided.json"));
-  await assert.rejects(ps.numbers.connect("wa_abc"), (e) => e.kind === "decode" && e.path === "qrcodeBase64" && e.status === 200);
+  await assert.rejects(ps.numbers.connect("wa_abc"), (e) => e.kind === "decode" && e.path === "qrcodeBase64" && e.status === 200 && hasReason(e, "decode"));
+});
+
+test("an id the contract always returns, missing, is a decode error naming its JSON path", async () => {
+  const create = { name: "N", number: "+5511999999999" };
+  const cases = [
+    [(ps) => ps.numbers.create(create), { instance: { name: "N", state: "CONNECTING" }, pairingCode: "ABCD-1234" }, "instance.id"],
+    [(ps) => ps.numbers.list(), [{ id: "wa_1" }, { name: "sem id" }], "[1].id"],
+    [(ps) => ps.numbers.get("wa_1"), { name: "sem id", state: "OPEN" }, "id"],
+    [(ps) => ps.webhooks.create({ url: "https://a.example/h", events: ["*"], whatsappNumberId: "wa_1" }), { url: "https://a.example/h" }, "id"],
+    [(ps) => ps.webhooks.get("wh_1"), { webhook: { url: "https://a.example/h" } }, "webhook.id"],
+    [(ps) => ps.webhooks.list(), { data: [{ url: "https://a.example/h" }] }, "data[0].id"],
+    [(ps) => ps.webhooks.update("wh_1", { active: false }), { active: false }, "id"],
+    [(ps) => ps.remotePairing.create(create), { remotePairingUrl: "https://x.example/connect/t", messageSent: false }, "numberId"],
+  ];
+  for (const [call, body, path] of cases) {
+    const { ps } = answering(201, JSON.stringify(body));
+    await assert.rejects(call(ps), (e) => {
+      assert.equal(e.kind, "decode", e.message);
+      hasReason(e, "decode");
+      assert.equal(e.path, path);
+      assert.equal(e.message, `Pilot Status answered 201 with a body this call cannot use: \`${path}\` is missing`);
+      assert.match(e.details.parser, /^missing field `id`|neither `numberId` nor `instance.id`/, "serde's own text (with line and column when read from the bytes)");
+      return true;
+    }, path);
+  }
+  // A META link may have no number yet: the person picks it in Meta's dialog.
+  const { ps } = answering(201, JSON.stringify({ provider: "META", remotePairingUrl: "https://x.example/connect/t2" }));
+  const link = await ps.remotePairing.create({ provider: "META" });
+  assert.deepEqual([link.token, link.numberId], ["t2", null]);
+});
+
+test("ready is THE answer: the asked link's own state on a dual number, isFullyConnected on a single one", async () => {
+  const dual = { id: "wa_1", state: "OPEN", isFullyConnected: false, primaryLink: { state: "CONNECTING" }, secondaryLink: { state: "OPEN" } };
+  let { ps } = answering(200, JSON.stringify(dual));
+  const s = await ps.numbers.status("wa_1", { link: "secondary" });
+  assert.deepEqual([s.isFullyConnected, s.ready], [false, true]);
+  ({ ps } = answering(200, JSON.stringify({ id: "wa_1", state: "OPEN", isFullyConnected: false })));
+  assert.equal((await ps.numbers.status("wa_1")).ready, false);
+  ({ ps } = answering(200, fixture("list_200.json")));
+  assert.ok((await ps.numbers.list()).every((n) => typeof n.ready === "boolean"));
 });
 
 const errors = [
-  ["error_400.json", 400, "bad_request"],
-  ["error_401.json", 401, "unauthorized"],
-  ["error_403_number_scope.json", 403, "forbidden", "NUMBER_SCOPE_NOT_ALLOWED"],
-  ["error_403_tenant_scope.json", 403, "forbidden", "TENANT_SCOPE_NOT_ALLOWED"],
-  ["error_409_exists.json", 409, "conflict"],
-  ["error_409_soft_deleted.json", 409, "conflict", "NUMBER_SOFT_DELETED"],
-  ["error_429.json", 429, "rate_limited"],
-  ["error_429_retry_after_body.json", 429, "rate_limited", "RATE_LIMITED", 42_000],
-  ["error_503_provider.json", 503, "server", "PROVIDER_NOT_CONFIGURED"],
+  ["error_400.json", 400, "bad_request", "bad_request"],
+  ["error_401.json", 401, "unauthorized", "unauthorized"],
+  ["error_403_number_scope.json", 403, "forbidden", "number_key_not_allowed", "NUMBER_SCOPE_NOT_ALLOWED"],
+  ["error_403_tenant_scope.json", 403, "forbidden", "tenant_key_not_allowed", "TENANT_SCOPE_NOT_ALLOWED"],
+  ["error_409_exists.json", 409, "conflict", "conflict"],
+  ["error_409_soft_deleted.json", 409, "conflict", "conflict", "NUMBER_SOFT_DELETED"],
+  ["error_429.json", 429, "rate_limited", "rate_limited"],
+  ["error_429_retry_after_body.json", 429, "rate_limited", "rate_limited", "RATE_LIMITED", 42_000],
+  ["error_503_provider.json", 503, "server", "server_error", "PROVIDER_NOT_CONFIGURED"],
 ];
 
-for (const [file, status, kind, code, retryAfterMs] of errors) {
-  test(`error fixture ${file} → ${kind}`, async () => {
+for (const [file, status, kind, reason, code, retryAfterMs] of errors) {
+  test(`error fixture ${file} → ${kind} / ${reason}`, async () => {
     const { ps } = answering(status, fixture(file));
     await assert.rejects(ps.numbers.create({ name: "N", number: "+5511999999999" }), (e) => {
       assert.equal(e.name, "PilotStatusError");
       assert.equal(e.kind, kind);
+      hasReason(e, reason);
       assert.equal(e.status, status);
       if (code) assert.equal(e.code, code);
       if (retryAfterMs) assert.equal(e.retryAfterMs, retryAfterMs);

@@ -1,5 +1,7 @@
 // Shared by the suites: the sandbox binary, its control API and a fetch that records calls.
 import path from "node:path";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { spawnReady } from "../../support/node.mjs";
 
@@ -48,4 +50,20 @@ export const phone = () => `+5511${String(900000000 + process.pid % 1000 * 10000
 export async function freePortUrl() {
   const { freePort } = await import("../../support/node.mjs");
   return `http://127.0.0.1:${await freePort()}`;
+}
+
+/** The `ErrorReason` union of the installed package's index.d.ts (generated from the Rust table). */
+export const REASONS = (() => {
+  const pkg = createRequire(import.meta.url).resolve("pilot-connect-server/package.json");
+  const dts = readFileSync(path.join(path.dirname(pkg), "index.d.ts"), "utf8");
+  const block = dts.slice(dts.indexOf("// <reasons>"), dts.indexOf("// </reasons>"));
+  return new Set([...block.matchAll(/^\s*\| "([a-z_]+)" \/\//gm)].map((m) => m[1]));
+})();
+
+/** `e` is a PilotStatusError whose `reason` is one of the table's (and `want`, when given). */
+export function hasReason(e, want) {
+  if (e?.name !== "PilotStatusError") throw new Error(`not a PilotStatusError: ${e}`);
+  if (!REASONS.has(e.reason)) throw new Error(`reason ${JSON.stringify(e.reason)} is not an ErrorReason (${e.kind}: ${e.message})`);
+  if (want !== undefined && e.reason !== want) throw new Error(`reason ${e.reason}, expected ${want} (${e.kind}: ${e.message})`);
+  return true;
 }

@@ -41,7 +41,13 @@ test("create → delivery → update → pause → logs → delete", async () =>
   const hook = await ps.webhooks.create({ url: hookUrl, events: ["number.connected"], whatsappNumberId: n.id });
   assert.match(hook.id, /^wh_/);
   assert.deepEqual([hook.url, hook.events, hook.active, hook.whatsappNumberId], [hookUrl, ["number.connected"], true, n.id]);
-  await assert.rejects(ps.webhooks.create({ url: hookUrl, events: ["*"], whatsappNumberId: n.id }), (e) => e.kind === "conflict");
+  // The number already has a webhook (one per number here): most likely the customer's own.
+  await assert.rejects(ps.webhooks.create({ url: hookUrl, events: ["*"], whatsappNumberId: n.id }), (e) => {
+    assert.deepEqual([e.kind, e.reason, e.status], ["conflict", "webhook_exists", 409]);
+    assert.match(e.message, /already has a webhook.*keep it/);
+    assert.doesNotMatch(e.message, /PATCH it/, "never invites overwriting the customer's hook");
+    return true;
+  });
   assert.ok((await ps.webhooks.list()).some((h) => h.id === hook.id));
   assert.deepEqual(await ps.webhooks.get(hook.id), hook);
 

@@ -2,14 +2,17 @@
 // user writes must compile, and the misuses marked @ts-expect-error must not.
 import {
   PilotStatus, PilotStatusError, Secret, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook, relayWebhook,
-  type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind, type ProvisionEdgeResult, type RelayResult,
+  type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind, type ErrorReason, type ProvisionEdgeResult, type RelayResult,
 } from "pilot-connect-server";
 
 async function typical(): Promise<void> {
   const pilot = new PilotStatus({ apiKey: "ps_x", baseUrl: "http://127.0.0.1:8080", retry: { maxRetries: 3 }, fetch });
   const created = await pilot.numbers.create({ name: "Loja", number: "+5511999999999", settings: { alwaysOnline: null } });
-  const id: string | null = created.id;
-  const result: ConnectResult = await pilot.numbers.connect(id ?? "", { link: "secondary" });
+  // The ids the contract always returns are plain strings: no `!`, no `?? ""`.
+  const id: string = created.id;
+  const sameId: string = created.instance.id;
+  void sameId;
+  const result: ConnectResult = await pilot.numbers.connect(id, { link: "secondary" });
   if (result.state === "pairing") {
     const qr: string | null = result.qr;
     const code: string | null = result.pairingCode;
@@ -28,8 +31,16 @@ async function typical(): Promise<void> {
   void vt;
   const list = await pilot.numbers.list();
   list.forEach((n) => n.id.toUpperCase());
+  const one = await pilot.numbers.get(id);
+  const connected: boolean | undefined = one.ready;
+  void connected;
   const link = await pilot.remotePairing.create({ provider: "META", metaFlow: "embedded" });
   await pilot.remotePairing.info(link.token ?? "");
+  // A META link may have no number yet; a PILOT_STATUS link always names its number.
+  const maybe: string | null = link.numberId;
+  const paired = await pilot.remotePairing.create({ name: "Cliente", number: "+5511988887777" });
+  const pairedId: string = paired.numberId;
+  void maybe; void pairedId;
   const hook = await pilot.webhooks.create({ url: "https://app.example/hooks", events: ["number.connected"], whatsappNumberId: "wa_1" });
   await pilot.webhooks.update(hook.id, { active: false });
   const logs = await pilot.webhooks.logs(hook.id, { limit: 10 });
@@ -39,8 +50,10 @@ async function typical(): Promise<void> {
   } catch (e) {
     if (e instanceof PilotStatusError) {
       const k: ErrorKind = e.kind;
+      const why: ErrorReason = e.reason;
       const wait: number | null = e.retryAfterMs;
-      void k; void wait;
+      if (e.reason === "webhook_exists" || e.reason === "rate_limited") void e.details;
+      void k; void why; void wait;
     }
   }
   // Environment variables pass as they are (string | undefined): an unset one is a
@@ -129,4 +142,14 @@ function misuse(pilot: PilotStatus): void {
   pilot.numbers = pilot.numbers;
 }
 
-void typical; void misuse; void edge;
+function reasons(e: PilotStatusError, created: Awaited<ReturnType<PilotStatus["numbers"]["create"]>>): void {
+  // @ts-expect-error not a reason of the table (a typo is caught at compile time)
+  if (e.reason === "webhook_exist") void e;
+  // @ts-expect-error the created number's id is a string, never null
+  const none: null = created.id;
+  void none;
+  // @ts-expect-error reason is read-only
+  e.reason = "internal";
+}
+
+void typical; void misuse; void edge; void reasons;
