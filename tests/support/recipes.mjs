@@ -75,3 +75,105 @@ let seq = 0;
 /** A fresh valid E.164 number per call (per process), so suites never collide on the sandbox. */
 export const phone = (prefix = "9") =>
   `+5511${prefix}${String(10000000 + (process.pid % 1000) * 10000 + ++seq).slice(-8)}`;
+
+/** Checks an HS256 JWS with node:crypto alone and answers its claims. */
+export function claimsOf(token, secret) {
+  const [h, c, s] = token.split(".");
+  if (createHmac("sha256", secret).update(`${h}.${c}`).digest("base64url") !== s) throw new Error("not signed with the shared secret");
+  return { header: JSON.parse(Buffer.from(h, "base64url")), claims: JSON.parse(Buffer.from(c, "base64url")) };
+}
+
+/**
+ * The suite every recipe app passes (node:test), against a sandbox that delivers every event,
+ * signed, to the app's webhook route (`--webhook-url`), with a stand-in edge (`fakeEdge`) as
+ * the app's CONNECT_ENDPOINT. `start(env)` starts the app on `env.PORT` and resolves when it
+ * answers; each app answers:
+ *   POST /api/numbers {name, number} → 201 the number; GET /api/numbers; DELETE /api/numbers/:id
+ *   POST /api/connect-token {numberId} → {token}
+ *   POST <hookPath> → verifyWebhook over the raw body: 200, or 401 {kind: "signature"};
+ *                     lifecycle events relayed to CONNECT_ENDPOINT with relayWebhook.
+ */
+export function recipeSuite({ test, before, after, assert }, { name, start, hookPath = "/hooks/pilot-status" }) {
+  const KEY = `ps_${name}_recipe_tenant_key_5e`;
+  const HOOK = `whsec_${name}_recipe_dashboard`;
+  const TOKEN_SECRET = `${name}-recipe-connect-token-secret-0123456789`;
+  const PAGE = "https://app.example.test";
+  const procs = [];
+  let sandbox, app, edge;
+
+  before(async () => {
+    edge = await fakeEdge(HOOK);
+    const port = await freePort();
+    app = `http://127.0.0.1:${port}`;
+    sandbox = await startSandbox(procs, ["--tenant-key", KEY, "--webhook-secret", HOOK, "--rate-limit", "0", "--webhook-url", `${app}${hookPath}`]);
+    await start({ PORT: String(port), PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK, CONNECT_TOKEN_SECRET: TOKEN_SECRET,
+      CONNECT_ENDPOINT: edge.url, APP_ORIGIN: PAGE }, procs);
+  });
+  after(async () => { edge?.close(); procs.forEach((p) => (p.kill ? p.kill() : p.dispose?.())); });
+
+  const post = (route, body, headers = {}) => fetch(`${app}${route}`, {
+    method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers },
+  });
+  let numberId;
+
+  test(`${name}: numbers created, listed, deleted`, async () => {
+    const r = await post("/api/numbers", { name: `Loja ${name}`, number: phone() });
+    assert.equal(r.status, 201, await r.clone().text());
+    const created = await r.json();
+    assert.match(created.id, /^wa_/);
+    numberId = created.id;
+    assert.ok((await (await fetch(`${app}/api/numbers`)).json()).some((n) => n.id === numberId), "listed");
+    const other = (await (await post("/api/numbers", { name: "Gone", number: phone() })).json()).id;
+    const del = await fetch(`${app}/api/numbers/${other}`, { method: "DELETE" });
+    assert.equal(del.status, 200, await del.clone().text());
+    assert.equal((await del.json()).ok, true);
+    const bad = await post("/api/numbers", { name: "Loja", number: "11 9999" });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).kind, "validation", "refused by the package before sending");
+  });
+
+  test(`${name}: a 10-minute HS256 connect token for the widget`, async () => {
+    const r = await post("/api/connect-token", { numberId: "wa_recipe_1" });
+    assert.equal(r.status, 200, await r.clone().text());
+    const { header, claims } = claimsOf((await r.json()).token, TOKEN_SECRET);
+    assert.deepEqual(header, { alg: "HS256", typ: "JWT" });
+    assert.deepEqual([claims.sub, claims.aud, claims.origin, claims.exp - claims.iat], ["wa_recipe_1", edge.url, PAGE, 600], "audience: the edge (CONNECT_ENDPOINT)");
+    assert.equal((await post("/api/connect-token", { numberId: 7 })).status, 400);
+  });
+
+  test(`${name}: the sandbox's signed number.connected is verified and relayed byte for byte; message.received is not relayed`, async () => {
+    assert.ok(numberId, "a number was created");
+    assert.equal((await fetch(`${sandbox}/_sandbox/numbers/${numberId}/scan`, { method: "POST" })).status, 200);
+    const [d] = await delivered(sandbox, "number.connected", numberId);
+    assert.deepEqual([d.status, d.attempts.at(-1).status], ["delivered", 200], JSON.stringify(d.attempts));
+    const relayed = await until(() => edge.got.find((g) => g.raw.includes(numberId) && g.raw.includes("number.connected")), "relayed to the edge");
+    assert.deepEqual([relayed.method, relayed.path, relayed.origin], ["POST", "/v1/hooks/pilot-status", null]);
+    assert.equal(relayed.signature, d.signature, "the original signature");
+    assert.ok(relayed.verified, "the bytes still verify with the dashboard secret");
+    assert.deepEqual(JSON.parse(relayed.raw), d.body, "the delivery as the sandbox sent it");
+
+    const emitted = await (await fetch(`${sandbox}/_sandbox/numbers/${numberId}/messages`, { method: "POST", body: JSON.stringify({ count: 2 }) })).json();
+    for (const id of emitted.messageIds) {
+      const [m] = await delivered(sandbox, "message.received", id);
+      assert.equal(m.attempts.at(-1).status, 200, "the app verified and took it");
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!edge.got.some((g) => g.raw.includes("message.")), "message.* stays with the app");
+    assert.ok(!edge.got.some((g) => g.raw.includes("number.created")), "number.created is not the edge's either");
+  });
+
+  test(`${name}: forged, tampered and unsigned deliveries → 401, never relayed`, async () => {
+    const body = JSON.stringify({ event: "number.connected", data: { numberId: "wa_forged_recipe", phone: "+5511999990000", displayName: "Loja", createdAt: "2026-01-01T00:00:00Z" } });
+    for (const [b, headers, what] of [
+      [body, { "x-pilot-status-signature": sign("whsec_forged", body) }, "forged"],
+      [body.replace("Loja", "Loj4"), { "x-pilot-status-signature": sign(HOOK, body) }, "tampered"],
+      [body, {}, "unsigned"],
+    ]) {
+      const r = await post(hookPath, b, headers);
+      assert.equal(r.status, 401, what);
+      assert.equal((await r.json()).kind, "signature", what);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!edge.got.some((g) => g.raw.includes("wa_forged_recipe")), "nothing forged reaches the edge");
+  });
+}
