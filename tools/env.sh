@@ -62,6 +62,7 @@ install_app() {
   want=$(sha256sum "$app/package-lock.json" | cut -d' ' -f1)
   if [ "$(cat "$app/node_modules/.pilot-lock-sha" 2>/dev/null)" != "$want" ]; then
     (cd "$app" && npm "$mode" --no-fund --no-audit --loglevel=error)
+    mkdir -p "$app/node_modules" # an app whose only dependency is the packed tarball has none yet
     echo "$want" >"$app/node_modules/.pilot-lock-sha"
   fi
   # Removed first: npm keeps an installed package of the same name and version (the old bytes).

@@ -1,0 +1,55 @@
+// The Cloudflare Worker recipe for pilot-connect-server (its README, "Cloudflare Worker"): a
+// customer's backend on Workers — a connect token for the widget, the Pilot Status webhook
+// verified from the raw body (`await request.text()`) with its lifecycle events relayed to the
+// edge worker in `ctx.waitUntil` (after the answer), and numbers created, listed and deleted.
+// wrangler bundles it as is: the package's `workerd` condition imports the wasm as a module.
+import {
+  PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, relayWebhook, SIGNATURE_HEADER,
+} from "pilot-connect-server";
+
+// env: PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT (the
+// edge worker's URL: the widget's endpoint, the tokens' audience, where lifecycle events are
+// relayed), APP_ORIGIN (the page that mounts the widget).
+async function handle(request, env, ctx) {
+  const { pathname } = new URL(request.url);
+  const pilot = () => new PilotStatus({ apiKey: env.PS_API_KEY, baseUrl: env.PS_BASE_URL });
+
+  // The webhook: the raw body as text, verified, answered; the relay runs after the answer.
+  if (request.method === "POST" && pathname === "/hooks/pilot-status") {
+    const raw = await request.text();
+    const signature = request.headers.get(SIGNATURE_HEADER);
+    const event = verifyWebhook(env.PS_WEBHOOK_SECRET, raw, signature); // throws: 401 / 400 below
+    // … handle `event` here (deliveries are retried: drop repeats by event.dedupKey) …
+    ctx.waitUntil(relayWebhook({ rawBody: raw, signature, edgeUrl: env.CONNECT_ENDPOINT })
+      .catch((e) => console.error("relay to the edge failed:", e.message)));
+    return Response.json({ ok: true, event: event.event });
+  }
+  // The connect token the widget needs (check first that the signed-in user owns numberId).
+  if (request.method === "POST" && pathname === "/api/connect-token") {
+    const { numberId } = await request.json();
+    return Response.json({ token: mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId, audience: env.CONNECT_ENDPOINT, origin: env.APP_ORIGIN }) });
+  }
+  // Numbers: create, list, delete.
+  if (pathname === "/api/numbers" && request.method === "POST") {
+    const { name, number } = await request.json();
+    return Response.json(await pilot().numbers.create({ name, number }), { status: 201 });
+  }
+  if (pathname === "/api/numbers" && request.method === "GET") return Response.json(await pilot().numbers.list());
+  const one = pathname.match(/^\/api\/numbers\/([^/]+)$/);
+  if (one && request.method === "DELETE") return Response.json(await pilot().numbers.delete(decodeURIComponent(one[1])));
+  return Response.json({ kind: "not_found" }, { status: 404 });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    try {
+      return await handle(request, env, ctx);
+    } catch (e) {
+      // Every PilotStatusError as JSON with a fitting status (messages never hold a secret).
+      if (!(e instanceof PilotStatusError)) { console.error(e); return Response.json({ kind: "internal" }, { status: 500 }); }
+      const status = { validation: 400, bad_request: 400, decode: 400, signature: 401, not_found: 404, conflict: 409,
+        rate_limited: 429, configuration: 500, raw_body_required: 500 }[e.kind] ?? 502;
+      return Response.json({ kind: e.kind, code: e.code, message: e.message }, { status });
+    }
+  },
+};
