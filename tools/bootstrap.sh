@@ -45,6 +45,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# 3b) Bun and Deno for the server package's runtime step (tools/runtimes: each npm package
+# carries its binary as a per-platform optional dependency; nothing is downloaded elsewhere).
+stamp=tools/runtimes/node_modules/.pilot-lock-sha
+want=$(sha256sum tools/runtimes/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "npm ci (tools/runtimes: bun, deno)"
+  (cd tools/runtimes && npm ci --no-fund --no-audit --loglevel=error)
+  echo "$want" > "$stamp"
+fi
+
 # 4) Guard the classic failure: every wasm-bindgen piece on one version.
 cli=$("$CARGO_BIN/wasm-bindgen" --version | awk '{print $2}')
 runner=$("$CARGO_BIN/wasm-bindgen-test-runner" --version | awk '{print $2}')
@@ -52,4 +62,4 @@ if [ "$cli" != "$WASM_BINDGEN_VERSION" ] || [ "$runner" != "$WASM_BINDGEN_VERSIO
   echo "wasm-bindgen mismatch: Cargo.lock $WASM_BINDGEN_VERSION, CLI $cli, test runner $runner" >&2
   exit 1
 fi
-say "ready (wasm-bindgen $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, node $(node_modules/.bin/node --version))"
+say "ready (wasm-bindgen $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, node $(node_modules/.bin/node --version), bun $(tools/runtimes/node_modules/.bin/bun --version), $(tools/runtimes/node_modules/.bin/deno --version | head -1))"

@@ -48,11 +48,19 @@ bash tools/node-app-install.sh
 (cd tests/node-app && node --test --test-timeout=120000 test/*.test.mjs)
 step "server package types: index.d.ts against typical and wrong usage (tsc --strict)"
 (cd tests/node-app && node node_modules/typescript/bin/tsc -p types/tsconfig.json)
+# The suites that need no workerd, on the other runtimes the package supports.
+runtime_suites=(test/lifecycle.test.mjs test/fixtures.test.mjs test/errors.test.mjs test/secrets.test.mjs test/config.test.mjs)
 if [ -x /usr/bin/node ]; then
   step "server package on the machine's own Node $(/usr/bin/node --version) (the suites that need no workerd)"
-  (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 test/lifecycle.test.mjs test/fixtures.test.mjs \
-    test/errors.test.mjs test/secrets.test.mjs test/config.test.mjs)
+  (cd tests/node-app && /usr/bin/node --test --test-timeout=120000 "${runtime_suites[@]}")
 fi
+# The same suite files, unchanged, under the test runners of Bun and Deno (both run node:test
+# files; a failed test fails the step). Deno: --no-check (plain .mjs, no types to check), -A
+# (spawn the sandbox, loopback, temp files).
+step "server package on Bun $(tools/runtimes/node_modules/.bin/bun --version) (the suites that need no workerd)"
+(cd tests/node-app && DO_NOT_TRACK=1 ../../tools/runtimes/node_modules/.bin/bun test --timeout 120000 "${runtime_suites[@]}")
+step "server package on Deno $(tools/runtimes/node_modules/.bin/deno --version | awk 'NR==1{print $2}') (the suites that need no workerd)"
+(cd tests/node-app && NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 ../../tools/runtimes/node_modules/.bin/deno test -A --no-check "${runtime_suites[@]}")
 
 step "fresh Vite app: install the packed tarballs, SSR-safe import, production build, SSR builds of the server package"
 bash tools/vite-app-install.sh
