@@ -1,11 +1,13 @@
 // What the route handlers share, in the Node and the Edge runtime alike: the client and the
 // secrets come from the environment, failures become JSON answers. pilot-connect-server is
 // imported like any package: no next.config entry, no runtime-specific import.
+import { after } from "next/server";
 import {
   PilotStatus,
   PilotStatusError,
   SIGNATURE_HEADER,
   mintConnectToken,
+  relayWebhook,
   verifyWebhook,
 } from "pilot-connect-server";
 
@@ -23,6 +25,7 @@ const STATUS: Record<string, number> = {
   conflict: 409,
   rate_limited: 429,
   configuration: 500,
+  raw_body_required: 500,
 };
 
 /** A failure as `{ kind, code, message }` with a fitting status (the message never holds a secret). */
@@ -65,13 +68,18 @@ export async function connectToken(req: Request): Promise<Response> {
 
 /**
  * A Pilot Status webhook: the signature is checked over the raw body (`req.text()`, never
- * `req.json()`), then the event is handled. 200 when valid, 401 for a bad signature.
+ * `req.json()`), then the event is handled. 200 when valid, 401 for a bad signature. The
+ * lifecycle events are relayed to the edge worker (CONNECT_ENDPOINT) in `after()`, once the
+ * answer is sent; `message.*` stay here.
  */
 export async function receiveWebhook(req: Request): Promise<Response> {
   const raw = await req.text();
+  const signature = req.headers.get(SIGNATURE_HEADER);
   try {
-    const event = verifyWebhook(process.env.PS_WEBHOOK_SECRET, raw, req.headers.get(SIGNATURE_HEADER));
+    const event = verifyWebhook(process.env.PS_WEBHOOK_SECRET, raw, signature);
     // Deliveries are retried: a real backend drops repeats by `event.dedupKey` here.
+    after(() => relayWebhook({ rawBody: raw, signature, edgeUrl: process.env.CONNECT_ENDPOINT })
+      .catch((e: unknown) => console.error("relay to the edge failed:", e)));
     return Response.json({ ok: true, event: event.event, dedupKey: event.dedupKey });
   } catch (e) {
     return failure(e);

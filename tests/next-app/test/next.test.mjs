@@ -1,8 +1,10 @@
 // pilot-connect-server in a fresh Next.js app (App Router, TypeScript, no bundler config):
 // `next build` with the default bundler (Turbopack), then `next start` against the sandbox.
-// Route handlers in the Node runtime create and list numbers, mint connect tokens and receive
-// webhooks — the sandbox's own signed deliveries and ones signed here with node:crypto — and
-// the same token and webhook handlers run in the Edge runtime (middleware.ts). Then tsc checks
+// Route handlers in the Node runtime create, list and delete numbers, mint connect tokens and
+// receive webhooks — the sandbox's own signed deliveries and ones signed here with node:crypto —
+// relaying the lifecycle events to the edge in after() (a stand-in edge records them; the relay
+// into the real worker runs in tests/express-app), and the same token and webhook handlers run
+// in the Edge runtime (middleware.ts). Then tsc checks
 // the app (strict, skipLibCheck false), so the package's types hold inside a Next project.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +14,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, spawnReady } from "../../support/node.mjs";
+import { fakeEdge, until } from "../../support/recipes.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(APP, "../..");
@@ -25,7 +28,7 @@ const HOOKS = ["/api/webhooks/pilot-status", "/api/edge/webhooks/pilot-status"];
 const ENV = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
 
 const procs = [];
-let app, sandbox;
+let app, sandbox, edge;
 
 /** Resolves once `url` answers, or throws after `ms`. */
 async function answering(url, child, ms = 60_000) {
@@ -39,6 +42,7 @@ async function answering(url, child, ms = 60_000) {
 }
 
 before(async () => {
+  edge = await fakeEdge(HOOK_SECRET);
   execFileSync(process.execPath, [NEXT, "build"], { cwd: APP, env: ENV, stdio: ["ignore", "inherit", "inherit"] });
   const port = await freePort();
   app = `http://127.0.0.1:${port}`;
@@ -49,12 +53,12 @@ before(async () => {
   const next = spawn(process.execPath, [NEXT, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: APP, stdio: ["ignore", "ignore", "inherit"],
     env: { ...ENV, PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK_SECRET,
-      CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN },
+      CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN, CONNECT_ENDPOINT: edge.url },
   });
   procs.push(next);
   await answering(app, next);
 });
-after(() => procs.forEach((p) => p.kill()));
+after(() => { edge?.close(); procs.forEach((p) => p.kill()); });
 
 const post = (route, body, headers = {}) => fetch(`${app}${route}`, {
   method: "POST", body: typeof body === "string" ? body : JSON.stringify(body),
@@ -88,7 +92,7 @@ async function delivered(event, numberId) {
 
 let numberId;
 
-test("POST /api/numbers creates a number, GET /api/numbers lists it (Node runtime)", async () => {
+test("POST /api/numbers creates a number, GET /api/numbers lists it, DELETE /api/numbers/{id} deletes one (Node runtime)", async () => {
   const r = await post("/api/numbers", { name: "Loja Next", number: phone() });
   assert.equal(r.status, 201, await r.clone().text());
   const created = await r.json();
@@ -96,6 +100,10 @@ test("POST /api/numbers creates a number, GET /api/numbers lists it (Node runtim
   numberId = created.id;
   const list = await (await fetch(`${app}/api/numbers`)).json();
   assert.ok(list.some((n) => n.id === numberId), "the new number is listed");
+  const other = (await (await post("/api/numbers", { name: "Gone", number: phone() })).json()).id;
+  const del = await fetch(`${app}/api/numbers/${other}`, { method: "DELETE" });
+  assert.equal(del.status, 200, await del.clone().text());
+  assert.equal((await del.json()).ok, true);
   const bad = await post("/api/numbers", { name: "Loja", number: "11 9999" });
   assert.equal(bad.status, 400);
   assert.deepEqual([(await bad.json()).kind], ["validation"], "refused by the package before sending");
@@ -113,7 +121,7 @@ test("POST /api/connect-token mints a 10-minute HS256 connect token, in both run
   }
 });
 
-test("the sandbox's signed deliveries are accepted by both receivers", async () => {
+test("the sandbox's signed deliveries are accepted by both receivers; lifecycle events relayed byte for byte, message.* not", async () => {
   assert.ok(numberId, "a number was created");
   for (const d of await delivered("number.created", numberId)) {
     assert.equal(d.status, "delivered", `${d.url}: ${JSON.stringify(d.attempts)}`);
@@ -121,7 +129,21 @@ test("the sandbox's signed deliveries are accepted by both receivers", async () 
   }
   const scan = await fetch(`${sandbox}/_sandbox/numbers/${numberId}/scan`, { method: "POST" });
   assert.equal(scan.status, 200);
-  for (const d of await delivered("number.connected", numberId)) assert.equal(d.attempts.at(-1).status, 200, d.url);
+  const connected = await delivered("number.connected", numberId);
+  for (const d of connected) assert.equal(d.attempts.at(-1).status, 200, d.url);
+  const relayed = await until(() => {
+    const got = edge.got.filter((g) => g.raw.includes(numberId) && g.raw.includes("number.connected"));
+    return got.length === HOOKS.length && got;
+  }, "both receivers relayed number.connected");
+  for (const g of relayed) {
+    assert.deepEqual([g.method, g.path, g.verified], ["POST", "/v1/hooks/pilot-status", true]);
+    assert.equal(g.signature, connected[0].signature, "the original signature");
+    assert.deepEqual(JSON.parse(g.raw), connected[0].body);
+  }
+  const { messageIds } = await (await fetch(`${sandbox}/_sandbox/numbers/${numberId}/messages`, { method: "POST", body: JSON.stringify({ count: 1 }) })).json();
+  for (const d of await delivered("message.received", messageIds[0])) assert.equal(d.attempts.at(-1).status, 200, d.url);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(!edge.got.some((g) => g.raw.includes("message.") || g.raw.includes("number.created")), "only lifecycle events reach the edge");
 });
 
 test("a delivery signed with node:crypto → 200; forged, tampered or unsigned → 401", async () => {
@@ -138,6 +160,10 @@ test("a delivery signed with node:crypto → 200; forged, tampered or unsigned �
     assert.equal(tampered.status, 401, route);
     assert.equal((await post(route, body)).status, 401, `${route}: unsigned`);
   }
+  await new Promise((r) => setTimeout(r, 300));
+  const hookRelays = edge.got.filter((g) => g.raw.includes("wa_next_hook"));
+  assert.equal(hookRelays.length, HOOKS.length, "each valid one relayed once, nothing forged");
+  assert.ok(hookRelays.every((g) => g.verified && g.raw === body));
 });
 
 test("the package was bundled, not left external: its wasm is emitted into the Node and Edge builds", () => {
