@@ -965,10 +965,11 @@ async fn a_webhook_name_round_trips() {
         list_hooks(&raw, TENANT).await[0]["name"],
         "pilot-connect edge"
     );
-    // Through the core crate the name is kept as an extra field.
+    // Through the core crate: the typed `Webhook.name` (not left in `extra`).
     let c = client(&sb.base_url);
     let typed = c.send(&GetWebhook::new(&hook)).await.unwrap();
-    assert_eq!(typed.extra.get("name"), Some(&json!("pilot-connect edge")));
+    assert_eq!(typed.name.as_deref(), Some("pilot-connect edge"));
+    assert!(!typed.extra.contains_key("name"));
 
     let patch = |body: Value| {
         let raw = &raw;
