@@ -100,10 +100,20 @@ struct RelayOptions {
 /// customer's, never the edge's.
 ///
 /// # Errors
-/// `configuration` for an unset `edgeUrl`, `validation` for a bad one or a timeout outside
-/// 1…120 000 ms, `decode` for a body that is not a delivery.
+/// `decode` for a body that is not a delivery; for a lifecycle event only, `configuration` for
+/// an unset `edgeUrl` and `validation` for a bad one or a timeout outside 1…120 000 ms.
 pub fn relay_plan(raw_body: &[u8], options: &str) -> Result<String, ErrorRecord> {
     let o: RelayOptions = parse_args(options)?;
+    // What it is first: the customer's own traffic is never refused for a setting it does not
+    // need (an unset edgeUrl must not break a receiver's message.* handling).
+    let event = webhook::parse_event(raw_body).map_err(ErrorRecord::from)?;
+    let name = event.name();
+    if !name.is_edge_event() {
+        return Ok(
+            json!({ "relay": false, "reason": "not_lifecycle", "event": name.as_str() })
+                .to_string(),
+        );
+    }
     let edge = required(
         "edgeUrl",
         o.edge_url.as_deref(),
@@ -117,17 +127,11 @@ pub fn relay_plan(raw_body: &[u8], options: &str) -> Result<String, ErrorRecord>
             format!("timeoutMs must be between 1 and {MAX_RELAY_TIMEOUT_MS}"),
         ));
     }
-    let event = webhook::parse_event(raw_body).map_err(ErrorRecord::from)?;
-    let name = event.name();
-    let out = if name.is_edge_event() {
-        json!({
-            "relay": true, "url": url, "event": name.as_str(), "timeoutMs": timeout,
-            "userAgent": concat!("pilot-connect-server/", env!("CARGO_PKG_VERSION"), " (relay)"),
-        })
-    } else {
-        json!({ "relay": false, "reason": "not_lifecycle", "event": name.as_str() })
-    };
-    Ok(out.to_string())
+    Ok(json!({
+        "relay": true, "url": url, "event": name.as_str(), "timeoutMs": timeout,
+        "userAgent": concat!("pilot-connect-server/", env!("CARGO_PKG_VERSION"), " (relay)"),
+    })
+    .to_string())
 }
 
 /// What the edge worker's answer to a relay means: `{relayed: true, status}` for a 2xx.

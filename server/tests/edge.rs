@@ -404,15 +404,23 @@ fn only_the_four_lifecycle_events_are_relayed() {
     let plan =
         edge::relay_plan(br#"{"event":"call.offer","from":"+5511"}"#, &opts).unwrap_or_default();
     assert!(plan.contains("not_lifecycle"));
+    // The customer's traffic is never refused for a setting only a relay needs.
+    let unset = r#"{"edgeUrl":null,"timeoutMs":0}"#;
+    let message = edge::relay_plan(delivery("message.received").as_bytes(), unset);
+    assert!(message.unwrap_or_default().contains("not_lifecycle"));
     assert_eq!(
         edge::relay_plan(b"not json", &opts).err().map(|e| e.kind),
         Some("decode")
     );
+    let connected = delivery("number.connected");
     assert_eq!(
-        edge::relay_plan(b"{}", "{}").err().map(|e| e.kind),
+        edge::relay_plan(connected.as_bytes(), "{}")
+            .err()
+            .map(|e| e.kind),
         Some("configuration")
     );
-    let e = edge::relay_plan(b"{}", &json!({"edgeUrl": EDGE, "timeoutMs": 0}).to_string()).err();
+    let opts0 = json!({"edgeUrl": EDGE, "timeoutMs": 0}).to_string();
+    let e = edge::relay_plan(connected.as_bytes(), &opts0).err();
     assert_eq!(e.and_then(|e| e.field), Some("timeoutMs".into()));
 }
 

@@ -50,8 +50,9 @@ test("message.*, call.* and every other event are the customer's: not relayed, n
     const out = await relayWebhook({ rawBody: raw, signature: signWebhook(SECRET, raw), edgeUrl: EDGE, fetch: f });
     assert.deepEqual(out, { relayed: false, reason: "not_lifecycle", event });
   }
-  // Even with no signature or an unset edge URL's sibling options: nothing to send, nothing thrown.
+  // Even with no signature or an unset edge URL (process.env.… undefined): nothing to send, nothing thrown.
   assert.equal((await relayWebhook({ rawBody: body("message.received"), signature: undefined, edgeUrl: EDGE, fetch: f })).relayed, false);
+  assert.equal((await relayWebhook({ rawBody: body("message.received"), signature: "x", edgeUrl: undefined, fetch: f })).relayed, false);
   assert.equal(calls.length, 0);
 });
 
