@@ -102,7 +102,7 @@ after(async () => {
   for (const p of procs) p.kill("SIGTERM");
 });
 
-test("demo page → worker → sandbox: QR decodes to the current ref, rotates, scan connects", async () => {
+test("demo page → worker → sandbox: QR decodes to the current ref, rotates, scan connects by push (relay topology)", async () => {
   page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -149,8 +149,12 @@ test("demo page → worker → sandbox: QR decodes to the current ref, rotates, 
   // the worker — not one status poll in the network log.
   assert.ok(sockets.some((u) => u.endsWith("/v1/events")), "the widget opened the push stream");
   assert.deepEqual(statusCalls, [], "no status poll with push on");
-  // The backend registered that webhook through pilot-connect-server; its log shows it delivered.
+  // The backend owns the number's one webhook (the sandbox allows one per number); provisionEdge
+  // left it as it was and said relay, and the backend relayed number.connected to the edge.
   await page.waitForFunction(() => (window.__demo.webhooks ?? []).some((e) => e.event === "number.connected"), null, { timeout: 10000 });
+  const fed = await (await fetch(`${hostUrl}/api/webhook-events?numberId=${encodeURIComponent(id)}`)).json();
+  assert.equal(fed.topology, "relay", "one webhook per number: the backend's, relayed");
+  assert.ok(fed.relayed >= 1, "the backend relayed the lifecycle event to the edge");
   writeFileSync(path.join(OUT, "widget-connected.png"), await page.screenshot());
   assert.deepEqual(errors, []);
   await page.close();

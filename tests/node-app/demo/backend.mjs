@@ -1,13 +1,16 @@
 // The demo's "customer backend", written the way most teams will write theirs: Node, no
 // framework, and the pilot-connect-server package. It holds the ps_ key (the browser never
-// sees it), creates a number and its webhook, mints a short-lived connect token for the page,
-// and receives Pilot Status webhooks. `--oneshot` runs the whole flow headless through the worker and exits.
+// sees it), creates a number with its own webhook (for everything: its messages are its
+// business), sets the edge up next to it (provisionEdge: side by side where Pilot Status allows a
+// second webhook, else relay), mints a short-lived connect token for the page, receives and
+// verifies the webhooks, and relays the lifecycle ones to the edge. `--oneshot` runs the whole
+// flow headless through the worker and exits.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { randomInt } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, SIGNATURE_HEADER } from "pilot-connect-server";
+import { PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, relayWebhook, SIGNATURE_HEADER } from "pilot-connect-server";
 
 const { values: opt } = parseArgs({
   options: {
@@ -17,9 +20,10 @@ const { values: opt } = parseArgs({
     audience: { type: "string", default: "pilot-connect-demo" }, // the worker's CONNECT_TOKEN_AUDIENCE
     "token-ttl": { type: "string", default: "600" },
     "widget-dir": { type: "string", default: "target/widget-pkg" },
-    // Where Pilot Status sends this number's webhook: the edge worker (live push to the page),
-    // or this backend (it verifies them itself). One webhook per number.
-    "hook-target": { type: "string", default: "worker" },
+    // `edge`: the edge is set up beside this backend's own webhook (provisionEdge), and this
+    // backend relays the lifecycle events when Pilot Status allows it only one webhook;
+    // `backend`: the backend keeps its webhook to itself (the edge learns by polling).
+    "hook-target": { type: "string", default: "edge" },
     oneshot: { type: "boolean", default: false },
   },
 });
@@ -34,18 +38,23 @@ const hookSecret = process.env.PS_WEBHOOK_SECRET;
 const origin = `http://127.0.0.1:${opt.port}`;
 const ttlSeconds = Number(opt["token-ttl"]);
 const events = []; // webhook events this backend received and verified, newest last
-const hooks = new Map(); // numberId → webhook id
 const seen = new Set(); // dedupKeys: Pilot Status retries deliveries
+const topologies = new Map(); // numberId → the topology provisionEdge ended in
+let relayed = 0; // lifecycle deliveries the edge accepted from this backend
 
 /** Creates a number for this visitor and a token that lets the page pair only that number. */
 async function connectSession() {
   const phone = `+55119${String(randomInt(1e8)).padStart(8, "0")}`;
   const number = await pilot.numbers.create({ name: "Demo customer", number: phone });
-  // Pilot Status tells the edge (or this backend) the moment the phone links: a signed POST.
+  // Pilot Status tells this backend everything (a signed POST); the edge gets the lifecycle events
+  // on its own webhook where it can have one, else from this backend's relay.
   if (hookSecret) {
-    const url = opt["hook-target"] === "backend" ? `${origin}/hooks/pilot-status` : `${opt.worker}/v1/hooks/pilot-status`;
-    const hook = await pilot.webhooks.create({ url, events: ["*"], whatsappNumberId: number.id });
-    hooks.set(number.id, hook.id);
+    await pilot.webhooks.create({ url: `${origin}/hooks/pilot-status`, events: ["*"], whatsappNumberId: number.id });
+    if (opt["hook-target"] === "edge") {
+      const edge = await pilot.webhooks.provisionEdge({ whatsappNumberId: number.id, edgeUrl: opt.worker });
+      topologies.set(number.id, edge.topology);
+      console.log(`edge: ${edge.topology} (${edge.action})`);
+    }
   }
   const token = mintConnectToken({ secret: tokenSecret, numberId: number.id, audience: opt.audience, origin, ttlSeconds });
   return { numberId: number.id, token, endpoint: opt.worker, expiresIn: ttlSeconds };
@@ -60,6 +69,14 @@ async function simulateScan(numberId) {
 function receiveWebhook(raw, signature) {
   if (!hookSecret) throw new PilotStatusError({ kind: "signature", code: "missing", message: "no PS_WEBHOOK_SECRET configured" });
   const event = verifyWebhook(hookSecret, raw, signature); // throws PilotStatusError: 401 / 400
+  // Relay topology: the lifecycle events go on to the edge, same bytes, same signature. Never
+  // in the way of this answer (and message.* resolve { relayed: false } without a request).
+  if (topologies.get(event.data?.numberId) === "relay") {
+    relayWebhook({ rawBody: raw, signature, edgeUrl: opt.worker }).then(
+      (r) => { if (r.relayed) relayed += 1; },
+      (e) => console.error(`demo backend: relay to the edge failed: ${e.reason ?? e.kind}: ${e.message}`),
+    );
+  }
   if (event.dedupKey && seen.has(event.dedupKey)) return;
   if (event.dedupKey) seen.add(event.dedupKey);
   events.push({ event: event.event, numberId: event.data?.numberId ?? null, at: event.data?.createdAt ?? null });
@@ -104,15 +121,9 @@ async function route(req, res) {
     return send(res, 200, { ok: true });
   }
   if (at === "GET /api/webhook-events") {
-    // What Pilot Status delivered for this number: received here, or its delivery log (through
-    // the webhooks API) when the webhook points at the edge worker.
+    // What Pilot Status delivered to this backend for the number, and how the edge is fed.
     const id = url.searchParams.get("numberId");
-    const hookId = hooks.get(id);
-    if (opt["hook-target"] !== "backend" && hookId) {
-      const logs = await pilot.webhooks.logs(hookId, { limit: 20 });
-      return send(res, 200, { target: "worker", events: logs.filter((l) => l.success).map((l) => ({ event: l.event, numberId: id, at: l.createdAt })) });
-    }
-    return send(res, 200, { target: "backend", events: events.filter((e) => !id || e.numberId === id) });
+    return send(res, 200, { topology: topologies.get(id) ?? null, relayed, events: events.filter((e) => !id || e.numberId === id) });
   }
   if (at === "POST /hooks/pilot-status") {
     try {
@@ -169,13 +180,13 @@ async function oneshot() {
   };
   await until(async () => (await ask("/v1/status")).state === "connected", "connected at the worker");
   console.log("worker /v1/status: connected");
-  if (hookSecret && opt["hook-target"] === "backend") {
+  if (hookSecret) {
     await until(() => events.some((e) => e.event === "number.connected" && e.numberId === s.numberId), "the number.connected webhook");
     console.log("backend: signed number.connected webhook verified");
-  } else if (hookSecret) {
-    await until(async () => (await pilot.webhooks.logs(hooks.get(s.numberId))).some((l) => l.event === "number.connected" && l.success),
-      "number.connected delivered to the worker");
-    console.log("webhooks.logs: number.connected delivered to the worker and accepted");
+    if (topologies.get(s.numberId) === "relay") {
+      await until(() => relayed > 0, "number.connected relayed to the edge");
+      console.log("backend: number.connected relayed to the edge and accepted");
+    }
   }
   const status = await pilot.numbers.status(s.numberId);
   if (!status.ready) throw new Error(`numbers.status: ${status.state}, not ready`);
