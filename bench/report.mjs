@@ -6,6 +6,12 @@
 // `node bench/report.mjs --live` re-measures nothing either: it rewrites only the "Live edge"
 // section of bench/REPORT.md and the `live` key of bench/report.json from target/bench/live.json
 // (bench/live.mjs), so every other section keeps the figures of its last full run.
+//
+// `node bench/report.mjs --topologies` likewise rewrites only the "Webhook topologies" subsection
+// (inside the Live edge section, between its own markers; the first time it goes just before the
+// section's end marker) and the `topologies` key of bench/report.json, from
+// target/bench/topologies.json (bench/topologies.mjs). `--live` and the full report keep that
+// subsection: target/bench/topologies.json when there is one, else report.json's `topologies`.
 import { readFileSync, existsSync, readdirSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { execSync } from "node:child_process";
@@ -139,6 +145,136 @@ function withDerived(l) {
   return { ...l, faults: { ...l.faults, results } };
 }
 
+// ---------- the webhook topologies (bench/topologies.mjs) ----------
+
+const TOPO_START = "<!-- webhook-topologies: written by bench/report.mjs from bench/topologies.mjs -->";
+const TOPO_END = "<!-- /webhook-topologies -->";
+
+/**
+ * The upload figure to compare the topologies run with: the latest earlier measurement in
+ * report.json (the live edge's or the last topologies run's), never this run's own.
+ */
+function previousTopologiesUpload(t) {
+  const pt = prevReport?.topologies;
+  if (pt?.measured_at === t.measured_at) return pt.upload_previous ?? null; // the same run, re-reported
+  const c = [
+    prevReport?.live?.upload && { ...prevReport.live.upload, from: prevReport.live.measured_at, what: "Live edge" },
+    pt?.upload && { ...pt.upload, from: pt.measured_at, what: "Webhook topologies" },
+  ].filter((x) => x && x.from !== t.measured_at).sort((a, b) => (a.from < b.from ? 1 : -1));
+  if (!c[0]) return null;
+  const { load_start, load_end, ...u } = c[0]; // eslint-disable-line no-unused-vars
+  return u;
+}
+
+/** The topologies data the report shows: this run's file, else what report.json has. */
+function currentTopologies() {
+  if (existsSync(B("topologies.json"))) {
+    const t = json(B("topologies.json"));
+    return { ...t, upload_previous: t.upload ? previousTopologiesUpload(t) : null };
+  }
+  return prevReport?.topologies ?? null;
+}
+
+function topologiesSection(t) {
+  if (!t) return [];
+  const f = (x) => (x === undefined || x === null ? "–" : `${x.toFixed(1)} ms`);
+  const la = (a, b) => `${a?.[0] ?? "?"} → ${b?.[0] ?? "?"}`;
+  const sgn = (x, d = 2) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(d)}`;
+  const b = t.build ?? {};
+  const q = t.params.queue ?? {};
+  const out = [TOPO_START, "### Webhook topologies", "",
+    `Measured ${t.measured_at.replace(/\.\d+Z$/, "Z")} by \`node bench/topologies.mjs\` (${t.harness_s.total} s: ${Object.entries(t.harness_s).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v} s`).join(", ")}): ` +
+    `release sandbox (\`--webhook-secrets ${t.params.webhook_secrets}\`; \`--webhooks-per-number\` as each row says), the worker in workerd (Miniflare) with its session objects and its forward queue as wrangler.toml declares it ` +
+    `(max_batch_size ${q.max_batch_size}, max_batch_timeout ${q.max_batch_timeout_s} s, max_retries ${q.max_retries}), worker build \`${(b.wasm_sha256 ?? "").slice(0, 12)}\` (worker/build at ${b.built_at ?? "?"}, HEAD ${b.head ?? "?"}` +
+    `${b.dirty_sources?.length ? `, with uncommitted changes to ${b.dirty_sources.map((x) => x.replace(/^\s*\S+\s+/, "")).join(", ")}` : ""}; copied at the start, the sandbox binary too). ` +
+    `Every worker has STATUS_POLL_MS ${t.params.status_poll_ms} ms, so no poll falls inside a run: only a webhook explains "connected"; FORWARD_RETRY_BASE_SECS ${t.params.forward_retry_base_secs}. ` +
+    "The customer's receiver is a Node HTTP server in the harness process: it verifies every delivery's `x-pilot-status-signature` (constant time) and answers 200. " +
+    `Load average (1 min, a shared 2-core machine) at the start → end of each row; the start of each part: ${Object.entries(t.load).map(([k, v]) => `${k} ${v.join(" / ")}`).join(", ")} (1 / 5 / 15 min). Raw data: \`report.json\` → \`topologies\`.`, ""];
+  if (t.scan) {
+    const S = t.scan;
+    const rows = [
+      ["side_by_side", "side by side", "many", "the customer's webhook (`\"*\"`) and the edge's (the four lifecycle events), both created (201)"],
+      ["relay", "relay", "one", "the customer's webhook only (the edge's create answered 409); its receiver verifies and POSTs the lifecycle deliveries, same bytes and signature, to `/v1/hooks/pilot-status`, then answers 200"],
+      ["edge_in_front", "edge in front", "one", "the edge is the number's webhook (`\"*\"`), `FORWARD_WEBHOOK_URL` = the customer's receiver"],
+    ];
+    out.push("#### Scan → connected, per topology", "",
+      `At a push watcher: a WebSocket to \`/v1/events\` opened as the widget opens it (subprotocols \`pilot-connect.v1, bearer.<token>\`, the page's \`Origin\`), not Chromium; ` +
+      `from the harness's scan request to the sandbox until the \`connected\` frame, ${t.params.runs} runs per topology, a fresh number each, the scan 100–200 ms after the first QR frame. ` +
+      "The last column is when the customer's own receiver had that `number.connected` (from the sandbox, or forwarded through the queue).", "",
+      "| topology | `--webhooks-per-number` | webhooks | n | p50 | p95 | max | customer got it, p50 / p95 | load (1 min) |", "|---|---|---|---|---|---|---|---|---|");
+    for (const [k, name, per, what] of rows) {
+      const v = S[k];
+      if (!v) continue;
+      out.push(`| **${name}** | ${per} | ${what} | ${v.n} | ${f(v.p50_ms)} | ${f(v.p95_ms)} | ${f(v.max_ms)} | ${f(v.customer_connected?.p50_ms)} / ${f(v.customer_connected?.p95_ms)} | ${la(v.load_start, v.load_end)} |`);
+    }
+    const notes = [];
+    const creates = (v) => Object.entries(v.webhook_creates ?? {}).map(([k, n]) => `${k.replace(":", " ")} ×${n}`).join(", ");
+    for (const [k, name] of rows) {
+      const v = S[k];
+      if (!v) continue;
+      let line = `${name}: webhook creates ${creates(v)}; the customer's receiver got ${v.customer_deliveries} deliveries, ${v.customer_unverified} failing its signature check`;
+      if (k === "relay" && v.relay_answer) line += `; the relay's POST to the edge answered ${Object.entries(v.relayed_status ?? {}).map(([st, n]) => `${st} ×${n}`).join(", ")}, in ${f(v.relay_answer.p50_ms)} / ${f(v.relay_answer.p95_ms)} (p50 / p95, the receiver's fetch until the edge's answer)`;
+      if (k === "edge_in_front") line += `; ${v.forwarded_with_dedup_key} of them forwarded with \`x-pilot-connect-dedup-key\``;
+      if (v.worker_errors) line += `; **${v.worker_errors} worker errors** (${v.worker_error_sample.join(" | ")})`;
+      notes.push(line);
+    }
+    out.push("", `${notes.join(". ")}. p95 is the run at index ⌊0.95·n⌋ of the sorted runs.`, "");
+  }
+  if (t.forward) {
+    const F = t.forward;
+    const base = F.direct?.p50_ms;
+    const rows = [
+      ["direct", "**baseline**: the same signed POST straight to the customer's receiver, one at a time"],
+      ["quiet", `edge in front, one at a time (the next once the last arrived, then 0–50 ms): each delivery alone in its queue batch; ${F.quiet?.lanes ?? "?"} workers side by side (each its own queue), ${F.quiet ? Math.ceil(F.quiet.n / (F.quiet.lanes || 1)) : "?"} each`],
+      ["steady", `edge in front, open loop at ${F.steady?.rps ?? "?"} deliveries/s to one worker`],
+      ["no_wait", "what-if: one at a time, the consumer's maxBatchTimeout 0 (overridden in the harness; wrangler.toml keeps its 1 s): the worker's own cost without the batch wait"],
+    ];
+    out.push("#### Edge in front: what the worker adds to a delivery", "",
+      "The harness plays Pilot Status: `message.received` deliveries (a real one from the sandbox as the template, a unique `data.id` each, " +
+      `${t.template_bytes ?? "?"} bytes), signed with the webhook secret, POSTed to the worker's \`/v1/hooks/pilot-status\`; ` +
+      "timed from that POST until the customer's receiver has the forward (same clock: one process). Lost: accepted (204) but not at the receiver within 15–20 s.", "",
+      "| deliveries | n | p50 | p95 | max | added vs baseline (p50) | lost | duplicates | load (1 min) |", "|---|---|---|---|---|---|---|---|---|");
+    for (const [k, what] of rows) {
+      const v = F[k];
+      if (!v) continue;
+      out.push(`| ${what} | ${v.n} | ${f(v.p50_ms)} | ${f(v.p95_ms)} | ${f(v.max_ms)} | ${k === "direct" || base === undefined ? "–" : `+${(v.p50_ms - base).toFixed(1)} ms`} | ${v.lost}${v.refused ? ` (+${v.refused} refused)` : ""} | ${v.duplicates} | ${la(v.load_start, v.load_end)} |`);
+    }
+    out.push("");
+    if (F.quiet && F.no_wait) {
+      out.push(`A quiet delivery waits for its batch to fill or for max_batch_timeout (${q.max_batch_timeout_s} s) to pass: that wait is ${((F.quiet.p50_ms - F.no_wait.p50_ms) / (F.quiet.p50_ms - (base ?? 0)) * 100).toFixed(0)}% of what the worker adds at p50; ` +
+        `without it (what-if row) the worker adds ${(F.no_wait.p50_ms - (base ?? 0)).toFixed(1)} ms (verify, parse, queue send, the consumer's forward). ` +
+        `At ${F.steady?.rps ?? "?"}/s a batch of ${q.max_batch_size} fills in ${q.max_batch_size && F.steady?.rps ? ((q.max_batch_size / F.steady.rps) * 1000).toFixed(0) : "?"} ms, which bounds the steady row's wait.`, "");
+    }
+  }
+  if (t.throughput) {
+    const T = t.throughput, e = T.edge, d = T.direct;
+    out.push("#### Edge in front: throughput at c=32", "",
+      `The same generator with ${T.edge?.concurrency ?? 32} deliveries in flight, ${e?.requested ?? "?"} events (bounded at ${e?.max_s ?? "?"} s), each a unique \`data.id\`; then the wait until every accepted one reached the receiver ` +
+      "(bounded: 20 s without a new arrival, or the same bound). *Ingest*: accepted (204) per second, first request to last answer; *delivered*: distinct `data.id`s at the receiver per second, " +
+      "first request to last arrival. Duplicates: arrivals beyond the first per `x-pilot-connect-dedup-key`.", "",
+      "| target | events | answered | ingest events/s | delivered events/s | lost | duplicates | per-event latency p50 / p95 | load (1 min) |", "|---|---|---|---|---|---|---|---|---|");
+    if (d) out.push(`| baseline: the customer's receiver alone | ${d.sent} | ${Object.entries(d.status).map(([st, n]) => `${st} ×${n}`).join(", ")} | ${d.eps} | – | – | – | – | ${la(d.load_start, d.load_end)} |`);
+    if (e) {
+      out.push(`| **the worker's hook route, edge in front** | ${e.sent} | ${Object.entries(e.status).map(([st, n]) => `${st} ×${n}`).join(", ")} | ${e.ingest_eps} (${e.ingest_s} s) | ${e.delivered_eps} (${e.delivered} in ${e.delivered_s} s) | ${e.lost === 0 ? "**0**" : `**${e.lost}** ❌`} | ${e.duplicates} (${e.duplicate_keys} keys) | ${f(e.latency?.p50_ms)} / ${f(e.latency?.p95_ms)} | ${la(e.load_start, e.load_end)} |`);
+      out.push("", `Every forward carried the dedup key: ${e.without_dedup_key === 0 ? "yes" : `no, ${e.without_dedup_key} without`}; signature failures at the receiver: ${e.unverified}; worker errors: ${e.worker_errors}${e.worker_errors ? ` (${e.worker_error_sample.join(" | ")})` : ""}. ` +
+        `Miniflare's queue hands the consumer one batch at a time, and the consumer forwards a batch's messages one after another, so *delivered* is bounded by ${q.max_batch_size ?? "?"} forwards in sequence per batch here; ` +
+        "the per-event latency is the backlog's: accepted faster than delivered. Cloudflare runs consumer invocations side by side when a backlog grows; this local figure is a floor for one consumer, not the platform's.", "");
+    }
+  }
+  if (t.upload) {
+    const u = t.upload, pu = t.upload_previous;
+    out.push("#### Worker upload", "",
+      `\`wrangler deploy --dry-run\` of the build measured above (a minimal config with \`main\` on the copy, as bench/live.mjs does; load ${la(u.load_start, u.load_end)}), against the previous report's figure (${pu?.what ?? "–"}, ${pu?.from?.slice(0, 19) ?? "–"}).`, "",
+      "| | previous | now | delta | target ≤ 320 KB |", "|---|---|---|---|---|",
+      `| wrangler, gzip | ${pu ? `${pu.gzip_kib} KiB` : "–"} | **${u.gzip_kib} KiB** | ${pu ? `${sgn(u.gzip_kib - pu.gzip_kib)} KiB` : "–"} | ${ok(u.gzip_kib * 1.024 <= 320)} (${(u.gzip_kib * 1.024).toFixed(1)} KB) |`,
+      `| wrangler, raw | ${pu ? `${pu.total_kib} KiB` : "–"} | ${u.total_kib} KiB | ${pu ? `${sgn(u.total_kib - pu.total_kib)} KiB` : "–"} | |`,
+      `| zlib -9, each file of the outdir | ${pu?.zlib9_bytes ? kb(pu.zlib9_bytes) : "–"} | ${kb(u.zlib9_bytes)} | ${pu?.zlib9_bytes ? `${sgn((u.zlib9_bytes - pu.zlib9_bytes) / 1000, 1)} KB` : "–"} | ${ok(u.zlib9_bytes <= 320000)} |`,
+      "", `wrangler: \`${u.wrangler}\`.`, "");
+  }
+  out.push(TOPO_END);
+  return out;
+}
+
 function liveSection(l, prevUp) {
   if (!l) return [];
   l = withDerived(l);
@@ -238,6 +374,8 @@ function liveSection(l, prevUp) {
     out.push(`| zlib -9 (this report's measure) | ${pu?.zlib9_bytes ? kb(pu.zlib9_bytes) : "–"} | ${kb(u.zlib9_bytes)} | ${pu?.zlib9_bytes ? `${sgn((u.zlib9_bytes - pu.zlib9_bytes) / 1000, 1)} KB` : "–"} | ${ok(u.zlib9_bytes <= 320000)} |`);
     out.push("", `wrangler: \`${u.wrangler}\` (previous: \`${pu?.wrangler ?? "–"}\`). The "Sizes" and "Targets" tables above keep the last full run's figure.`, "");
   }
+  const topo = currentTopologies();
+  if (topo) out.push(...topologiesSection(topo), "");
   out.push(LIVE_END, "");
   return out;
 }
@@ -262,11 +400,38 @@ function writeLiveOnly() {
   writeFileSync(REPORT_MD, lines.join("\n"));
   const report = json(REPORT_JSON);
   report.live = { ...withDerived(l), upload_previous: prevUp };
+  const topo = currentTopologies();
+  if (topo) report.topologies = topo;
   writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2));
   console.log(section);
 }
 if (process.argv.includes("--live")) {
   writeLiveOnly();
+  process.exit(0);
+}
+
+/** `--topologies`: only the "Webhook topologies" subsection and the `topologies` key change. */
+function writeTopologiesOnly() {
+  if (!existsSync(B("topologies.json"))) throw new Error("no target/bench/topologies.json: run node bench/topologies.mjs first");
+  const t = currentTopologies();
+  const section = topologiesSection(t);
+  const lines = readFileSync(REPORT_MD, "utf8").split("\n");
+  const a = lines.indexOf(TOPO_START), b = lines.indexOf(TOPO_END);
+  if (a >= 0 && b > a) lines.splice(a, b - a + 1, ...section);
+  else {
+    // The first time: at the end of the Live edge section, a blank line before its end marker.
+    const end = lines.indexOf(LIVE_END);
+    if (end < 0 || lines.indexOf(LIVE_START) < 0) throw new Error("bench/REPORT.md has no Live edge section markers: run node bench/report.mjs --live first");
+    lines.splice(end, 0, ...section, "");
+  }
+  writeFileSync(REPORT_MD, lines.join("\n"));
+  const report = json(REPORT_JSON);
+  report.topologies = t;
+  writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2));
+  console.log(section.join("\n"));
+}
+if (process.argv.includes("--topologies")) {
+  writeTopologiesOnly();
   process.exit(0);
 }
 
@@ -394,5 +559,6 @@ writeFileSync(path.join(ROOT, "bench/report.json"), JSON.stringify({
   date, machine, versions, targets: targets.map(([what, target, measured, pass]) => ({ what, target, measured, pass })),
   sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine, server_wasm: serverWasm, server_js: serverJs }, twiggy: tw,
   load, browser, criterion: crit, fuzz, live: live && { ...withDerived(live), upload_previous: liveUploadPrevious },
+  topologies: currentTopologies(),
 }, null, 2));
 console.log(md.slice(0, 8 + targets.length).join("\n"));

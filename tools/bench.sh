@@ -53,6 +53,9 @@ node bench/load.mjs
 step "live edge: scan → connected (push vs polling) and upstream calls per minute with 1/5/20 tabs"
 node bench/live.mjs
 
+step "webhook topologies: scan → connected side by side / relay / edge in front, forward latency and throughput"
+node bench/topologies.mjs
+
 step "widget: time to QR and soak in headless Chromium"
 node bench/browser.mjs
 
