@@ -161,11 +161,17 @@ impl Failure {
             (_, Some(C::ConfigError)) => ErrorKind::Config,
             _ => ErrorKind::Server,
         };
+        // A rate limit always waits (its Retry-After, or a default); a passing upstream failure
+        // waits when the worker says how long (its session backs off), then retries by itself.
+        let retry_after_ms = match kind {
+            ErrorKind::RateLimited => Some(retry_after_ms.unwrap_or(DEFAULT_RETRY_MS)),
+            ErrorKind::Server => retry_after_ms,
+            _ => None,
+        };
         Self {
             kind,
             code,
-            retry_after_ms: (kind == ErrorKind::RateLimited)
-                .then(|| retry_after_ms.unwrap_or(DEFAULT_RETRY_MS)),
+            retry_after_ms,
         }
     }
 }
@@ -496,9 +502,7 @@ impl Machine {
             }
             Event::Fired(Timer::Retry)
                 if self.phase == Phase::Error
-                    && self
-                        .failure
-                        .is_some_and(|f| f.kind == ErrorKind::RateLimited) =>
+                    && self.failure.is_some_and(|f| f.retry_after_ms.is_some()) =>
             {
                 self.fetch_qr(&mut out)
             }

@@ -349,9 +349,31 @@ fn error_kinds_from_worker_answers() {
     assert_eq!(k(500, Some(C::ConfigError)), ErrorKind::Config);
     assert_eq!(k(502, Some(C::UpstreamError)), ErrorKind::Server);
     assert_eq!(k(418, None), ErrorKind::Server);
+    // A passing upstream failure with the worker's wait (its session backs off): retried
+    // after it, by itself; without one it waits for the person.
     assert_eq!(
         Failure::from_answer(502, None, Some(3_000)).retry_after_ms,
+        Some(3_000)
+    );
+    assert_eq!(Failure::from_answer(502, None, None).retry_after_ms, None);
+    assert_eq!(
+        Failure::from_answer(404, None, Some(3_000)).retry_after_ms,
         None
+    );
+    let mut m = in_phase(Phase::Loading);
+    let c = m.handle(
+        Event::QrFailed(Failure::from_answer(
+            502,
+            Some(C::UpstreamError),
+            Some(2_000),
+        )),
+        0.0,
+    );
+    assert!(has(&c, Command::Arm(Timer::Retry, 2_000)));
+    let c = m.handle(Event::Fired(Timer::Retry), 2_000.0);
+    assert!(
+        has(&c, Command::Fetch(Request::Qr)),
+        "asks again after the wait"
     );
 }
 

@@ -100,9 +100,12 @@ pub async fn consume(batch: worker::MessageBatch<ForwardJob>, s: &Settings) {
             return;
         }
     };
-    for m in messages {
+    // The batch's deliveries go out together: one slow receiver answer must not hold the rest.
+    let outcomes =
+        futures_util::future::join_all(messages.iter().map(|m| deliver(target, m.body()))).await;
+    for (m, outcome) in messages.iter().zip(outcomes) {
         let job = m.body();
-        match deliver(target, job).await {
+        match outcome {
             Ok(true) => m.ack(),
             outcome => {
                 // Each wait as long as the message has already waited: 2x per attempt, from the
