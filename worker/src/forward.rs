@@ -216,14 +216,7 @@ impl DeadLetterClient {
     }
 
     pub async fn call(&self, request: &DeadLetterRequest) -> Result<Response> {
-        let init = RequestInit {
-            method: Method::Post,
-            body: Some(serde_json::to_string(request)?.into()),
-            ..RequestInit::default()
-        };
-        self.stub
-            .fetch_with_request(Request::new_with_init("https://dead-letters/", &init)?)
-            .await
+        crate::object::call(&self.stub, request).await
     }
 }
 

@@ -9,6 +9,7 @@
 mod admin;
 mod forward;
 mod hooks;
+mod object;
 mod reply;
 mod session;
 mod settings;

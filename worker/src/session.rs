@@ -92,14 +92,7 @@ impl SessionClient {
 
     /// Sends a request; the answer is the session's, in the public wire format.
     pub async fn call(&self, request: &SessionRequest) -> Result<Response> {
-        let init = RequestInit {
-            method: Method::Post,
-            body: Some(serde_json::to_string(request)?.into()),
-            ..RequestInit::default()
-        };
-        self.stub
-            .fetch_with_request(Request::new_with_init("https://session/", &init)?)
-            .await
+        crate::object::call(&self.stub, request).await
     }
 
     /// Hands a widget's WebSocket upgrade to the session.

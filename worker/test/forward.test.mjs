@@ -126,7 +126,8 @@ test("the receiver down for a while: every one of 200 messages reaches it, verif
     assert.equal(g.dedup, key, "the forward carries the core's dedup key");
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
   }
-  assert.ok(b.got.some((g) => JSON.parse(g.raw).event === "number.connected"), "lifecycle events are forwarded too");
+  // number.connected went first, so it may be in a later retry than the messages: wait for it too.
+  await until(() => b.got.some((g) => JSON.parse(g.raw).event === "number.connected"), "lifecycle events are forwarded too", 60000);
   // And the edge used the lifecycle event itself: the viewer sees connected with no poll.
   const s = await w.mf.dispatchFetch(`${w.url}/v1/status`, { headers: { origin: PAGE, authorization: `Bearer ${token(id)}` } });
   assert.equal((await s.json()).state, "connected");
