@@ -73,18 +73,22 @@ step "fresh Next.js app: the packed server tarball, next build (Turbopack, no co
 bash tools/next-app-install.sh
 (cd tests/next-app && node --test --test-timeout=300000 test/*.test.mjs)
 
-step "Express recipe: express.raw webhook + relayWebhook end to end (sandbox one/many, the worker in workerd, push), provisionEdge topologies, the express.json() pitfall"
+step "Express recipe: express.raw webhook + relayWebhook end to end (sandbox one/many, the worker in workerd, push), provisionEdge topologies, the express.json() pitfall, tsc"
 bash tools/recipe-apps-install.sh express
 (cd tests/express-app && node --test --test-timeout=120000 test/*.test.mjs)
-step "Hono recipe (@hono/node-server): c.req.text() webhook, relay, tokens, numbers against the sandbox"
+(cd tests/express-app && node node_modules/typescript/bin/tsc -p tsconfig.json) # types.ts: strict, skipLibCheck false
+step "Hono recipe (@hono/node-server): c.req.text() webhook, relay, tokens, numbers against the sandbox, tsc"
 bash tools/recipe-apps-install.sh hono
 (cd tests/hono-app && node --test --test-timeout=120000 test/*.test.mjs)
-step "Fastify recipe: buffer content-type parser on the webhook route, relay, tokens, numbers against the sandbox"
+(cd tests/hono-app && node node_modules/typescript/bin/tsc -p tsconfig.json) # types.ts: strict, skipLibCheck false
+step "Fastify recipe: buffer content-type parser on the webhook route, relay, tokens, numbers against the sandbox, tsc"
 bash tools/recipe-apps-install.sh fastify
 (cd tests/fastify-app && node --test --test-timeout=120000 test/*.test.mjs)
-step "Cloudflare Worker recipe: wrangler bundle in workerd, request.text() webhook, relay in waitUntil, tokens, numbers"
+(cd tests/fastify-app && node node_modules/typescript/bin/tsc -p tsconfig.json) # types.ts: strict, skipLibCheck false
+step "Cloudflare Worker recipe: wrangler bundle in workerd, request.text() webhook, relay in waitUntil, tokens, numbers, tsc"
 bash tools/recipe-apps-install.sh worker
 (cd tests/worker-app && node --test --test-timeout=120000 test/*.test.mjs)
+(cd tests/worker-app && node node_modules/typescript/bin/tsc -p tsconfig.json) # types.ts: strict, skipLibCheck false
 
 step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server"
 node --test --test-timeout=120000 tests/e2e/*.e2e.mjs
