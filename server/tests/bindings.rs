@@ -4,36 +4,15 @@
 // Tests fail by panicking.
 #![allow(clippy::panic, clippy::result_large_err)]
 
+mod common;
+use common::{client, Canned};
+
 use std::cell::RefCell;
 use std::time::Duration;
 
-use pilot_connect::{Client, HttpRequest, HttpResponse, Transport, TransportError};
+use pilot_connect::{Client, HttpResponse};
 use pilot_connect_server::{ops, options, tokens, ErrorRecord, Reason};
 use serde_json::{json, Value};
-
-/// Answers each request with the next canned response and records what was sent.
-struct Canned {
-    answers: RefCell<Vec<HttpResponse>>,
-    sent: RefCell<Vec<HttpRequest>>,
-}
-
-impl Transport for Canned {
-    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.sent.borrow_mut().push(request.clone());
-        let mut answers = self.answers.borrow_mut();
-        if answers.is_empty() {
-            return Err(TransportError::Network("no canned answer left".into()));
-        }
-        Ok(answers.remove(0))
-    }
-    async fn sleep(&self, _: Duration) {}
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-    fn jitter(&self) -> f64 {
-        0.0
-    }
-}
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -41,19 +20,6 @@ fn fixture(name: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-fn client(answers: Vec<HttpResponse>) -> Client<Canned> {
-    let s = options::settings(r#"{"apiKey":"ps_test_key","baseUrl":"http://127.0.0.1:9"}"#)
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    Client::new(
-        s.config,
-        Canned {
-            answers: RefCell::new(answers),
-            sent: RefCell::new(Vec::new()),
-        },
-    )
-    .with_retry_policy(s.policy)
 }
 
 fn ok(status: u16, body: Vec<u8>) -> HttpResponse {

@@ -4,54 +4,21 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::panic, clippy::result_large_err)]
 
-use std::cell::RefCell;
-use std::time::Duration;
+mod common;
+use common::Canned;
 
 use pilot_connect::webhook::sign;
-use pilot_connect::{
-    Client, HttpRequest, HttpResponse, Method, Transport, TransportError, WebhookSecret,
-};
-use pilot_connect_server::{edge, ops, options, raw_body, tokens, ErrorRecord};
+use pilot_connect::{Client, HttpResponse, Method, WebhookSecret};
+use pilot_connect_server::{edge, ops, raw_body, tokens, ErrorRecord};
 use serde_json::{json, Value};
 
-struct Canned {
-    answers: RefCell<Vec<HttpResponse>>,
-    sent: RefCell<Vec<HttpRequest>>,
-}
-
-impl Transport for Canned {
-    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.sent.borrow_mut().push(request.clone());
-        let mut answers = self.answers.borrow_mut();
-        if answers.is_empty() {
-            return Err(TransportError::Network("no canned answer left".into()));
-        }
-        Ok(answers.remove(0))
-    }
-    async fn sleep(&self, _: Duration) {}
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-    fn jitter(&self) -> f64 {
-        0.0
-    }
-}
-
 fn client(answers: Vec<(u16, Value)>) -> Client<Canned> {
-    let s = options::settings(r#"{"apiKey":"ps_test_key","baseUrl":"http://127.0.0.1:9"}"#)
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let answers = answers
-        .into_iter()
-        .map(|(s, b)| HttpResponse::new(s, vec![], b.to_string().into_bytes()))
-        .collect();
-    Client::new(
-        s.config,
-        Canned {
-            answers: RefCell::new(answers),
-            sent: RefCell::new(Vec::new()),
-        },
+    common::client(
+        answers
+            .into_iter()
+            .map(|(s, b)| HttpResponse::new(s, vec![], b.to_string().into_bytes()))
+            .collect(),
     )
-    .with_retry_policy(s.policy)
 }
 
 async fn provision(c: &Client<Canned>, args: Value) -> Result<Value, ErrorRecord> {
