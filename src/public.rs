@@ -7,8 +7,8 @@
 //! [`public_error`], [`qr_answer`] and the [`StatusAnswer`] / [`PublicState`] of a status.
 
 pub use pilot_connect_wire::{
-    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, ReadError, StatusAnswer,
-    DEFAULT_REFRESH_MS, REFRESH_RANGE_MS,
+    field, is_masked_number, mask_number, ErrorBody, PublicErrorCode, PublicState, QrAnswer,
+    QrFields, ReadError, StatusAnswer, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS,
 };
 
 use crate::endpoints::{ConnectOutcome, NumberStatus};
@@ -51,6 +51,9 @@ pub fn qr_answer(
                 qr: qr.as_data_url().to_owned(),
                 pairing_code: p.pairing_code.map(|c| c.grouped()),
                 refresh_after_ms,
+                // The session object adds what it knows of these (the number, the code's age).
+                masked_number: None,
+                code_expires_in_ms: None,
             })
         }
     }

@@ -8,7 +8,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use pilot_connect::model::{check_png_base64, is_png_data_url, QrError};
 use pilot_connect::public::{
-    field, public_error, ErrorBody, PublicErrorCode, PublicState, QrAnswer, ReadError,
+    field, public_error, ErrorBody, PublicErrorCode, PublicState, QrAnswer, QrFields, ReadError,
     StatusAnswer, DEFAULT_REFRESH_MS,
 };
 use pilot_connect::validate::ValidationError;
@@ -18,12 +18,14 @@ use serde_json::Value;
 const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 fn read_qr(v: &Value) -> Result<QrAnswer, ReadError> {
-    QrAnswer::from_fields(
-        v[field::STATE].as_str(),
-        v[field::QR].as_str(),
-        v[field::PAIRING_CODE].as_str(),
-        v[field::REFRESH_AFTER_MS].as_f64(),
-    )
+    QrAnswer::from_fields(QrFields {
+        state: v[field::STATE].as_str(),
+        qr: v[field::QR].as_str(),
+        pairing_code: v[field::PAIRING_CODE].as_str(),
+        refresh_after_ms: v[field::REFRESH_AFTER_MS].as_f64(),
+        masked_number: v[field::MASKED_NUMBER].as_str(),
+        code_expires_in_ms: v[field::CODE_EXPIRES_IN_MS].as_f64(),
+    })
 }
 
 #[test]
@@ -33,11 +35,15 @@ fn answers_round_trip() {
             qr: PNG.into(),
             pairing_code: Some("ABCD-1234".into()),
             refresh_after_ms: 20_000,
+            masked_number: Some("+55 11 9••••-1234".into()),
+            code_expires_in_ms: Some(90_000),
         },
         QrAnswer::Pairing {
             qr: PNG.into(),
             pairing_code: None,
             refresh_after_ms: 1_000,
+            masked_number: None,
+            code_expires_in_ms: None,
         },
         QrAnswer::Connected,
     ] {
@@ -73,7 +79,13 @@ fn answers_round_trip() {
 
 #[test]
 fn readers_refuse_what_the_worker_never_sends() {
-    let read = |state, qr| QrAnswer::from_fields(state, qr, None, None);
+    let read = |state, qr| {
+        QrAnswer::from_fields(QrFields {
+            state,
+            qr,
+            ..QrFields::default()
+        })
+    };
     assert_eq!(read(None, Some(PNG)), Err(ReadError::State));
     assert_eq!(read(Some("paired"), Some(PNG)), Err(ReadError::State));
     assert_eq!(read(Some("pairing"), None), Err(ReadError::Qr));
@@ -91,8 +103,18 @@ fn readers_refuse_what_the_worker_never_sends() {
         );
     }
     // Refresh delays are clamped; a missing one is the default.
-    let refresh = |v: Option<f64>| match QrAnswer::from_fields(Some("pairing"), Some(PNG), None, v)
-        .unwrap()
+    let pairing = |f: QrFields<'static>| {
+        QrAnswer::from_fields(QrFields {
+            state: Some("pairing"),
+            qr: Some(PNG),
+            ..f
+        })
+    };
+    let refresh = |v: Option<f64>| match pairing(QrFields {
+        refresh_after_ms: v,
+        ..QrFields::default()
+    })
+    .unwrap()
     {
         QrAnswer::Pairing {
             refresh_after_ms, ..
@@ -104,10 +126,36 @@ fn readers_refuse_what_the_worker_never_sends() {
     assert_eq!(refresh(Some(1e12)), 600_000);
     assert_eq!(refresh(Some(f64::NAN)), DEFAULT_REFRESH_MS);
     // Codes are grouped by the one rule.
-    let grouped = QrAnswer::from_fields(Some("pairing"), Some(PNG), Some("abcd1234"), None);
+    let grouped = pairing(QrFields {
+        pairing_code: Some("abcd1234"),
+        ..QrFields::default()
+    });
     assert!(
         matches!(grouped, Ok(QrAnswer::Pairing { pairing_code: Some(c), .. }) if c == "ABCD-1234")
     );
+    // An unmasked number is never shown as the masked one; a nonsense code lifetime is dropped.
+    for (number, lifetime) in [
+        ("+5511987651234", -1.0),
+        ("<b>", f64::NAN),
+        ("+55 11 9••••-1234", 1e12),
+    ] {
+        let a = pairing(QrFields {
+            masked_number: Some(number),
+            code_expires_in_ms: Some(lifetime),
+            ..QrFields::default()
+        })
+        .unwrap();
+        let QrAnswer::Pairing {
+            masked_number,
+            code_expires_in_ms,
+            ..
+        } = a
+        else {
+            unreachable!()
+        };
+        assert_eq!(code_expires_in_ms, None);
+        assert_eq!(masked_number.is_some(), number.contains('•'), "{number}");
+    }
     assert_eq!(
         StatusAnswer::from_fields(None, Some(true)),
         Err(ReadError::State)

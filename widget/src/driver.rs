@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::{Function, Object};
-use pilot_connect_wire::{field, ErrorBody, QrAnswer, StatusAnswer};
+use pilot_connect_wire::{field, ErrorBody, QrAnswer, QrFields, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element, EventTarget};
@@ -324,8 +324,16 @@ fn read_qr(body: &JsValue) -> Option<QrAnswer> {
     let state = get_str(body, field::STATE);
     let qr = get_str(body, field::QR);
     let code = get_str(body, field::PAIRING_CODE);
-    let refresh = get(body, field::REFRESH_AFTER_MS).as_f64();
-    QrAnswer::from_fields(state.as_deref(), qr.as_deref(), code.as_deref(), refresh).ok()
+    let number = get_str(body, field::MASKED_NUMBER);
+    QrAnswer::from_fields(QrFields {
+        state: state.as_deref(),
+        qr: qr.as_deref(),
+        pairing_code: code.as_deref(),
+        refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
+        masked_number: number.as_deref(),
+        code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
+    })
+    .ok()
 }
 
 /// A `/v1/status` answer (or a pushed status frame).

@@ -473,6 +473,7 @@ impl Machine {
                 qr,
                 pairing_code,
                 refresh_after_ms,
+                ..
             }) => self.show_qr(qr, pairing_code, refresh_after_ms, now, &mut out),
             Event::StatusArrived(PublicState::Disconnected) if self.phase == Phase::Pairing => {
                 // The upstream attempt ended early: ask for the next QR now.

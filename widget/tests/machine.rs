@@ -26,6 +26,8 @@ fn qr(n: u32) -> Event {
         qr: format!("{PNG}#{n}"),
         pairing_code: Some("ABCD-1234".into()),
         refresh_after_ms: 20_000,
+        masked_number: None,
+        code_expires_in_ms: None,
     })
 }
 

@@ -4,7 +4,8 @@
 //! worker and the server package write it (`json` feature), the widget reads it. `no_std` (with
 //! `alloc`), so the widget's wasm carries no `std`.
 //!
-//! `GET /v1/qr` → [`QrAnswer`]: `{state:"pairing", qr, pairingCode, refreshAfterMs}` | `{state:"connected"}`
+//! `GET /v1/qr` → [`QrAnswer`]: `{state:"pairing", qr, pairingCode, refreshAfterMs, maskedNumber,
+//! codeExpiresInMs}` | `{state:"connected"}`
 //! `GET /v1/status` → [`StatusAnswer`]: `{state:"connecting"|"connected"|"disconnected"|"unknown", stale}`
 //! errors → [`ErrorBody`]: `{error:{code, message}}` with one of [`PublicErrorCode`].
 //!
@@ -183,6 +184,11 @@ pub mod field {
     pub const PAIRING_CODE: &str = "pairingCode";
     /// When to ask for a new QR.
     pub const REFRESH_AFTER_MS: &str = "refreshAfterMs";
+    /// The number being linked, masked ([`mask_number`]), or `null` when not known.
+    pub const MASKED_NUMBER: &str = "maskedNumber";
+    /// How long the pairing code stays valid as far as the worker knows (ms), or `null` when
+    /// it does not know (the upstream lifetime is not documented: never a guess).
+    pub const CODE_EXPIRES_IN_MS: &str = "codeExpiresInMs";
     /// Whether a status is the last one remembered rather than live.
     pub const STALE: &str = "stale";
     /// The error object of an error answer.
@@ -216,10 +222,35 @@ pub enum QrAnswer {
         pairing_code: Option<String>,
         /// When to ask again.
         refresh_after_ms: u32,
+        /// The number being linked, masked ([`mask_number`]).
+        masked_number: Option<String>,
+        /// How long the pairing code stays valid, when the worker knows.
+        code_expires_in_ms: Option<u32>,
     },
     /// Already connected.
     Connected,
 }
+
+/// The fields of a QR answer as a reader found them (serde, `Reflect`, …), for
+/// [`QrAnswer::from_fields`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QrFields<'a> {
+    /// [`field::STATE`]
+    pub state: Option<&'a str>,
+    /// [`field::QR`]
+    pub qr: Option<&'a str>,
+    /// [`field::PAIRING_CODE`]
+    pub pairing_code: Option<&'a str>,
+    /// [`field::REFRESH_AFTER_MS`]
+    pub refresh_after_ms: Option<f64>,
+    /// [`field::MASKED_NUMBER`]
+    pub masked_number: Option<&'a str>,
+    /// [`field::CODE_EXPIRES_IN_MS`]
+    pub code_expires_in_ms: Option<f64>,
+}
+
+/// A code lifetime longer than this (one hour) is not believed.
+pub const CODE_LIFETIME_MAX_MS: u32 = 3_600_000;
 
 /// Refresh delays outside this range are clamped when read.
 pub const REFRESH_RANGE_MS: (u32, u32) = (1_000, 600_000);
@@ -232,27 +263,33 @@ impl QrAnswer {
     ///
     /// # Errors
     /// [`ReadError`].
-    pub fn from_fields(
-        state: Option<&str>,
-        qr: Option<&str>,
-        pairing_code: Option<&str>,
-        refresh_after_ms: Option<f64>,
-    ) -> Result<Self, ReadError> {
-        match state {
+    pub fn from_fields(f: QrFields<'_>) -> Result<Self, ReadError> {
+        match f.state {
             Some("connected") => Ok(Self::Connected),
             Some("pairing") => {
-                let qr = qr.filter(|q| is_png_data_url(q)).ok_or(ReadError::Qr)?;
+                let qr = f.qr.filter(|q| is_png_data_url(q)).ok_or(ReadError::Qr)?;
                 let (lo, hi) = REFRESH_RANGE_MS;
-                let refresh = refresh_after_ms
+                let refresh = f
+                    .refresh_after_ms
                     .filter(|v| v.is_finite())
                     // max/min, not clamp: no assertion (and panic path) in the widget's wasm.
                     .map_or(DEFAULT_REFRESH_MS, |v| {
                         v.max(f64::from(lo)).min(f64::from(hi)) as u32
                     });
+                // A code lifetime is a hint: a negative, huge or non-number one is dropped.
+                let code_expires_in_ms = f
+                    .code_expires_in_ms
+                    .filter(|v| v.is_finite() && *v >= 0.0 && *v <= f64::from(CODE_LIFETIME_MAX_MS))
+                    .map(|v| v as u32);
                 Ok(Self::Pairing {
                     qr: qr.to_owned(),
-                    pairing_code: pairing_code.map(group_pairing_code),
+                    pairing_code: f.pairing_code.map(group_pairing_code),
                     refresh_after_ms: refresh,
+                    masked_number: f
+                        .masked_number
+                        .filter(|n| is_masked_number(n))
+                        .map(str::to_owned),
+                    code_expires_in_ms,
                 })
             }
             _ => Err(ReadError::State),
@@ -269,11 +306,18 @@ impl QrAnswer {
                 qr,
                 pairing_code,
                 refresh_after_ms,
+                masked_number,
+                code_expires_in_ms,
             } => {
                 m.insert(field::STATE.into(), "pairing".into());
                 m.insert(field::QR.into(), qr.as_str().into());
                 m.insert(field::PAIRING_CODE.into(), pairing_code.clone().into());
                 m.insert(field::REFRESH_AFTER_MS.into(), (*refresh_after_ms).into());
+                m.insert(field::MASKED_NUMBER.into(), masked_number.clone().into());
+                m.insert(
+                    field::CODE_EXPIRES_IN_MS.into(),
+                    (*code_expires_in_ms).into(),
+                );
             }
             Self::Connected => {
                 m.insert(field::STATE.into(), "connected".into());
@@ -467,9 +511,91 @@ pub fn group_pairing_code(code: &str) -> String {
     }
 }
 
+/// The mask character of [`mask_number`].
+pub const MASK: char = '•';
+
+/// A phone number as a page may show it: the country code, and the last four digits, the rest
+/// masked, so the person can tell which number a code is for without the page learning it.
+/// Brazilian numbers read the way people write them: `+55 11 9••••-1234` (mobile, 9 digits),
+/// `+55 11 ••••-1234` (landline, 8). Others: `+` and the first two digits, masked digits, the
+/// last four (`+44 ••••••1234`). `None` for fewer than 8 digits (not a phone number).
+/// Separators and a leading `+` in `raw` are ignored; any other character refuses it.
+#[must_use]
+pub fn mask_number(raw: &str) -> Option<String> {
+    let mut digits = String::with_capacity(16);
+    for b in raw.bytes() {
+        match b {
+            b'0'..=b'9' => digits.push(char::from(b)),
+            b'+' | b' ' | b'-' | b'(' | b')' | b'.' => {}
+            _ => return None,
+        }
+    }
+    let n = digits.len();
+    if !(8..=15).contains(&n) {
+        return None;
+    }
+    let last4 = digits.get(n - 4..)?;
+    let mut out = String::with_capacity(n * 3 + 4);
+    out.push('+');
+    let masked = |out: &mut String, count: usize| (0..count).for_each(|_| out.push(MASK));
+    if let (Some(rest), true) = (digits.strip_prefix("55"), n == 12 || n == 13) {
+        let (area, local) = rest.split_at_checked(2)?;
+        out.push_str("55 ");
+        out.push_str(area);
+        out.push(' ');
+        if local.len() == 9 {
+            out.push_str(local.get(..1)?);
+        }
+        masked(&mut out, 4);
+        out.push('-');
+    } else {
+        out.push_str(digits.get(..2)?);
+        out.push(' ');
+        masked(&mut out, n - 6);
+    }
+    out.push_str(last4);
+    Some(out)
+}
+
+/// Whether `s` looks like what [`mask_number`] writes: `+`, digits, spaces, `-` and the mask,
+/// with at least one mask character (a reader never shows an unmasked number as masked).
+#[must_use]
+pub fn is_masked_number(s: &str) -> bool {
+    s.starts_with('+')
+        && s.len() <= 64
+        && s.contains(MASK)
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-') || c == MASK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_masked_but_for_country_area_and_last_four() {
+        for (raw, masked) in [
+            ("5511987651234", Some("+55 11 9••••-1234")),
+            ("+55 (11) 98765-1234", Some("+55 11 9••••-1234")),
+            ("551133221234", Some("+55 11 ••••-1234")),
+            ("+447700900123", Some("+44 ••••••0123")),
+            ("12345678", Some("+12 ••5678")),
+            ("1234567", None),
+            ("5511abc", None),
+            ("", None),
+            ("1234567890123456", None),
+        ] {
+            assert_eq!(mask_number(raw).as_deref(), masked, "{raw}");
+            if let Some(m) = masked {
+                assert!(is_masked_number(m), "{m}");
+            }
+        }
+        assert!(
+            !is_masked_number("+5511987651234"),
+            "an unmasked number is refused"
+        );
+        assert!(!is_masked_number("<b>•</b>"));
+    }
 
     #[test]
     fn pairing_codes_group_only_when_eight_letters_or_digits() {

@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
 use pilot_connect::public::{
-    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, StatusAnswer,
+    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, QrFields, StatusAnswer,
 };
 use pilot_connect::webhook::EventName;
 use pilot_connect::Link;
@@ -387,6 +387,8 @@ impl NumberSession {
             qr: q.qr.clone(),
             pairing_code: q.code.clone(),
             refresh_after_ms: left as u32,
+            masked_number: None,
+            code_expires_in_ms: None,
         })
     }
 
@@ -455,7 +457,12 @@ impl NumberSession {
             inner.saved = saved;
             // Stored QRs passed the wire format's rule when they arrived; re-checked anyway.
             let keep = inner.saved.qr.as_ref().is_some_and(|q| {
-                QrAnswer::from_fields(Some("pairing"), Some(&q.qr), None, None).is_ok()
+                QrAnswer::from_fields(QrFields {
+                    state: Some("pairing"),
+                    qr: Some(&q.qr),
+                    ..QrFields::default()
+                })
+                .is_ok()
             });
             if !keep {
                 inner.saved.qr = None;
@@ -536,6 +543,7 @@ impl NumberSession {
                     qr,
                     pairing_code,
                     refresh_after_ms,
+                    ..
                 } => {
                     // A pairing answer says "not connected" as surely as a status read would.
                     inner.polled_at = t;
