@@ -176,11 +176,25 @@ impl Failure {
     }
 }
 
-/// The driver's timers: one slot each, so arming one replaces it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Timer {
+macro_rules! timers {
+    ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
+        /// The driver's timers: one slot each, so arming one replaces it.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub enum Timer { $( $(#[$doc])* $name, )* }
+
+        /// Every timer, indexable by `Timer as usize`.
+        pub const TIMERS: [Timer; TIMER_COUNT] = [$( Timer::$name, )*];
+
+        /// How many timers there are: the size of every per-timer array.
+        pub const TIMER_COUNT: usize = [$( stringify!($name), )*].len();
+    };
+}
+
+// One list: the enum, `TIMERS` and `TIMER_COUNT` (the size of every per-timer array in the
+// machine and the driver) come from it.
+timers! {
     /// Ask for the next QR.
-    Refresh = 0,
+    Refresh,
     /// Ask for the status.
     Poll,
     /// Retry after a rate limit.
@@ -193,20 +207,9 @@ pub enum Timer {
     /// the actual wait from its upper half (jitter), so widgets dropped together do not come
     /// back together.
     Reopen,
+    /// The pairing code's known lifetime ran out: ask for the next one.
+    CodeExpiry,
 }
-
-/// Every timer, indexable by `Timer as usize`.
-pub const TIMERS: [Timer; TIMER_COUNT] = [
-    Timer::Refresh,
-    Timer::Poll,
-    Timer::Retry,
-    Timer::Tick,
-    Timer::Copied,
-    Timer::Reopen,
-];
-
-/// How many timers there are: the size of every per-timer array.
-pub const TIMER_COUNT: usize = Timer::Reopen as usize + 1;
 
 /// First wait before reopening a dropped push stream.
 pub const REOPEN_BASE_MS: u32 = 1_000;
@@ -253,6 +256,10 @@ pub enum Event {
     Restart,
     /// The person asked to copy the pairing code.
     Copy,
+    /// The person switched between the QR and the pairing code.
+    SwitchView,
+    /// The page changed `mode` (`true`: lead with the pairing code).
+    CodeFirst(bool),
     /// The push stream (`/v1/events`) is open: statuses and QRs arrive without asking.
     PushOpened,
     /// The push stream closed (a drop: poll, and reopen it with backoff) or never opened
@@ -318,6 +325,9 @@ pub struct Config {
     pub poll_ms: u32,
     /// Whether a `getToken` callback exists.
     pub can_renew_token: bool,
+    /// Lead with the pairing code rather than the QR (`mode: "code"`, or `"auto"` on a touch
+    /// phone, where the QR on screen cannot be scanned by the phone showing it).
+    pub code_first: bool,
 }
 
 /// How long the "copied" confirmation stays.
@@ -344,6 +354,16 @@ pub struct View<'a> {
     pub failure: Option<Failure>,
     /// The code was just copied.
     pub copied: bool,
+    /// The pairing code leads (the QR is one tap away), else the QR does.
+    pub show_code: bool,
+    /// The number being linked, masked, when the worker said.
+    pub masked_number: Option<&'a str>,
+    /// Whole seconds the code stays valid, when the worker knows its lifetime.
+    pub code_seconds_left: Option<u32>,
+    /// The code on screen replaced one the person had already seen (it expired meanwhile).
+    pub code_replaced: bool,
+    /// The error panel's action can help (an unauthorized answer without `getToken` cannot).
+    pub can_retry: bool,
 }
 
 /// The widget's whole logical state.
@@ -371,6 +391,14 @@ pub struct Machine {
     push_drops: u32,
     /// Handshakes refused in a row.
     push_refusals: u32,
+    /// The pairing code leads.
+    show_code: bool,
+    masked_number: Option<String>,
+    /// When (ms) the code's known lifetime ends.
+    code_expires_at: Option<f64>,
+    /// The person saw the code on screen (copied it, or left with it on screen).
+    code_seen: bool,
+    code_replaced: bool,
 }
 
 impl Machine {
@@ -398,7 +426,18 @@ impl Machine {
             push_opened_at: 0.0,
             push_drops: 0,
             push_refusals: 0,
+            show_code: cfg.code_first,
+            masked_number: None,
+            code_expires_at: None,
+            code_seen: false,
+            code_replaced: false,
         }
+    }
+
+    /// Whether the pairing code leads.
+    #[must_use]
+    pub fn shows_code(&self) -> bool {
+        self.show_code
     }
 
     /// The phase.
@@ -440,18 +479,27 @@ impl Machine {
     /// The frame to draw at `now` (ms).
     #[must_use]
     pub fn view(&self, now: f64) -> View<'_> {
-        // Whole seconds, rounded up (no `f64::ceil` without std).
-        let left = (self.expires_at - now) / 1000.0;
-        let whole = left as u32;
         View {
             phase: self.phase,
             qr: self.qr.as_deref(),
             code: self.code.as_deref(),
             attempt: self.attempt,
             max_attempts: self.cfg.max_attempts,
-            seconds_left: whole + u32::from(f64::from(whole) < left),
+            seconds_left: ceil_seconds(self.expires_at - now),
             failure: self.failure,
             copied: self.copied,
+            show_code: self.show_code,
+            masked_number: self.masked_number.as_deref(),
+            code_seconds_left: self
+                .code_expires_at
+                .filter(|_| self.code.is_some())
+                .map(|at| ceil_seconds(at - now)),
+            code_replaced: self.code_replaced,
+            can_retry: self.failure.is_some_and(|f| match f.kind {
+                ErrorKind::RateLimited => false,
+                ErrorKind::Unauthorized => self.cfg.can_renew_token,
+                _ => true,
+            }),
         }
     }
 
@@ -473,8 +521,17 @@ impl Machine {
                 qr,
                 pairing_code,
                 refresh_after_ms,
-                ..
-            }) => self.show_qr(qr, pairing_code, refresh_after_ms, now, &mut out),
+                masked_number,
+                code_expires_in_ms,
+            }) => {
+                if masked_number.is_some() {
+                    self.masked_number = masked_number;
+                }
+                self.show_qr(qr, pairing_code, refresh_after_ms, now, &mut out);
+                if self.phase == Phase::Pairing {
+                    self.code_expiry(code_expires_in_ms, now, &mut out);
+                }
+            }
             Event::StatusArrived(PublicState::Disconnected) if self.phase == Phase::Pairing => {
                 // The upstream attempt ended early: ask for the next QR now.
                 self.fetch_qr(&mut out);
@@ -515,6 +572,13 @@ impl Machine {
                 self.copied = false;
                 out.render();
             }
+            // The code's known lifetime ran out: the next one, without a dead end (it does not
+            // wait for the QR's refresh, and a code-first screen never shows a stale code).
+            // (Hidden: asked for on return, see `visibility`.)
+            Event::Fired(Timer::CodeExpiry) if self.phase == Phase::Pairing && !self.hidden => {
+                self.code_expires_at = None;
+                self.fetch_qr(&mut out);
+            }
             Event::Fired(Timer::Reopen) if self.phase.showing_qr() && !self.watching => {
                 self.watching = true;
                 out.push(Command::Watch(true));
@@ -525,13 +589,25 @@ impl Machine {
                 if self.phase != Phase::Connected {
                     self.attempt = 0;
                     self.failure = None;
+                    self.code_replaced = false;
+                    self.code_seen = false;
                     self.disarm(Timer::Retry, &mut out);
                     self.fetch_qr(&mut out);
                 }
             }
+            Event::SwitchView => {
+                self.show_code = !self.show_code;
+                out.render();
+            }
+            Event::CodeFirst(on) => {
+                self.show_code = on;
+                out.render();
+            }
             Event::Copy => {
                 if self.code.is_some() && self.phase.showing_qr() {
                     self.copied = true;
+                    self.code_seen = true;
+                    self.code_replaced = false;
                     out.push(Command::CopyCode);
                     self.arm(Timer::Copied, COPIED_MS, &mut out);
                     out.render();
@@ -632,7 +708,7 @@ impl Machine {
     }
 
     fn disarm_pairing(&mut self, out: &mut Out) {
-        for t in [Timer::Refresh, Timer::Poll, Timer::Tick] {
+        for t in [Timer::Refresh, Timer::Poll, Timer::Tick, Timer::CodeExpiry] {
             self.disarm(t, out);
         }
     }
@@ -651,15 +727,13 @@ impl Machine {
         }
     }
 
-    /// Asks for the next QR, or expires at the cap.
+    /// Asks for the next QR, or expires at the cap. Code first, the last code keeps its QR
+    /// fresh until a new code would count (see `show_qr`).
     fn fetch_qr(&mut self, out: &mut Out) {
-        if self.attempt >= self.cfg.max_attempts {
-            self.disarm_pairing(out);
-            self.disarm(Timer::Retry, out);
-            self.disarm(Timer::Reopen, out);
-            self.unwatch(out);
-            self.set_phase(Phase::Expired, out);
-            out.push(Command::Emit(Emitted::Expired));
+        let last_code_on_screen =
+            self.show_code && self.code.is_some() && self.phase == Phase::Pairing;
+        if self.attempt >= self.cfg.max_attempts && !last_code_on_screen {
+            self.expire(out);
             return;
         }
         self.disarm(Timer::Refresh, out);
@@ -670,6 +744,16 @@ impl Machine {
         };
         self.set_phase(next, out);
         out.push(Command::Fetch(Request::Qr));
+    }
+
+    /// The attempt cap was reached: stop, dim the last QR, offer a new one.
+    fn expire(&mut self, out: &mut Out) {
+        self.disarm_pairing(out);
+        self.disarm(Timer::Retry, out);
+        self.disarm(Timer::Reopen, out);
+        self.unwatch(out);
+        self.set_phase(Phase::Expired, out);
+        out.push(Command::Emit(Emitted::Expired));
     }
 
     fn show_qr(
@@ -688,12 +772,28 @@ impl Machine {
             return;
         }
         let same = self.qr.as_deref() == Some(qr.as_str()) && self.phase == Phase::Pairing;
-        if !same {
+        let new_code = code.is_some() && code != self.code;
+        // What the person is shown counts toward the cap: a new QR, or (code first) a new
+        // code; nothing that arrives while the page is hidden (the person may be in WhatsApp
+        // typing the code, and must not come back to "expired").
+        let counts = !self.hidden
+            && if self.show_code && code.is_some() {
+                new_code || self.attempt == 0
+            } else {
+                !same
+            };
+        if counts {
             if self.attempt >= self.cfg.max_attempts {
-                self.fetch_qr(out); // expires
+                self.expire(out);
                 return;
             }
             self.attempt += 1;
+        }
+        if new_code && self.code.is_some() {
+            // The person had this code in hand: say the one on screen is a new one.
+            self.code_replaced = self.code_seen;
+            self.code_seen = false;
+            self.code_expires_at = None;
         }
         self.qr = Some(qr);
         self.code = code;
@@ -720,12 +820,31 @@ impl Machine {
         }
         if !same {
             out.push(Command::Emit(Emitted::Qr {
-                attempt: self.attempt,
+                attempt: self.attempt.max(1),
                 expires_in_ms: refresh_ms,
             }));
             if !self.ready_sent {
                 self.ready_sent = true;
                 out.push(Command::Emit(Emitted::Ready));
+            }
+        }
+    }
+
+    /// The code's lifetime as the worker knows it (`None`: it does not): a countdown, and a
+    /// timer that asks for the next code when it runs out.
+    fn code_expiry(&mut self, expires_in_ms: Option<u32>, now: f64, out: &mut Out) {
+        match expires_in_ms.filter(|_| self.code.is_some()) {
+            Some(ms) => {
+                self.code_expires_at = Some(now + f64::from(ms));
+                if !self.hidden {
+                    // At least a second: a code the worker says just ran out is asked again
+                    // after a breath, not in a tight loop.
+                    self.arm(Timer::CodeExpiry, ms.max(TICK_MS), out);
+                }
+            }
+            None => {
+                self.code_expires_at = None;
+                self.disarm(Timer::CodeExpiry, out);
             }
         }
     }
@@ -779,26 +898,42 @@ impl Machine {
             return;
         }
         if hidden {
+            // Leaving with a code on screen: the person may be typing it in WhatsApp.
+            if self.show_code && self.code.is_some() {
+                self.code_seen = true;
+            }
             self.disarm_pairing(out);
             return;
         }
-        // Back in view: check at once (unless the push stream keeps us current), and fetch the
-        // next QR if this one went stale.
+        // Back in view (often from WhatsApp itself): check the status at once, push or not (a
+        // socket the phone's OS froze may not have said a word), and fetch the next QR or code
+        // if this one went stale.
+        out.push(Command::Fetch(Request::Status));
         if !self.push {
-            out.push(Command::Fetch(Request::Status));
             self.arm(Timer::Poll, self.cfg.poll_ms, out);
         }
         if self.phase == Phase::Pairing {
             let left = self.expires_at - now;
-            if left <= 0.0 {
+            let code_left = self.code_expires_at.map(|at| at - now);
+            if left <= 0.0 || code_left.is_some_and(|l| l <= 0.0) {
                 self.fetch_qr(out);
                 return;
             }
             self.arm(Timer::Refresh, left as u32, out);
+            if let Some(l) = code_left {
+                self.arm(Timer::CodeExpiry, l as u32, out);
+            }
         }
         self.arm(Timer::Tick, TICK_MS, out);
         out.render();
     }
+}
+
+/// Whole seconds in `ms`, rounded up, never negative (no `f64::ceil` without std).
+fn ceil_seconds(ms: f64) -> u32 {
+    let left = ms / 1000.0;
+    let whole = left as u32; // saturates: negative → 0
+    whole + u32::from(f64::from(whole) < left)
 }
 
 /// Commands in order, plus at most one render, placed before the first emit so a page's

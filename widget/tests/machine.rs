@@ -18,6 +18,7 @@ fn cfg(max: u32, renew: bool) -> Config {
         max_attempts: max,
         poll_ms: 2_500,
         can_renew_token: renew,
+        code_first: false,
     }
 }
 
@@ -616,10 +617,12 @@ fn push_replaces_polling_and_falls_back_to_it() {
     m.handle(qr(2), 30.0);
     assert!(!m.is_armed(Timer::Poll));
     assert_eq!(m.attempt(), 2);
-    // Back from a hidden tab: the stream kept us current, no status fetch.
+    // Back from a hidden tab (often from WhatsApp): one status check at once even with the
+    // stream open (the phone's OS may have frozen the socket), but no poll timer while pushed.
     m.handle(Event::Visibility { hidden: true }, 40.0);
     let c = m.handle(Event::Visibility { hidden: false }, 50.0);
-    assert!(!has(&c, Command::Fetch(Request::Status)));
+    assert!(has(&c, Command::Fetch(Request::Status)));
+    assert!(!m.is_armed(Timer::Poll));
     // The stream drops: polling resumes at once, and the stream is reopened after a backoff
     // of its own, not at the next QR.
     let c = m.handle(Event::PushClosed, 60.0);
@@ -772,4 +775,167 @@ fn packed_message_lists_read_back_in_order() {
     assert_eq!(nth("a\0b\0", 2), "");
     assert_eq!(nth("a\0b\0", 9), "");
     assert_eq!(nth("", 0), "");
+}
+
+fn coded(n: u32, code: &str, code_ms: Option<u32>) -> Event {
+    Event::QrArrived(QrAnswer::Pairing {
+        qr: format!("{PNG}#{n}"),
+        pairing_code: Some(code.into()),
+        refresh_after_ms: 20_000,
+        masked_number: Some("+55 11 9••••-1234".into()),
+        code_expires_in_ms: code_ms,
+    })
+}
+
+fn code_first(max: u32) -> Machine {
+    Machine::new(
+        Config {
+            code_first: true,
+            ..cfg(max, false)
+        },
+        false,
+    )
+}
+
+#[test]
+fn code_first_leads_with_the_code_and_the_qr_is_one_tap_away() {
+    let mut m = code_first(6);
+    m.handle(Event::Start, 0.0);
+    m.handle(coded(1, "ABCD-1234", None), 0.0);
+    let v = m.view(0.0);
+    assert!(v.show_code);
+    assert_eq!(v.code, Some("ABCD-1234"));
+    assert_eq!(v.masked_number, Some("+55 11 9••••-1234"));
+    // Unknown lifetime: no countdown is made up.
+    assert_eq!(v.code_seconds_left, None);
+    assert!(!m.is_armed(Timer::CodeExpiry));
+    let c = m.handle(Event::SwitchView, 1.0);
+    assert!(has(&c, Command::Render));
+    assert!(!m.view(1.0).show_code);
+    m.handle(Event::SwitchView, 2.0);
+    assert!(m.shows_code());
+    // The page's `mode` can change it too.
+    m.handle(Event::CodeFirst(false), 3.0);
+    assert!(!m.shows_code());
+    // QR first by default.
+    assert!(!Machine::new(cfg(6, false), false).shows_code());
+}
+
+#[test]
+fn code_first_counts_codes_not_qr_rotations() {
+    let mut m = code_first(2);
+    m.handle(Event::Start, 0.0);
+    m.handle(coded(1, "ABCD-1234", None), 0.0);
+    // The QR rotates four times within one pairing attempt: the same code, one attempt.
+    for n in 2..6 {
+        m.handle(Event::Fired(Timer::Refresh), f64::from(n) * 20_000.0);
+        m.handle(coded(n, "ABCD-1234", None), f64::from(n) * 20_000.0);
+        assert_eq!(m.phase(), Phase::Pairing);
+        assert_eq!(m.attempt(), 1);
+    }
+    // A new code is the next attempt; past the cap, expired with one action.
+    m.handle(Event::Fired(Timer::Refresh), 200_000.0);
+    m.handle(coded(6, "EFGH-5678", None), 200_000.0);
+    assert_eq!(m.attempt(), 2);
+    m.handle(Event::Fired(Timer::Refresh), 220_000.0);
+    let c = m.handle(coded(7, "JKLM-9012", None), 220_000.0);
+    assert_eq!(m.phase(), Phase::Expired);
+    assert!(emitted(&c).contains(&Emitted::Expired));
+}
+
+#[test]
+fn a_known_code_lifetime_counts_down_and_the_next_code_follows_without_a_dead_end() {
+    let mut m = code_first(6);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(coded(1, "ABCD-1234", Some(90_000)), 0.0);
+    assert!(has(&c, Command::Arm(Timer::CodeExpiry, 90_000)));
+    assert_eq!(m.view(0.0).code_seconds_left, Some(90));
+    assert_eq!(m.view(30_500.0).code_seconds_left, Some(60));
+    // The lifetime runs out: the next code is asked for at once, the screen says refreshing.
+    let c = m.handle(Event::Fired(Timer::CodeExpiry), 90_000.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    assert_eq!(m.phase(), Phase::Refreshing);
+    m.handle(coded(2, "EFGH-5678", Some(90_000)), 90_100.0);
+    assert_eq!(m.phase(), Phase::Pairing);
+    assert_eq!(m.view(90_100.0).code, Some("EFGH-5678"));
+    // A lifetime the worker no longer knows clears the countdown and its timer.
+    m.handle(Event::Fired(Timer::Refresh), 110_000.0);
+    let c = m.handle(coded(3, "EFGH-5678", None), 110_000.0);
+    assert!(has(&c, Command::Disarm(Timer::CodeExpiry)));
+    assert_eq!(m.view(110_000.0).code_seconds_left, None);
+}
+
+#[test]
+fn time_away_in_whatsapp_neither_expires_the_widget_nor_hides_a_new_code() {
+    let mut m = code_first(2);
+    m.handle(Event::Start, 0.0);
+    m.handle(coded(1, "ABCD-1234", Some(160_000)), 0.0);
+    m.handle(Event::Copy, 1_000.0);
+    // Away in WhatsApp for 170 s: the session pushes QRs and, after its attempt ended, a new
+    // code. None of it counts toward the cap; nothing is armed while hidden.
+    let c = m.handle(Event::Visibility { hidden: true }, 2_000.0);
+    assert!(has(&c, Command::Disarm(Timer::CodeExpiry)));
+    for n in 2..10 {
+        let code = if n < 8 { "ABCD-1234" } else { "EFGH-5678" };
+        let c = m.handle(
+            coded(n, code, Some(160_000)),
+            2_000.0 + f64::from(n) * 20_000.0,
+        );
+        assert!(
+            !c.iter().any(|x| matches!(x, Command::Arm(..))),
+            "nothing armed while hidden"
+        );
+    }
+    assert_eq!(m.phase(), Phase::Pairing);
+    assert_eq!(m.attempt(), 1);
+    // Back: a status check at once (push or not), and the new code is marked as new.
+    let c = m.handle(Event::Visibility { hidden: false }, 172_000.0);
+    assert!(has(&c, Command::Fetch(Request::Status)));
+    let v = m.view(172_000.0);
+    assert_eq!(v.code, Some("EFGH-5678"));
+    assert!(
+        v.code_replaced,
+        "the person is told the code changed while away"
+    );
+    assert_eq!(m.phase(), Phase::Pairing);
+    // Copying the new one clears the note.
+    m.handle(Event::Copy, 173_000.0);
+    assert!(!m.view(173_000.0).code_replaced);
+}
+
+#[test]
+fn back_after_the_code_ran_out_while_hidden_asks_for_the_next_one() {
+    let mut m = code_first(6);
+    m.handle(Event::Start, 0.0);
+    m.handle(coded(1, "ABCD-1234", Some(60_000)), 0.0);
+    m.handle(Event::Visibility { hidden: true }, 1_000.0);
+    // Fired anyway while hidden (a throttled timer): nothing fetched until the page is back.
+    let c = m.handle(Event::Fired(Timer::CodeExpiry), 60_000.0);
+    assert!(!has(&c, Command::Fetch(Request::Qr)));
+    let c = m.handle(Event::Visibility { hidden: false }, 61_000.0);
+    assert!(has(&c, Command::Fetch(Request::Status)));
+    assert!(
+        has(&c, Command::Fetch(Request::Qr)),
+        "no known lifetime left: the next code"
+    );
+}
+
+#[test]
+fn a_retry_is_offered_only_where_it_can_help() {
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(
+        Event::QrFailed(fail(401, Some(PublicErrorCode::TokenExpired), None)),
+        0.0,
+    );
+    assert!(
+        !m.view(0.0).can_retry,
+        "no getToken: retrying the same token cannot succeed"
+    );
+    let mut m = Machine::new(cfg(6, true), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(Event::QrFailed(fail(500, None, None)), 0.0);
+    assert!(m.view(0.0).can_retry);
+    m.handle(Event::QrFailed(fail(429, None, Some(3_000))), 0.0);
+    assert!(!m.view(0.0).can_retry, "a rate limit retries by itself");
 }
