@@ -7,11 +7,13 @@ source tools/env.sh
 out=target/widget-pkg
 version=$(awk -F'"' '/^version = /{print $2; exit}' widget/Cargo.toml)
 
-# TypeScript on: the messages/state types come from the Rust side (typescript_custom_section).
+# No wasm-bindgen TypeScript: its .d.ts exposes free() and Symbol.dispose; the package ships
+# pkg-templates/types.d.ts, generated from the Rust lists and checked by a native test.
 # --low-memory-unused: Rust's stack sits below 1 MiB, so the low 1 KiB is never data.
-WASM_OPT_FLAGS="--low-memory-unused -Oz --converge" build_wasm pilot-connect-widget "$out" pilot_connect
+WASM_BINDGEN_FLAGS="--no-typescript" WASM_OPT_FLAGS="--low-memory-unused -Oz --converge" \
+  build_wasm pilot-connect-widget "$out" pilot_connect
 # Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).
-node tools/minify-wasm-names.mjs --async-init-only "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js" "$out/pilot_connect.d.ts"
+node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js"
 cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
 # The glue is bundled with its snippet (widget/src/page.js, the driver's JS leaf operations): one file.
@@ -25,9 +27,17 @@ done
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
 
-package_size "$out"
+# The core widget is what every page loads (the entry, the element, the glue, the wasm); the React
+# entry is measured on its own (only React pages load it, on top of the core).
+mkdir -p "$out/.core" && cp "$out"/*.wasm "$out/index.js" "$out/element.js" "$out/pilot_connect.js" "$out/.core/"
+package_size "$out/.core"
+rm -rf "$out/.core"
 total=$PKG_GZIP
 echo "widget size: $PKG_SIZE"
+if [ -f "$out/react.js" ]; then
+  read -r -a react <<<"$(node tools/gzip-size.mjs "$out/react.js")"
+  echo "widget React entry (react.js, on top of the core): ${react[0]} B (gzip ${react[1]} B)"
+fi
 # Size gate: what a page loads may not grow past the recorded budget (widget/SIZE_BUDGET; its
 # history and the cost of each feature that moved it are in bench/REPORT.md).
 budget=$(tr -dc 0-9 < widget/SIZE_BUDGET)

@@ -2,20 +2,18 @@
 // `q`) in the .wasm and in its JS glue together. The long names are pure overhead: each is
 // stored twice (in the wasm and in the glue) and their hashes do not compress.
 //
-// usage: node tools/minify-wasm-names.mjs [--async-init-only] <module.wasm> <glue.js> [glue.d.ts]
-// Fails (exit 1) when the glue does not use a name exactly as expected, so a wasm-bindgen
-// upgrade that changes the glue's shape breaks the build instead of the page.
-//
-// --async-init-only: the glue is internal to a package whose loader always calls the async
-// `init({ module_or_path })`; drop `initSync` and the deprecated-argument warning, and shorten the
-// wrong-MIME-type warning (the fallback itself stays).
+// usage: node tools/minify-wasm-names.mjs <module.wasm> <glue.js>
+// Fails (exit 1) when the glue does not use a name as expected (each import key once, each
+// export through `wasm.<name>`), so a wasm-bindgen upgrade that changes the glue's shape breaks
+// the build instead of the page. It renames names only: no other text of the glue is edited
+// (binaryen's --minify-imports-and-exports renames the wasm side alone and leaves the glue
+// out of step, which is why this tool exists). Run without TypeScript output (the package ships
+// its own generated types.d.ts), so there is no .d.ts to keep in step.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const args = process.argv.slice(2);
-const asyncInitOnly = args[0] === '--async-init-only';
-const [wasmPath, jsPath, dtsPath] = asyncInitOnly ? args.slice(1) : args;
-if (!wasmPath || !jsPath) {
-  console.error('usage: minify-wasm-names.mjs <module.wasm> <glue.js> [glue.d.ts]');
+const [wasmPath, jsPath, extra] = process.argv.slice(2);
+if (!wasmPath || !jsPath || extra) {
+  console.error('usage: minify-wasm-names.mjs <module.wasm> <glue.js>');
   process.exit(2);
 }
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -161,46 +159,12 @@ for (const [old, short] of moduleNames) {
 for (const [old, short] of exportNames) {
   js = js.replace(new RegExp(`\\bwasm\\.${escape(old)}\\b`, 'g'), `wasm.${short}`);
 }
-if (asyncInitOnly) {
-  replaceExactlyOnce(
-    escape('export { initSync, __wbg_init as default };'),
-    'export { __wbg_init as default };',
-    'glue export list',
-  );
-  replaceExactlyOnce(
-    `\\s*\\} else \\{\\s*console\\.warn\\('using deprecated parameters for the initialization function; pass a single object instead'\\)\\s*\\}`,
-    ' }',
-    'deprecated-argument warning',
-  );
-  // The fallback for a server that sends .wasm with another type stays; its advice, shorter.
-  replaceExactlyOnce(
-    escape('"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n"'),
-    '"pilot-connect: serve .wasm as application/wasm (slower fallback used):"',
-    'MIME-type warning',
-  );
-}
 const leftover = js.match(/\bwasm\.(?!memory\b)[A-Za-z_$][\w$]{2,}/g);
 if (leftover) fail(`glue still uses long export names: ${[...new Set(leftover)].join(', ')}`);
 
 writeFileSync(wasmPath, Buffer.concat([wasm.subarray(0, 8), ...rewritten]));
 writeFileSync(jsPath, js);
 
-if (dtsPath) {
-  // `InitOutput` listed every export by its old name; only `memory` keeps one.
-  let dts = readFileSync(dtsPath, 'utf8');
-  const before = dts;
-  dts = dts.replace(
-    /export interface InitOutput \{[^}]*\}/,
-    'export interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}',
-  );
-  if (dts === before) fail(`no InitOutput interface in ${dtsPath}`);
-  if (asyncInitOnly) {
-    const withSync = dts;
-    dts = dts.replace(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*export function initSync\([^;]*;\s*/, '');
-    if (dts === withSync) fail(`no initSync declaration in ${dtsPath}`);
-  }
-  writeFileSync(dtsPath, dts);
-}
 console.log(
   `minify-wasm-names: ${importNames.size} imports, ${exportNames.size} exports, ${moduleNames.size} module(s) renamed`,
 );

@@ -7,279 +7,22 @@ use alloc::borrow::ToOwned;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
-use js_sys::{Function, Object};
+use js_sys::Object;
 use pilot_connect_wire::{field, ErrorBody, QrAnswer, QrFields, StatusAnswer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, Document, Element, EventTarget};
+use web_sys::{AbortController, Document, Element};
 
+use crate::layout::Part;
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request, TIMER_COUNT};
-use crate::messages::{Locale, Msg};
-use crate::view::{Part, Texts, View};
-
-// The page's leaf operations, in JS (`page.js`): a promise chain, a `CustomEvent`, a socket's
-// handlers. They hold no state; when to call them is the machine's and the driver's decision.
-#[wasm_bindgen(module = "/src/page.js")]
-extern "C" {
-    /// The widget's static template in a shadow root of a container appended to `host`:
-    /// `[container, root, ...the first element of each NUL-terminated class]`.
-    pub(crate) fn stamp(host: &Element, css: &str, html: &str, classes: &str) -> js_sys::Array;
-    /// `GET url`; calls `done({ status, retryAfter, body })` once (`body` is `null` when it is
-    /// not JSON), or `done(null)` when the request failed (network, abort, timeout).
-    #[wasm_bindgen(js_name = getJson)]
-    fn get_json(url: &str, authorization: &str, signal: &web_sys::AbortSignal, done: &JsValue);
-    /// Calls `options[callback](detail)` (a throwing page callback cannot break the widget),
-    /// then dispatches a bubbling, composed `CustomEvent` `name` on `host`.
-    fn emit(host: &Element, options: &JsValue, name: &str, callback: &str, detail: &JsValue);
-    /// Opens the push stream with the token as the `bearer.<token>` subprotocol; `on(true)`
-    /// when it opens, `on(false)` when it closes, `on(frame)` for each JSON frame. `undefined`
-    /// when the browser refuses the URL.
-    #[wasm_bindgen(js_name = openEvents)]
-    fn open_events(url: &str, token: &str, on: &JsValue) -> JsValue;
-    /// Detaches `on` and closes the socket.
-    #[wasm_bindgen(js_name = closeEvents)]
-    fn close_events(ws: &JsValue);
-    /// Calls the page's `getToken()` (sync or async); `done(token)` with a non-empty string,
-    /// else `done(null)` (also when it throws or rejects).
-    #[wasm_bindgen(js_name = renewToken)]
-    fn renew_token_with(get_token: &Function, done: &JsValue);
-    /// The `sub` of a JWT's payload (display only: the worker verifies tokens, never the
-    /// widget), or `undefined`.
-    #[wasm_bindgen(js_name = tokenSubject)]
-    fn token_subject(token: &str) -> JsValue;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    // `Reflect.get/set` with the key as a Rust `&str` (the glue decodes it): no JS string to
-    // make and drop at each of the many call sites.
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
-    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-    /// On the widget's own plain objects, where it cannot throw.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn set(target: &Object, key: &str, value: &JsValue);
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn set_str(target: &Object, key: &str, value: &str);
-}
-
-/// `obj[key]`, or `undefined` when `obj` is not an object or its getter throws.
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() {
-        reflect_get(obj, key).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-pub(crate) fn get_str(obj: &JsValue, key: &str) -> Option<String> {
-    get(obj, key).as_string()
-}
-
-fn get_u32(obj: &JsValue, key: &str, default: u32, min: u32, max: u32) -> u32 {
-    get(obj, key)
-        .as_f64()
-        .filter(|v| v.is_finite())
-        .map_or(default, |v| (v as u32).max(min).min(max))
-}
-
-pub(crate) fn error(msg: &str) -> JsValue {
-    js_sys::Error::new(msg).into()
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
-}
-
-/// The page's `navigator`, read as properties: rare reads, so no getters to import.
-fn navigator(doc: &Document) -> JsValue {
-    get(&get(doc, "defaultView"), "navigator")
-}
-
-/// The language the browser prefers (`navigator.language`).
-pub(crate) fn browser_lang(doc: &Document) -> String {
-    get_str(&navigator(doc), "language").unwrap_or_default()
-}
-
-/// Everything the page passed in.
-pub(crate) struct Options {
-    pub endpoint: String,
-    pub token: Option<String>,
-    pub get_token: Option<Function>,
-    pub locale: Locale,
-    pub messages: JsValue,
-    pub theme: &'static str,
-    pub variables: JsValue,
-    pub max_attempts: u32,
-    pub poll_ms: u32,
-    pub timeout_ms: u32,
-    pub callbacks: JsValue,
-}
-
-impl Options {
-    pub(crate) fn parse(o: &JsValue, browser_lang: &str) -> Result<Self, JsValue> {
-        let endpoint = get_str(o, "endpoint")
-            .map(|e| {
-                let mut e = e.trim_ascii();
-                while let Some(shorter) = e.strip_suffix("/") {
-                    e = shorter;
-                }
-                e.to_owned()
-            })
-            .filter(|e| e.starts_with("https://") || e.starts_with("http://") || e.starts_with('/'))
-            .ok_or_else(|| {
-                error(
-                    "pilot-connect: options.endpoint must be the worker URL (http(s)://… or /path)",
-                )
-            })?;
-        let token = get_str(o, "token").filter(|t| !t.is_empty());
-        let get_token = get(o, "getToken").dyn_into::<Function>().ok();
-        if token.is_none() && get_token.is_none() {
-            return Err(error(
-                "pilot-connect: pass options.token or options.getToken",
-            ));
-        }
-        let mut opts = Self {
-            endpoint,
-            token,
-            get_token,
-            locale: Locale::pick("", browser_lang),
-            messages: JsValue::UNDEFINED,
-            theme: "auto",
-            variables: JsValue::UNDEFINED,
-            max_attempts: get_u32(o, "maxAttempts", 6, 1, 100),
-            poll_ms: get_u32(o, "pollIntervalMs", 2500, 500, 60_000),
-            timeout_ms: get_u32(o, "requestTimeoutMs", 10_000, 1000, 60_000),
-            callbacks: o.clone(),
-        };
-        opts.restyle(o, browser_lang);
-        Ok(opts)
-    }
-
-    /// Takes `locale`, `messages` and `appearance` (`theme`, `variables`) from `o`, each only
-    /// when given: at mount, and for `handle.update()`.
-    pub(crate) fn restyle(&mut self, o: &JsValue, browser_lang: &str) {
-        if let Some(l) = get_str(o, "locale") {
-            self.locale = Locale::pick(&l, browser_lang);
-        }
-        let messages = get(o, "messages");
-        if messages.is_object() {
-            self.messages = messages;
-        }
-        let appearance = get(o, "appearance");
-        match get_str(&appearance, "theme").as_deref() {
-            Some("dark") => self.theme = "dark",
-            Some("light") => self.theme = "light",
-            Some(_) => self.theme = "auto",
-            None => {}
-        }
-        let variables = get(&appearance, "variables");
-        if variables.is_object() {
-            self.variables = variables;
-        }
-    }
-}
-
-impl Texts for Options {
-    fn text(&self, m: Msg) -> String {
-        get_str(&self.messages, m.key()).unwrap_or_else(|| self.locale.text(m).to_owned())
-    }
-
-    fn lang(&self) -> &'static str {
-        self.locale.tag()
-    }
-
-    fn theme(&self) -> &str {
-        self.theme
-    }
-}
-
-/// A `RefCell` whose access never panics: a conflicting borrow (only possible through a page
-/// callback re-entering the widget) skips the access instead. Panic paths cost wasm bytes, too.
-pub(crate) struct Slot<T>(RefCell<T>);
-
-impl<T> Slot<T> {
-    fn new(v: T) -> Self {
-        Self(RefCell::new(v))
-    }
-
-    /// Runs `f` on the value, or returns `None` when it is borrowed already.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.0.try_borrow_mut().ok().map(|mut v| f(&mut v))
-    }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    // The page's own globals, called directly: reaching them through `web_sys::window()`
-    // (a `globalThis`/`self`/`window`/`global` probe) costs more wasm than the calls.
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &JsValue, ms: u32) -> i32;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: i32);
-}
-
-/// Every callback the page's JS calls into: one closure type, so one set of wasm-bindgen shims.
-type Callback = Closure<dyn FnMut(JsValue)>;
-
-/// A `setTimeout` that is cleared when dropped.
-pub(crate) struct Timer {
-    id: i32,
-    _callback: Callback,
-}
-
-impl Timer {
-    /// Calls `f` once after `ms`, unless dropped first.
-    fn new(ms: u32, f: impl FnMut(JsValue) + 'static) -> Self {
-        let callback = Callback::new(f);
-        Self {
-            id: set_timeout(callback.as_ref(), ms),
-            _callback: callback,
-        }
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        clear_timeout(self.id);
-    }
-}
-
-/// A JS function for one settlement (a request, a token renewal). The JS garbage collector
-/// frees it, and the Rust closure with it, once nothing holds it, also when it runs after
-/// `destroy()` (it then finds no widget). Same closure type as timers and listeners: no extra
-/// wasm-bindgen shims.
-fn js_fn(f: impl FnMut(JsValue) + 'static) -> JsValue {
-    Callback::new(f).into_js_value()
-}
-
-/// An event listener that is removed when dropped.
-pub(crate) struct Listener {
-    target: EventTarget,
-    name: &'static str,
-    callback: Callback,
-}
-
-impl Listener {
-    fn new(target: &EventTarget, name: &'static str, f: impl FnMut(JsValue) + 'static) -> Self {
-        let callback = Callback::new(f);
-        let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
-        Self {
-            target: target.clone(),
-            name,
-            callback,
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.name, self.callback.as_ref().unchecked_ref());
-    }
-}
+use crate::options::{Mode, Options};
+use crate::page::{
+    browser_lang, close_events, emit, get, get_json, get_str, js_fn, navigator, now, open_events,
+    renew_token_with, set, set_str, token_subject, touch_phone, Callback, Listener, Slot, Timer,
+};
+use crate::sched;
+use crate::view::View;
 
 /// A request in flight: aborted when dropped (superseded, connected, destroyed), its deadline
 /// cleared with it.
@@ -392,6 +135,7 @@ impl Widget {
                 max_attempts: opts.max_attempts,
                 poll_ms: opts.poll_ms,
                 can_renew_token: opts.get_token.is_some(),
+                code_first: opts.mode.code_first(touch_phone()),
             },
             doc.hidden(),
         );
@@ -416,18 +160,18 @@ impl Widget {
         w
     }
 
-    /// The page this widget lives in.
-    pub(crate) fn document(&self) -> &Document {
-        &self.doc
-    }
-
     pub(crate) fn phase_name(&self) -> &'static str {
         self.machine.with(|m| m.phase().as_str()).unwrap_or("idle")
     }
 
-    /// Feeds an event to the machine and runs what it asks for.
+    /// Feeds an event to the machine and runs what it asks for; from within a running event
+    /// (a page callback, a command that settles at once) it is queued and runs right after.
     pub(crate) fn dispatch(self: &Rc<Self>, event: Event) {
-        // A re-entrant dispatch (a page callback calling back in) is dropped, never a panic.
+        let w = self.clone();
+        let _ = sched::run(move || w.step(event));
+    }
+
+    fn step(self: &Rc<Self>, event: Event) {
         let commands = self
             .machine
             .with(|m| m.handle(event, now()))
@@ -435,6 +179,25 @@ impl Widget {
         for c in commands {
             self.run(c);
         }
+    }
+
+    /// Takes `locale`, `messages`, `mode` and `appearance` from `options` (`handle.update()`).
+    ///
+    /// # Errors
+    /// As [`Options::restyle`].
+    pub(crate) fn update(self: &Rc<Self>, options: &JsValue) -> Result<(), JsValue> {
+        let lang = browser_lang(&self.doc);
+        let mode = self.opts.with(|o| {
+            o.restyle(options, &lang)?;
+            Ok::<_, JsValue>(o.mode)
+        });
+        let mode = mode.unwrap_or(Ok(Mode::Auto))?;
+        self.apply_appearance();
+        if !get(options, "mode").is_undefined() {
+            self.step(Event::CodeFirst(mode.code_first(touch_phone())));
+        }
+        self.render();
+        Ok(())
     }
 
     /// A callback that dispatches `event(value)` to this widget while it lives.
@@ -615,41 +378,46 @@ impl Widget {
         renew_token_with(&getter, &done);
     }
 
-    /// Calls `options.<callback>(detail)` and dispatches `pilot-connect:<name>` on the host.
+    /// Calls `options.<callback>(detail)` and dispatches the event's two DOM names on the host.
     fn emit(&self, e: Emitted) {
         let detail = Object::new();
-        let (name, callback) = match e {
-            Emitted::StateChange(p) => {
-                set_str(&detail, "state", p.as_str());
-                ("pilot-connect:statechange", "onStateChange")
-            }
+        let or_null = |v: Option<JsValue>| v.unwrap_or(JsValue::NULL);
+        match e {
+            Emitted::StateChange(p) => set_str(&detail, "state", p.as_str()),
             Emitted::Qr {
                 attempt,
                 expires_in_ms,
             } => {
                 set(&detail, "attempt", &attempt.into());
                 set(&detail, "expiresInMs", &expires_in_ms.into());
-                let code = self.machine.with(|m| m.code().map(JsValue::from)).flatten();
-                set(&detail, "pairingCode", &code.unwrap_or(JsValue::NULL));
-                ("pilot-connect:qr", "onQr")
+                let _ = self.machine.with(|m| {
+                    let v = m.view(now());
+                    set(&detail, "pairingCode", &or_null(v.code.map(JsValue::from)));
+                    set(
+                        &detail,
+                        "maskedNumber",
+                        &or_null(v.masked_number.map(JsValue::from)),
+                    );
+                    let ms = v
+                        .code_seconds_left
+                        .map(|s| JsValue::from(s.saturating_mul(1000)));
+                    set(&detail, "codeExpiresInMs", &or_null(ms));
+                });
             }
-            Emitted::Ready => ("pilot-connect:ready", "onReady"),
             Emitted::Connected => {
                 let id = self.opts.with(|o| o.token.as_deref().map(token_subject));
                 let id = id.flatten().filter(JsValue::is_string);
-                set(&detail, "numberId", &id.unwrap_or(JsValue::NULL));
-                ("pilot-connect:connected", "onConnected")
+                set(&detail, "numberId", &or_null(id));
             }
-            Emitted::Expired => ("pilot-connect:expired", "onExpired"),
             Emitted::Error(f) => {
                 set_str(&detail, "kind", f.kind.as_str());
-                let code = f.code.map_or(JsValue::NULL, |c| c.as_str().into());
-                set(&detail, "code", &code);
-                let wait = f.retry_after_ms.map_or(JsValue::NULL, JsValue::from);
-                set(&detail, "retryAfterMs", &wait);
-                ("pilot-connect:error", "onError")
+                set(&detail, "code", &or_null(f.code.map(|c| c.as_str().into())));
+                let wait = f.retry_after_ms.map(JsValue::from);
+                set(&detail, "retryAfterMs", &or_null(wait));
             }
-        };
+            Emitted::Ready | Emitted::Expired => {}
+        }
+        let (name, callback) = (e.name(), e.callback());
         let detail: JsValue = if matches!(e, Emitted::Ready | Emitted::Expired) {
             JsValue::UNDEFINED
         } else {
@@ -670,6 +438,7 @@ impl Widget {
             (Part::Reload, Event::Restart),
             (Part::Retry, Event::Restart),
             (Part::Copy, Event::Copy),
+            (Part::Switch, Event::SwitchView),
         ] {
             let on_click = self.on(move |_| Some(event.clone()));
             ls.push(Listener::new(self.view.part(part), "click", on_click));
@@ -722,7 +491,8 @@ impl Widget {
 
     /// Stops everything and removes the DOM.
     pub(crate) fn teardown(self: &Rc<Self>) {
-        self.dispatch(Event::Destroy);
+        // At once, not queued: nothing may run for this widget after its teardown.
+        self.step(Event::Destroy);
         // Belt and braces: every slot is dropped even if the machine had not armed it.
         let timers = self.timers.with(core::mem::take);
         drop(timers);

@@ -29,8 +29,10 @@ fn trap(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+pub mod layout;
 pub mod machine;
 pub mod messages;
+pub mod types;
 
 // A free-list allocator (coalescing) instead of dlmalloc: about 4 KB less wasm, and the widget
 // allocates little (a few strings per answer). Measured in bench/REPORT.md.
@@ -41,8 +43,17 @@ pub mod messages;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
+// The browser side, in three layers: `page` (the page's JS and globals), `options` (what the
+// page passed), `driver` (runs the machine), plus `view` (applies a layout scene) and `sched`
+// (one queue for everything that enters).
 #[cfg(target_arch = "wasm32")]
 mod driver;
+#[cfg(target_arch = "wasm32")]
+mod options;
+#[cfg(target_arch = "wasm32")]
+mod page;
+#[cfg(target_arch = "wasm32")]
+mod sched;
 #[cfg(target_arch = "wasm32")]
 mod view;
 
@@ -52,20 +63,17 @@ pub use api::*;
 #[cfg(target_arch = "wasm32")]
 mod api {
     use alloc::rc::Rc;
+    use core::cell::Cell;
 
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::Element;
 
-    use crate::driver::{browser_lang, error, Options, Widget};
-    use crate::messages::TS_MESSAGES;
+    use crate::driver::Widget;
+    use crate::options::Options;
+    use crate::page::{browser_lang, error, Slot};
+    use crate::sched;
     use crate::view::View;
-
-    #[wasm_bindgen(typescript_custom_section)]
-    const TS_MESSAGES_SECTION: &str = TS_MESSAGES;
-
-    #[wasm_bindgen(typescript_custom_section)]
-    const TS_TYPES_SECTION: &str = crate::machine::TS_TYPES;
 
     #[wasm_bindgen]
     extern "C" {
@@ -85,8 +93,7 @@ mod api {
         query_page(&sel)?.ok_or_else(|| error("pilot-connect: target not found"))
     }
 
-    fn create(target: &JsValue, options: &JsValue) -> Result<Rc<Widget>, JsValue> {
-        let host = resolve_target(target)?;
+    fn create(host: Element, options: &JsValue) -> Result<Rc<Widget>, JsValue> {
         let doc = host
             .owner_document()
             .ok_or_else(|| error("pilot-connect: mount needs a browser window"))?;
@@ -95,106 +102,140 @@ mod api {
         Ok(Widget::new(host, doc, view, opts))
     }
 
+    /// The handle's operations, behind one export (`Handle.call`): the package's `index.js`
+    /// reads the numbers from this enum (wasm-bindgen exports it as `Op`), so they cannot drift.
+    #[wasm_bindgen]
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Op {
+        /// `mount(target)` again after `unmount()`.
+        Mount = 0,
+        /// `unmount()`
+        Unmount = 1,
+        /// `destroy()`
+        Destroy = 2,
+        /// `update(options)`
+        Update = 3,
+        /// `restart()`
+        Restart = 4,
+        /// `state`
+        State = 5,
+    }
+
     /// A mounted widget. `destroy()` is final and idempotent; `unmount()` can be followed by
     /// `mount(target)` to show it again.
     #[wasm_bindgen]
     pub struct Handle {
-        widget: Option<Rc<Widget>>,
+        inner: Rc<Inner>,
+    }
+
+    struct Inner {
+        widget: Slot<Option<Rc<Widget>>>,
         options: JsValue,
-        destroyed: bool,
+        destroyed: Cell<bool>,
     }
 
     /// Mounts the widget into `target` (an Element or a CSS selector).
     ///
     /// # Errors
     /// A JS `Error` when the target is missing, the options are invalid (no endpoint, no token
-    /// or getToken) or there is no browser DOM.
+    /// or getToken, an unknown `mode` or `appearance.variant`) or there is no browser DOM.
     #[wasm_bindgen]
     pub fn mount(target: JsValue, options: JsValue) -> Result<Handle, JsValue> {
-        let widget = create(&target, &options)?;
-        Ok(Handle {
-            widget: Some(widget),
+        let host = resolve_target(&target)?;
+        let inner = Rc::new(Inner {
+            widget: Slot::new(None),
             options,
-            destroyed: false,
-        })
+            destroyed: Cell::new(false),
+        });
+        let me = inner.clone();
+        // Queued when called from a widget callback (a second widget mounted in `onConnected`).
+        sched::run(move || me.show(host)).unwrap_or(Ok(()))?;
+        Ok(Handle { inner })
     }
 
     #[wasm_bindgen]
     impl Handle {
-        /// The handle's methods behind one export, for the package's JS handle (`index.js`):
-        /// one wasm-bindgen shim instead of six. `op`: 0 `mount(target)`, 1 `unmount()`,
-        /// 2 `destroy()`, 3 `update(options)`, 4 `restart()`, 5 `state`.
+        /// Runs one [`Op`]. Called from inside a widget callback (`destroy()` in `onConnected`,
+        /// `restart()` in `onError`), the operation is queued and runs right after it.
         ///
         /// # Errors
-        /// As [`Handle::mount`], for op 0.
+        /// For `Mount`: a bad target, or a destroyed handle. For `Update`: an unknown `mode`
+        /// or `appearance.variant`. Both are checked before anything is queued.
         #[wasm_bindgen(unchecked_return_type = "string | undefined")]
-        pub fn call(&mut self, op: u8, arg: JsValue) -> Result<JsValue, JsValue> {
+        pub fn call(&self, op: Op, arg: JsValue) -> Result<JsValue, JsValue> {
+            let inner = self.inner.clone();
             match op {
-                0 => self.mount(arg)?,
-                1 => self.unmount(),
-                2 => self.destroy(),
-                3 => self.update(&arg),
-                4 => self.restart(),
-                _ => return Ok(self.state()),
+                Op::State => return Ok(JsValue::from_str(inner.state())),
+                Op::Mount => {
+                    if inner.destroyed.get() {
+                        return Err(error("pilot-connect: this widget was destroyed"));
+                    }
+                    let host = resolve_target(&arg)?;
+                    sched::run(move || inner.show(host)).unwrap_or(Ok(()))?;
+                }
+                Op::Unmount => {
+                    let _ = sched::run(move || inner.hide());
+                }
+                Op::Destroy => {
+                    // Marked at once: nothing queued after this call can mount it again.
+                    inner.destroyed.set(true);
+                    let _ = sched::run(move || inner.hide());
+                }
+                Op::Update => {
+                    Options::check_style(&arg)?;
+                    let _ = sched::run(move || inner.update(&arg));
+                }
+                Op::Restart => {
+                    let _ = sched::run(move || inner.restart());
+                }
             }
             Ok(JsValue::UNDEFINED)
         }
     }
 
-    impl Handle {
-        /// Mounts again after `unmount()`.
-        ///
-        /// # Errors
-        /// As [`mount`], or when the handle was destroyed.
-        pub fn mount(&mut self, target: JsValue) -> Result<(), JsValue> {
-            if self.destroyed {
-                return Err(error("pilot-connect: this widget was destroyed"));
+    impl Inner {
+        /// (Re)creates the widget in `host`.
+        fn show(&self, host: Element) -> Result<(), JsValue> {
+            if self.destroyed.get() {
+                return Ok(());
             }
-            if let Some(w) = self.widget.take() {
-                w.teardown();
-            }
-            self.widget = Some(create(&target, &self.options)?);
+            self.hide();
+            let w = create(host, &self.options)?;
+            self.widget.with(|slot| *slot = Some(w));
             Ok(())
         }
 
-        /// Removes the widget and stops all work; it can be mounted again.
-        pub fn unmount(&mut self) {
-            if let Some(w) = self.widget.take() {
+        /// Removes the widget and stops all work; it can be shown again.
+        fn hide(&self) {
+            if let Some(w) = self.widget.with(Option::take).flatten() {
                 w.teardown();
             }
         }
 
-        /// Removes the widget, cancels every timer, listener and in-flight request. Idempotent.
-        pub fn destroy(&mut self) {
-            self.unmount();
-            self.destroyed = true;
+        fn current(&self) -> Option<Rc<Widget>> {
+            self.widget.with(|w| w.clone()).flatten()
         }
 
-        /// Changes `locale`, `messages` and/or `appearance` at run time.
-        pub fn update(&self, options: &JsValue) {
-            let Some(w) = &self.widget else { return };
-            let lang = browser_lang(w.document());
-            w.opts.with(|o| o.restyle(options, &lang));
-            w.apply_appearance();
-            w.render();
+        fn update(&self, options: &JsValue) {
+            if let Some(w) = self.current() {
+                let _ = w.update(options);
+            }
         }
 
-        /// Asks for a fresh QR now (resets the attempt budget).
-        pub fn restart(&self) {
-            if let Some(w) = &self.widget {
+        fn restart(&self) {
+            if let Some(w) = self.current() {
                 w.dispatch(crate::machine::Event::Restart);
             }
         }
 
-        /// The current state name (`idle`, `loading`, `pairing`, `refreshing`, `connected`,
-        /// `expired`, `error`, `unmounted` or `destroyed`).
-        #[must_use]
-        pub fn state(&self) -> JsValue {
-            JsValue::from_str(match &self.widget {
+        /// The state name (`idle`, `loading`, `pairing`, `refreshing`, `connected`, `expired`,
+        /// `error`, `unmounted` or `destroyed`).
+        fn state(&self) -> &'static str {
+            match self.current() {
                 Some(w) => w.phase_name(),
-                None if self.destroyed => "destroyed",
+                None if self.destroyed.get() => "destroyed",
                 None => "unmounted",
-            })
+            }
         }
     }
 }

@@ -32,6 +32,18 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase (the TypeScript `WidgetState` is generated from it).
+    pub const ALL: [Self; 8] = [
+        Self::Idle,
+        Self::Loading,
+        Self::Pairing,
+        Self::Refreshing,
+        Self::Connected,
+        Self::Expired,
+        Self::Error,
+        Self::Destroyed,
+    ];
+
     /// The public state name (`data-state`, events, `handle.state`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -51,13 +63,6 @@ impl Phase {
         matches!(self, Self::Pairing | Self::Refreshing)
     }
 }
-
-/// The state and error-kind names as TypeScript types, emitted into the package's `.d.ts`
-/// (a native test checks they list exactly [`Phase::as_str`] and [`ErrorKind::as_str`]).
-pub const TS_TYPES: &str = concat!(
-    "export type WidgetState = \"idle\" | \"loading\" | \"pairing\" | \"refreshing\" | \"connected\" | \"expired\" | \"error\" | \"destroyed\";\n",
-    "export type ErrorKind = \"network\" | \"rate_limited\" | \"unauthorized\" | \"origin\" | \"not_found\" | \"not_pairable\" | \"server\" | \"config\";\n",
-);
 
 /// What kind of failure the page sees (`onError({ kind })`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -81,6 +86,18 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind (the TypeScript `ErrorKind` is generated from it).
+    pub const ALL: [Self; 8] = [
+        Self::Network,
+        Self::RateLimited,
+        Self::Unauthorized,
+        Self::Origin,
+        Self::NotFound,
+        Self::NotPairable,
+        Self::Server,
+        Self::Config,
+    ];
+
     /// The public name.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -291,6 +308,46 @@ pub enum Emitted {
     Expired,
     /// `error`
     Error(Failure),
+}
+
+/// Every event the page can hear: its name and its callback option, in [`Emitted::index`]
+/// order. The DOM names (`pilot-connect:<name>` and `pilotconnect<name>`), the callbacks and
+/// the TypeScript event maps all come from this one table.
+pub const EVENTS: [(&str, &str); 6] = [
+    ("statechange", "onStateChange"),
+    ("qr", "onQr"),
+    ("ready", "onReady"),
+    ("connected", "onConnected"),
+    ("expired", "onExpired"),
+    ("error", "onError"),
+];
+
+impl Emitted {
+    /// Its row in [`EVENTS`].
+    #[must_use]
+    pub const fn index(self) -> usize {
+        match self {
+            Self::StateChange(_) => 0,
+            Self::Qr { .. } => 1,
+            Self::Ready => 2,
+            Self::Connected => 3,
+            Self::Expired => 4,
+            Self::Error(_) => 5,
+        }
+    }
+
+    /// Its name (`connected`): the DOM events are `pilot-connect:connected` and
+    /// `pilotconnectconnected` (a name React 19 can take as `onpilotconnectconnected`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        EVENTS[self.index()].0
+    }
+
+    /// The option called with it (`onConnected`).
+    #[must_use]
+    pub const fn callback(self) -> &'static str {
+        EVENTS[self.index()].1
+    }
 }
 
 /// What the driver must do.

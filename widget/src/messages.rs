@@ -22,7 +22,7 @@ macro_rules! messages {
             concat!($( $es, "\0", )*),
         ];
 
-        /// The `messages` option's type, emitted into the package's `.d.ts`.
+        /// The `messages` option's type, in the package's generated `types.d.ts`.
         pub const TS_MESSAGES: &str = concat!(
             "/** Overrides of built-in strings, by name. `{n}` and `{m}` are numbers. */\n",
             "export interface PilotConnectMessages {\n",
@@ -34,35 +34,57 @@ macro_rules! messages {
 
 messages! {
     Title "title" ["Conecte seu WhatsApp", "Connect your WhatsApp", "Conecta tu WhatsApp"]
+    // The steps say what WhatsApp itself says in each language (its menu names), so the
+    // person finds each tap by its label.
     Step1 "step1" ["Abra o WhatsApp no seu celular.", "Open WhatsApp on your phone.", "Abre WhatsApp en tu teléfono."]
     Step2 "step2" [
-        "Toque em Mais opções (⋮) ou Configurações e depois em Aparelhos conectados › Conectar um aparelho.",
-        "Tap More options (⋮) or Settings, then Linked devices › Link a device.",
-        "Toca Más opciones (⋮) o Ajustes y luego Dispositivos vinculados › Vincular un dispositivo."
+        "Toque em Mais opções (⋮) no Android ou em Configurações no iPhone.",
+        "Tap Menu (⋮) on Android, or Settings on iPhone.",
+        "Toca Menú (⋮) en Android o Ajustes en iPhone."
     ]
-    Step3 "step3" ["Aponte o celular para este código QR.", "Point your phone at this QR code.", "Apunta tu teléfono a este código QR."]
-    Loading "loading" ["Gerando o código QR…", "Getting your QR code…", "Generando el código QR…"]
+    Step3 "step3" [
+        "Toque em Dispositivos conectados e depois em Conectar dispositivo.",
+        "Tap Linked devices, then Link a device.",
+        "Toca Dispositivos vinculados y luego Vincular un dispositivo."
+    ]
+    Step4 "step4" ["Aponte o celular para este código QR.", "Point your phone at this QR code.", "Apunta tu teléfono a este código QR."]
+    CodeStep4 "codeStep4" [
+        "Toque em Conectar com número de telefone e digite este código no celular.",
+        "Tap Link with phone number instead and enter this code on your phone.",
+        "Toca Vincular con el número de teléfono e ingresa este código en tu teléfono."
+    ]
+    Loading "loading" ["Gerando o código…", "Getting your code…", "Generando el código…"]
     Scan "scan" ["Escaneie o código QR com o WhatsApp.", "Scan the QR code with WhatsApp.", "Escanea el código QR con WhatsApp."]
+    TypeCode "typeCode" ["Digite o código de conexão no WhatsApp.", "Enter the linking code in WhatsApp.", "Ingresa el código de vinculación en WhatsApp."]
     Attempt "attempt" ["Código {n} de {m}", "Code {n} of {m}", "Código {n} de {m}"]
-    Countdown "countdown" ["Novo código em {n} s", "New code in {n} s", "Nuevo código en {n} s"]
+    Countdown "countdown" ["Novo código QR em {n} s", "New QR code in {n} s", "Nuevo código QR en {n} s"]
     Refreshing "refreshing" ["Gerando um novo código…", "Getting a new code…", "Generando un nuevo código…"]
     NewCode "newCode" ["Gerar novo código", "Get a new code", "Generar nuevo código"]
-    CodeLabel "codeLabel" ["Ou conecte com o número de telefone:", "Or link with your phone number:", "O vincula con tu número de teléfono:"]
-    CodeSteps "codeSteps" [
-        "Em Conectar um aparelho, toque em Conectar com número de telefone e digite este código.",
-        "In Link a device, tap Link with phone number instead and type this code.",
-        "En Vincular un dispositivo, toca Vincular con el número de teléfono e ingresa este código."
+    CodeTitle "codeTitle" ["Código de conexão", "Linking code", "Código de vinculación"]
+    ForNumber "forNumber" ["Para o número", "For the number", "Para el número"]
+    CodeExpiresIn "codeExpiresIn" ["Vale por mais {n} s", "Valid for {n} more s", "Válido por {n} s más"]
+    CodeRenews "codeRenews" [
+        "Se este código expirar, um novo aparece aqui.",
+        "If this code expires, a new one appears here.",
+        "Si este código caduca, aparecerá uno nuevo aquí."
     ]
+    CodeReplaced "codeReplaced" [
+        "Este é um código novo: o anterior expirou.",
+        "This is a new code: the previous one expired.",
+        "Este es un código nuevo: el anterior caducó."
+    ]
+    UseCode "useCode" ["Conectar com número de telefone", "Link with phone number instead", "Vincular con el número de teléfono"]
+    ShowQr "showQr" ["Mostrar código QR", "Show QR code", "Mostrar código QR"]
     Copy "copy" ["Copiar código", "Copy code", "Copiar código"]
     Copied "copied" ["Código copiado", "Code copied", "Código copiado"]
     QrAlt "qrAlt" ["Código QR para conectar o WhatsApp", "QR code to link WhatsApp", "Código QR para vincular WhatsApp"]
-    Expired "expired" ["O código QR expirou.", "The QR code expired.", "El código QR caducó."]
-    Reload "reload" ["Carregar novo código", "Load a new code", "Cargar nuevo código"]
+    Expired "expired" ["O código expirou.", "The code expired.", "El código caducó."]
+    Reload "reload" ["Gerar novo código", "Get a new code", "Generar nuevo código"]
     Connected "connected" ["WhatsApp conectado", "WhatsApp connected", "WhatsApp conectado"]
     ConnectedText "connectedText" [
-        "Tudo pronto. Você já pode fechar esta janela.",
-        "All set. You can close this window.",
-        "Todo listo. Ya puedes cerrar esta ventana."
+        "Seu número está conectado e pronto para uso.",
+        "Your number is linked and ready to use.",
+        "Tu número está vinculado y listo para usar."
     ]
     Retry "retry" ["Tentar novamente", "Try again", "Reintentar"]
     ErrorNetworkTitle "errorNetworkTitle" ["Sem conexão", "No connection", "Sin conexión"]
@@ -75,33 +97,33 @@ messages! {
     ErrorRateLimited "errorRateLimited" ["Tentando de novo em {n} s.", "Trying again in {n} s.", "Reintentando en {n} s."]
     ErrorExpiredTitle "errorExpiredTitle" ["Sessão expirada", "Session expired", "Sesión caducada"]
     ErrorExpired "errorExpired" [
-        "Sua sessão expirou. Recarregue a página para continuar.",
-        "Your session expired. Reload the page to continue.",
-        "Tu sesión caducó. Recarga la página para continuar."
+        "Sua sessão expirou. Atualize a página para continuar.",
+        "Your session expired. Refresh the page to continue.",
+        "Tu sesión caducó. Actualiza la página para continuar."
     ]
-    ErrorUnauthorizedTitle "errorUnauthorizedTitle" ["Link inválido", "This link is not valid", "Enlace no válido"]
+    ErrorUnauthorizedTitle "errorUnauthorizedTitle" ["Acesso não autorizado", "Not authorized", "Acceso no autorizado"]
     ErrorUnauthorized "errorUnauthorized" [
-        "Abra esta página de novo a partir do site ou aplicativo que enviou você até aqui.",
-        "Open this page again from the site or app that sent you here.",
-        "Abre esta página de nuevo desde el sitio o la app que te trajo aquí."
+        "Não foi possível confirmar seu acesso. Atualize a página e tente de novo.",
+        "We couldn't confirm your access. Refresh the page and try again.",
+        "No pudimos confirmar tu acceso. Actualiza la página e inténtalo de nuevo."
     ]
     ErrorOriginTitle "errorOriginTitle" ["Página não autorizada", "This page is not allowed", "Página no autorizada"]
     ErrorOrigin "errorOrigin" [
-        "Este site não está autorizado a conectar o WhatsApp. Avise o responsável pelo site.",
-        "This site is not allowed to link WhatsApp. Please let the site owner know.",
-        "Este sitio no está autorizado para vincular WhatsApp. Avisa al responsable del sitio."
+        "Esta página não está autorizada a conectar o WhatsApp. Fale com o suporte.",
+        "This page is not allowed to link WhatsApp. Please contact support.",
+        "Esta página no está autorizada para vincular WhatsApp. Contacta con soporte."
     ]
     ErrorNotFoundTitle "errorNotFoundTitle" ["Número não encontrado", "Number not found", "Número no encontrado"]
     ErrorNotFound "errorNotFound" [
-        "Este número não existe mais. Peça um novo link.",
-        "This number no longer exists. Ask for a new link.",
-        "Este número ya no existe. Pide un nuevo enlace."
+        "Este número não existe mais. Fale com o suporte.",
+        "This number no longer exists. Please contact support.",
+        "Este número ya no existe. Contacta con soporte."
     ]
-    ErrorNotPairableTitle "errorNotPairableTitle" ["Conexão por QR indisponível", "QR linking unavailable", "Vinculación por QR no disponible"]
+    ErrorNotPairableTitle "errorNotPairableTitle" ["Conexão indisponível", "Linking unavailable", "Vinculación no disponible"]
     ErrorNotPairable "errorNotPairable" [
-        "Este número não pode ser conectado com um código QR.",
-        "This number can't be linked with a QR code.",
-        "Este número no se puede vincular con un código QR."
+        "Este número não pode ser conectado por código QR nem por código de conexão.",
+        "This number can't be linked with a QR code or a linking code.",
+        "Este número no se puede vincular con un código QR ni con un código de vinculación."
     ]
     ErrorServerTitle "errorServerTitle" ["Serviço indisponível", "Service unavailable", "Servicio no disponible"]
     ErrorServer "errorServer" [
@@ -111,9 +133,9 @@ messages! {
     ]
     ErrorConfigTitle "errorConfigTitle" ["Serviço não configurado", "Service not configured", "Servicio no configurado"]
     ErrorConfig "errorConfig" [
-        "O serviço de conexão ainda não foi configurado. Avise o responsável pelo site.",
-        "The connection service is not set up yet. Please let the site owner know.",
-        "El servicio de conexión aún no está configurado. Avisa al responsable del sitio."
+        "O serviço de conexão ainda não foi configurado. Fale com o suporte.",
+        "The connection service is not set up yet. Please contact support.",
+        "El servicio de conexión aún no está configurado. Contacta con soporte."
     ]
 }
 

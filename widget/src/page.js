@@ -27,11 +27,21 @@ export function getJson(url, authorization, signal, done) {
   );
 }
 
-/** `options[callback](detail)` (a throwing page callback cannot break the widget), then a bubbling, composed `name` event on `host`. */
+/**
+ * `options[callback](detail)` (a throwing page callback cannot break the widget), then two bubbling, composed events on
+ * `host`: `pilot-connect:<name>` and `pilotconnect<name>` (no separator, DOM style: React 19 takes it as `onpilotconnect<name>`).
+ */
 export function emit(host, options, name, callback, detail) {
   const f = options[callback];
   if (typeof f === "function") try { f(detail); } catch {}
-  host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  for (const type of ["pilot-connect:" + name, "pilotconnect" + name]) {
+    host.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+/** A touch phone: a coarse pointer and a narrow viewport (its own screen's QR cannot be scanned by it). */
+export function touchPhone() {
+  return typeof matchMedia === "function" && matchMedia("(pointer: coarse) and (max-width: 640px)").matches;
 }
 
 /** The push stream, the token as the `bearer.<token>` subprotocol: `on(true)` open, `on(false)` closed, `on(frame)` per JSON frame; `undefined` when the URL is refused. */

@@ -559,13 +559,28 @@ pub fn mask_number(raw: &str) -> Option<String> {
 
 /// Whether `s` looks like what [`mask_number`] writes: `+`, digits, spaces, `-` and the mask,
 /// with at least one mask character (a reader never shows an unmasked number as masked).
+/// Bytes only (the mask is matched as its UTF-8 bytes): the widget reads this, and char
+/// iteration or `str` searching would link a panic and UTF-8 machinery into its wasm.
 #[must_use]
 pub fn is_masked_number(s: &str) -> bool {
-    s.starts_with('+')
-        && s.len() <= 64
-        && s.contains(MASK)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-') || c == MASK)
+    let b = s.as_bytes();
+    if b.first() != Some(&b'+') || b.len() > 64 {
+        return false;
+    }
+    let (mut i, mut masks) = (0, 0);
+    while let Some(rest) = b.get(i..) {
+        match rest {
+            [] => break,
+            // '•' in UTF-8
+            [0xE2, 0x80, 0xA2, ..] => {
+                masks += 1;
+                i += 3;
+            }
+            [c, ..] if c.is_ascii_digit() || matches!(c, b'+' | b' ' | b'-') => i += 1,
+            _ => return false,
+        }
+    }
+    masks > 0
 }
 
 #[cfg(test)]

@@ -1,0 +1,69 @@
+// Generated from the widget's Rust source (widget/src/types.rs); do not edit.
+// `cargo test -p pilot-connect-widget --test machine` checks it; PILOT_BLESS=1 rewrites it.
+
+/** A widget's state (`data-state`, `statechange`, `handle.state`). */
+export type WidgetState = "idle" | "loading" | "pairing" | "refreshing" | "connected" | "expired" | "error" | "destroyed";
+/** What kind of failure `onError` reports. */
+export type ErrorKind = "network" | "rate_limited" | "unauthorized" | "origin" | "not_found" | "not_pairable" | "server" | "config";
+/** Which way of linking leads: `auto` (the pairing code on a touch phone, the QR elsewhere), `qr` or `code`. */
+export type WidgetMode = "auto" | "qr" | "code";
+/** The name of each event (`pilot-connect:<name>` and `pilotconnect<name>` on the element). */
+export type PilotConnectEventName = "statechange" | "qr" | "ready" | "connected" | "expired" | "error";
+/** Each event's callback option. */
+export interface PilotConnectCallbackNames {
+  statechange: "onStateChange";
+  qr: "onQr";
+  ready: "onReady";
+  connected: "onConnected";
+  expired: "onExpired";
+  error: "onError";
+}
+/** Overrides of built-in strings, by name. `{n}` and `{m}` are numbers. */
+export interface PilotConnectMessages {
+  title?: string;
+  step1?: string;
+  step2?: string;
+  step3?: string;
+  step4?: string;
+  codeStep4?: string;
+  loading?: string;
+  scan?: string;
+  typeCode?: string;
+  attempt?: string;
+  countdown?: string;
+  refreshing?: string;
+  newCode?: string;
+  codeTitle?: string;
+  forNumber?: string;
+  codeExpiresIn?: string;
+  codeRenews?: string;
+  codeReplaced?: string;
+  useCode?: string;
+  showQr?: string;
+  copy?: string;
+  copied?: string;
+  qrAlt?: string;
+  expired?: string;
+  reload?: string;
+  connected?: string;
+  connectedText?: string;
+  retry?: string;
+  errorNetworkTitle?: string;
+  errorNetwork?: string;
+  errorRateLimitedTitle?: string;
+  errorRateLimited?: string;
+  errorExpiredTitle?: string;
+  errorExpired?: string;
+  errorUnauthorizedTitle?: string;
+  errorUnauthorized?: string;
+  errorOriginTitle?: string;
+  errorOrigin?: string;
+  errorNotFoundTitle?: string;
+  errorNotFound?: string;
+  errorNotPairableTitle?: string;
+  errorNotPairable?: string;
+  errorServerTitle?: string;
+  errorServer?: string;
+  errorConfigTitle?: string;
+  errorConfig?: string;
+}

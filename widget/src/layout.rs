@@ -1,0 +1,334 @@
+//! What the widget shows for a frame, as data: which parts of the template are visible and
+//! what each says. Pure (no DOM), so the per-state table is tested natively like the machine;
+//! `view` only applies a [`Scene`] to the shadow DOM.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use pilot_connect_wire::PublicErrorCode;
+
+use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
+use crate::messages::{fill, nth, Msg};
+
+/// The texts of one render, resolved by the driver (built-ins or the page's overrides).
+pub trait Texts {
+    /// The text of `m`.
+    fn text(&self, m: Msg) -> String;
+}
+
+macro_rules! parts {
+    ($( $(#[$doc:meta])* $name:ident $class:literal ),* $(,)?) => {
+        /// The elements a render touches. One list: the enum, [`CLASSES`] (how `stamp` finds
+        /// each in the template) and [`PARTS`] come from it; a native test checks that the
+        /// template holds each class exactly once.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub enum Part { $( $(#[$doc])* $name, )* }
+
+        /// The class of each [`Part`], in order, NUL-terminated (`stamp` in `page.js` looks
+        /// them up in one pass).
+        pub const CLASSES: &str = concat!($( $class, "\0", )*);
+
+        /// How many parts there are.
+        pub const PARTS: usize = [$( $class, )*].len();
+
+        impl Part {
+            /// Every part, in order.
+            pub const ALL: [Part; PARTS] = [$( Part::$name, )*];
+        }
+    };
+}
+
+parts! {
+    Title "title",
+    /// The pairing area (QR or code, steps, actions).
+    Pair "pair",
+    /// The QR's frame (QR first).
+    Frame "frame",
+    Skeleton "skeleton",
+    /// The QR image.
+    Qr "qr",
+    /// The "get a new code" action over an expired QR.
+    Reload "reload",
+    ReloadLabel "reload-label",
+    /// The pairing code's box (code first).
+    CodeBox "code-box",
+    CodeTitle "code-title",
+    Code "code",
+    /// The copy action.
+    Copy "copy",
+    /// "For the number +55 11 9••••-1234".
+    NumberLine "number-line",
+    ForNumber "for-number",
+    Number "number",
+    /// How long the code stays valid (or that a new one will replace it).
+    CodeLife "code-life",
+    /// "This is a new code" after it changed while the person was away.
+    CodeNote "code-note",
+    Step1 "s1",
+    Step2 "s2",
+    Step3 "s3",
+    Step4 "s4",
+    Timer "timer",
+    /// Switches between the QR and the pairing code.
+    Switch "switch",
+    /// The "get a new code" action while pairing.
+    NewCode "new-code",
+    Error "error",
+    ErrorTitle "error-title",
+    ErrorText "error-text",
+    /// The error panel's one action.
+    Retry "retry",
+    Done "done",
+    DoneTitle "done-title",
+    DoneText "done-text",
+    /// The screen reader's polite announcement.
+    Status "status",
+}
+
+/// The three panels that share one grid cell, so the widget keeps one height across states
+/// (the tallest): hidden ones stay laid out, invisible and inert (`data-off`), not removed.
+pub const STACKED: [Part; 3] = [Part::Pair, Part::Error, Part::Done];
+
+/// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
+/// go in with `textContent`). Stamped by one `innerHTML` (`stamp` in `page.js`).
+pub const TEMPLATE: &str = concat!(
+    r#"<div class="psw" part="container"><h2 class="title"></h2><div class="stack">"#,
+    r#"<div class="pair"><div class="visual">"#,
+    r#"<div class="frame" part="qr-frame"><div class="skeleton" aria-hidden="true"></div>"#,
+    r#"<img class="qr" part="qr" width="240" height="240" hidden>"#,
+    r#"<button type="button" part="button" class="reload primary" hidden>"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M20 12a8 8 0 1 1-2.34-5.66M20 4v5h-5"/></svg>"#,
+    r#"<span class="reload-label"></span></button></div>"#,
+    r#"<div class="code-box" part="code-box"><p class="code-title"></p>"#,
+    r#"<bdi class="code" dir="ltr" part="code"></bdi>"#,
+    r#"<button type="button" part="button" class="copy primary"></button>"#,
+    r#"<p class="number-line"><span class="for-number"></span> <bdi class="number" dir="ltr"></bdi></p>"#,
+    r#"<p class="code-life"></p><p class="code-note"></p></div></div>"#,
+    r#"<div class="side"><ol class="steps"><li class="s1"></li><li class="s2"></li><li class="s3"></li><li class="s4"></li></ol>"#,
+    r#"<p class="timer"></p><div class="actions"><button type="button" part="button" class="switch"></button>"#,
+    r#"<button type="button" part="button" class="new-code"></button></div></div></div>"#,
+    r#"<div class="panel error" role="alert">"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v6M12 16.5v.5"/></svg>"#,
+    r#"<h3 class="error-title"></h3><p class="error-text"></p><button type="button" part="button" class="retry primary"></button></div>"#,
+    r#"<div class="panel done">"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/><path d="m7.5 12.5 3 3 6-6.5"/></svg>"#,
+    r#"<h3 class="done-title"></h3><p class="done-text"></p></div></div>"#,
+    r#"<p class="status sr" role="status" aria-live="polite"></p></div>"#,
+);
+
+impl Part {
+    /// Its class in the template.
+    #[must_use]
+    pub fn class(self) -> &'static str {
+        nth(CLASSES, self as usize)
+    }
+}
+
+/// What one frame shows: each part's visibility and text (`None`: leave it as it is).
+pub struct Scene {
+    /// Visible parts, by `Part as usize`.
+    pub shown: [bool; PARTS],
+    /// Texts, by `Part as usize`.
+    pub texts: Vec<Option<String>>,
+    /// `qr` or `code`: which one leads (`data-face`, for the CSS).
+    pub face: &'static str,
+}
+
+impl Scene {
+    /// Whether `p` is visible.
+    #[must_use]
+    pub fn shown(&self, p: Part) -> bool {
+        self.shown[p as usize]
+    }
+
+    /// The text of `p`, if this frame sets one.
+    #[must_use]
+    pub fn text(&self, p: Part) -> Option<&str> {
+        self.texts.get(p as usize).and_then(|t| t.as_deref())
+    }
+}
+
+/// Parts whose text is one message, whatever the state.
+const FIXED_TEXTS: [(Part, Msg); 12] = [
+    (Part::Title, Msg::Title),
+    (Part::ReloadLabel, Msg::Reload),
+    (Part::CodeTitle, Msg::CodeTitle),
+    (Part::ForNumber, Msg::ForNumber),
+    (Part::CodeNote, Msg::CodeReplaced),
+    (Part::Step1, Msg::Step1),
+    (Part::Step2, Msg::Step2),
+    (Part::Step3, Msg::Step3),
+    (Part::NewCode, Msg::NewCode),
+    (Part::Retry, Msg::Retry),
+    (Part::DoneTitle, Msg::Connected),
+    (Part::DoneText, Msg::ConnectedText),
+];
+
+/// The scene of frame `f`.
+#[must_use]
+pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
+    let mut texts: Vec<Option<String>> = (0..PARTS).map(|_| None).collect();
+    let mut set = |p: Part, s: String| {
+        if let Some(slot) = texts.get_mut(p as usize) {
+            *slot = Some(s);
+        }
+    };
+    for (part, msg) in FIXED_TEXTS {
+        set(part, t.text(msg));
+    }
+
+    let pairing = matches!(
+        f.phase,
+        Phase::Idle | Phase::Loading | Phase::Pairing | Phase::Refreshing | Phase::Expired
+    );
+    let live = matches!(f.phase, Phase::Pairing | Phase::Refreshing);
+    let expired = f.phase == Phase::Expired;
+    let failure = f.failure.filter(|_| f.phase == Phase::Error);
+    // The code leads when asked, unless the provider gave no code (then only the QR can
+    // link); while loading the code face shows its own skeleton.
+    let code_face = f.show_code && (f.code.is_some() || !live);
+    let code_known = f.code.is_some();
+
+    let mut shown = [false; PARTS];
+    for (part, visible) in [
+        (Part::Title, true),
+        (Part::Pair, pairing),
+        (Part::Error, failure.is_some()),
+        (Part::Done, f.phase == Phase::Connected),
+        (Part::Frame, !code_face),
+        // The QR slot: a skeleton until the first QR, then the QR (dimmed while refreshing
+        // and when expired, with the reload action on it when expired).
+        (Part::Qr, f.qr.is_some()),
+        (Part::Skeleton, f.qr.is_none() && pairing),
+        (Part::Reload, expired),
+        (Part::CodeBox, code_face),
+        (Part::CodeTitle, true),
+        (Part::Code, true),
+        (Part::Copy, code_face && live && code_known),
+        (Part::NumberLine, f.masked_number.is_some()),
+        (Part::ForNumber, true),
+        (Part::Number, true),
+        (Part::CodeLife, code_face && live && code_known),
+        (Part::CodeNote, code_face && live && f.code_replaced),
+        (Part::Step1, true),
+        (Part::Step2, true),
+        (Part::Step3, true),
+        (Part::Step4, true),
+        // QR first: the countdown (or loading / refreshing / expired). Code first the code
+        // says how long it lasts; the line is only for loading, refreshing and expired.
+        (
+            Part::Timer,
+            if code_face {
+                !live || f.phase == Phase::Refreshing
+            } else {
+                live || expired || f.phase == Phase::Loading
+            },
+        ),
+        (Part::Switch, live && code_known),
+        (
+            Part::NewCode,
+            f.phase == Phase::Pairing || (code_face && expired),
+        ),
+        (Part::ErrorTitle, true),
+        (Part::ErrorText, true),
+        (Part::Retry, failure.is_some() && f.can_retry),
+        (Part::DoneTitle, true),
+        (Part::DoneText, true),
+        (Part::Status, true),
+    ] {
+        shown[part as usize] = visible;
+    }
+    // On an expired code face the reload lives in the actions (the QR's overlay is not shown).
+    if code_face && expired {
+        shown[Part::Reload as usize] = false;
+    }
+
+    set(
+        Part::Step4,
+        t.text(if code_face {
+            Msg::CodeStep4
+        } else {
+            Msg::Step4
+        }),
+    );
+    set(
+        Part::Switch,
+        t.text(if code_face { Msg::ShowQr } else { Msg::UseCode }),
+    );
+    set(Part::Code, String::from(f.code.unwrap_or("")));
+    set(Part::Number, String::from(f.masked_number.unwrap_or("")));
+    set(
+        Part::Copy,
+        t.text(if f.copied { Msg::Copied } else { Msg::Copy }),
+    );
+    set(
+        Part::CodeLife,
+        match f.code_seconds_left {
+            Some(s) => fill(&t.text(Msg::CodeExpiresIn), s, 0),
+            None => t.text(Msg::CodeRenews),
+        },
+    );
+    set(
+        Part::Timer,
+        match f.phase {
+            Phase::Loading | Phase::Idle => t.text(Msg::Loading),
+            Phase::Refreshing => t.text(Msg::Refreshing),
+            Phase::Expired => t.text(Msg::Expired),
+            _ => fill(&t.text(Msg::Countdown), f.seconds_left, 0),
+        },
+    );
+    if let Some(failure) = failure {
+        let (title, text) = error_texts(&failure);
+        set(Part::ErrorTitle, t.text(title));
+        let wait_s = failure.retry_after_ms.unwrap_or(0).div_ceil(1000);
+        set(Part::ErrorText, fill(&t.text(text), wait_s, 0));
+    }
+
+    // One polite announcement per state, for screen readers only (the panels say it visibly).
+    let status = match f.phase {
+        Phase::Loading => t.text(Msg::Loading),
+        Phase::Pairing => {
+            let mut s = t.text(if code_face { Msg::TypeCode } else { Msg::Scan });
+            s.push_str(" ");
+            s.push_str(&fill(&t.text(Msg::Attempt), f.attempt, f.max_attempts));
+            if f.copied {
+                s.push_str(" ");
+                s.push_str(&t.text(Msg::Copied));
+            }
+            s
+        }
+        Phase::Refreshing => t.text(Msg::Refreshing),
+        Phase::Connected => t.text(Msg::Connected),
+        Phase::Expired => t.text(Msg::Expired),
+        Phase::Error => f
+            .failure
+            .map(|x| t.text(error_texts(&x).0))
+            .unwrap_or_default(),
+        Phase::Idle | Phase::Destroyed => String::new(),
+    };
+    set(Part::Status, status);
+
+    Scene {
+        shown,
+        texts,
+        face: if code_face { "code" } else { "qr" },
+    }
+}
+
+/// The (title, what to do) pair for a failure.
+#[must_use]
+pub fn error_texts(f: &Failure) -> (Msg, Msg) {
+    match f.kind {
+        ErrorKind::Network => (Msg::ErrorNetworkTitle, Msg::ErrorNetwork),
+        ErrorKind::RateLimited => (Msg::ErrorRateLimitedTitle, Msg::ErrorRateLimited),
+        ErrorKind::Unauthorized if f.code == Some(PublicErrorCode::TokenExpired) => {
+            (Msg::ErrorExpiredTitle, Msg::ErrorExpired)
+        }
+        ErrorKind::Unauthorized => (Msg::ErrorUnauthorizedTitle, Msg::ErrorUnauthorized),
+        ErrorKind::Origin => (Msg::ErrorOriginTitle, Msg::ErrorOrigin),
+        ErrorKind::NotFound => (Msg::ErrorNotFoundTitle, Msg::ErrorNotFound),
+        ErrorKind::NotPairable => (Msg::ErrorNotPairableTitle, Msg::ErrorNotPairable),
+        ErrorKind::Server => (Msg::ErrorServerTitle, Msg::ErrorServer),
+        ErrorKind::Config => (Msg::ErrorConfigTitle, Msg::ErrorConfig),
+    }
+}

@@ -1,0 +1,175 @@
+//! The page's options: parsed and checked once at mount (`mount()` throws for bad ones), and
+//! restyled by `handle.update()`.
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::layout::Texts;
+use crate::messages::{Locale, Msg};
+use crate::page::{error, get, get_str, get_u32};
+
+/// Everything the page passed in.
+pub(crate) struct Options {
+    pub endpoint: String,
+    pub token: Option<String>,
+    pub get_token: Option<Function>,
+    pub locale: Locale,
+    pub messages: JsValue,
+    pub theme: &'static str,
+    /// `card` (bordered, titled) or `plain` (inside the host's own card).
+    pub variant: &'static str,
+    pub variables: JsValue,
+    /// `auto`, `qr` or `code`.
+    pub mode: Mode,
+    pub max_attempts: u32,
+    pub poll_ms: u32,
+    pub timeout_ms: u32,
+    pub callbacks: JsValue,
+}
+
+impl Options {
+    pub(crate) fn parse(o: &JsValue, browser_lang: &str) -> Result<Self, JsValue> {
+        let endpoint = get_str(o, "endpoint")
+            .map(|e| {
+                let mut e = e.trim_ascii();
+                while let Some(shorter) = e.strip_suffix("/") {
+                    e = shorter;
+                }
+                e.to_owned()
+            })
+            .filter(|e| e.starts_with("https://") || e.starts_with("http://") || e.starts_with('/'))
+            .ok_or_else(|| {
+                error(
+                    "pilot-connect: options.endpoint must be the worker URL (http(s)://… or /path)",
+                )
+            })?;
+        let token = get_str(o, "token").filter(|t| !t.is_empty());
+        let get_token = get(o, "getToken").dyn_into::<Function>().ok();
+        if token.is_none() && get_token.is_none() {
+            return Err(error(
+                "pilot-connect: pass options.token or options.getToken",
+            ));
+        }
+        let mut opts = Self {
+            endpoint,
+            token,
+            get_token,
+            locale: Locale::pick("", browser_lang),
+            messages: JsValue::UNDEFINED,
+            theme: "auto",
+            variant: "card",
+            variables: JsValue::UNDEFINED,
+            mode: Mode::Auto,
+            max_attempts: get_u32(o, "maxAttempts", 6, 1, 100),
+            poll_ms: get_u32(o, "pollIntervalMs", 2500, 500, 60_000),
+            timeout_ms: get_u32(o, "requestTimeoutMs", 10_000, 1000, 60_000),
+            callbacks: o.clone(),
+        };
+        opts.restyle(o, browser_lang)?;
+        Ok(opts)
+    }
+
+    /// Takes `locale`, `messages`, `mode` and `appearance` (`theme`, `variant`, `variables`)
+    /// from `o`, each only when given: at mount, and for `handle.update()`.
+    ///
+    /// # Errors
+    /// A `mode` or `appearance.variant` this version does not know (nothing is changed then).
+    pub(crate) fn restyle(&mut self, o: &JsValue, browser_lang: &str) -> Result<(), JsValue> {
+        let mode = parse_mode(o)?;
+        let appearance = get(o, "appearance");
+        let variant = parse_variant(&appearance)?;
+        self.mode = mode.unwrap_or(self.mode);
+        self.variant = variant.unwrap_or(self.variant);
+        if let Some(l) = get_str(o, "locale") {
+            self.locale = Locale::pick(&l, browser_lang);
+        }
+        let messages = get(o, "messages");
+        if messages.is_object() {
+            self.messages = messages;
+        }
+        match get_str(&appearance, "theme").as_deref() {
+            Some("dark") => self.theme = "dark",
+            Some("light") => self.theme = "light",
+            Some(_) => self.theme = "auto",
+            None => {}
+        }
+        let variables = get(&appearance, "variables");
+        if variables.is_object() {
+            self.variables = variables;
+        }
+        Ok(())
+    }
+}
+
+impl Options {
+    /// Checks what [`Options::restyle`] would refuse, changing nothing (for an `update()` that
+    /// is queued: its error must reach the caller before).
+    ///
+    /// # Errors
+    /// As [`Options::restyle`].
+    pub(crate) fn check_style(o: &JsValue) -> Result<(), JsValue> {
+        parse_mode(o)?;
+        parse_variant(&get(o, "appearance"))?;
+        Ok(())
+    }
+}
+
+fn parse_mode(o: &JsValue) -> Result<Option<Mode>, JsValue> {
+    Ok(match get_str(o, "mode").as_deref() {
+        None => None,
+        Some("auto") => Some(Mode::Auto),
+        Some("qr") => Some(Mode::Qr),
+        Some("code") => Some(Mode::Code),
+        Some(_) => {
+            return Err(error(
+                "pilot-connect: options.mode must be \"auto\", \"qr\" or \"code\"",
+            ))
+        }
+    })
+}
+
+fn parse_variant(appearance: &JsValue) -> Result<Option<&'static str>, JsValue> {
+    Ok(match get_str(appearance, "variant").as_deref() {
+        None => None,
+        Some("card") => Some("card"),
+        Some("plain") => Some("plain"),
+        Some(_) => {
+            return Err(error(
+                "pilot-connect: options.appearance.variant must be \"card\" or \"plain\"",
+            ))
+        }
+    })
+}
+
+/// Which way of linking leads.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mode {
+    /// The pairing code on a touch phone (its own screen's QR cannot be scanned by it), the QR
+    /// elsewhere.
+    Auto,
+    /// The QR first.
+    Qr,
+    /// The pairing code first.
+    Code,
+}
+
+impl Mode {
+    /// Whether the code leads, `touch_phone` being what the page looks like right now.
+    pub(crate) fn code_first(self, touch_phone: bool) -> bool {
+        match self {
+            Self::Auto => touch_phone,
+            Self::Qr => false,
+            Self::Code => true,
+        }
+    }
+}
+
+impl Texts for Options {
+    fn text(&self, m: Msg) -> String {
+        get_str(&self.messages, m.key()).unwrap_or_else(|| self.locale.text(m).to_owned())
+    }
+}

@@ -1,0 +1,64 @@
+//! The package's generated TypeScript types (`pkg-templates/types.d.ts`), from the Rust lists
+//! they must agree with: phases, error kinds, message keys, events. A native test writes the
+//! file with `PILOT_BLESS=1` and otherwise fails when it differs, so the shipped types cannot
+//! drift from the widget. (wasm-bindgen's own `.d.ts` is not shipped: it exposes `free()`.)
+
+use alloc::string::String;
+
+use crate::machine::{ErrorKind, Phase, EVENTS};
+use crate::messages::TS_MESSAGES;
+
+fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>) {
+    out.push_str("export type ");
+    out.push_str(name);
+    out.push_str(" =");
+    for (i, item) in items.enumerate() {
+        out.push_str(if i == 0 { " \"" } else { " | \"" });
+        out.push_str(item);
+        out.push_str("\"");
+    }
+    out.push_str(";\n");
+}
+
+/// The whole `types.d.ts`.
+#[must_use]
+pub fn typescript() -> String {
+    let mut out = String::from(
+        "// Generated from the widget's Rust source (widget/src/types.rs); do not edit.\n\
+         // `cargo test -p pilot-connect-widget --test machine` checks it; PILOT_BLESS=1 rewrites it.\n\n",
+    );
+    out.push_str("/** A widget's state (`data-state`, `statechange`, `handle.state`). */\n");
+    union(
+        &mut out,
+        "WidgetState",
+        Phase::ALL.iter().map(|p| p.as_str()),
+    );
+    out.push_str("/** What kind of failure `onError` reports. */\n");
+    union(
+        &mut out,
+        "ErrorKind",
+        ErrorKind::ALL.iter().map(|k| k.as_str()),
+    );
+    out.push_str(
+        "/** Which way of linking leads: `auto` (the pairing code on a touch phone, the QR elsewhere), `qr` or `code`. */\n",
+    );
+    union(&mut out, "WidgetMode", ["auto", "qr", "code"].into_iter());
+    out.push_str("/** The name of each event (`pilot-connect:<name>` and `pilotconnect<name>` on the element). */\n");
+    union(
+        &mut out,
+        "PilotConnectEventName",
+        EVENTS.iter().map(|e| e.0),
+    );
+    out.push_str("/** Each event's callback option. */\n");
+    out.push_str("export interface PilotConnectCallbackNames {\n");
+    for (name, callback) in EVENTS {
+        out.push_str("  ");
+        out.push_str(name);
+        out.push_str(": \"");
+        out.push_str(callback);
+        out.push_str("\";\n");
+    }
+    out.push_str("}\n");
+    out.push_str(TS_MESSAGES);
+    out
+}
