@@ -1,0 +1,197 @@
+//! The view's per-state table, natively: which parts each phase and face shows, and what they
+//! say, from the same `scene()` the browser applies; and the template holds each part once.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pilot_connect_widget::layout::{scene, Part, Texts, CLASSES, PARTS, TEMPLATE};
+use pilot_connect_widget::machine::{ErrorKind, Failure, Phase, View};
+use pilot_connect_widget::messages::{Locale, Msg};
+
+struct En;
+impl Texts for En {
+    fn text(&self, m: Msg) -> String {
+        Locale::En.text(m).to_owned()
+    }
+}
+
+const PNG: &str = "data:image/png;base64,iVBORw0KGgo=";
+
+fn frame(phase: Phase, show_code: bool) -> View<'static> {
+    View {
+        phase,
+        qr: (!matches!(phase, Phase::Loading | Phase::Idle)).then_some(PNG),
+        code: (!matches!(phase, Phase::Loading | Phase::Idle)).then_some("ABCD-1234"),
+        attempt: 1,
+        max_attempts: 6,
+        seconds_left: 20,
+        failure: (phase == Phase::Error).then_some(Failure {
+            kind: ErrorKind::Server,
+            code: None,
+            retry_after_ms: None,
+        }),
+        copied: false,
+        show_code,
+        masked_number: Some("+55 11 9••••-1234"),
+        code_seconds_left: None,
+        code_replaced: false,
+        can_retry: true,
+    }
+}
+
+#[test]
+fn template_holds_each_part_exactly_once() {
+    assert_eq!(CLASSES.split_terminator('\0').count(), PARTS);
+    let classes: Vec<&str> = TEMPLATE
+        .split("class=\"")
+        .skip(1)
+        .flat_map(|rest| rest.split('"').next().unwrap().split(' '))
+        .collect();
+    for p in Part::ALL {
+        assert_eq!(
+            classes.iter().filter(|c| **c == p.class()).count(),
+            1,
+            "{}",
+            p.class()
+        );
+    }
+}
+
+#[test]
+fn every_phase_shows_one_panel_and_what_it_needs() {
+    use Part::*;
+    // (phase, code face, shown, not shown)
+    let table: [(Phase, bool, &[Part], &[Part]); 9] = [
+        (
+            Phase::Loading,
+            false,
+            &[Pair, Frame, Skeleton, Timer],
+            &[Qr, CodeBox, Error, Done, Switch, NewCode],
+        ),
+        (
+            Phase::Loading,
+            true,
+            &[Pair, CodeBox, Timer],
+            &[Frame, Copy, Error, Done],
+        ),
+        (
+            Phase::Pairing,
+            false,
+            &[Pair, Frame, Qr, Timer, Switch, NewCode, NumberLine],
+            &[Skeleton, CodeBox, Reload, Error, Done],
+        ),
+        (
+            Phase::Pairing,
+            true,
+            &[
+                Pair, CodeBox, Code, Copy, NumberLine, CodeLife, Switch, NewCode,
+            ],
+            &[Frame, Timer, CodeNote, Error, Done],
+        ),
+        (
+            Phase::Refreshing,
+            true,
+            &[Pair, CodeBox, Timer],
+            &[Frame, NewCode, Error],
+        ),
+        (
+            Phase::Expired,
+            false,
+            &[Pair, Frame, Qr, Reload, Timer],
+            &[Switch, NewCode, CodeBox, Error],
+        ),
+        (
+            Phase::Expired,
+            true,
+            &[Pair, CodeBox, NewCode, Timer],
+            &[Reload, Copy, Switch, Error],
+        ),
+        (Phase::Error, false, &[Error, Retry], &[Pair, Done]),
+        (Phase::Connected, true, &[Done], &[Pair, Error]),
+    ];
+    for (phase, code, yes, no) in table {
+        let s = scene(&frame(phase, code), &En);
+        for p in yes {
+            assert!(s.shown(*p), "{phase:?} code={code}: {p:?} should show");
+        }
+        for p in no {
+            assert!(!s.shown(*p), "{phase:?} code={code}: {p:?} should not show");
+        }
+        assert_eq!(s.face, if code { "code" } else { "qr" });
+    }
+}
+
+#[test]
+fn the_steps_and_the_switch_follow_the_face() {
+    let qr = scene(&frame(Phase::Pairing, false), &En);
+    assert_eq!(
+        qr.text(Part::Step4),
+        Some("Point your phone at this QR code.")
+    );
+    assert_eq!(
+        qr.text(Part::Switch),
+        Some("Link with phone number instead")
+    );
+    let code = scene(&frame(Phase::Pairing, true), &En);
+    assert!(code
+        .text(Part::Step4)
+        .unwrap()
+        .contains("Link with phone number instead"));
+    assert_eq!(code.text(Part::Switch), Some("Show QR code"));
+    assert_eq!(
+        code.text(Part::Step3),
+        Some("Tap Linked devices, then Link a device.")
+    );
+    assert_eq!(code.text(Part::Number), Some("+55 11 9••••-1234"));
+    // No known lifetime: an honest sentence, never a made-up countdown.
+    assert_eq!(
+        code.text(Part::CodeLife),
+        Some("If this code expires, a new one appears here.")
+    );
+    let mut f = frame(Phase::Pairing, true);
+    f.code_seconds_left = Some(42);
+    assert_eq!(
+        scene(&f, &En).text(Part::CodeLife),
+        Some("Valid for 42 more s")
+    );
+    f.code_replaced = true;
+    assert!(scene(&f, &En).shown(Part::CodeNote));
+    assert!(code
+        .text(Part::Status)
+        .unwrap()
+        .starts_with("Enter the linking code in WhatsApp."));
+    // No code from the provider: the QR leads whatever was asked, and there is nothing to switch to.
+    let mut f = frame(Phase::Pairing, true);
+    f.code = None;
+    let s = scene(&f, &En);
+    assert_eq!(s.face, "qr");
+    assert!(!s.shown(Part::Switch));
+}
+
+#[test]
+fn dashboard_copy_never_says_close_this_window() {
+    for locale in [Locale::PtBr, Locale::En, Locale::Es] {
+        for m in [
+            Msg::ConnectedText,
+            Msg::ErrorUnauthorized,
+            Msg::ErrorExpired,
+        ] {
+            let t = locale.text(m).to_lowercase();
+            for banned in [
+                "close this window",
+                "fechar esta janela",
+                "cerrar esta ventana",
+                "sent you here",
+                "enviou você",
+            ] {
+                assert!(!t.contains(banned), "{locale:?} {m:?}: {t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unhelpful_retry_is_not_offered() {
+    let mut f = frame(Phase::Error, false);
+    f.can_retry = false;
+    assert!(!scene(&f, &En).shown(Part::Retry));
+}
