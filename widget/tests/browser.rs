@@ -7,7 +7,7 @@
 
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Object, Reflect};
-use pilot_connect_widget::{mount, Handle};
+use pilot_connect_widget::{mount, Handle, Op};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -55,9 +55,9 @@ export function events() { return S.events.join(","); }
 export function q(host, sel) { return host.querySelector("[data-pilot-connect]")?.shadowRoot?.querySelector(sel) ?? null; }
 export function text(host, sel) { return q(host, sel)?.textContent ?? null; }
 export function attr(host, sel, name) { return q(host, sel)?.getAttribute(name) ?? null; }
-export function is_hidden(host, sel) { const e = q(host, sel); if (!e) return null; for (let n = e; n && n.nodeType === 1; n = n.parentNode) if (n.hidden) return true; return false; }
+export function is_hidden(host, sel) { const e = q(host, sel); if (!e) return null; for (let n = e; n && n.nodeType === 1; n = n.parentNode) if (n.hidden || n.hasAttribute("data-off")) return true; return false; }
 export function visible_text(host) { const root = host.querySelector("[data-pilot-connect]")?.shadowRoot; if (!root) return "";
-  const out = []; const walk = (n) => { if (n.nodeType === 1 && (n.hidden || n.classList.contains("sr"))) return; if (n.nodeType === 3) out.push(n.textContent); n.childNodes.forEach(walk); };
+  const out = []; const walk = (n) => { if (n.nodeType === 1 && (n.hidden || n.hasAttribute("data-off") || n.classList.contains("sr"))) return; if (n.nodeType === 3) out.push(n.textContent); n.childNodes.forEach(walk); };
   walk(root.querySelector(".psw")); return out.join(" "); }
 export function click(host, sel) { q(host, sel).click(); }
 export function set_hidden(v) { Object.defineProperty(document, "hidden", { configurable: true, get: () => v }); document.dispatchEvent(new Event("visibilitychange")); }
@@ -99,6 +99,36 @@ fn options(extra: &str) -> JsValue {
     js(&format!(
         r#"{{"endpoint":"http://worker.test","token":"{TOKEN}","locale":"en","pollIntervalMs":500{extra}}}"#
     ))
+}
+
+/// The handle's operations, as the package's `index.js` calls them (one `call(op)` export).
+trait Ops {
+    fn state(&self) -> String;
+    fn destroy(&mut self);
+    fn unmount(&mut self);
+    fn mount(&mut self, target: JsValue) -> Result<(), JsValue>;
+    fn update(&self, o: &JsValue);
+}
+
+impl Ops for Handle {
+    fn state(&self) -> String {
+        self.call(Op::State, JsValue::UNDEFINED)
+            .unwrap()
+            .as_string()
+            .unwrap()
+    }
+    fn destroy(&mut self) {
+        self.call(Op::Destroy, JsValue::UNDEFINED).unwrap();
+    }
+    fn unmount(&mut self) {
+        self.call(Op::Unmount, JsValue::UNDEFINED).unwrap();
+    }
+    fn mount(&mut self, target: JsValue) -> Result<(), JsValue> {
+        self.call(Op::Mount, target).map(|_| ())
+    }
+    fn update(&self, o: &JsValue) {
+        self.call(Op::Update, o.clone()).unwrap();
+    }
 }
 
 fn state(h: &web_sys::Element) -> String {
@@ -143,15 +173,31 @@ async fn pairing_renders_qr_code_and_instructions() {
     assert!(text(&h, ".status")
         .unwrap()
         .starts_with("Scan the QR code with WhatsApp. Code 1 of 6"));
-    assert_eq!(text(&h, ".timer").as_deref(), Some("New code in 20 s"));
+    assert_eq!(text(&h, ".timer").as_deref(), Some("New QR code in 20 s"));
     assert_eq!(text(&h, ".new-code").as_deref(), Some("Get a new code"));
     assert_eq!(is_hidden(&h, ".skeleton"), Some(true));
     assert_eq!(is_hidden(&h, ".reload"), Some(true));
     assert_eq!(is_hidden(&h, ".done"), Some(true));
     assert!(text(&h, ".steps").unwrap().contains("Linked devices"));
-    assert!(text(&h, ".code-steps")
+    assert_eq!(
+        text(&h, ".switch").as_deref(),
+        Some("Link with phone number instead")
+    );
+    assert_eq!(
+        is_hidden(&h, ".code-box"),
+        Some(true),
+        "QR first on a desktop"
+    );
+    click(&h, ".switch");
+    assert_eq!(
+        is_hidden(&h, ".code-box"),
+        Some(false),
+        "the code is one tap away"
+    );
+    assert!(text(&h, ".s4")
         .unwrap()
         .contains("Link with phone number instead"));
+    assert_eq!(text(&h, ".switch").as_deref(), Some("Show QR code"));
     assert_eq!(is_hidden(&h, ".error"), Some(true));
     assert_eq!(
         last_auth().as_deref(),
@@ -170,12 +216,16 @@ async fn locale_switching_and_overrides() {
     assert!(until(&h, "pairing", 2000).await);
     assert_eq!(text(&h, ".title").as_deref(), Some("Conecte seu WhatsApp"));
     assert_eq!(attr(&h, ".psw", "lang").as_deref(), Some("pt-BR"));
-    assert!(text(&h, ".code-steps")
-        .unwrap()
-        .contains("Conectar com número de telefone"));
+    assert_eq!(
+        text(&h, ".switch").as_deref(),
+        Some("Conectar com número de telefone")
+    );
     w.update(&js(r#"{"locale":"es"}"#));
     assert_eq!(text(&h, ".title").as_deref(), Some("Conecta tu WhatsApp"));
-    assert_eq!(text(&h, ".timer").as_deref(), Some("Nuevo código en 20 s"));
+    assert_eq!(
+        text(&h, ".timer").as_deref(),
+        Some("Nuevo código QR en 20 s")
+    );
     w.update(&js(
         r#"{"locale":"en","messages":{"title":"Link your number"},"appearance":{"theme":"dark"}}"#,
     ));
@@ -262,22 +312,22 @@ async fn error_states() {
         (
             r#"{"status":401,"body":{"error":{"code":"token_expired","message":"x"}}}"#,
             "Session expired",
-            "Your session expired. Reload the page to continue.",
+            "Your session expired. Refresh the page to continue.",
         ),
         (
             r#"{"status":401,"body":{"error":{"code":"invalid_token","message":"x"}}}"#,
-            "This link is not valid",
-            "Open this page again from the site or app that sent you here.",
+            "Not authorized",
+            "We couldn't confirm your access. Refresh the page and try again.",
         ),
         (
             r#"{"status":403,"body":{"error":{"code":"origin_not_allowed","message":"x"}}}"#,
             "This page is not allowed",
-            "This site is not allowed to link WhatsApp. Please let the site owner know.",
+            "This page is not allowed to link WhatsApp. Please contact support.",
         ),
         (
             r#"{"status":500,"body":{"error":{"code":"config_error","message":"x"}}}"#,
             "Service not configured",
-            "The connection service is not set up yet. Please let the site owner know.",
+            "The connection service is not set up yet. Please contact support.",
         ),
         (
             r#"{"status":502,"body":{"error":{"code":"upstream_error","message":"x"}}}"#,
@@ -287,7 +337,7 @@ async fn error_states() {
         (
             r#"{"status":404,"body":{"error":{"code":"not_found","message":"x"}}}"#,
             "Number not found",
-            "This number no longer exists. Ask for a new link.",
+            "This number no longer exists. Please contact support.",
         ),
         (
             r#"{"network":true}"#,
@@ -302,7 +352,9 @@ async fn error_states() {
         assert_eq!(text(&h, ".error-text").as_deref(), Some(what), "{answer}");
         // The error panel replaces the pairing area: no scan steps, no empty QR, no code.
         assert_eq!(is_hidden(&h, ".pair"), Some(true), "{answer}");
-        assert_eq!(is_hidden(&h, ".retry"), Some(false));
+        // Without getToken, retrying a refused token cannot succeed: no such button.
+        let retry_helps = !answer.contains("401");
+        assert_eq!(is_hidden(&h, ".retry"), Some(!retry_helps), "{answer}");
         assert_eq!(text(&h, ".retry").as_deref(), Some("Try again"));
         assert!(!visible_text(&h).contains("Scan"), "{answer}");
         w.destroy();
@@ -389,9 +441,9 @@ async fn refresh_keeps_previous_qr_then_expires_after_the_cap() {
     // Expired: the QR stays (dimmed by CSS) with one centred action on it; no new-code button.
     assert_eq!(attr(&h, ".qr", "src").as_deref(), Some(PNG));
     assert_eq!(is_hidden(&h, ".reload"), Some(false));
-    assert_eq!(text(&h, ".reload").as_deref(), Some("Load a new code"));
+    assert_eq!(text(&h, ".reload").as_deref(), Some("Get a new code"));
     assert_eq!(is_hidden(&h, ".new-code"), Some(true));
-    assert_eq!(text(&h, ".timer").as_deref(), Some("The QR code expired."));
+    assert_eq!(text(&h, ".timer").as_deref(), Some("The code expired."));
     assert!(events().contains("expired"));
     let before = calls("/v1/qr");
     click(&h, ".reload");
@@ -443,7 +495,7 @@ async fn destroy_leaves_no_timers_or_listeners() {
     let h = setup(&[pairing(20_000)], r#"{"body":{"state":"connecting"}}"#);
     TimeoutFuture::new(10).await;
     let (t0, l0) = (timers(), listeners());
-    let mut w = mount(h.clone().into(), options("")).unwrap();
+    let mut w = mount(h.clone().into(), options(r#","mode":"code""#)).unwrap();
     assert!(until(&h, "pairing", 2000).await);
     assert!(timers() >= t0 + 3, "refresh + poll + countdown running");
     assert!(listeners() > l0);
@@ -487,4 +539,34 @@ async fn unmount_then_mount_again_and_bad_options() {
     )
     .is_err());
     assert!(mount("#does-not-exist".into(), options("")).is_err());
+}
+
+#[wasm_bindgen_test]
+async fn code_first_shows_the_number_and_how_long_the_code_lasts() {
+    let coded = format!(
+        r#"{{"body":{{"state":"pairing","qr":"{PNG}","pairingCode":"abcd1234","refreshAfterMs":20000,"maskedNumber":"+55 11 9••••-1234","codeExpiresInMs":90000}}}}"#
+    );
+    let h = setup(&[coded], r#"{"body":{"state":"connected"}}"#);
+    let mut w = mount(
+        h.clone().into(),
+        options(r#","mode":"code","pollIntervalMs":60000"#),
+    )
+    .unwrap();
+    assert!(until(&h, "pairing", 2000).await, "state {}", state(&h));
+    assert_eq!(attr(&h, ".psw", "data-face").as_deref(), Some("code"));
+    assert_eq!(text(&h, ".code").as_deref(), Some("ABCD-1234"));
+    assert_eq!(text(&h, ".number").as_deref(), Some("+55 11 9••••-1234"));
+    assert_eq!(is_hidden(&h, ".number-line"), Some(false));
+    assert_eq!(
+        text(&h, ".code-life").as_deref(),
+        Some("Valid for 90 more s")
+    );
+    assert_eq!(is_hidden(&h, ".frame"), Some(true));
+    assert!(
+        w.call(Op::Update, js(r#"{"mode":"sideways"}"#)).is_err(),
+        "a bad mode is refused"
+    );
+    w.update(&js(r#"{"mode":"qr"}"#));
+    assert_eq!(attr(&h, ".psw", "data-face").as_deref(), Some("qr"));
+    w.destroy();
 }
