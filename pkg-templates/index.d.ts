@@ -1,11 +1,15 @@
-// WidgetState, ErrorKind and PilotConnectMessages are generated from the Rust side
-// (typescript_custom_section), so these types and the widget cannot drift.
-import type { WidgetState, ErrorKind, PilotConnectMessages } from "./pilot_connect.js";
-export type { WidgetState, ErrorKind, PilotConnectMessages };
+// `pilot-connect-widget`: mount(), the handle, the options and the DOM events.
+// WidgetState, ErrorKind, WidgetMode and PilotConnectMessages are generated from the Rust side
+// (types.d.ts), so these types and the widget cannot drift. No React types here: those live in
+// `pilot-connect-widget/react` only.
+import type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode } from "./types.js";
+export type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode };
 
 export interface Appearance {
   /** `auto` follows `prefers-color-scheme`. The QR itself always stays dark on light. */
   theme?: "light" | "dark" | "auto";
+  /** `card` (default): a bordered card with a title. `plain`: no border, background or title, to sit inside your own card. */
+  variant?: "card" | "plain";
   /** Mapped to CSS custom properties `--psw-*` (also settable from your CSS). */
   variables?: {
     colorPrimary?: string;
@@ -18,12 +22,21 @@ export interface Appearance {
   };
 }
 
-export interface QrEvent { attempt: number; expiresInMs: number; pairingCode: string | null }
+export interface QrEvent {
+  attempt: number;
+  expiresInMs: number;
+  pairingCode: string | null;
+  /** The number the code is for, masked (e.g. `+55 11 9••••-1234`), when the worker knows it. */
+  maskedNumber: string | null;
+  /** How long the pairing code stays valid as far as the worker knows it; `null` when it does not. */
+  codeExpiresInMs: number | null;
+}
+export interface StateChangeEvent { state: WidgetState }
 export interface ConnectedEvent { numberId: string | null }
 export interface ErrorEvent { kind: ErrorKind; code: string | null; retryAfterMs: number | null }
 
 export interface MountOptions {
-  /** The pilot-connect edge worker base URL. */
+  /** The pilot-connect edge worker base URL (`https://…`, `http://…` or `/path`). */
   endpoint: string;
   /** A connect token minted by your backend. */
   token?: string;
@@ -31,46 +44,72 @@ export interface MountOptions {
   getToken?: () => string | Promise<string>;
   /** `pt-BR`, `en`, `es` or `auto` (default: the browser's language; `pt*` → pt-BR). */
   locale?: string;
+  /** `auto` (default): the pairing code first on a touch phone, the QR first elsewhere. The other is one tap away. */
+  mode?: WidgetMode;
   /** Overrides of built-in strings, by name (`{n}`/`{m}` are numbers). */
   messages?: PilotConnectMessages;
   appearance?: Appearance;
   /** QR codes shown before the `expired` state (default 6). */
   maxAttempts?: number;
-  /** Status poll interval while pairing (default 2500 ms). */
+  /** Status poll interval while pairing without the push stream (default 2500 ms). */
   pollIntervalMs?: number;
   /** Per-request timeout (default 10000 ms). */
   requestTimeoutMs?: number;
   onReady?: () => void;
-  onStateChange?: (e: { state: WidgetState }) => void;
+  onStateChange?: (e: StateChangeEvent) => void;
   onQr?: (e: QrEvent) => void;
   onConnected?: (e: ConnectedEvent) => void;
   onExpired?: () => void;
   onError?: (e: ErrorEvent) => void;
 }
 
+/** What `handle.update()` can change in place. */
+export type UpdateOptions = Pick<MountOptions, "locale" | "messages" | "appearance" | "mode">;
+
 export interface WidgetHandle {
+  /** `idle` until the widget is mounted (wasm loaded); `unmounted` after `unmount()`; `destroyed` after `destroy()`. */
   readonly state: WidgetState | "unmounted";
   /** Removes the widget; it can be mounted again. */
   unmount(): void;
+  /** Shows the widget again (after `unmount()`) in `target`. */
   mount(target: Element | string): void;
-  /** Final and idempotent: cancels every timer, listener and in-flight request. */
+  /** Final and idempotent: cancels every timer, listener and in-flight request. Before ready: cancels the mount. */
   destroy(): void;
-  update(options: Pick<MountOptions, "locale" | "messages" | "appearance">): void;
+  update(options: UpdateOptions): void;
   /** A fresh QR now, with a fresh attempt budget. */
   restart(): void;
 }
 
-export function mount(target: Element | string, options: MountOptions): Promise<WidgetHandle>;
+/**
+ * Mounts the widget into `target` (an Element or a CSS selector). Returns the handle at once; it is
+ * also a promise of the same handle, resolved once the widget is mounted (`await` works as before).
+ * Calls made before that are applied in order; `destroy()` before it cancels the mount.
+ * Rejects with `Error("pilot-connect: mount needs a browser window")` without a DOM (on a server),
+ * or with the widget's error for a bad target or bad options.
+ */
+export function mount(target: Element | string, options: MountOptions): Promise<WidgetHandle> & WidgetHandle;
+/** Loads the wasm ahead of time (optional). */
 export function preload(): Promise<void>;
 export { defineCustomElement } from "./element.js";
+export type { PilotConnectElement, PilotConnectElementOptions } from "./element.js";
+
+/** The DOM events on the host element, each under both names (bubbling, composed). */
+export interface PilotConnectEventMap {
+  "pilot-connect:ready": CustomEvent<undefined>;
+  "pilot-connect:statechange": CustomEvent<StateChangeEvent>;
+  "pilot-connect:qr": CustomEvent<QrEvent>;
+  "pilot-connect:connected": CustomEvent<ConnectedEvent>;
+  "pilot-connect:expired": CustomEvent<undefined>;
+  "pilot-connect:error": CustomEvent<ErrorEvent>;
+  /** Same as `pilot-connect:ready`, named so that React 19 can take it as `onpilotconnectready`. */
+  "pilotconnectready": CustomEvent<undefined>;
+  "pilotconnectstatechange": CustomEvent<StateChangeEvent>;
+  "pilotconnectqr": CustomEvent<QrEvent>;
+  "pilotconnectconnected": CustomEvent<ConnectedEvent>;
+  "pilotconnectexpired": CustomEvent<undefined>;
+  "pilotconnecterror": CustomEvent<ErrorEvent>;
+}
 
 declare global {
-  interface HTMLElementEventMap {
-    "pilot-connect:ready": CustomEvent<undefined>;
-    "pilot-connect:statechange": CustomEvent<{ state: WidgetState }>;
-    "pilot-connect:qr": CustomEvent<QrEvent>;
-    "pilot-connect:connected": CustomEvent<ConnectedEvent>;
-    "pilot-connect:expired": CustomEvent<undefined>;
-    "pilot-connect:error": CustomEvent<ErrorEvent>;
-  }
+  interface HTMLElementEventMap extends PilotConnectEventMap {}
 }

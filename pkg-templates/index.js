@@ -15,26 +15,87 @@ function load() {
   return loading;
 }
 
+// The op numbers of the wasm handle's `call(op, arg)`, from the Rust enum (`wasm.Op`).
+// TODO(lead): drop the fallback once `Op` ships in the glue.
+const FALLBACK_OP = { Mount: 0, Unmount: 1, Destroy: 2, Update: 3, Restart: 4, State: 5 };
+
+const hasDom = () => typeof window !== "undefined" && typeof document !== "undefined" && typeof customElements !== "undefined";
+
 /**
  * Mounts the connect widget into `target` (an Element or a CSS selector).
- * Resolves to a handle with `unmount()`, `mount(target)`, `destroy()`, `update({ locale, messages, appearance })`,
- * `restart()` and `state`.
+ *
+ * Returns at once an object that is both the handle (`mount(target)`, `unmount()`, `destroy()`,
+ * `update({ locale, messages, appearance, mode })`, `restart()`, `state`) and a Promise of it: it
+ * resolves, once the wasm is loaded and the widget mounted, to a plain handle (no `then`) of the
+ * same widget. Calls made before that are applied in order then; `destroy()` before it cancels the
+ * mount (no DOM, no request, no socket) and the promise resolves with `state === "destroyed"`.
+ * Rejects with `pilot-connect: mount needs a browser window` without a DOM (before anything is
+ * fetched), or with the widget's error for a bad target or bad options.
  */
-export async function mount(target, options) {
-  const wasm = await load();
-  return new Handle(wasm.mount(target, options ?? {}));
-}
+export function mount(target, options) {
+  let widget = null; // the wasm handle, once mounted
+  let queue = []; // [op name, arg] called before that
+  let over = false; // destroyed (or failed) before mounted: nothing will ever run
+  let mounting = false;
+  let OP = FALLBACK_OP;
+  let resolve, reject;
+  const ready = new Promise((res, rej) => { resolve = res; reject = rej; });
 
-/** The handle a page holds: the wasm's handle behind one `call(op, arg)` (one export, not six). */
-class Handle {
-  #h;
-  constructor(h) { this.#h = h; }
-  mount(target) { this.#h.call(0, target); }
-  unmount() { this.#h.call(1); }
-  destroy() { this.#h.call(2); }
-  update(options) { this.#h.call(3, options); }
-  restart() { this.#h.call(4); }
-  get state() { return this.#h.call(5); }
+  const call = (op, arg) => {
+    if (widget) return widget.call(OP[op], arg);
+    if (op === "State") return over ? "destroyed" : "idle";
+    if (over) {
+      if (op === "Mount") throw new Error("pilot-connect: this widget was destroyed");
+      return undefined;
+    }
+    if (op === "Destroy" && !mounting) {
+      over = true;
+      queue = null;
+      resolve(handle);
+      return undefined;
+    }
+    queue.push([op, arg]);
+    return undefined;
+  };
+
+  // The plain handle the promise resolves to: no `then`, so `await` ends on it.
+  const handle = Object.defineProperties({}, {
+    mount: { value: (t) => { call("Mount", t); }, enumerable: true },
+    unmount: { value: () => { call("Unmount"); }, enumerable: true },
+    destroy: { value: () => { call("Destroy"); }, enumerable: true },
+    update: { value: (o) => { call("Update", o); }, enumerable: true },
+    restart: { value: () => { call("Restart"); }, enumerable: true },
+    state: { get: () => call("State"), enumerable: true },
+  });
+
+  if (!hasDom()) {
+    over = true;
+    reject(new Error("pilot-connect: mount needs a browser window"));
+  } else {
+    load().then((wasm) => {
+      if (over) return;
+      OP = wasm.Op ?? FALLBACK_OP;
+      mounting = true;
+      try {
+        widget = wasm.mount(target, options ?? {});
+      } finally {
+        mounting = false;
+      }
+      // Replayed in order; calls made from inside the widget's callbacks meanwhile were queued too.
+      let failure = null;
+      for (const [op, arg] of queue) {
+        try { widget.call(OP[op], arg); } catch (e) { failure ??= e; }
+      }
+      queue = null;
+      if (failure) throw failure;
+      resolve(handle);
+    }).catch((e) => {
+      if (!widget) over = true;
+      reject(e);
+    });
+  }
+  // The handle's methods and `state` on the promise itself: `Promise<WidgetHandle> & WidgetHandle`.
+  return Object.defineProperties(ready, Object.getOwnPropertyDescriptors(handle));
 }
 
 /** Loads the wasm ahead of time (optional). */
@@ -42,71 +103,161 @@ export async function preload() {
   await load();
 }
 
+// The element's properties that a page may set before `defineCustomElement()` ran (they then sit
+// on the instance and are moved to the class's setters on connect).
+const PROPS = ["endpoint", "token", "locale", "mode", "getToken", "messages", "appearance", "options"];
+const CALLBACKS = ["onReady", "onStateChange", "onQr", "onConnected", "onExpired", "onError"];
+// `options` fields fixed at mount: a change re-mounts.
+const FIXED = ["endpoint", "token", "maxAttempts", "pollIntervalMs", "requestTimeoutMs"];
+
 /**
- * Defines `<pilot-connect endpoint="…" token="…" locale="…" theme="…">`. Call it once on the client.
- * The class is created here, not at import, so importing this module is safe under SSR.
- * Set `element.getToken = async () => token` for token renewal, and `element.options = {…}` for
- * anything else `mount()` accepts (messages, appearance.variables, callbacks).
+ * Defines `<pilot-connect endpoint="…" token="…" locale="…" theme="…" variant="…" mode="…">`.
+ * Call it once on the client; the class is created here, not at import, so importing this module is
+ * safe under SSR. Properties (typed in element.d.ts): `endpoint`, `token`, `locale`, `mode`
+ * (reflect their attributes), `getToken`, `messages`, `appearance`, `options` (the rest of
+ * `mount()`'s options), `state` (read-only) and `restart()`. Setting one after connect takes effect:
+ * `endpoint`/`token` (and adding or removing `getToken`) re-mount, the others update in place.
  */
 export function defineCustomElement(name = "pilot-connect") {
   if (typeof customElements === "undefined" || customElements.get(name)) return;
 
+  const reflect = (attr) => ({
+    get() { return this.getAttribute(attr); },
+    set(v) { v == null ? this.removeAttribute(attr) : this.setAttribute(attr, String(v)); },
+  });
+
   class PilotConnectElement extends HTMLElement {
     static get observedAttributes() {
-      return ["endpoint", "token", "locale", "theme"];
+      return ["endpoint", "token", "locale", "theme", "variant", "mode"];
     }
 
     #handle = null;
-    #generation = 0;
+    #styled = ""; // the last look applied (JSON), to skip updates that change nothing
+    #getToken = null;
+    #messages = null;
+    #appearance = null;
+    #options = null;
+    #live = false; // between connectedCallback and disconnectedCallback
+
+    constructor() {
+      super();
+      // Set on the element before it was upgraded: move them to the setters.
+      for (const p of PROPS) {
+        if (Object.prototype.hasOwnProperty.call(this, p)) {
+          const v = this[p];
+          delete this[p];
+          this[p] = v;
+        }
+      }
+    }
 
     connectedCallback() {
+      this.#live = true;
       this.#start();
     }
 
     disconnectedCallback() {
-      this.#generation += 1;
-      this.#handle?.destroy();
-      this.#handle = null;
+      this.#live = false;
+      this.#stop();
     }
 
     attributeChangedCallback(attr, before, after) {
-      if (before === after || !this.isConnected) return;
-      if (attr === "locale" || attr === "theme") {
-        this.#handle?.update({ locale: this.getAttribute("locale") ?? "auto", appearance: { theme: this.getAttribute("theme") ?? "auto" } });
-      } else {
-        this.#handle?.destroy();
-        this.#handle = null;
-        this.#start();
-      }
+      if (before === after || !this.#live) return;
+      if (attr === "endpoint" || attr === "token") this.#start();
+      else this.#restyle();
     }
 
+    get getToken() { return this.#getToken; }
+    set getToken(f) {
+      const had = !!this.#tokenSource();
+      this.#getToken = typeof f === "function" ? f : null;
+      // The widget calls the current one through a wrapper: only its presence is fixed at mount.
+      if (this.#live && had !== !!this.#tokenSource()) this.#start();
+    }
+
+    get messages() { return this.#messages; }
+    set messages(m) { this.#messages = m ?? null; this.#restyle(); }
+
+    get appearance() { return this.#appearance; }
+    set appearance(a) { this.#appearance = a ?? null; this.#restyle(); }
+
+    get options() { return this.#options; }
+    set options(o) {
+      const before = this.#options ?? {};
+      const had = !!this.#tokenSource();
+      this.#options = o ?? null;
+      const now = this.#options ?? {};
+      if (!this.#live) return;
+      if (FIXED.some((k) => before[k] !== now[k]) || had !== !!this.#tokenSource()) this.#start();
+      else this.#restyle();
+    }
+
+    /** The widget's state: `idle` until it is mounted. */
     get state() {
       return this.#handle?.state ?? "idle";
     }
 
+    /** A fresh code now, with a fresh attempt budget. */
     restart() {
       this.#handle?.restart();
     }
 
-    async #start() {
-      const generation = ++this.#generation;
-      const endpoint = this.getAttribute("endpoint");
-      const token = this.getAttribute("token");
-      if (!endpoint || (!token && !this.getToken)) return;
-      const wasm = await load();
-      // Disconnected (or re-configured) while the wasm was loading: do nothing.
-      if (generation !== this.#generation || !this.isConnected) return;
-      const extra = this.options ?? {};
-      this.#handle = new Handle(wasm.mount(this, {
-        ...extra,
-        endpoint,
-        token: token ?? undefined,
-        getToken: this.getToken ?? extra.getToken,
-        locale: this.getAttribute("locale") ?? extra.locale ?? "auto",
-        appearance: { ...(extra.appearance ?? {}), theme: this.getAttribute("theme") ?? extra.appearance?.theme ?? "auto" },
-      }));
+    #tokenSource() {
+      return this.#getToken ?? this.#options?.getToken;
+    }
+
+    #look() {
+      const o = this.#options ?? {};
+      const appearance = { ...o.appearance, ...this.#appearance };
+      appearance.theme = this.getAttribute("theme") ?? appearance.theme ?? "auto";
+      appearance.variant = this.getAttribute("variant") ?? appearance.variant ?? "card";
+      return {
+        locale: this.getAttribute("locale") ?? o.locale ?? "auto",
+        mode: this.getAttribute("mode") ?? o.mode ?? "auto",
+        messages: this.#messages ?? o.messages ?? {},
+        appearance,
+      };
+    }
+
+    #restyle() {
+      if (!this.#handle) return;
+      const look = this.#look();
+      const key = JSON.stringify(look);
+      if (key === this.#styled) return;
+      this.#styled = key;
+      this.#handle.update(look);
+    }
+
+    #stop() {
+      this.#handle?.destroy();
+      this.#handle = null;
+    }
+
+    #start() {
+      this.#stop();
+      if (!this.#live) return;
+      const o = this.#options ?? {};
+      const endpoint = this.getAttribute("endpoint") ?? o.endpoint;
+      const token = this.getAttribute("token") ?? o.token;
+      const hasSource = !!this.#tokenSource();
+      if (!endpoint || (!token && !hasSource)) return; // not configured yet
+      const look = this.#look();
+      this.#styled = JSON.stringify(look);
+      const opts = { ...o, ...look, endpoint, token: token || undefined };
+      // Through wrappers: a new `getToken` or new callbacks in `options` apply without a re-mount.
+      opts.getToken = hasSource ? () => this.#tokenSource()() : undefined;
+      for (const k of CALLBACKS) opts[k] = (e) => this.#options?.[k]?.(e);
+      const handle = mount(this, opts);
+      this.#handle = handle;
+      handle.catch((e) => {
+        if (this.#handle === handle) this.#handle = null;
+        console.error(e);
+      });
     }
   }
 
+  for (const p of ["endpoint", "token", "locale", "mode"]) {
+    Object.defineProperty(PilotConnectElement.prototype, p, { ...reflect(p), configurable: true });
+  }
   customElements.define(name, PilotConnectElement);
 }

@@ -68,17 +68,19 @@ const json = (route, status, body) => route.fulfill({ status, headers: CORS, con
 // mount options, and what must be visible / hidden once the state is reached.
 const CASES = {
   loading: { qr: () => ["hang"], show: [".skeleton", ".timer"], hide: [".qr", ".error", ".done", ".new-code", ".reload"] },
-  pairing: { qr: () => [{ ...pairing(), refreshAfterMs: 60000 }], show: [".qr", ".code", ".copy", ".new-code", ".timer", ".steps"], hide: [".skeleton", ".error", ".done", ".reload"] },
+  pairing: { qr: () => [{ ...pairing(), refreshAfterMs: 60000 }], show: [".qr", ".switch", ".new-code", ".timer", ".steps"], hide: [".skeleton", ".code-box", ".error", ".done", ".reload"] },
+  "pairing-code": { qr: () => [{ ...pairing(), refreshAfterMs: 60000 }], opts: { mode: "code" }, state: "pairing", show: [".code", ".copy", ".code-life", ".switch", ".new-code", ".steps"], hide: [".frame", ".skeleton", ".error", ".done"] },
   refreshing: { qr: () => [pairing(), "hang"], opts: { maxAttempts: 3 }, show: [".qr", ".timer"], hide: [".new-code", ".error", ".done", ".reload"] },
   expired: { qr: () => [pairing()], opts: { maxAttempts: 1 }, show: [".qr", ".reload", ".timer"], hide: [".new-code", ".code-box", ".error", ".done"] },
   error: { qr: () => [[502, { error: { code: "upstream_error", message: "x" } }]], show: [".error", ".error-title", ".error-text", ".retry"], hide: [".pair", ".done"] },
   connected: { qr: () => [{ state: "connected" }], show: [".done", ".done-title"], hide: [".pair", ".error"] },
 };
 
-for (const [state, c] of Object.entries(CASES)) {
+for (const [name, c] of Object.entries(CASES)) {
+  const state = c.state ?? name;
   for (const scheme of ["light", "dark"]) {
     for (const width of [280, 800]) {
-      test(`${state} · ${scheme} · ${width}px`, async () => {
+      test(`${name} · ${scheme} · ${width}px`, async () => {
         const ctx = await browser.newContext({ viewport: { width, height: 700 }, colorScheme: scheme, reducedMotion: "reduce" });
         const page = await ctx.newPage();
         const errors = [];
@@ -103,7 +105,7 @@ for (const [state, c] of Object.entries(CASES)) {
         const visible = await host.evaluate((el) => {
           const out = [];
           const walk = (n) => {
-            if (n.nodeType === 1 && (n.classList.contains("sr") || getComputedStyle(n).display === "none")) return;
+            if (n.nodeType === 1 && (n.classList.contains("sr") || getComputedStyle(n).display === "none" || getComputedStyle(n).visibility === "hidden")) return;
             if (n.nodeType === 3) out.push(n.textContent);
             n.childNodes.forEach(walk);
           };
@@ -125,7 +127,7 @@ for (const [state, c] of Object.entries(CASES)) {
           const bgOf = (n) => { for (; n && n.nodeType === 1; n = n.parentNode || n.host) { const b = getComputedStyle(n).backgroundColor; if (!/rgba\(.*, 0\)|transparent/.test(b)) return b; } return "rgb(255, 255, 255)"; };
           const bad = [];
           for (const n of el.shadowRoot.querySelectorAll(".psw *")) {
-            if (!n.offsetParent || n.closest(".sr") || ![...n.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+            if (!n.offsetParent || n.closest(".sr") || getComputedStyle(n).visibility === "hidden" || ![...n.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
             const a = lum(rgb(getComputedStyle(n).color)), b = lum(rgb(bgOf(n)));
             const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
             if (ratio < 4.5) bad.push(`${n.className || n.tagName}: ${ratio.toFixed(2)}`);
@@ -133,7 +135,7 @@ for (const [state, c] of Object.entries(CASES)) {
           return bad;
         });
         assert.deepEqual(low, [], `${state}/${scheme}: contrast below AA`);
-        writeFileSync(path.join(OUT, `${state}-${scheme}-${width}.png`), await page.screenshot({ fullPage: true }));
+        writeFileSync(path.join(OUT, `${name}-${scheme}-${width}.png`), await page.screenshot({ fullPage: true }));
         assert.deepEqual(errors, []);
         await ctx.close();
       });

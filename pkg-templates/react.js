@@ -1,0 +1,58 @@
+"use client";
+// `pilot-connect-widget/react`: <PilotConnect>, the widget as a React component (React >= 18).
+// Plain JS (no JSX build step). Renders one empty <div> (also on the server) and mounts the widget
+// into it in an effect; mount() returns its handle at once and a destroy() before the widget is
+// ready cancels it, so StrictMode's mount → cleanup → mount leaves one widget, one request, one socket.
+import { createElement, forwardRef, useEffect, useImperativeHandle, useInsertionEffect, useRef } from "react";
+import { mount } from "./index.js";
+
+const CALLBACKS = ["onReady", "onStateChange", "onQr", "onConnected", "onExpired", "onError"];
+
+/** What update() can change in place, as one comparable key (plain data: inline objects are fine). */
+const lookOf = (p) => ({ locale: p.locale ?? "auto", mode: p.mode ?? "auto", messages: p.messages ?? {}, appearance: p.appearance ?? {} });
+
+export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
+  const host = useRef(null);
+  const handle = useRef(null);
+  const latest = useRef(props);
+  const applied = useRef("");
+  // The latest props for the callbacks and getToken, before any effect of this render runs.
+  useInsertionEffect(() => { latest.current = props; });
+
+  const { endpoint, token, maxAttempts, pollIntervalMs, requestTimeoutMs } = props;
+  const hasGetToken = typeof props.getToken === "function";
+  const look = lookOf(props);
+  const lookKey = JSON.stringify(look);
+
+  // Re-mounted only when what is fixed at mount changes; callbacks and getToken are read through refs.
+  useEffect(() => {
+    if (!host.current || !endpoint || (!token && !hasGetToken)) return undefined; // not configured yet
+    const opts = { endpoint, token: token || undefined, maxAttempts, pollIntervalMs, requestTimeoutMs, ...lookOf(latest.current) };
+    if (hasGetToken) opts.getToken = () => latest.current.getToken();
+    for (const k of CALLBACKS) opts[k] = (e) => latest.current[k]?.(e);
+    const h = mount(host.current, opts);
+    handle.current = h;
+    applied.current = JSON.stringify(lookOf(latest.current));
+    h.catch((e) => console.error(e));
+    return () => {
+      h.destroy();
+      if (handle.current === h) handle.current = null;
+    };
+  }, [endpoint, token, hasGetToken, maxAttempts, pollIntervalMs, requestTimeoutMs]);
+
+  // locale / mode / messages / appearance: in place.
+  useEffect(() => {
+    const h = handle.current;
+    if (!h || applied.current === lookKey) return;
+    applied.current = lookKey;
+    h.update(look);
+  }, [lookKey]);
+
+  useImperativeHandle(ref, () => ({
+    get state() { return handle.current?.state ?? "idle"; },
+    restart() { handle.current?.restart(); },
+    update(options) { handle.current?.update(options); },
+  }), []);
+
+  return createElement("div", { ref: host, className: props.className, style: props.style, id: props.id });
+});
