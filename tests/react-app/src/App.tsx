@@ -1,0 +1,76 @@
+import { useCallback, useState } from 'react'
+import { PilotConnect } from 'pilot-connect-widget/react'
+import type { PilotConnectElementOptions, WidgetState } from 'pilot-connect-widget'
+import { cfg, rec } from './e2e.ts'
+import './App.css'
+
+// One object for the element's `options` property: a new object each render would be a change.
+const ELEMENT_OPTIONS: PilotConnectElementOptions = { maxAttempts: 30 }
+
+function App() {
+  const [shown, setShown] = useState(true)
+  // Shown on the page, so each widget state change re-renders App (and the widgets' parents).
+  const [componentState, setComponentState] = useState<WidgetState | 'none'>('none')
+  const [elementState, setElementState] = useState<WidgetState | 'none'>('none')
+  const getToken = useCallback(async () => {
+    rec.element.tokens += 1
+    return cfg.tokenB
+  }, [])
+
+  return (
+    <>
+      <h1>Vite + React</h1>
+      <div className="card">
+        <button id="toggle" onClick={() => setShown((s) => !s)}>
+          {shown ? 'Hide' : 'Show'} the widgets
+        </button>
+        <p>
+          component: <output id="component-state">{componentState}</output>, element:{' '}
+          <output id="element-state">{elementState}</output>
+        </p>
+      </div>
+      {shown && (
+        <div className="slots">
+          <section id="component-slot">
+            <h2>&lt;PilotConnect&gt;</h2>
+            <PilotConnect
+              className="widget"
+              endpoint={cfg.endpoint}
+              token={cfg.tokenA}
+              locale="en"
+              maxAttempts={30}
+              onReady={() => { rec.component.ready += 1 }}
+              onStateChange={({ state }) => {
+                rec.component.states.push(state)
+                setComponentState(state)
+              }}
+              onQr={(e) => { rec.component.qr.push(e) }}
+              onConnected={(e) => { rec.component.connected.push(e) }}
+              onError={(e) => { rec.component.errors.push(e) }}
+            />
+          </section>
+          <section id="element-slot">
+            <h2>&lt;pilot-connect&gt;</h2>
+            <pilot-connect
+              id="element"
+              endpoint={cfg.endpoint}
+              locale="es"
+              getToken={getToken}
+              options={ELEMENT_OPTIONS}
+              onpilotconnectready={() => { rec.element.ready += 1 }}
+              onpilotconnectstatechange={(e) => {
+                rec.element.states.push(e.detail.state)
+                setElementState(e.detail.state)
+              }}
+              onpilotconnectqr={(e) => { rec.element.qr.push(e.detail) }}
+              onpilotconnectconnected={(e) => { rec.element.connected.push(e.detail) }}
+              onpilotconnecterror={(e) => { rec.element.errors.push(e.detail) }}
+            />
+          </section>
+        </div>
+      )}
+    </>
+  )
+}
+
+export default App
