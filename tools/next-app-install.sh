@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
-packages=(pilot-connect-server) # the widget's page joins with pilot-connect-widget
+packages=(pilot-connect-server pilot-connect-widget) # the route handlers; app/connect (<PilotConnect>)
 install_app tests/next-app ci "${packages[@]}"

@@ -9,54 +9,34 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, spawnReady } from "../../support/node.mjs";
+import { spawnReady } from "../../support/node.mjs";
 import { fakeEdge, until } from "../../support/recipes.mjs";
+import { APP, ROOT, appAddress, buildOnce, startNext } from "./app.mjs";
 
-const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ROOT = path.resolve(APP, "../..");
-const NEXT = path.join(APP, "node_modules/next/dist/bin/next");
 const KEY = "ps_next_app_tenant_key_7c6d5e";
 const HOOK_SECRET = "whsec_next_app_dashboard";
 const TOKEN_SECRET = "next-app-connect-token-secret-0123456789";
 const AUDIENCE = "https://connect.example.test";
 const ORIGIN = "https://app.example.test";
 const HOOKS = ["/api/webhooks/pilot-status", "/api/edge/webhooks/pilot-status"];
-const ENV = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
 
 const procs = [];
 let app, sandbox, edge;
 
-/** Resolves once `url` answers, or throws after `ms`. */
-async function answering(url, child, ms = 60_000) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (child.exitCode !== null) throw new Error(`next start exited ${child.exitCode}`);
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer in ${ms} ms`);
-}
-
 before(async () => {
   edge = await fakeEdge(HOOK_SECRET);
-  execFileSync(process.execPath, [NEXT, "build"], { cwd: APP, env: ENV, stdio: ["ignore", "inherit", "inherit"] });
-  const port = await freePort();
-  app = `http://127.0.0.1:${port}`;
+  await buildOnce();
+  const { port, url } = await appAddress();
+  app = url;
   // The sandbox delivers every number event, signed with its --webhook-secret, to both receivers.
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"), ["--port", "0", "--tenant-key", KEY,
     "--webhook-secret", HOOK_SECRET, ...HOOKS.flatMap((h) => ["--webhook-url", `${app}${h}`])],
   "pilot-sandbox listening on ", { procs });
-  const next = spawn(process.execPath, [NEXT, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    cwd: APP, stdio: ["ignore", "ignore", "inherit"],
-    env: { ...ENV, PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK_SECRET,
-      CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN, CONNECT_ENDPOINT: edge.url },
-  });
-  procs.push(next);
-  await answering(app, next);
+  await startNext(port, { PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK_SECRET,
+    CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN, CONNECT_ENDPOINT: edge.url }, procs);
 });
 after(() => { edge?.close(); procs.forEach((p) => p.kill()); });
 
@@ -172,7 +152,16 @@ test("the package was bundled, not left external: its wasm is emitted into the N
   assert.ok(wasm.some((f) => f.startsWith("edge")), `an Edge module in ${wasm}`);
 });
 
-test("tsc --noEmit over the app (strict, skipLibCheck false: the package's .d.ts too)", () => {
+test("tsc --noEmit over the app (strict, skipLibCheck false: both packages' .d.ts too)", () => {
   assert.ok(existsSync(path.join(APP, ".next/types")), "next build generated the route types");
-  execFileSync(process.execPath, [path.join(APP, "node_modules/typescript/bin/tsc"), "-p", "test"], { cwd: APP, stdio: "inherit" });
+  let files;
+  try {
+    files = execFileSync(process.execPath, [path.join(APP, "node_modules/typescript/bin/tsc"), "-p", "test", "--listFiles"], { cwd: APP, encoding: "utf8" });
+  } catch (e) {
+    throw new Error(`tsc failed:\n${e.stdout}${e.stderr}`);
+  }
+  // The widget's page (app/connect) brings the widget package's React entry and JSX types in.
+  for (const f of ["pilot-connect-server/index.d.ts", "pilot-connect-widget/react.d.ts", "pilot-connect-widget/index.d.ts"]) {
+    assert.ok(files.includes(`node_modules/${f}`), `the check covered ${f}`);
+  }
 });
