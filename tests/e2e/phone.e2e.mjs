@@ -1,0 +1,479 @@
+// The widget on a phone and inside a host page, in real Chromium (playwright-core) against the
+// packed widget (target/widget-pkg), the worker in workerd and the sandbox:
+// - a phone (390×844, touch, mobile UA): code first, code and copy above the fold, the masked
+//   number, 44 px targets, QR one tap away, copy → away in WhatsApp (hidden) → back → connected;
+// - screenshots of every state at phone / 280 / 800 px × light / dark and inside a host card
+//   with the plain appearance (target/e2e/phone/), each checked for content escaping the widget;
+// - embedding: hostile inherited styles change nothing but the font; one height across
+//   loading → pairing → connected, no layout shift.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { PNG } from "pngjs";
+import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PKG = path.join(ROOT, "target/widget-pkg");
+const OUT = path.join(ROOT, "target/e2e/phone");
+const KEY = "ps_phone_tenant_key_01";
+const SECRET = "phone-connect-token-secret-0123456789abcdef";
+// The sandbox's clock runs SCALE× the wall clock: a pairing attempt (160 s) lasts 8 s.
+const SCALE = 20;
+const sandboxSeconds = (s) => (s * 1000) / SCALE; // wall ms
+const PHONE = {
+  viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+};
+const procs = [];
+let sandbox, worker, mf, browser, server, site, realQr;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const control = async (id) => (await fetch(`${sandbox}/_sandbox/numbers/${id}`)).json();
+const norm = (c) => String(c ?? "").replace(/[^0-9a-z]/gi, "").toUpperCase();
+
+async function newNumber(number) {
+  const r = await fetch(`${sandbox}/v1/numbers`, {
+    method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Phone", number }),
+  });
+  assert.equal(r.status, 201);
+  const body = await r.json();
+  realQr ??= body.qrcodeBase64;
+  return body.instance.id;
+}
+
+function mint(sub) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJws({ sub, aud: worker, iat: now, exp: now + 600 }, SECRET);
+}
+
+// Host pages. Every one has the widget's mount point #w between a heading and a sibling #below,
+// inside #outer > #mid (where the hostile styles go), and records each statechange with the
+// widget's height and the sibling's position at that moment, and every layout shift.
+const HOSTILE = "text-align:center;letter-spacing:3px;text-transform:uppercase;font-family:Georgia,serif;line-height:3;word-spacing:6px;white-space:nowrap";
+const HOSTS = {
+  neutral: "",
+  // The neutral page with the hostile page's font only: must render pixel-identical to it.
+  georgia: "#outer{font-family:Georgia,serif}",
+  hostile: `#outer{${HOSTILE}}`,
+  // A host's own card (white, rounded, its own heading) holding the plain widget.
+  card: `#outer{background:#fff;color:#1b1f24;border-radius:16px;padding:20px;box-shadow:0 1px 3px rgba(0,0,0,.15);font-family:system-ui}
+#outer h1{font-size:20px;margin:0 0 4px}#outer .lede{margin:0 0 16px;color:#57606a}
+@media (prefers-color-scheme: dark){body{background:#0d1117}#outer{background:#161b22;color:#e6edf3}#outer .lede{color:#8d96a0}}`,
+};
+const page = (host) => `<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{margin:0;padding:16px;font-family:system-ui;background:Canvas;color:CanvasText}#below{margin:12px 0 0}${HOSTS[host]}</style>
+<div id="outer"><div id="mid">${host === "card" ? '<h1>WhatsApp reminders</h1><p class="lede">Link the number that sends your reminders.</p>' : ""}<div id="w"></div><p id="below">Below the widget</p></div></div>
+<script type="module">
+import { mount } from "/pkg/index.js";
+window.__states = []; window.__shifts = []; window.__qr = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__shifts.push({ t: e.startTime, value: e.value, input: e.hadRecentInput,
+  sources: (e.sources ?? []).map((s) => (s.node?.id || s.node?.className || s.node?.nodeName || "?") + " " + JSON.stringify([s.previousRect.y, s.previousRect.height, s.currentRect.y, s.currentRect.height])) }); })
+  .observe({ type: "layout-shift", buffered: true });
+const box = () => document.querySelector("#w [data-pilot-connect]")?.getBoundingClientRect();
+document.addEventListener("pilot-connect:statechange", (e) => window.__states.push({ state: e.detail.state, t: performance.now(), h: box()?.height, below: document.getElementById("below").getBoundingClientRect().top }));
+document.addEventListener("pilot-connect:qr", (e) => window.__qr.push(e.detail));
+const cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+window.__h = mount("#w", cfg);
+await window.__h;
+window.__mounted = true;
+</script>`;
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
+    ["--port", "0", "--tenant-key", KEY, "--time-scale", String(SCALE)], "pilot-sandbox listening on ", { procs });
+  const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
+  server = createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (url.pathname === "/favicon.ico") { res.writeHead(204).end(); return; }
+    if (url.pathname === "/") {
+      const host = url.searchParams.get("host") ?? "neutral";
+      res.writeHead(200, { "content-type": "text/html" }).end(page(HOSTS[host] === undefined ? "neutral" : host));
+      return;
+    }
+    const file = path.join(PKG, url.pathname.replace(/^\/pkg\//, ""));
+    if (!url.pathname.startsWith("/pkg/") || !file.startsWith(PKG) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  site = `http://127.0.0.1:${port}`;
+  const workerPort = await freePort();
+  worker = `http://127.0.0.1:${workerPort}`;
+  ({ mf } = await startWorker({
+    PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_BASE_URL: sandbox, ALLOWED_ORIGINS: site,
+    CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000", STATUS_POLL_MS: "500", STATUS_TTL_MS: "250",
+  }, { port: workerPort }));
+  await newNumber("+5511987650000"); // its QR: the screenshots show a real one
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  await mf?.dispose();
+  for (const p of procs) p.kill("SIGTERM");
+});
+
+/** Opens a host page with `cfg` as mount options; collects page errors. */
+async function open(ctx, cfg, host = "neutral") {
+  const p = await ctx.newPage();
+  p.errors = [];
+  p.on("pageerror", (e) => p.errors.push(String(e)));
+  p.on("console", (m) => { if (m.type() === "error") p.errors.push(m.text()); });
+  await p.goto(`${site}/?host=${host}#${encodeURIComponent(JSON.stringify(cfg))}`);
+  return p;
+}
+
+const states = (p) => p.evaluate(() => window.__states.map((s) => s.state));
+const setHidden = (p, hidden) => p.evaluate((h) => {
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+  document.dispatchEvent(new Event("visibilitychange"));
+}, hidden);
+
+/** The code on screen once it is the sandbox's live one (it may be replaced while we look). */
+async function liveCode(p, id, awaySeconds) {
+  const code = p.locator(".code");
+  for (let i = 0; i < 60; i++) {
+    const live = (await control(id)).pairing?.pairingCode;
+    const onScreen = norm(await code.textContent());
+    if (live && onScreen === norm(live)) return onScreen;
+    await sleep(100);
+  }
+  assert.fail(`after ${awaySeconds} s away the widget shows the sandbox's live code (on screen ${await code.textContent()}, live ${(await control(id)).pairing?.pairingCode})`);
+}
+
+let masked = { seen: undefined, text: null, lineVisible: null };
+
+/** One phone round trip: code first, copy, away `awaySeconds` (sandbox time), back, connect. */
+async function phoneRoundTrip(number, awaySeconds, shotName) {
+  const id = await newNumber(number);
+  const ctx = await browser.newContext({ ...PHONE, reducedMotion: "reduce" });
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: site });
+  const p = await open(ctx, { endpoint: worker, token: mint(id), locale: "en" });
+  await p.waitForSelector('#w[data-state="pairing"]', { timeout: 20000 });
+  await p.waitForFunction(() => {
+    const c = document.querySelector("[data-pilot-connect]").shadowRoot.querySelector(".code");
+    return c && c.textContent.trim().length > 0;
+  }, null, { timeout: 5000 });
+  assert.equal(await p.evaluate(() => matchMedia("(pointer: coarse) and (max-width: 640px)").matches), true, "the emulated phone is a touch phone");
+  const psw = p.locator(".psw");
+  assert.equal(await psw.getAttribute("data-face"), "code", "mode auto on a touch phone: code first");
+  const code = p.locator(".code");
+  const shown = await code.textContent();
+  assert.equal(norm(shown), norm((await control(id)).pairing.pairingCode), "the code shown is the sandbox's pairing code");
+  // Above the fold: the code and its copy button, with nothing scrolled.
+  assert.equal(await p.evaluate(() => scrollY), 0);
+  for (const sel of [".code", ".copy"]) {
+    const b = await p.locator(sel).boundingBox();
+    assert.ok(b && b.x >= 0 && b.y >= 0 && b.x + b.width <= 390 && b.y + b.height <= 844,
+      `${sel} is inside the 390×844 viewport without scrolling: ${JSON.stringify(b)}`);
+  }
+  // The masked number, as far as the worker sends it (recorded for the test below).
+  // (onQr / pilot-connect:qr carry what the worker sent.)
+  const details = await p.evaluate(() => window.__qr);
+  masked = {
+    seen: details.length ? details.at(-1).maskedNumber ?? null : undefined, text: (await p.locator(".number").textContent())?.trim(),
+    lineVisible: await p.locator(".number-line").isVisible(),
+  };
+  // Touch targets: every visible button at least 44 px tall (and wide).
+  const small = await p.locator(".psw").evaluate((root) => [...root.querySelectorAll("button")]
+    .filter((b) => b.checkVisibility({ visibilityProperty: true }) && !b.closest("[data-off]"))
+    .map((b) => ({ c: b.className, r: b.getBoundingClientRect() }))
+    .filter(({ r }) => r.height < 44 - 0.5 || r.width < 44 - 0.5)
+    .map(({ c, r }) => `${c}: ${r.width.toFixed(1)}×${r.height.toFixed(1)}`));
+  assert.deepEqual(small, [], "buttons below 44 px");
+  if (shotName) writeFileSync(path.join(OUT, `${shotName}-code.png`), await p.screenshot());
+  // Copy: the clipboard holds the code; the button says so.
+  await p.locator(".copy").tap();
+  await p.waitForFunction(() => /copied/i.test(document.querySelector("[data-pilot-connect]").shadowRoot.querySelector(".copy").textContent), null, { timeout: 3000 });
+  const copied = await p.evaluate(() => navigator.clipboard.readText());
+  assert.equal(norm(copied), norm(shown), "the clipboard holds the code");
+  // Away in WhatsApp: the tab is hidden for `awaySeconds` of sandbox time, then visible again.
+  const beforeAway = (await states(p)).length;
+  await setHidden(p, true);
+  await sleep(sandboxSeconds(awaySeconds));
+  await setHidden(p, false);
+  // Back: the widget shows a code the sandbox takes (the same one or, once it ended, a new one).
+  await p.waitForSelector('#w[data-state="pairing"]', { timeout: 15000 });
+  let current = await liveCode(p, id, awaySeconds);
+  const replaced = current !== norm(shown);
+  if (replaced) {
+    assert.equal(await p.locator(".code-note").isVisible(), true, "a replaced code says it is new");
+    if (shotName) writeFileSync(path.join(OUT, `${shotName}-replaced.png`), await p.screenshot());
+    const stale = await fetch(`${sandbox}/_sandbox/numbers/${id}/pair`, { method: "POST", body: JSON.stringify({ code: copied }) });
+    assert.equal(stale.status, 400, "the copied code no longer pairs (it was replaced)");
+  }
+  // The QR is one tap away, and back (checked after the trip: the trip starts right after the copy).
+  const sw = p.locator(".switch");
+  await sw.tap();
+  await p.waitForFunction(() => document.querySelector("[data-pilot-connect]").shadowRoot.querySelector(".psw").dataset.face === "qr");
+  assert.equal(await p.locator(".frame .qr").isVisible(), true, "the QR face shows the QR");
+  if (shotName) writeFileSync(path.join(OUT, `${shotName}-qr.png`), await p.screenshot());
+  await sw.tap();
+  await p.waitForFunction(() => document.querySelector("[data-pilot-connect]").shadowRoot.querySelector(".psw").dataset.face === "code");
+  assert.equal(await code.isVisible(), true);
+  current = await liveCode(p, id, awaySeconds); // (the attempt may have ended meanwhile)
+  // The person types the code on the phone.
+  const paired = await fetch(`${sandbox}/_sandbox/numbers/${id}/pair`, { method: "POST", body: JSON.stringify({ code: current }) });
+  assert.equal(paired.status, 200, await paired.text());
+  await p.waitForSelector('#w[data-state="connected"]', { timeout: 15000 });
+  const seen = await states(p);
+  assert.ok(!seen.includes("expired") && !seen.includes("error"), `no expired, no error on the way: ${seen.join(" → ")}`);
+  assert.deepEqual([...new Set(seen)].filter((s) => !["loading", "pairing", "refreshing", "connected"].includes(s)), []);
+  assert.equal(seen.at(-1), "connected");
+  assert.equal(seen.filter((s) => s === "connected").length, 1);
+  if (shotName) writeFileSync(path.join(OUT, `${shotName}-connected.png`), await p.screenshot());
+  assert.deepEqual(p.errors, []);
+  await ctx.close();
+  return { seen, beforeAway, replaced };
+}
+
+test("phone: code first, above the fold, 44 px targets, QR one tap away; copy → 70 s away → back → connected", async () => {
+  const r = await phoneRoundTrip("+5511987650001", 70, "phone-trip");
+  console.log(`# phone 70 s away: ${r.seen.join(" → ")} (code replaced: ${r.replaced})`);
+});
+
+test("phone: copy → 180 s away (past the pairing attempt's 160 s) → back: a new code, no dead end → connected", async () => {
+  const r = await phoneRoundTrip("+5511987650002", 180, "phone-long-trip");
+  console.log(`# phone 180 s away: ${r.seen.join(" → ")} (code replaced: ${r.replaced})`);
+});
+
+test("phone: the masked number is shown (+55 11 9••••-1234)", (t) => {
+  assert.notEqual(masked.seen, undefined, "the phone test ran and saw a /v1/qr answer");
+  if (masked.seen == null) {
+    // The worker writes maskedNumber: null until its session fills it; the line must then be hidden.
+    assert.equal(masked.lineVisible, false, "no 'For the number' line without a number");
+    t.skip("the worker sends maskedNumber: null (its session does not fill it yet): the number line is hidden, as it should be");
+    return;
+  }
+  assert.match(masked.text, /^\+55 \d\d 9?•{4}-\d{4}$/);
+  assert.equal(masked.text, masked.seen);
+  assert.equal(masked.lineVisible, true);
+});
+
+// ---- Screenshots of every state, with the worker's answers scripted (as states.e2e.mjs).
+const CORS = { "access-control-allow-origin": "*", "access-control-allow-headers": "authorization", "access-control-expose-headers": "retry-after" };
+const json = (route, status, body) => route.fulfill({ status, headers: CORS, contentType: "application/json", body: JSON.stringify(body) });
+let codeNo = 0;
+// Each answer a new code (codes count when the code leads), with the number and a known lifetime.
+const pairing = (extra = {}) => () => ({
+  state: "pairing", qr: realQr, pairingCode: `ABCD${String(1234 + (codeNo++ % 8000)).padStart(4, "0")}`,
+  refreshAfterMs: 1000, maskedNumber: "+55 11 9••••-0123", codeExpiresInMs: 120000, ...extra,
+});
+const SHOTS = {
+  loading: { qr: () => ["hang"] },
+  "pairing-qr": { qr: () => [pairing({ refreshAfterMs: 60000 })], opts: { mode: "qr" }, show: [".qr", ".steps", ".timer", ".switch"] },
+  "pairing-code": { qr: () => [pairing({ refreshAfterMs: 60000 })], opts: { mode: "code" }, show: [".code", ".copy", ".number", ".code-life", ".steps", ".switch"] },
+  "refreshing-qr": { qr: () => [pairing(), "hang"], opts: { mode: "qr", maxAttempts: 3 }, state: "refreshing" },
+  "refreshing-code": { qr: () => [pairing(), "hang"], opts: { mode: "code", maxAttempts: 3 }, state: "refreshing" },
+  "expired-qr": { qr: () => [pairing()], opts: { mode: "qr", maxAttempts: 1 }, state: "expired" },
+  "expired-code": { qr: () => [pairing()], opts: { mode: "code", maxAttempts: 1 }, state: "expired" },
+  error: { qr: () => [[502, { error: { code: "upstream_error", message: "x" } }]], show: [".error", ".retry"] },
+  connected: { qr: () => [{ state: "connected" }], show: [".done"] },
+};
+const stateOf = (name) => SHOTS[name].state ?? name.replace(/-(qr|code)$/, "");
+
+async function shoot(ctx, name, { host = "neutral", variant, prefix }) {
+  const c = SHOTS[name];
+  const answers = c.qr();
+  const T = [Date.now()];
+  const p = await ctx.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  await p.route("http://worker.test/**", async (route) => {
+    if (route.request().method() === "OPTIONS") return route.fulfill({ status: 204, headers: CORS });
+    if (new URL(route.request().url()).pathname === "/v1/status") return json(route, 200, { state: "connecting", stale: false });
+    let a = answers.length > 1 ? answers.shift() : answers[0];
+    if (typeof a === "function") a = a();
+    if (a === "hang") return;
+    if (Array.isArray(a)) return json(route, a[0], a[1]);
+    return json(route, 200, a);
+  });
+  const cfg = { endpoint: "http://worker.test", token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3YV9hYmMifQ.c2ln", locale: "en", pollIntervalMs: 60000, ...c.opts,
+    ...(variant ? { appearance: { variant } } : {}) };
+  await p.goto(`${site}/?host=${host}#${encodeURIComponent(JSON.stringify(cfg))}`);
+  T.push(Date.now());
+  const state = stateOf(name);
+  await p.waitForSelector(`#w[data-state="${state}"]`, { timeout: 15000 });
+  T.push(Date.now());
+  await p.waitForTimeout(150);
+  const problems = [];
+  for (const sel of c.show ?? []) if (!(await p.locator(sel).first().isVisible())) problems.push(`${sel} not visible`);
+  // Nothing escapes the widget sideways, nothing is wider than its box, the page does not scroll sideways.
+  problems.push(...await p.locator("[data-pilot-connect]").evaluate((host) => {
+    const root = host.shadowRoot.querySelector(".psw");
+    const R = root.getBoundingClientRect();
+    const out = [];
+    for (const n of root.querySelectorAll("*")) {
+      if (!n.checkVisibility({ visibilityProperty: true }) || n.closest(".sr")) continue;
+      const r = n.getBoundingClientRect();
+      if (r.width === 0) continue;
+      if (r.left < R.left - 1 || r.right > R.right + 1) out.push(`${n.className.baseVal ?? n.className}: x ${r.left.toFixed(0)}..${r.right.toFixed(0)} outside ${R.left.toFixed(0)}..${R.right.toFixed(0)}`);
+      else if (n.scrollWidth > n.clientWidth + 1 && n.clientWidth > 0 && getComputedStyle(n).overflowX !== "visible") out.push(`${n.className}: clipped (${n.scrollWidth} > ${n.clientWidth})`);
+    }
+    if (document.documentElement.scrollWidth > innerWidth + 1) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${innerWidth}`);
+    return out;
+  }));
+  const face = await p.locator(".psw").getAttribute("data-face");
+  const file = `${prefix}-${name}.png`;
+  writeFileSync(path.join(OUT, file), await p.screenshot({ fullPage: true }));
+  T.push(Date.now());
+  await p.close();
+  if (process.env.PHONE_DEBUG) console.log(`# ${file}: ${T.slice(1).map((t, i) => t - T[i]).join(" / ")} ms`);
+  return { file, face, problems: problems.map((x) => `${file}: ${x}`), errors };
+}
+
+const GRID = [];
+for (const scheme of ["light", "dark"]) for (const width of [390, 280, 800]) GRID.push({ scheme, width });
+
+test("screenshots: every state at 390 (phone) / 280 / 800 px × light / dark, and in a host card (plain)", async () => {
+  const problems = [], errors = [], faces = {};
+  for (const { scheme, width } of GRID) {
+    const ctx = await browser.newContext({ ...(width === 390 ? PHONE : { viewport: { width, height: 800 } }), colorScheme: scheme, reducedMotion: "reduce" });
+    const names = Object.keys(SHOTS);
+    const shots = await Promise.all(names.map((n) => shoot(ctx, n, { prefix: `${width}-${scheme}` })));
+    const cards = width === 280 ? [] : await Promise.all(["pairing-code", "pairing-qr", "error", "connected"].map((n) => shoot(ctx, n, { host: "card", variant: "plain", prefix: `card-${width}-${scheme}` })));
+    for (const s of [...shots, ...cards]) { problems.push(...s.problems); errors.push(...s.errors); faces[s.file] = s.face; }
+    await ctx.close();
+  }
+  // auto: code first on the phone only.
+  assert.equal(faces["390-light-loading.png"], "code");
+  assert.equal(faces["800-light-loading.png"], "qr");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(problems, [], "content escaping or clipped");
+});
+
+// ---- Embedding.
+const STYLE_PROPS = ["text-align", "letter-spacing", "text-transform", "line-height", "word-spacing", "white-space", "font-size", "font-weight", "font-style", "color", "font-family"];
+
+async function computed(p) {
+  return p.locator("[data-pilot-connect]").evaluate((host, props) => {
+    const out = {};
+    const all = host.shadowRoot.querySelectorAll(".psw, .psw *");
+    all.forEach((n, i) => {
+      const cs = getComputedStyle(n);
+      out[`${i}:${n.tagName.toLowerCase()}.${n.className.baseVal ?? n.className}`] = Object.fromEntries(props.map((k) => [k, cs.getPropertyValue(k)]));
+    });
+    return out;
+  }, STYLE_PROPS);
+}
+
+function pixelDiff(a, b) {
+  const A = PNG.sync.read(a), B = PNG.sync.read(b);
+  if (A.width !== B.width || A.height !== B.height) return { size: `${A.width}×${A.height} vs ${B.width}×${B.height}`, count: Infinity };
+  let count = 0;
+  for (let i = 0; i < A.data.length; i += 4) {
+    if (Math.abs(A.data[i] - B.data[i]) + Math.abs(A.data[i + 1] - B.data[i + 1]) + Math.abs(A.data[i + 2] - B.data[i + 2]) > 24) count++;
+  }
+  return { count };
+}
+
+test("embedding: hostile inherited styles change nothing but the font", async () => {
+  for (const name of ["pairing-qr", "pairing-code"]) {
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 900 }, reducedMotion: "reduce" });
+    const got = {};
+    for (const host of ["neutral", "georgia", "hostile"]) {
+      const s = await shoot(ctx, name, { host, prefix: `embed-${host}` });
+      assert.deepEqual(s.errors, []);
+      // Shoot again to compare: same answers, same page, the widget element only.
+      const c = SHOTS[name];
+      const answers = c.qr();
+      const p = await ctx.newPage();
+      await p.route("http://worker.test/**", async (route) => {
+        if (route.request().method() === "OPTIONS") return route.fulfill({ status: 204, headers: CORS });
+        if (new URL(route.request().url()).pathname === "/v1/status") return json(route, 200, { state: "connecting", stale: false });
+        const a = answers[0]();
+        return json(route, 200, { ...a, pairingCode: "ABCD1234" });
+      });
+      const cfg = { endpoint: "http://worker.test", token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3YV9hYmMifQ.c2ln", locale: "en", pollIntervalMs: 60000, ...c.opts };
+      await p.goto(`${site}/?host=${host}#${encodeURIComponent(JSON.stringify(cfg))}`);
+      await p.waitForSelector('#w[data-state="pairing"]', { timeout: 15000 });
+      await p.waitForTimeout(150);
+      got[host] = { styles: await computed(p), png: await p.locator("[data-pilot-connect]").screenshot(), font: await p.locator(".psw").evaluate((n) => getComputedStyle(n).fontFamily) };
+      await p.close();
+    }
+    await ctx.close();
+    // The host's font by default.
+    assert.equal(got.hostile.font, "Georgia, serif", "the widget takes the host's font");
+    assert.equal(got.neutral.font, "system-ui");
+    // Computed styles: the hostile page equals the same-font neutral page, element by element.
+    const diffs = [];
+    for (const [k, v] of Object.entries(got.georgia.styles)) {
+      for (const prop of STYLE_PROPS) if (got.hostile.styles[k]?.[prop] !== v[prop]) diffs.push(`${k} ${prop}: ${got.hostile.styles[k]?.[prop]} (neutral: ${v[prop]})`);
+    }
+    assert.deepEqual(diffs, [], `${name}: styles leaking in`);
+    // Against the system-font page, only font-family differs.
+    const fontOnly = [];
+    for (const [k, v] of Object.entries(got.neutral.styles)) {
+      for (const prop of STYLE_PROPS) if (prop !== "font-family" && got.hostile.styles[k]?.[prop] !== v[prop]) fontOnly.push(`${k} ${prop}`);
+    }
+    assert.deepEqual(fontOnly, [], `${name}: only the font differs from the neutral page`);
+    const tags = Object.keys(got.hostile.styles);
+    const li = tags.find((k) => k.includes(":li"));
+    assert.equal(got.hostile.styles[li]["text-align"], "start");
+    assert.equal(got.hostile.styles[li]["letter-spacing"], "normal");
+    assert.equal(got.hostile.styles[li]["text-transform"], "none");
+    // Pixels: with the font forced equal, the hostile page draws the same widget.
+    const d = pixelDiff(got.georgia.png, got.hostile.png);
+    writeFileSync(path.join(OUT, `embed-${name}-georgia.png`), got.georgia.png);
+    writeFileSync(path.join(OUT, `embed-${name}-hostile.png`), got.hostile.png);
+    assert.equal(d.count, 0, `${name}: ${d.size ?? `${d.count} pixels differ`} between the Georgia page and the hostile page`);
+  }
+});
+
+test("embedding: one height across loading → pairing → connected, no layout shift (real worker)", async () => {
+  const report = [];
+  for (const [label, opts] of [["phone", PHONE], ["800", { viewport: { width: 800, height: 900 } }]]) {
+    const id = await newNumber(label === "phone" ? "+5511987650003" : "+5511987650004");
+    // Hold the first upstream connect, so the loading state is on screen for a while.
+    await fetch(`${sandbox}/_sandbox/faults`, { method: "POST", body: JSON.stringify({ route: "connect", kind: "latency", latencyMs: 700, times: 1 }) });
+    const ctx = await browser.newContext({ ...opts, reducedMotion: "reduce" });
+    const p = await open(ctx, { endpoint: worker, token: mint(id), locale: "en" });
+    // Every frame from the first render on: the widget's height and the sibling's top.
+    await p.waitForFunction(() => window.__states.length > 0);
+    await p.evaluate(() => {
+      window.__frames = [];
+      window.__t0 = performance.now();
+      const loop = () => {
+        const r = document.querySelector("#w [data-pilot-connect]").getBoundingClientRect();
+        window.__frames.push({ h: r.height, below: document.getElementById("below").getBoundingClientRect().top, s: document.getElementById("w").dataset.state });
+        window.__raf = requestAnimationFrame(loop);
+      };
+      loop();
+    });
+    await p.waitForSelector('#w[data-state="pairing"]', { timeout: 20000 });
+    await p.waitForTimeout(300);
+    const live = (await control(id)).pairing.pairingCode;
+    const paired = await fetch(`${sandbox}/_sandbox/numbers/${id}/pair`, { method: "POST", body: JSON.stringify({ code: live }) });
+    assert.equal(paired.status, 200);
+    await p.waitForSelector('#w[data-state="connected"]', { timeout: 15000 });
+    await p.waitForTimeout(300);
+    const { frames, recorded, shifts, t0 } = await p.evaluate(() => { cancelAnimationFrame(window.__raf); return { frames: window.__frames, recorded: window.__states, shifts: window.__shifts, t0: window.__t0 }; });
+    writeFileSync(path.join(OUT, `shift-${label}-connected.png`), await p.screenshot());
+    await ctx.close();
+    const seenStates = [...new Set(frames.map((f) => f.s))];
+    const hs = frames.map((f) => f.h), bs = frames.map((f) => f.below);
+    const byState = Object.fromEntries(seenStates.map((s) => [s, [...new Set(frames.filter((f) => f.s === s).map((f) => f.h.toFixed(1)))]]));
+    const cls = shifts.filter((s) => !s.input && s.t >= t0).reduce((a, s) => a + s.value, 0);
+    const mountShift = shifts.filter((s) => s.t < t0).reduce((a, s) => a + s.value, 0);
+    report.push(`${label}: states ${recorded.map((s) => s.state).join(" → ")}; heights by state ${JSON.stringify(byState)}; CLS after first render ${cls.toFixed(4)} (insertion ${mountShift.toFixed(4)})`);
+    console.log(`# ${report.at(-1)}`);
+    if (cls > 0) console.log(`# shifts: ${JSON.stringify(shifts.filter((s) => s.t >= t0))}`);
+    assert.ok(seenStates.includes("loading") && seenStates.includes("pairing") && seenStates.includes("connected"), `${label}: frames saw ${seenStates}`);
+    assert.ok(Math.max(...hs) - Math.min(...hs) <= 2, `${label}: widget height varies ${Math.min(...hs)}..${Math.max(...hs)} px across ${JSON.stringify(byState)}`);
+    assert.ok(Math.max(...bs) - Math.min(...bs) <= 2, `${label}: the sibling below moves ${Math.min(...bs)}..${Math.max(...bs)} px`);
+    assert.ok(cls < 0.01, `${label}: cumulative layout shift ${cls}`);
+  }
+});
