@@ -9,6 +9,7 @@ const ELEMENT_OPTIONS: PilotConnectElementOptions = { maxAttempts: 30 }
 
 function App() {
   const [shown, setShown] = useState(true)
+  const [locale, setLocale] = useState('en')
   // Shown on the page, so each widget state change re-renders App (and the widgets' parents).
   const [componentState, setComponentState] = useState<WidgetState | 'none'>('none')
   const [elementState, setElementState] = useState<WidgetState | 'none'>('none')
@@ -23,6 +24,9 @@ function App() {
       <div className="card">
         <button id="toggle" onClick={() => setShown((s) => !s)}>
           {shown ? 'Hide' : 'Show'} the widgets
+        </button>{' '}
+        <button id="locale" onClick={() => setLocale((l) => (l === 'en' ? 'pt-BR' : 'en'))}>
+          {locale === 'en' ? 'Português' : 'English'}
         </button>
         <p>
           component: <output id="component-state">{componentState}</output>, element:{' '}
@@ -37,7 +41,8 @@ function App() {
               className="widget"
               endpoint={cfg.endpoint}
               token={cfg.tokenA}
-              locale="en"
+              locale={locale}
+              appearance={{ theme: 'light' }}
               maxAttempts={30}
               onReady={() => { rec.component.ready += 1 }}
               onStateChange={({ state }) => {

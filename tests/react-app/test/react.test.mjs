@@ -115,6 +115,16 @@ async function exercise(url, label) {
     const el = document.getElementById("element");
     return { getToken: typeof el.getToken, maxAttempts: el.options?.maxAttempts, attributes: el.getAttributeNames().sort() };
   }), { getToken: "function", maxAttempts: 30, attributes: ["data-state", "endpoint", "id", "locale"] }, `${label}: element properties`);
+  // A prop that update() applies (locale), next to an inline `appearance` object re-created on
+  // every render: the same widget, in place.
+  await page.click("#locale");
+  await until(async () => (await page.locator("#component-slot .title").textContent()) === "Conecte seu WhatsApp",
+    `${label}: the locale changed in place`, 5_000);
+  assert.deepEqual(await containers(), { component: 1, element: 1 }, `${label}: still one widget per mount point`);
+  assert.equal(w.sockets.length, 2, `${label}: no new push stream for a locale change`);
+  await page.click("#locale");
+  await until(async () => (await page.locator("#component-slot .title").textContent()) === "Connect your WhatsApp",
+    `${label}: and back`, 5_000);
   writeFileSync(path.join(OUT, `react-${label}-pairing.png`), await page.screenshot({ fullPage: true }));
 
   // Unmounted (React state) right after a QR arrived, then mounted again.
