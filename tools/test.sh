@@ -39,6 +39,11 @@ step "worker: upload bundle size (wrangler deploy --dry-run)"
 
 step "widget npm package: build, pack, size"
 bash tools/build-widget.sh
+step "widget package: the handle and the element on the shipped no_std build (Chromium, workerd, sandbox)"
+node --test --test-timeout=120000 tests/e2e/handle.e2e.mjs
+step "widget package types: tsc (skipLibCheck false) per lib ES2020..ESNext, with and without React types"
+bash tools/types-widget-install.sh
+node tests/types-widget/check.mjs
 
 step "server npm package: build, pack, size"
 bash tools/build-server.sh

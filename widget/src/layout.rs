@@ -89,6 +89,19 @@ parts! {
 /// (the tallest): hidden ones stay laid out, invisible and inert (`data-off`), not removed.
 pub const STACKED: [Part; 3] = [Part::Pair, Part::Error, Part::Done];
 
+/// Parts inside the pairing area that come and go with the state (the countdown, the actions,
+/// the code's lines): hidden the same way, so they keep their room and the widget does not jump
+/// between loading, pairing and connected.
+pub const RESERVED: [Part; 7] = [
+    Part::Timer,
+    Part::Switch,
+    Part::NewCode,
+    Part::Copy,
+    Part::NumberLine,
+    Part::CodeLife,
+    Part::CodeNote,
+];
+
 /// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
 /// go in with `textContent`). Stamped by one `innerHTML` (`stamp` in `page.js`).
 pub const TEMPLATE: &str = concat!(

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use crate::layout::{scene, Part, Texts, CLASSES, PARTS, STACKED, TEMPLATE};
+use crate::layout::{scene, Part, Texts, CLASSES, PARTS, RESERVED, STACKED, TEMPLATE};
 use crate::machine::View as Frame;
 use crate::messages::Msg;
 use crate::options::Options;
@@ -78,8 +78,9 @@ impl View {
         for p in Part::ALL {
             let e = self.part(p);
             let visible = s.shown(p);
-            if STACKED.contains(&p) {
-                // Laid out but invisible and inert: the tallest panel sets the height.
+            if STACKED.contains(&p) || RESERVED.contains(&p) {
+                // Laid out but invisible and inert: the tallest panel sets the height, and the
+                // pairing area keeps its lines' room in every state.
                 let _ = e.toggle_attribute_with_force("data-off", !visible);
                 let _ = e.toggle_attribute_with_force("inert", !visible);
             } else {
