@@ -74,7 +74,11 @@ bash tools/vite-app-install.sh
   && node node_modules/.bin/vite build --ssr server-entry.js --outDir dist-ssr/bundled --config ssr-bundle.config.js --logLevel warn \
   && node dist-ssr/external/server-entry.js && node dist-ssr/bundled/server-entry.js)
 
-step "fresh Next.js app: the packed server tarball, next build (Turbopack, no config), Node and Edge route handlers against the sandbox, tsc"
+step "fresh React 19 + Vite + TypeScript app: <PilotConnect> and <pilot-connect> under StrictMode, dev server and production build, in Chromium against workerd and the sandbox; tsc (skipLibCheck false)"
+bash tools/react-app-install.sh
+(cd tests/react-app && node --test --test-timeout=300000 test/*.test.mjs)
+
+step "fresh Next.js app: the packed server and widget tarballs, next build (Turbopack, no config), Node and Edge route handlers, the SSR page with <PilotConnect> hydrated in Chromium, tsc"
 bash tools/next-app-install.sh
 (cd tests/next-app && node --test --test-timeout=300000 test/*.test.mjs)
 
@@ -95,8 +99,8 @@ bash tools/recipe-apps-install.sh worker
 (cd tests/worker-app && node --test --test-timeout=120000 test/*.test.mjs)
 (cd tests/worker-app && node node_modules/typescript/bin/tsc -p tsconfig.json) # types.ts: strict, skipLibCheck false
 
-step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server"
-node --test --test-timeout=120000 tests/e2e/*.e2e.mjs
+step "end to end in Chromium: demo page (packed widget) → worker (workerd) → sandbox; Node backend on pilot-connect-server; the phone (390×844 touch) and embedding suites"
+node --test --test-timeout=180000 tests/e2e/widget.e2e.mjs tests/e2e/states.e2e.mjs tests/e2e/phone.e2e.mjs
 
 step "demo smoke: sandbox + wrangler dev + Node backend, flow through the worker, webhook back"
 DEMO_ONESHOT=1 DEMO_PREBUILT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh
