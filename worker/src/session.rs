@@ -16,17 +16,24 @@
 //!   with jitter) and pushes every failure to its viewers;
 //! - applies webhooks in order (an event older than the last applied one is ignored) and once
 //!   (retried deliveries are dropped by the core's dedup key);
+//! - reads the number itself once from Pilot Status (`GET /v1/numbers/{id}`, beside the first
+//!   QR call, never in front of it, within its own [`Budget`]) and keeps it masked, for the
+//!   `maskedNumber` of every pairing answer ([`NumberRead`]);
+//! - times the pairing codes it hands out ([`CodeSeen`]): the lifetime of the last code it saw
+//!   end by itself is the `codeExpiresInMs` of the next ones (see [`Session::code_expires_in`]);
 //! - keeps all that in its SQLite-backed storage (serde values), so an eviction or restart loses
 //!   nothing, and pushes every change to the widgets watching it over WebSockets accepted with
 //!   the hibernation API. Nobody watching: no alarm, and the object can hibernate.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
 
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
 use pilot_connect::public::{
-    field, ErrorBody, PublicErrorCode, PublicState, QrAnswer, QrFields, StatusAnswer,
+    field, is_masked_number, ErrorBody, PublicErrorCode, PublicState, QrAnswer, QrFields,
+    StatusAnswer,
 };
 use pilot_connect::webhook::EventName;
 use pilot_connect::Link;
@@ -143,6 +150,32 @@ struct StoredQr {
     fresh_until: f64,
 }
 
+/// The number being linked, read once from Pilot Status and kept masked only: the session never
+/// needs the raw digits again, so it does not keep them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NumberRead {
+    /// `mask_number` of the number Pilot Status gave; `None`: it gave none that can be masked
+    /// (not asked again).
+    #[serde(default)]
+    masked: Option<String>,
+}
+
+/// The pairing code on offer, as this session saw it: when it first saw it (ms), and the last
+/// time (ms) it had word that the code was still on offer (a connect answer with the same code,
+/// a live `CONNECTING` status).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeSeen {
+    code: String,
+    first_seen: f64,
+    alive_at: f64,
+}
+
+/// The longest code lifetime believed (ms): the wire format's `CODE_LIFETIME_MAX_MS` (a reader
+/// drops larger ones).
+const CODE_LIFETIME_MAX_MS: f64 = 3_600_000.0;
+
 /// The last failure, answered to viewers while the budget holds calls back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -175,6 +208,19 @@ struct Saved {
     budget: Budget,
     #[serde(default)]
     failure: Option<StoredFailure>,
+    /// The number, masked, once read (`None`: not read yet).
+    #[serde(default)]
+    number: Option<NumberRead>,
+    /// The budget of the number read: its failures never hold a QR back.
+    #[serde(default)]
+    number_budget: Budget,
+    /// The pairing code on offer and when it was first seen.
+    #[serde(default)]
+    code: Option<CodeSeen>,
+    /// The observed lifetime (ms) of the last code that ended by itself: first seen → learned
+    /// that it ended.
+    #[serde(default)]
+    code_lifetime_ms: Option<f64>,
 }
 
 const STORAGE_KEY: &str = "session.v2";
@@ -189,13 +235,22 @@ struct Inner {
     polled_at: f64,
     qr_flight: Option<Flight<QrAnswer>>,
     status_flight: Option<Flight<StatusRead>>,
+    /// The number read is under way (at most one, in the background).
+    number_in_flight: bool,
 }
 
 #[durable_object]
 pub struct NumberSession {
+    core: Rc<Session>,
+}
+
+/// The object's state and logic, shared with the work it runs in the background (the number
+/// read, which must outlive the request that started it).
+struct Session {
     state: State,
     env: Env,
     inner: RefCell<Inner>,
+    me: Weak<Session>,
 }
 
 fn now() -> f64 {
@@ -243,7 +298,7 @@ fn ms(t: f64) -> u64 {
     t.max(0.0) as u64
 }
 
-impl NumberSession {
+impl Session {
     fn settings(&self) -> Cfg {
         crate::settings(&self.env)
     }
@@ -380,16 +435,208 @@ impl NumberSession {
 
     /// The QR on offer while it has at least a second left.
     fn fresh_qr(&self, t: f64) -> Option<QrAnswer> {
+        let a = {
+            let inner = self.inner.borrow();
+            let q = inner.saved.qr.as_ref()?;
+            let left = q.fresh_until - t;
+            (left >= QR_MIN_LEFT_MS).then(|| QrAnswer::Pairing {
+                qr: q.qr.clone(),
+                pairing_code: q.code.clone(),
+                refresh_after_ms: left as u32,
+                masked_number: None,
+                code_expires_in_ms: None,
+            })?
+        };
+        Some(self.decorate(a, t))
+    }
+
+    /// A pairing answer as viewers get it: with the number, masked, and how long its code has
+    /// left, as far as this session knows them.
+    fn decorate(&self, a: QrAnswer, t: f64) -> QrAnswer {
+        match a {
+            QrAnswer::Pairing {
+                qr,
+                pairing_code,
+                refresh_after_ms,
+                ..
+            } => QrAnswer::Pairing {
+                masked_number: self
+                    .inner
+                    .borrow()
+                    .saved
+                    .number
+                    .as_ref()
+                    .and_then(|n| n.masked.clone()),
+                code_expires_in_ms: self.code_expires_in(pairing_code.as_deref(), t),
+                qr,
+                pairing_code,
+                refresh_after_ms,
+            },
+            QrAnswer::Connected => QrAnswer::Connected,
+        }
+    }
+
+    /// How long (ms) `code` stays valid, as far as this session knows: the lifetime it observed
+    /// for the last code that ended by itself (first seen → learned that it ended), or else
+    /// `PAIRING_CODE_TTL_MS`, minus the time since it first saw `code`; never below 0. `None`
+    /// when it knows no lifetime (Pilot Status documents none), or `code` is not the one it is
+    /// timing.
+    ///
+    /// What it is not: a deadline from Pilot Status or WhatsApp. The observed lifetime may run
+    /// over the real one by up to how long the session went without a look (see
+    /// [`Self::code_ended`]), and a code first seen late (an attempt started elsewhere) is
+    /// older than the session counts.
+    fn code_expires_in(&self, code: Option<&str>, t: f64) -> Option<u32> {
+        let ttl = self
+            .settings()
+            .as_ref()
+            .as_ref()
+            .ok()
+            .and_then(|s| s.pairing_code_ttl)
+            .map(|d| d.as_millis() as f64);
         let inner = self.inner.borrow();
-        let q = inner.saved.qr.as_ref()?;
-        let left = q.fresh_until - t;
-        (left >= QR_MIN_LEFT_MS).then(|| QrAnswer::Pairing {
-            qr: q.qr.clone(),
-            pairing_code: q.code.clone(),
-            refresh_after_ms: left as u32,
-            masked_number: None,
-            code_expires_in_ms: None,
-        })
+        let s = &inner.saved;
+        let seen = s.code.as_ref().filter(|c| Some(c.code.as_str()) == code)?;
+        let lifetime = s.code_lifetime_ms.or(ttl)?;
+        let left = (lifetime - (t - seen.first_seen)).clamp(0.0, CODE_LIFETIME_MAX_MS);
+        Some(left as u32)
+    }
+
+    /// The longest (ms) a watched session goes without word of its code: at most one QR
+    /// rotation, plus one status poll. An end learned later than this after the code was last
+    /// seen on offer says too little about when it ended, and is not learned from.
+    fn look_gap_ms(&self) -> f64 {
+        let refresh = self
+            .settings()
+            .as_ref()
+            .as_ref()
+            .map_or(20_000.0, |s| f64::from(s.qr_refresh_ms));
+        refresh + self.setting_ms(|s| s.status_poll, 2_500.0)
+    }
+
+    /// A connect answer offered `code` at `t` (so the number is not connected): the same code is
+    /// still on offer; a different one means the one before ended by itself. No code: nothing to
+    /// time, and nothing learned.
+    fn code_offered(&self, code: Option<&str>, t: f64) {
+        let Some(code) = code else {
+            self.code_dropped();
+            return;
+        };
+        let same = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.saved.code.as_mut() {
+                Some(seen) if seen.code == code => {
+                    seen.alive_at = t;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if same {
+            return;
+        }
+        self.code_ended(t);
+        self.inner.borrow_mut().saved.code = Some(CodeSeen {
+            code: code.to_owned(),
+            first_seen: t,
+            alive_at: t,
+        });
+    }
+
+    /// The session learned at `t` that the code on offer ended by itself (a different code
+    /// from connect, a live `CLOSE` status, `number.disconnected`): its lifetime is first seen →
+    /// `t`, learned only when the code was seen on offer within [`Self::look_gap_ms`] before.
+    fn code_ended(&self, t: f64) {
+        let gap = self.look_gap_ms();
+        let mut inner = self.inner.borrow_mut();
+        let s = &mut inner.saved;
+        if let Some(seen) = s.code.take() {
+            let lifetime = t - seen.first_seen;
+            if t - seen.alive_at <= gap && lifetime > 0.0 && lifetime <= CODE_LIFETIME_MAX_MS {
+                s.code_lifetime_ms = Some(lifetime);
+            }
+        }
+    }
+
+    /// The code on offer ended for another reason (the number connected, was removed or
+    /// restored): not a natural end, nothing learned.
+    fn code_dropped(&self) {
+        self.inner.borrow_mut().saved.code = None;
+    }
+
+    /// Reads the number from Pilot Status, once, in the background: unless it is known, a read
+    /// is under way, the number is connected, or either budget holds calls back (the session's:
+    /// no read while its calls fail; the read's own: after a failed read, backoff and caps as
+    /// for any call, a final answer until a webhook or a new visit). Never in front of a QR:
+    /// the answer that comes before it goes without the number, and the viewers get the QR
+    /// again, with it, when it lands.
+    fn read_number(&self, t: f64) {
+        let policy = BudgetPolicy::default();
+        let due = {
+            let inner = self.inner.borrow();
+            let s = &inner.saved;
+            s.number.is_none()
+                && !inner.number_in_flight
+                && !s.connected
+                && s.budget.may_call(&policy, ms(t)).is_ok()
+                && s.number_budget.may_call(&policy, ms(t)).is_ok()
+        };
+        if !due {
+            return;
+        }
+        // The number read is the same for both links of a dual number.
+        let (Some(me), Some((number, _))) = (self.me.upgrade(), self.identity()) else {
+            return;
+        };
+        let settings = self.settings();
+        let retries = {
+            let mut inner = self.inner.borrow_mut();
+            inner.number_in_flight = true;
+            inner.saved.number_budget.begin();
+            !inner.saved.number_budget.failing()
+        };
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            let called = upstream::masked_number(&settings, &number, retries).await;
+            me.number_read(called).await;
+        });
+    }
+
+    /// The number read is back: settled in its budget, kept, and, when it brought the number,
+    /// pushed with the QR on offer.
+    async fn number_read(&self, called: Called<Option<String>>) {
+        let t = now();
+        let learned = {
+            let mut inner = self.inner.borrow_mut();
+            inner.number_in_flight = false;
+            let o = called
+                .result
+                .as_ref()
+                .err()
+                .map_or(Outcome::Success, outcome);
+            inner.saved.number_budget.settle(
+                &BudgetPolicy::default(),
+                ms(called.started),
+                ms(t),
+                called.attempts,
+                o,
+                js_sys::Math::random(),
+            );
+            match called.result {
+                Ok(masked) => {
+                    let some = masked.is_some();
+                    inner.saved.number = Some(NumberRead { masked });
+                    some
+                }
+                // Logged by `upstream`; the viewers' QR is not at fault, so nothing is pushed.
+                Err(_) => false,
+            }
+        };
+        self.save().await;
+        if learned && !self.inner.borrow().saved.connected {
+            if let Some(a) = self.fresh_qr(now()) {
+                self.broadcast(&a.to_json());
+            }
+        }
     }
 
     /// The frame a new watcher gets at once: what is known now, if anything.
@@ -467,6 +714,12 @@ impl NumberSession {
             if !keep {
                 inner.saved.qr = None;
             }
+            // Only ever a masked number goes to a browser: anything else is read again.
+            if let Some(NumberRead { masked: Some(m) }) = &inner.saved.number {
+                if !is_masked_number(m) {
+                    inner.saved.number = None;
+                }
+            }
         }
     }
 
@@ -487,12 +740,18 @@ impl NumberSession {
         let first = !self.watched();
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        if first && self.inner.borrow().saved.budget.halted() {
+        if first {
             let mut inner = self.inner.borrow_mut();
-            inner.saved.budget.clear();
-            inner.saved.failure = None;
+            if inner.saved.budget.halted() {
+                inner.saved.budget.clear();
+                inner.saved.failure = None;
+            }
+            if inner.saved.number_budget.halted() {
+                inner.saved.number_budget.clear();
+            }
         }
         let t = now();
+        self.read_number(t);
         match self.snapshot(t) {
             Some(frame) => {
                 let _ = pair.server.send_with_str(frame.to_string());
@@ -514,6 +773,7 @@ impl NumberSession {
         if self.inner.borrow().saved.connected && self.trusts_webhooks(t) {
             return json(200, &QrAnswer::Connected.to_json());
         }
+        self.read_number(t);
         if let Some(a) = self.fresh_qr(t) {
             return json(200, &a.to_json());
         }
@@ -532,6 +792,10 @@ impl NumberSession {
             Ok(a) => a,
             Err(f) => return failure_response(f),
         };
+        match &a {
+            QrAnswer::Connected => self.code_dropped(),
+            QrAnswer::Pairing { pairing_code, .. } => self.code_offered(pairing_code.as_deref(), t),
+        }
         {
             let mut inner = self.inner.borrow_mut();
             match &a {
@@ -547,6 +811,7 @@ impl NumberSession {
                 } => {
                     // A pairing answer says "not connected" as surely as a status read would.
                     inner.polled_at = t;
+                    inner.saved.connected = false;
                     inner.saved.qr = Some(StoredQr {
                         qr: qr.clone(),
                         code: pairing_code.clone(),
@@ -556,7 +821,7 @@ impl NumberSession {
             }
         }
         self.save().await;
-        let body = a.to_json();
+        let body = self.decorate(a, t).to_json();
         self.broadcast(&body);
         json(200, &body)
     }
@@ -601,6 +866,18 @@ impl NumberSession {
             )
             .await?;
         let a = read.answer;
+        match a.state {
+            PublicState::Connected => self.code_dropped(),
+            // Only a live reading says anything about the code (a stale one is a remembered
+            // state).
+            PublicState::Disconnected if !a.stale => self.code_ended(t),
+            PublicState::Connecting if !a.stale => {
+                if let Some(seen) = self.inner.borrow_mut().saved.code.as_mut() {
+                    seen.alive_at = t;
+                }
+            }
+            _ => {}
+        }
         let changed = {
             let mut inner = self.inner.borrow_mut();
             inner.saved.dual = read.dual;
@@ -663,6 +940,7 @@ impl NumberSession {
             s.last_hook_ms = Some(t);
             // Something changed: whatever held calls back may no longer hold.
             s.budget.clear();
+            s.number_budget.clear();
             s.failure = None;
             inner.status = None;
         }
@@ -680,6 +958,11 @@ impl NumberSession {
             self.save().await;
             self.schedule().await;
             return ack();
+        }
+        if name == EventName::NumberDisconnected {
+            self.code_ended(t);
+        } else {
+            self.code_dropped();
         }
         let frame = {
             let mut inner = self.inner.borrow_mut();
@@ -724,14 +1007,18 @@ impl NumberSession {
 impl DurableObject for NumberSession {
     fn new(state: State, env: Env) -> Self {
         Self {
-            state,
-            env,
-            inner: RefCell::new(Inner::default()),
+            core: Rc::new_cyclic(|me| Session {
+                state,
+                env,
+                inner: RefCell::new(Inner::default()),
+                me: me.clone(),
+            }),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        self.load().await;
+        let this = &*self.core;
+        this.load().await;
         let request = if is_upgrade(&req) {
             SessionRequest::Watch
         } else {
@@ -749,33 +1036,34 @@ impl DurableObject for NumberSession {
             }
         };
         match request {
-            SessionRequest::Watch => self.watch().await,
-            SessionRequest::Qr => self.qr().await,
-            SessionRequest::Status => self.status().await,
+            SessionRequest::Watch => this.watch().await,
+            SessionRequest::Qr => this.qr().await,
+            SessionRequest::Status => this.status().await,
             SessionRequest::Event {
                 event,
                 key,
                 at,
                 ambiguous,
-            } => self.event(&event, &key, at.as_deref(), ambiguous).await,
+            } => this.event(&event, &key, at.as_deref(), ambiguous).await,
         }
     }
 
     /// While watched and not connected: rotate the QR when it goes stale and, unless webhooks
     /// are trusted, check the status; push what changed. Not re-armed once nobody watches.
     async fn alarm(&self) -> Result<Response> {
-        self.load().await;
-        if !self.watched() {
+        let this = &*self.core;
+        this.load().await;
+        if !this.watched() {
             return Response::empty();
         }
         let t = now();
-        let poll = self.setting_ms(|s| s.status_poll, 2_500.0);
-        let due = !self.trusts_webhooks(t) && t - self.inner.borrow().polled_at >= poll - 50.0;
-        if due && !self.inner.borrow().saved.connected {
-            let _ = self.read_status().await;
+        let poll = this.setting_ms(|s| s.status_poll, 2_500.0);
+        let due = !this.trusts_webhooks(t) && t - this.inner.borrow().polled_at >= poll - 50.0;
+        if due && !this.inner.borrow().saved.connected {
+            let _ = this.read_status().await;
         }
         let stale = {
-            let inner = self.inner.borrow();
+            let inner = this.inner.borrow();
             !inner.saved.connected
                 && inner
                     .saved
@@ -784,9 +1072,12 @@ impl DurableObject for NumberSession {
                     .is_none_or(|q| q.fresh_until - now() < QR_MIN_LEFT_MS)
         };
         if stale {
-            let _ = self.qr().await;
+            let _ = this.qr().await;
+        } else {
+            // A read that failed earlier is tried again when its budget allows.
+            this.read_number(now());
         }
-        self.schedule().await;
+        this.schedule().await;
         Response::empty()
     }
 
@@ -806,15 +1097,17 @@ impl DurableObject for NumberSession {
         _reason: String,
         _was_clean: bool,
     ) -> Result<()> {
+        let this = &*self.core;
         let _ = ws.close(Some(1000), Some("bye"));
-        self.load().await;
-        self.schedule().await;
+        this.load().await;
+        this.schedule().await;
         Ok(())
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
-        self.load().await;
-        self.schedule().await;
+        let this = &*self.core;
+        this.load().await;
+        this.schedule().await;
         Ok(())
     }
 }

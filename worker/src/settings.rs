@@ -42,6 +42,11 @@ pub struct Settings {
     pub forward_retry_base_secs: u32,
     /// The bearer secret of the admin routes (dead letters); `None`: not offered.
     pub admin_secret: Option<AdminSecret>,
+    /// `PAIRING_CODE_TTL_MS`: how long a pairing code stays valid, as the operator knows it,
+    /// used for `codeExpiresInMs` until a session has observed a code end by itself (what it
+    /// observed wins). Unset (the default): nothing is assumed, and `codeExpiresInMs` stays
+    /// `null` until observed. At most an hour (`CODE_LIFETIME_MAX_MS`, what a reader accepts).
+    pub pairing_code_ttl: Option<Duration>,
 }
 
 /// The admin routes' bearer secret: never printed, compared in constant time.
@@ -196,6 +201,16 @@ impl Settings {
                 None => None,
                 Some(v) if v.len() >= 32 => Some(AdminSecret(v)),
                 Some(_) => return Err(ConfigError::Invalid("ADMIN_SECRET")),
+            },
+            pairing_code_ttl: match text(env, "PAIRING_CODE_TTL_MS") {
+                None => None,
+                Some(v) => Some(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|ms| (1..=3_600_000).contains(ms))
+                        .map(Duration::from_millis)
+                        .ok_or(ConfigError::Invalid("PAIRING_CODE_TTL_MS"))?,
+                ),
             },
             webhook_trust: match text(env, "WEBHOOK_TRUST_MS") {
                 None => Duration::from_millis(600_000),

@@ -1,15 +1,19 @@
-//! The two calls a number's session makes to Pilot Status. Failures are already mapped to the
-//! public set and logged (kind and status only: upstream bodies may echo request details), and
-//! every call reports how many requests it sent, the core's retries included, for the budget.
+//! The three calls a number's session makes to Pilot Status: connect, status and, once, the
+//! number itself (for its masked form). Failures are already mapped to the public set and logged
+//! (kind and status only: upstream bodies may echo request details), and every call reports how
+//! many requests it sent, the core's retries included, for the budget.
 
 use core::cell::Cell;
 use core::time::Duration;
 
-use pilot_connect::endpoints::{Connect, GetStatus};
+use pilot_connect::endpoints::{Connect, Endpoint, GetNumber, GetStatus};
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer, StatusAnswer};
 use pilot_connect::retry::RetryPolicy;
-use pilot_connect::{Client, HttpRequest, HttpResponse, Link, Transport, TransportError};
+use pilot_connect::{
+    ApiError, Client, DecodeError, Error, HttpRequest, HttpResponse, Link, Transport,
+    TransportError,
+};
 use worker::console_error;
 
 use crate::settings::{ConfigError, Settings};
@@ -158,6 +162,47 @@ pub async fn status(
         .map(|st| StatusRead {
             answer: public::status_answer(&st),
             dual: st.is_dual(),
+        })
+        .map_err(|e| failed(&e));
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/numbers/{number}` (the core's [`GetNumber`] request), for the phone number only,
+/// masked here ([`public::mask_number`]): the raw digits never leave this function. Only the
+/// `number` field is read (a string, or a JSON number), whatever else the answer holds (the core's full `Number`
+/// parse would add kilobytes to the upload for fields the session never uses). `Ok(None)`:
+/// Pilot Status answered, with no number that can be masked.
+pub async fn masked_number(
+    cfg: &Result<Settings, ConfigError>,
+    number: &str,
+    retries: bool,
+) -> Called<Option<String>> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let answer = match GetNumber::new(number).to_request(c.config()) {
+        Ok(request) => c.execute(&request).await,
+        Err(e) => Err(e),
+    };
+    let result = answer
+        .and_then(|resp| {
+            if !resp.is_success() {
+                return Err(Error::Api(ApiError::from_response(&resp)));
+            }
+            serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
+        })
+        .map(|v| match v.get("number") {
+            // Documented as a string of digits; a JSON number is read as its digits too.
+            Some(serde_json::Value::String(n)) => public::mask_number(n),
+            Some(serde_json::Value::Number(n)) => public::mask_number(&n.to_string()),
+            _ => None,
         })
         .map_err(|e| failed(&e));
     Called {
