@@ -7,17 +7,22 @@ let loading = null;
 function load() {
   if (!loading) {
     loading = import("./pilot_connect.js").then(async (m) => {
-      await m.default({ module_or_path: new URL("./pilot_connect_bg.wasm", import.meta.url) });
+      const url = new URL("./pilot_connect_bg.wasm", import.meta.url);
+      const res = await fetch(url);
+      // A dev server that moved this file away from its .wasm (Vite's dependency pre-bundling)
+      // answers its HTML page: say so, instead of a compile error about magic numbers.
+      const type = res.headers.get("content-type") ?? "";
+      if (!res.ok || type.includes("text/html")) {
+        throw new Error(`pilot-connect: ${url} is not the widget's wasm (HTTP ${res.status}, ${type || "no type"}); ` +
+          "serve the package's files together (Vite dev server: optimizeDeps.exclude ['pilot-connect-widget'])");
+      }
+      await m.default({ module_or_path: res });
       return m;
     });
     loading.catch(() => { loading = null; });
   }
   return loading;
 }
-
-// The op numbers of the wasm handle's `call(op, arg)`, from the Rust enum (`wasm.Op`).
-// TODO(lead): drop the fallback once `Op` ships in the glue.
-const FALLBACK_OP = { Mount: 0, Unmount: 1, Destroy: 2, Update: 3, Restart: 4, State: 5 };
 
 const hasDom = () => typeof window !== "undefined" && typeof document !== "undefined" && typeof customElements !== "undefined";
 
@@ -37,7 +42,7 @@ export function mount(target, options) {
   let queue = []; // [op name, arg] called before that
   let over = false; // destroyed (or failed) before mounted: nothing will ever run
   let mounting = false;
-  let OP = FALLBACK_OP;
+  let OP = null; // the op numbers of the wasm handle's `call(op, arg)`: the Rust enum, exported as `Op`
   let resolve, reject;
   const ready = new Promise((res, rej) => { resolve = res; reject = rej; });
 
@@ -74,7 +79,7 @@ export function mount(target, options) {
   } else {
     load().then((wasm) => {
       if (over) return;
-      OP = wasm.Op ?? FALLBACK_OP;
+      OP = wasm.Op;
       mounting = true;
       try {
         widget = wasm.mount(target, options ?? {});

@@ -8,7 +8,7 @@
 
 pub use pilot_connect_wire::{
     field, is_masked_number, mask_number, ErrorBody, PublicErrorCode, PublicState, QrAnswer,
-    QrFields, ReadError, StatusAnswer, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS,
+    QrFields, ReadError, StatusAnswer, CODE_LIFETIME_MAX_MS, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS,
 };
 
 use crate::endpoints::{ConnectOutcome, NumberStatus};

@@ -890,13 +890,14 @@ impl Machine {
     /// The code's lifetime as the worker knows it (`None`: it does not): a countdown, and a
     /// timer that asks for the next code when it runs out.
     fn code_expiry(&mut self, expires_in_ms: Option<u32>, now: f64, out: &mut Out) {
-        match expires_in_ms.filter(|_| self.code.is_some()) {
+        // Under a second left is "past what the worker knows, and still on offer": no countdown
+        // and no timer (asking again would only bring the same code back, in a loop), until the
+        // worker learns the code ended and sends the next.
+        match expires_in_ms.filter(|ms| self.code.is_some() && *ms >= TICK_MS) {
             Some(ms) => {
                 self.code_expires_at = Some(now + f64::from(ms));
                 if !self.hidden {
-                    // At least a second: a code the worker says just ran out is asked again
-                    // after a breath, not in a tight loop.
-                    self.arm(Timer::CodeExpiry, ms.max(TICK_MS), out);
+                    self.arm(Timer::CodeExpiry, ms, out);
                 }
             }
             None => {

@@ -863,6 +863,13 @@ fn a_known_code_lifetime_counts_down_and_the_next_code_follows_without_a_dead_en
     let c = m.handle(coded(3, "EFGH-5678", None), 110_000.0);
     assert!(has(&c, Command::Disarm(Timer::CodeExpiry)));
     assert_eq!(m.view(110_000.0).code_seconds_left, None);
+    // The worker says 0 while the code is still on offer (it has not learned the end yet): no
+    // countdown, no timer, so no loop of asking for the same code.
+    m.handle(Event::Fired(Timer::Refresh), 130_000.0);
+    let c = m.handle(coded(2, "EFGH-5678", Some(0)), 130_000.0);
+    assert!(!c.contains(&Command::Arm(Timer::CodeExpiry, 1_000)));
+    assert!(!m.is_armed(Timer::CodeExpiry));
+    assert_eq!(m.view(130_000.0).code_seconds_left, None);
 }
 
 #[test]

@@ -172,9 +172,8 @@ struct CodeSeen {
     alive_at: f64,
 }
 
-/// The longest code lifetime believed (ms): the wire format's `CODE_LIFETIME_MAX_MS` (a reader
-/// drops larger ones).
-const CODE_LIFETIME_MAX_MS: f64 = 3_600_000.0;
+/// The longest code lifetime believed (ms): the wire format's own bound (a reader drops more).
+const CODE_LIFETIME_MAX_MS: f64 = pilot_connect::public::CODE_LIFETIME_MAX_MS as f64;
 
 /// The last failure, answered to viewers while the budget holds calls back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
