@@ -17,7 +17,9 @@ node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connec
 cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
 # The glue is bundled with its snippet (widget/src/page.js, the driver's JS leaf operations): one file.
-"$ESBUILD_BIN" --bundle --minify --format=esm --log-level=warning "$out/pilot_connect.js" \
+# (wasm-bindgen repeats the snippet module's key in its imports object, once per namespace import of
+# the same module; esbuild's duplicate-key warning about it is silenced, nothing else.)
+"$ESBUILD_BIN" --bundle --minify --format=esm --log-level=warning --log-override:duplicate-object-key=silent "$out/pilot_connect.js" \
   --outfile="$out/pilot_connect.js" --allow-overwrite
 rm -rf "$out/snippets"
 for f in "$out"/*.js; do
