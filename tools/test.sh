@@ -37,8 +37,9 @@ node --test --test-timeout=120000 worker/test/*.test.mjs
 step "worker: upload bundle size (wrangler deploy --dry-run)"
 (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
 
-step "widget npm package: build, pack, size"
+step "widget npm package: build, pack, size; the name minifier on the real glue (and failing on an unknown one)"
 bash tools/build-widget.sh
+node --test tools/test/*.test.mjs
 step "widget package: the handle and the element on the shipped no_std build (Chromium, workerd, sandbox)"
 node --test --test-timeout=120000 tests/e2e/handle.e2e.mjs
 step "widget package types: tsc (skipLibCheck false) per lib ES2020..ESNext, with and without React types"
