@@ -91,15 +91,15 @@ pub const STACKED: [Part; 3] = [Part::Pair, Part::Error, Part::Done];
 
 /// Parts inside the pairing area that come and go with the state (the countdown, the actions,
 /// the code's lines): hidden the same way, so they keep their room and the widget does not jump
-/// between loading, pairing and connected.
-pub const RESERVED: [Part; 7] = [
+/// between loading, pairing and connected. (The "new code" note is not: it appears only when
+/// the person comes back to a replaced code, and an empty line would sit in every code box.)
+pub const RESERVED: [Part; 6] = [
     Part::Timer,
     Part::Switch,
     Part::NewCode,
     Part::Copy,
     Part::NumberLine,
     Part::CodeLife,
-    Part::CodeNote,
 ];
 
 /// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
