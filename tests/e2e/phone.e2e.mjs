@@ -9,7 +9,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFileSync, existsSync, mkdirSync, writeFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -17,7 +18,9 @@ import { PNG } from "pngjs";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const PKG = path.join(ROOT, "target/widget-pkg");
+const BUILT = path.join(ROOT, "target/widget-pkg");
+// Served from a copy taken at the start: a rebuild during the run cannot pull files away.
+const PKG = mkdtempSync(path.join(tmpdir(), "phone-e2e-pkg-"));
 const OUT = path.join(ROOT, "target/e2e/phone");
 const KEY = "ps_phone_tenant_key_01";
 const SECRET = "phone-connect-token-secret-0123456789abcdef";
@@ -108,6 +111,8 @@ for (const it of JSON.parse(decodeURIComponent(location.hash.slice(1)))) {
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
+  assert.ok(existsSync(path.join(BUILT, "index.js")), "target/widget-pkg is built (bash tools/build-widget.sh)");
+  cpSync(BUILT, PKG, { recursive: true });
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--time-scale", String(SCALE)], "pilot-sandbox listening on ", { procs });
   const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
@@ -146,6 +151,7 @@ after(async () => {
   server?.close();
   await mf?.dispose();
   for (const p of procs) p.kill("SIGTERM");
+  rmSync(PKG, { recursive: true, force: true });
 });
 
 /** Opens a host page with `cfg` as mount options; collects page errors. */
@@ -304,17 +310,22 @@ const pairing = (extra = {}) => () => ({
   state: "pairing", qr: realQr, pairingCode: `ABCD${String(1234 + (codeNo++ % 8000)).padStart(4, "0")}`,
   refreshAfterMs: 1000, maskedNumber: "+55 11 9••••-0123", codeExpiresInMs: 120000, ...extra,
 });
-const SHOTS = {
+// Every state in each face (mode qr / code), plus `loading` in mode auto (which face leads).
+const BASE = {
   loading: { qr: () => ["hang"] },
-  "pairing-qr": { qr: () => [pairing({ refreshAfterMs: 60000 })], opts: { mode: "qr" }, show: [".qr", ".steps", ".timer", ".switch"] },
-  "pairing-code": { qr: () => [pairing({ refreshAfterMs: 60000 })], opts: { mode: "code" }, show: [".code", ".copy", ".number", ".code-life", ".steps", ".switch"] },
-  "refreshing-qr": { qr: () => [pairing(), "hang"], opts: { mode: "qr", maxAttempts: 3 }, state: "refreshing" },
-  "refreshing-code": { qr: () => [pairing(), "hang"], opts: { mode: "code", maxAttempts: 3 }, state: "refreshing" },
-  "expired-qr": { qr: () => [pairing()], opts: { mode: "qr", maxAttempts: 1 }, state: "expired" },
-  "expired-code": { qr: () => [pairing()], opts: { mode: "code", maxAttempts: 1 }, state: "expired" },
+  pairing: { qr: () => [pairing({ refreshAfterMs: 60000 })] },
+  refreshing: { qr: () => [pairing(), "hang"], opts: { maxAttempts: 3 } },
+  expired: { qr: () => [pairing()], opts: { maxAttempts: 1 } },
   error: { qr: () => [[502, { error: { code: "upstream_error", message: "x" } }]], show: [".error", ".retry"] },
   connected: { qr: () => [{ state: "connected" }], show: [".done"] },
 };
+const SHOW = { qr: [".qr", ".steps", ".timer", ".switch"], code: [".code", ".copy", ".number", ".code-life", ".steps", ".switch"] };
+const SHOTS = { loading: { ...BASE.loading } };
+for (const face of ["qr", "code"]) {
+  for (const [state, c] of Object.entries(BASE)) {
+    SHOTS[`${state}-${face}`] = { ...c, state, face, opts: { ...c.opts, mode: face }, show: c.show ?? (state === "pairing" ? SHOW[face] : []) };
+  }
+}
 const stateOf = (name) => SHOTS[name].state ?? name.replace(/-(qr|code)$/, "");
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3YV9hYmMifQ.c2ln"; // payload {"sub":"wa_abc"}
@@ -372,9 +383,10 @@ async function shootAll(ctx, items, { host = "neutral", prefix, save = true }) {
       return bad;
     }));
     const face = await sec.locator(".psw").getAttribute("data-face");
+    const height = (await sec.locator("[data-pilot-connect]").boundingBox()).height;
     const png = await sec.screenshot();
     if (save) writeFileSync(path.join(OUT, file), png);
-    out[it.id] = { file, face, png, problems: problems.map((x) => `${file}: ${x}`), sec };
+    out[it.id] = { file, face, height, png, problems: problems.map((x) => `${file}: ${x}`), sec };
   }
   return { page: p, out, errors };
 }
@@ -383,13 +395,22 @@ const GRID = [];
 for (const scheme of ["light", "dark"]) for (const width of [390, 280, 800]) GRID.push({ scheme, width });
 
 test("screenshots: every state at 390 (phone) / 280 / 800 px × light / dark, and in a host card (plain)", async () => {
-  const problems = [], errors = [], faces = {};
+  const problems = [], errors = [], faces = {}, heights = [];
   for (const { scheme, width } of GRID) {
     const ctx = await browser.newContext({ ...(width === 390 ? PHONE : { viewport: { width, height: 800 } }), colorScheme: scheme, reducedMotion: "reduce" });
     const items = Object.keys(SHOTS).map((shot) => ({ id: shot, shot }));
-    for (const shot of ["pairing-code", "pairing-qr", "loading", "error", "connected"]) items.push({ id: `card-${shot}`, shot, card: true, opts: { appearance: { variant: "plain" } } });
+    for (const shot of ["loading-code", "pairing-code", "connected-code", "loading-qr", "pairing-qr", "error-qr"]) items.push({ id: `card-${shot}`, shot, card: true, opts: { appearance: { variant: "plain" } } });
     const { page: p, out, errors: e } = await shootAll(ctx, items, { prefix: `${width}-${scheme}` });
     for (const s of Object.values(out)) { problems.push(...s.problems); faces[s.file] = s.face; }
+    // One height across states, per face (and per variant): the widget does not grow or shrink.
+    for (const face of ["qr", "code"]) {
+      for (const card of [false, true]) {
+        const hs = items.filter((it) => SHOTS[it.shot].face === face && !!it.card === card)
+          .map((it) => [it.id, out[it.id].height]);
+        const min = Math.min(...hs.map(([, h]) => h)), max = Math.max(...hs.map(([, h]) => h));
+        if (max - min > 2) heights.push(`${width}-${scheme} ${card ? "card/plain " : ""}${face} face: ${hs.map(([id, h]) => `${id} ${h.toFixed(1)}`).join(", ")}`);
+      }
+    }
     errors.push(...e);
     await p.close();
     await ctx.close();
@@ -398,8 +419,10 @@ test("screenshots: every state at 390 (phone) / 280 / 800 px × light / dark, an
   assert.equal(faces["390-light-loading.png"], "code");
   assert.equal(faces["800-light-loading.png"], "qr");
   assert.equal(faces["280-light-loading.png"], "qr", "a narrow desktop window is not a phone");
+  for (const x of [...problems, ...heights]) console.log(`# ${x}`);
   assert.deepEqual(errors, []);
   assert.deepEqual(problems, [], "content escaping or clipped");
+  assert.deepEqual(heights, [], "the widget's height changes between states (px)");
 });
 
 // ---- Embedding.
@@ -428,7 +451,7 @@ function pixelDiff(a, b) {
 
 test("embedding: hostile inherited styles change nothing but the font", async () => {
   // The same code in every answer, so the pages draw the same widget.
-  const fixed = { "pairing-qr": { shot: "pairing-qr" }, "pairing-code": { shot: "pairing-code" }, connected: { shot: "connected" }, error: { shot: "error" } };
+  const fixed = { "pairing-qr": { shot: "pairing-qr" }, "pairing-code": { shot: "pairing-code" }, connected: { shot: "connected-code" }, error: { shot: "error-qr" } };
   const ctx = await browser.newContext({ viewport: { width: 800, height: 900 }, reducedMotion: "reduce" });
   const got = {};
   const saved = SHOTS["pairing-code"].qr;
