@@ -62,7 +62,7 @@ messages! {
     NewCode "newCode" ["Gerar novo código", "Get a new code", "Generar nuevo código"]
     CodeTitle "codeTitle" ["Código de conexão", "Linking code", "Código de vinculación"]
     ForNumber "forNumber" ["Para o número", "For the number", "Para el número"]
-    CodeExpiresIn "codeExpiresIn" ["Vale por mais {n} s", "Valid for {n} more s", "Válido por {n} s más"]
+    CodeExpiresIn "codeExpiresIn" ["Vale por mais {n} segundos", "Valid for {n} more seconds", "Válido por {n} segundos más"]
     CodeRenews "codeRenews" [
         "Se este código expirar, um novo aparece aqui.",
         "If this code expires, a new one appears here.",

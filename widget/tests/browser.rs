@@ -559,7 +559,7 @@ async fn code_first_shows_the_number_and_how_long_the_code_lasts() {
     assert_eq!(is_hidden(&h, ".number-line"), Some(false));
     assert_eq!(
         text(&h, ".code-life").as_deref(),
-        Some("Valid for 90 more s")
+        Some("Valid for 90 more seconds")
     );
     assert_eq!(is_hidden(&h, ".frame"), Some(true));
     assert!(

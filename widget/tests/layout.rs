@@ -151,7 +151,7 @@ fn the_steps_and_the_switch_follow_the_face() {
     f.code_seconds_left = Some(42);
     assert_eq!(
         scene(&f, &En).text(Part::CodeLife),
-        Some("Valid for 42 more s")
+        Some("Valid for 42 more seconds")
     );
     f.code_replaced = true;
     assert!(scene(&f, &En).shown(Part::CodeNote));
