@@ -26,7 +26,11 @@ export interface QrEvent {
   attempt: number;
   expiresInMs: number;
   pairingCode: string | null;
-  /** The number the code is for, masked (e.g. `+55 11 9••••-1234`), when the worker knows it. */
+  /**
+   * The number the code is for, masked (e.g. `+55 11 9••••-1234`), when the worker knows it. The
+   * worker reads it once per number, beside the first QR, so the first `qr` event may carry `null`;
+   * the widget shows the number as soon as it arrives (no new `qr` event for the same QR).
+   */
   maskedNumber: string | null;
   /** How long the pairing code stays valid as far as the worker knows it; `null` when it does not. */
   codeExpiresInMs: number | null;
