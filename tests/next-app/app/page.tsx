@@ -6,7 +6,8 @@ export default function Home() {
         Route handlers on <code>pilot-connect-server</code>: <code>POST /api/numbers</code>,{" "}
         <code>GET /api/numbers</code>, <code>POST /api/connect-token</code>,{" "}
         <code>POST /api/webhooks/pilot-status</code>, and the same token and webhook routes in the
-        Edge runtime under <code>/api/edge/</code>.
+        Edge runtime under <code>/api/edge/</code>. A Server Component and a Server Action on it:{" "}
+        <code>/server-token?number=wa_…</code>.
       </p>
     </main>
   );
