@@ -187,13 +187,16 @@ impl Widget {
     /// As [`Options::restyle`].
     pub(crate) fn update(self: &Rc<Self>, options: &JsValue) -> Result<(), JsValue> {
         let lang = browser_lang(&self.doc);
-        let mode = self.opts.with(|o| {
+        let modes = self.opts.with(|o| {
+            let before = o.mode;
             o.restyle(options, &lang)?;
-            Ok::<_, JsValue>(o.mode)
+            Ok::<_, JsValue>((before, o.mode))
         });
-        let mode = mode.unwrap_or(Ok(Mode::Auto))?;
+        let (before, mode) = modes.unwrap_or(Ok((Mode::Auto, Mode::Auto)))?;
         self.apply_appearance();
-        if !get(options, "mode").is_undefined() {
+        // Only a new mode moves the face: an update of the locale (that repeats the mode, as a
+        // React prop does) keeps the person's own QR / code choice.
+        if mode != before {
             self.step(Event::CodeFirst(mode.code_first(touch_phone())));
         }
         self.render();
