@@ -8,7 +8,7 @@
 import { createServer } from "node:http";
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/support/browser.mjs";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
 import { ROOT, startSandbox, createNumber, startWorker, mint, freePort, stopAll } from "./stack.mjs";
@@ -89,11 +89,7 @@ try {
   });
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic", "--js-flags=--expose-gc"],
-  });
+  browser = await launchChromium(["--js-flags=--expose-gc"]);
 
   // Time to QR.
   const sandbox = await startSandbox(1);

@@ -26,7 +26,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/support/browser.mjs";
 import { ROOT, KEY, SECRET, AUD, createNumber, mint, freePort } from "./stack.mjs";
 import { spawnReady, startWorker as startSharedWorker } from "../tests/support/node.mjs";
 
@@ -385,9 +385,7 @@ try {
   const port = await freePort();
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
   page0 = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-      "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"] });
+  browser = await launchChromium(["--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]);
   const out = { measured_at: new Date().toISOString(), params: { runs: RUNS, window_s: WINDOW_S, status_poll_ms: POLL_MS, qr_refresh_ms: 20000 }, worker_build: workerBuild };
   const timings = {};
   out.load = {};

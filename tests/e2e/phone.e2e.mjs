@@ -13,7 +13,7 @@ import { readFileSync, existsSync, mkdirSync, writeFileSync, cpSync, mkdtempSync
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.mjs";
 import { PNG } from "pngjs";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
@@ -139,11 +139,7 @@ before(async () => {
     CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000", STATUS_POLL_MS: "500", STATUS_TTL_MS: "250",
   }, { port: workerPort }));
   await newNumber("+5511987650000"); // its QR: the screenshots show a real one
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.mjs";
 import { spawnReady, freePort } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -50,11 +50,7 @@ window.__h = await mount("#w", { endpoint: "http://worker.test", token: "${TOKEN
   const port = await freePort();
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
   pageUrl = `http://127.0.0.1:${port}/`;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => { await browser?.close(); server?.close(); procs.forEach((p) => p.kill()); });

@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.mjs";
 import { PNG } from "pngjs";
 import jsQR from "jsqr";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
@@ -87,11 +87,7 @@ before(async () => {
   await spawnReady(process.execPath, [path.join(ROOT, "tests/node-app/quickstart.mjs")], "quick start: ", {
     env: { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: SECRET, CONNECT_ENDPOINT: worker, PORT: String(quickPort) },
     cwd: path.join(ROOT, "tests/node-app"), procs });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--no-first-run", "--disable-quic", "--js-flags=--expose-gc"],
-  });
+  browser = await launchChromium(["--js-flags=--expose-gc"]);
 });
 
 after(async () => {

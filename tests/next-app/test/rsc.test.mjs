@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../support/browser.mjs";
 import { spawnReady } from "../../support/node.mjs";
 import { claimsOf, phone } from "../../support/recipes.mjs";
 import { APP, ROOT, appAddress, buildOnce, startNext } from "./app.mjs";
@@ -27,11 +27,7 @@ before(async () => {
     "pilot-sandbox listening on ", { procs });
   await startNext(port, { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: TOKEN_SECRET,
     CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN }, procs);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../support/browser.mjs";
 import { freePort, spawnReady, startWorker } from "../../support/node.mjs";
 import { ensureWorkerBuild, phone } from "../../support/recipes.mjs";
 import { watchPage, until } from "../../support/widget-page.mjs";
@@ -39,11 +39,7 @@ before(async () => {
   }, { port: workerPort }));
   await startNext(port, { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: TOKEN_SECRET,
     CONNECT_TOKEN_AUDIENCE: worker, APP_ORIGIN: app, CONNECT_ENDPOINT: worker }, procs);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

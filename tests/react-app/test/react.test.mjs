@@ -12,7 +12,7 @@ import { createServer } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../support/browser.mjs";
 import { freePort, signJws, spawnReady, startWorker } from "../../support/node.mjs";
 import { watchPage, until } from "../../support/widget-page.mjs";
 import { ensureWorkerBuild, phone } from "../../support/recipes.mjs";
@@ -59,11 +59,7 @@ before(async () => {
     { cwd: APP, stdio: ["ignore", "ignore", "inherit"] });
   procs.push(dev);
   await until(async () => (await fetch(devUrl).catch(() => null))?.ok, "the Vite dev server answers", 30_000);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
