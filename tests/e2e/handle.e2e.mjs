@@ -7,11 +7,10 @@
 // Also in Node: mount() without a DOM rejects with the documented error and fetches nothing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
-import { launchChromium } from "../support/browser.mjs";
+import { launchChromium, serveFiles } from "../support/browser.mjs";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -26,25 +25,14 @@ before(async () => {
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--time-scale", "20"], "pilot-sandbox listening on ", { procs });
   // The page: an empty document that imports the shipped entry as window.pc; /pkg/ is the package.
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
-  server = createServer((req, res) => {
-    const rel = new URL(req.url, "http://x").pathname;
-    if (rel === "/favicon.ico") { res.writeHead(204).end(); return; }
-    if (rel === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><html lang="en"><meta charset="utf-8">
+  ({ url: pageUrl, server } = await serveFiles(PKG, {
+    prefix: "/pkg/",
+    page: (url) => url.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
 <body><div id="w"></div><div id="w2"></div><script type="module">
 import * as pc from "/pkg/index.js";
 window.pc = pc;
-</script>`);
-      return;
-    }
-    const file = path.join(PKG, rel.replace(/^\/pkg\//, ""));
-    if (!rel.startsWith("/pkg/") || !file.startsWith(PKG) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  pageUrl = `http://127.0.0.1:${port}`;
+</script>` : undefined,
+  }));
   const workerPort = await freePort();
   worker = `http://127.0.0.1:${workerPort}`;
   // A long QR life: no rotation in the middle of a count of /v1/qr requests.

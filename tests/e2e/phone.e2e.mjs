@@ -8,12 +8,11 @@
 //   loading → pairing → connected, no layout shift.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync, existsSync, mkdirSync, writeFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { launchChromium } from "../support/browser.mjs";
+import { launchChromium, serveFiles } from "../support/browser.mjs";
 import { PNG } from "pngjs";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
@@ -115,23 +114,15 @@ before(async () => {
   cpSync(BUILT, PKG, { recursive: true });
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--time-scale", String(SCALE)], "pilot-sandbox listening on ", { procs });
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
-  server = createServer((req, res) => {
-    const url = new URL(req.url, "http://x");
-    if (url.pathname === "/favicon.ico") { res.writeHead(204).end(); return; }
-    if (url.pathname === "/") {
+  ({ url: site, server } = await serveFiles(PKG, {
+    prefix: "/pkg/",
+    page: (url) => {
+      if (url.pathname !== "/") return undefined;
       const host = url.searchParams.get("host") ?? "neutral";
       const known = HOSTS[host] === undefined ? "neutral" : host;
-      res.writeHead(200, { "content-type": "text/html" }).end(url.searchParams.has("multi") ? multiPage(known) : page(known));
-      return;
-    }
-    const file = path.join(PKG, url.pathname.replace(/^\/pkg\//, ""));
-    if (!url.pathname.startsWith("/pkg/") || !file.startsWith(PKG) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  site = `http://127.0.0.1:${port}`;
+      return url.searchParams.has("multi") ? multiPage(known) : page(known);
+    },
+  }));
   const workerPort = await freePort();
   worker = `http://127.0.0.1:${workerPort}`;
   ({ mf } = await startWorker({

@@ -3,12 +3,11 @@
 // saved under target/e2e/states/ and checked for what that state must show and must not.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { launchChromium } from "../support/browser.mjs";
-import { spawnReady, freePort } from "../support/node.mjs";
+import { launchChromium, serveFiles } from "../support/browser.mjs";
+import { spawnReady } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PKG = path.join(ROOT, "target/widget-pkg");
@@ -30,26 +29,17 @@ before(async () => {
     body: JSON.stringify({ name: "States", number: "+5511960000123" }),
   })).json();
   realQr = created.qrcodeBase64;
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
-  server = createServer((req, res) => {
-    const rel = new URL(req.url, "http://x").pathname;
-    if (rel === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><html lang="en"><meta charset="utf-8">
+  ({ url: pageUrl, server } = await serveFiles(PKG, {
+    prefix: "/pkg/",
+    page: (url) => url.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
 <style>body{margin:0;padding:16px;font-family:system-ui;background:Canvas;color:CanvasText}</style>
 <div id="w"></div><script type="module">
 import { mount } from "/pkg/index.js";
 const cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)));
 window.__h = await mount("#w", { endpoint: "http://worker.test", token: "${TOKEN}", locale: "en", pollIntervalMs: 60000, ...cfg });
-</script>`);
-      return;
-    }
-    const file = path.join(PKG, rel.replace(/^\/pkg\//, ""));
-    if (!rel.startsWith("/pkg/") || !file.startsWith(PKG) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  pageUrl = `http://127.0.0.1:${port}/`;
+</script>` : undefined,
+  }));
+  pageUrl += "/";
   browser = await launchChromium();
 });
 

@@ -1,7 +1,11 @@
 // The one way every suite and bench launches the machine's Chromium (Debian's, through
 // playwright-core: no downloaded browser): headless, no sandbox (root in CI), nothing that would
 // call out of loopback (component updates, sync, background networking, QUIC).
+import { createServer } from "node:http";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { chromium } from "playwright-core";
+import { freePort } from "./node.mjs";
 
 export const CHROMIUM = process.env.CHROME_BIN ?? "/usr/bin/chromium";
 
@@ -11,4 +15,30 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"
 /** Launches Chromium with `extraArgs` on top of the shared flags (e.g. `--js-flags=--expose-gc`). */
 export function launchChromium(extraArgs = []) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs] });
+}
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
+  ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png" };
+
+/**
+ * A loopback static server for a browser test: `page(url)` answers with HTML when it returns a
+ * string (the test's own page), files under `dir` are served below `prefix` (a package as
+ * `/pkg/…`, or a built app at `/`), anything else is a 404. Resolves to `{ url, server }`.
+ */
+export async function serveFiles(dir, { prefix = "/", page } = {}) {
+  const root = path.resolve(dir);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    const html = page?.(url);
+    if (typeof html === "string") return res.writeHead(200, { "content-type": "text/html" }).end(html);
+    if (url.pathname === "/favicon.ico") return res.writeHead(204).end();
+    if (!url.pathname.startsWith(prefix)) return res.writeHead(404).end();
+    let file = path.join(root, decodeURIComponent(url.pathname.slice(prefix.length)));
+    if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!file.startsWith(root) || !existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${port}`, server };
 }
