@@ -28,8 +28,9 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{select, FutureExt, LocalBoxFuture, Shared};
 use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
 use pilot_connect::public::{
     field, is_masked_number, ErrorBody, PublicErrorCode, PublicState, QrAnswer, QrFields,
@@ -40,8 +41,8 @@ use pilot_connect::Link;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
-    Result, State, Stub, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    durable_object, Delay, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
+    Response, Result, State, Stub, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::settings::Settings;
@@ -236,7 +237,14 @@ struct Inner {
     status_flight: Option<Flight<StatusRead>>,
     /// The number read is under way (at most one, in the background).
     number_in_flight: bool,
+    /// That read, for a first QR answer to wait on briefly ([`NUMBER_WAIT_MS`]).
+    number_flight: Option<Shared<LocalBoxFuture<'static, ()>>>,
 }
+
+/// How long a QR answer fresh from upstream waits for the number read started beside it, so the
+/// first screen already says which number the code is for. Bounded: the QR never waits longer,
+/// and the number still reaches the viewers by push when it lands later.
+const NUMBER_WAIT_MS: u64 = 250;
 
 #[durable_object]
 pub struct NumberSession {
@@ -594,10 +602,14 @@ impl Session {
             inner.saved.number_budget.begin();
             !inner.saved.number_budget.failing()
         };
-        worker::wasm_bindgen_futures::spawn_local(async move {
+        let read = async move {
             let called = upstream::masked_number(&settings, &number, retries).await;
             me.number_read(called).await;
-        });
+        }
+        .boxed_local()
+        .shared();
+        self.inner.borrow_mut().number_flight = Some(read.clone());
+        worker::wasm_bindgen_futures::spawn_local(read);
     }
 
     /// The number read is back: settled in its budget, kept, and, when it brought the number,
@@ -607,6 +619,7 @@ impl Session {
         let learned = {
             let mut inner = self.inner.borrow_mut();
             inner.number_in_flight = false;
+            inner.number_flight = None;
             let o = called
                 .result
                 .as_ref()
@@ -791,6 +804,12 @@ impl Session {
             Ok(a) => a,
             Err(f) => return failure_response(f),
         };
+        // The number read started beside this connect: a short, bounded wait for it.
+        let number = self.inner.borrow().number_flight.clone();
+        if let (Some(read), QrAnswer::Pairing { .. }) = (number, &a) {
+            let delay = Delay::from(Duration::from_millis(NUMBER_WAIT_MS));
+            let _ = select(read, delay.boxed_local()).await;
+        }
         match &a {
             QrAnswer::Connected => self.code_dropped(),
             QrAnswer::Pairing { pairing_code, .. } => self.code_offered(pairing_code.as_deref(), t),

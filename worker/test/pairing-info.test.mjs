@@ -105,6 +105,26 @@ after(() => {
   }
 });
 
+test("the first QR waits a moment for the number read beside it, never for a slow one", async (t) => {
+  const w = await worker(sandbox, { QR_REFRESH_MS: "2000" });
+  // A quick read: the first answer already says which number the code is for.
+  const a = await newNumber();
+  const first = await qr(w, a.id);
+  assert.equal(first.status, 200);
+  assert.equal(first.body.maskedNumber, masked(a.digits), "the first screen shows the number");
+  // A read slower than the bound: the QR goes without it (so it did not wait for the read),
+  // and the viewers get it by push when it lands.
+  const b = await newNumber();
+  await fault({ route: "get", kind: "latency", latencyMs: 3000, times: 1 });
+  const slow = await qr(w, b.id);
+  assert.equal(slow.status, 200);
+  assert.equal(slow.body.state, "pairing");
+  assert.equal(slow.body.maskedNumber, null, "the QR did not wait for a slow read");
+  const v = await subscribe(w, b.id);
+  await until(() => v.frames.some((f) => f.maskedNumber === masked(b.digits)), "pushed when the read lands", 15000);
+  await clearFaults();
+});
+
 test("maskedNumber in /v1/qr and every pushed frame; GET number once for many viewers and rotations", async (t) => {
   const w = await worker(sandbox, { QR_REFRESH_MS: "2000" });
   const { id, digits } = await newNumber();
