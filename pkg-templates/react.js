@@ -26,7 +26,9 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
 
   // Re-mounted only when what is fixed at mount changes; callbacks and getToken are read through refs.
   useEffect(() => {
-    if (!host.current || !endpoint || (!token && !hasGetToken)) return undefined; // not configured yet
+    // A token may come later (fetched by the page); a missing endpoint is a mistake, so it goes to
+    // mount(), whose error says so in the console.
+    if (!host.current || (!token && !hasGetToken)) return undefined;
     const opts = { endpoint, token: token || undefined, maxAttempts, pollIntervalMs, requestTimeoutMs, ...lookOf(latest.current) };
     if (hasGetToken) opts.getToken = () => latest.current.getToken();
     for (const k of CALLBACKS) opts[k] = (e) => latest.current[k]?.(e);
