@@ -552,10 +552,18 @@ impl Machine {
                 .filter(|_| self.code.is_some())
                 .map(|at| ceil_seconds(at - now)),
             code_replaced: self.code_replaced,
+            // "Try again" only where trying again can work: a network or service failure, or a
+            // refused token that getToken can replace. A page origin, a missing number, a number
+            // that cannot pair and a worker without its settings need someone else; a rate
+            // limit retries by itself.
             can_retry: self.failure.is_some_and(|f| match f.kind {
-                ErrorKind::RateLimited => false,
+                ErrorKind::Network | ErrorKind::Server => true,
                 ErrorKind::Unauthorized => self.cfg.can_renew_token,
-                _ => true,
+                ErrorKind::RateLimited
+                | ErrorKind::Origin
+                | ErrorKind::NotFound
+                | ErrorKind::NotPairable
+                | ErrorKind::Config => false,
             }),
         }
     }

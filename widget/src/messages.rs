@@ -34,8 +34,9 @@ macro_rules! messages {
 
 messages! {
     Title "title" ["Conecte seu WhatsApp", "Connect your WhatsApp", "Conecta tu WhatsApp"]
-    // The steps say what WhatsApp itself says in each language (its menu names), so the
-    // person finds each tap by its label.
+    // The steps say what WhatsApp itself says in each language (its menu names: pt-BR
+    // "Aparelhos conectados › Conectar um aparelho", as Brazilian users and guides read them),
+    // so the person finds each tap by its label. Brazilians say "QR code".
     Step1 "step1" ["Abra o WhatsApp no seu celular.", "Open WhatsApp on your phone.", "Abre WhatsApp en tu teléfono."]
     Step2 "step2" [
         "Toque em Mais opções (⋮) no Android ou em Configurações no iPhone.",
@@ -43,21 +44,21 @@ messages! {
         "Toca Menú (⋮) en Android o Ajustes en iPhone."
     ]
     Step3 "step3" [
-        "Toque em Dispositivos conectados e depois em Conectar dispositivo.",
+        "Toque em Aparelhos conectados e depois em Conectar um aparelho.",
         "Tap Linked devices, then Link a device.",
         "Toca Dispositivos vinculados y luego Vincular un dispositivo."
     ]
-    Step4 "step4" ["Aponte o celular para este código QR.", "Point your phone at this QR code.", "Apunta tu teléfono a este código QR."]
+    Step4 "step4" ["Aponte o celular para este QR code.", "Point your phone at this QR code.", "Apunta tu teléfono a este código QR."]
     CodeStep4 "codeStep4" [
-        "Toque em Conectar com número de telefone e digite este código no celular.",
-        "Tap Link with phone number instead and enter this code on your phone.",
-        "Toca Vincular con el número de teléfono e ingresa este código en tu teléfono."
+        "Toque em Conectar com número de telefone e digite ou cole este código.",
+        "Tap Link with phone number instead and enter or paste this code.",
+        "Toca Vincular con el número de teléfono e ingresa o pega este código."
     ]
     Loading "loading" ["Gerando o código…", "Getting your code…", "Generando el código…"]
-    Scan "scan" ["Escaneie o código QR com o WhatsApp.", "Scan the QR code with WhatsApp.", "Escanea el código QR con WhatsApp."]
+    Scan "scan" ["Escaneie o QR code com o WhatsApp.", "Scan the QR code with WhatsApp.", "Escanea el código QR con WhatsApp."]
     TypeCode "typeCode" ["Digite o código de conexão no WhatsApp.", "Enter the linking code in WhatsApp.", "Ingresa el código de vinculación en WhatsApp."]
     Attempt "attempt" ["Código {n} de {m}", "Code {n} of {m}", "Código {n} de {m}"]
-    Countdown "countdown" ["Novo código QR em {n} s", "New QR code in {n} s", "Nuevo código QR en {n} s"]
+    Countdown "countdown" ["Novo QR code em {n} s", "New QR code in {n} s", "Nuevo código QR en {n} s"]
     Refreshing "refreshing" ["Gerando um novo código…", "Getting a new code…", "Generando un nuevo código…"]
     NewCode "newCode" ["Gerar novo código", "Get a new code", "Generar nuevo código"]
     CodeTitle "codeTitle" ["Código de conexão", "Linking code", "Código de vinculación"]
@@ -74,10 +75,10 @@ messages! {
         "Este es un código nuevo: el anterior caducó."
     ]
     UseCode "useCode" ["Conectar com número de telefone", "Link with phone number instead", "Vincular con el número de teléfono"]
-    ShowQr "showQr" ["Mostrar código QR", "Show QR code", "Mostrar código QR"]
+    ShowQr "showQr" ["Mostrar QR code", "Show QR code", "Mostrar código QR"]
     Copy "copy" ["Copiar código", "Copy code", "Copiar código"]
     Copied "copied" ["Código copiado", "Code copied", "Código copiado"]
-    QrAlt "qrAlt" ["Código QR para conectar o WhatsApp", "QR code to link WhatsApp", "Código QR para vincular WhatsApp"]
+    QrAlt "qrAlt" ["QR code para conectar o WhatsApp", "QR code to link WhatsApp", "Código QR para vincular WhatsApp"]
     Expired "expired" ["O código expirou.", "The code expired.", "El código caducó."]
     Reload "reload" ["Gerar novo código", "Get a new code", "Generar nuevo código"]
     Connected "connected" ["WhatsApp conectado", "WhatsApp connected", "WhatsApp conectado"]
@@ -121,7 +122,7 @@ messages! {
     ]
     ErrorNotPairableTitle "errorNotPairableTitle" ["Conexão indisponível", "Linking unavailable", "Vinculación no disponible"]
     ErrorNotPairable "errorNotPairable" [
-        "Este número não pode ser conectado por código QR nem por código de conexão.",
+        "Este número não pode ser conectado por QR code nem por código de conexão.",
         "This number can't be linked with a QR code or a linking code.",
         "Este número no se puede vincular con un código QR ni con un código de vinculación."
     ]

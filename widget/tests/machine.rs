@@ -945,4 +945,14 @@ fn a_retry_is_offered_only_where_it_can_help() {
     assert!(m.view(0.0).can_retry);
     m.handle(Event::QrFailed(fail(429, None, Some(3_000))), 0.0);
     assert!(!m.view(0.0).can_retry, "a rate limit retries by itself");
+    for (status, code) in [
+        (403, PublicErrorCode::OriginNotAllowed),
+        (404, PublicErrorCode::NotFound),
+        (500, PublicErrorCode::ConfigError),
+    ] {
+        let mut m = Machine::new(cfg(6, true), false);
+        m.handle(Event::Start, 0.0);
+        m.handle(Event::QrFailed(fail(status, Some(code), None)), 0.0);
+        assert!(!m.view(0.0).can_retry, "{code:?}: someone else must act");
+    }
 }
