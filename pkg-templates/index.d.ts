@@ -2,7 +2,7 @@
 // WidgetState, ErrorKind, WidgetMode and PilotConnectMessages are generated from the Rust side
 // (types.d.ts), so these types and the widget cannot drift. No React types here: those live in
 // `pilot-connect-widget/react` only.
-import type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode } from "./types.js";
+import type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectCallbackNames } from "./types.js";
 export type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode };
 
 export interface Appearance {
@@ -94,6 +94,8 @@ export interface WidgetHandle {
 export function mount(target: Element | string, options: MountOptions): Promise<WidgetHandle> & WidgetHandle;
 /** Loads the wasm ahead of time (optional). */
 export function preload(): Promise<void>;
+/** The callback options of `mount()` (`onStateChange`, `onQr`, `onReady`, `onConnected`, `onExpired`, `onError`), in event order. */
+export const CALLBACKS: readonly PilotConnectCallbackNames[keyof PilotConnectCallbackNames][];
 export { defineCustomElement } from "./element.js";
 export type { PilotConnectElement, PilotConnectElementOptions } from "./element.js";
 

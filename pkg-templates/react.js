@@ -4,9 +4,8 @@
 // into it in an effect; mount() returns its handle at once and a destroy() before the widget is
 // ready cancels it, so StrictMode's mount → cleanup → mount leaves one widget, one request, one socket.
 import { createElement, forwardRef, useEffect, useImperativeHandle, useInsertionEffect, useRef } from "react";
-import { mount } from "./index.js";
+import { CALLBACKS, mount } from "./index.js";
 
-const CALLBACKS = ["onReady", "onStateChange", "onQr", "onConnected", "onExpired", "onError"];
 
 /** What update() can change in place, as one comparable key (plain data: inline objects are fine). */
 const lookOf = (p) => ({ locale: p.locale ?? "auto", mode: p.mode ?? "auto", messages: p.messages ?? {}, appearance: p.appearance ?? {} });

@@ -100,3 +100,22 @@ export async function startWorker(bindings, { limit, onLog, port, modules, sessi
   const url = String(await mf.ready).replace(/\/$/, "");
   return { mf, url };
 }
+
+/**
+ * Opens the push stream `/v1/events` of worker `w` (`{ url, mf }` from startWorker) as the widget
+ * does: the token as the `bearer.<token>` subprotocol, the page's `origin`. Frames are collected
+ * parsed, each with its arrival time (`at`); `onText` sees each frame's raw text. A refused
+ * handshake resolves to `{ status, body }`.
+ */
+export async function openEvents(w, token, { origin, protocols = ["pilot-connect.v1", `bearer.${token}`], onText } = {}) {
+  const headers = { upgrade: "websocket" };
+  if (protocols) headers["sec-websocket-protocol"] = protocols.join(", ");
+  if (origin) headers.origin = origin;
+  const res = await w.mf.dispatchFetch(`${w.url}/v1/events`, { headers });
+  if (res.status !== 101) return { status: res.status, body: await res.json() };
+  const ws = res.webSocket;
+  const frames = [];
+  ws.addEventListener("message", (e) => { onText?.(String(e.data)); frames.push({ at: Date.now(), ...JSON.parse(e.data) }); });
+  ws.accept();
+  return { status: 101, protocol: res.headers.get("sec-websocket-protocol"), ws, frames };
+}

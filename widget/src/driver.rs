@@ -15,8 +15,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element};
 
 use crate::layout::Part;
+use crate::machine::Mode;
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request, TIMER_COUNT};
-use crate::options::{Mode, Options};
+use crate::options::Options;
 use crate::page::{
     browser_lang, close_events, emit, get, get_json, get_str, js_fn, navigator, now, open_events,
     renew_token_with, set, set_str, token_subject, touch_phone, Callback, Listener, Slot, Timer,

@@ -373,6 +373,50 @@ pub enum Command {
     Emit(Emitted),
 }
 
+/// Which way of linking leads (`options.mode`). One list: the option's values, its parser and
+/// the TypeScript `WidgetMode` come from [`Mode::ALL`] and [`Mode::as_str`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// The pairing code on a touch phone (its own screen's QR cannot be scanned by it), the QR
+    /// elsewhere.
+    Auto,
+    /// The QR first.
+    Qr,
+    /// The pairing code first.
+    Code,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Self; 3] = [Self::Auto, Self::Qr, Self::Code];
+
+    /// The option's value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Qr => "qr",
+            Self::Code => "code",
+        }
+    }
+
+    /// The mode named `s`, if any.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether the code leads, `touch_phone` being what the page looks like right now.
+    #[must_use]
+    pub const fn code_first(self, touch_phone: bool) -> bool {
+        match self {
+            Self::Auto => touch_phone,
+            Self::Qr => false,
+            Self::Code => true,
+        }
+    }
+}
+
 /// Limits and abilities, fixed at mount.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Config {

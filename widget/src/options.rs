@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::layout::Texts;
+use crate::machine::Mode;
 use crate::messages::{Locale, Msg};
 use crate::page::{error, get, get_str, get_u32};
 
@@ -119,17 +120,12 @@ impl Options {
 }
 
 fn parse_mode(o: &JsValue) -> Result<Option<Mode>, JsValue> {
-    Ok(match get_str(o, "mode").as_deref() {
-        None => None,
-        Some("auto") => Some(Mode::Auto),
-        Some("qr") => Some(Mode::Qr),
-        Some("code") => Some(Mode::Code),
-        Some(_) => {
-            return Err(error(
-                "pilot-connect: options.mode must be \"auto\", \"qr\" or \"code\"",
-            ))
-        }
-    })
+    match get_str(o, "mode") {
+        None => Ok(None),
+        Some(m) => Mode::parse(&m).map(Some).ok_or_else(|| {
+            error("pilot-connect: options.mode must be \"auto\", \"qr\" or \"code\"")
+        }),
+    }
 }
 
 fn parse_variant(appearance: &JsValue) -> Result<Option<&'static str>, JsValue> {
@@ -143,29 +139,6 @@ fn parse_variant(appearance: &JsValue) -> Result<Option<&'static str>, JsValue> 
             ))
         }
     })
-}
-
-/// Which way of linking leads.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Mode {
-    /// The pairing code on a touch phone (its own screen's QR cannot be scanned by it), the QR
-    /// elsewhere.
-    Auto,
-    /// The QR first.
-    Qr,
-    /// The pairing code first.
-    Code,
-}
-
-impl Mode {
-    /// Whether the code leads, `touch_phone` being what the page looks like right now.
-    pub(crate) fn code_first(self, touch_phone: bool) -> bool {
-        match self {
-            Self::Auto => touch_phone,
-            Self::Qr => false,
-            Self::Code => true,
-        }
-    }
 }
 
 impl Texts for Options {

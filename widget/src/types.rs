@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 
-use crate::machine::{ErrorKind, Phase, EVENTS};
+use crate::machine::{ErrorKind, Mode, Phase, EVENTS};
 use crate::messages::TS_MESSAGES;
 
 fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>) {
@@ -42,7 +42,7 @@ pub fn typescript() -> String {
     out.push_str(
         "/** Which way of linking leads: `auto` (the pairing code on a touch phone, the QR elsewhere), `qr` or `code`. */\n",
     );
-    union(&mut out, "WidgetMode", ["auto", "qr", "code"].into_iter());
+    union(&mut out, "WidgetMode", Mode::ALL.iter().map(|m| m.as_str()));
     out.push_str("/** The name of each event (`pilot-connect:<name>` and `pilotconnect<name>` on the element). */\n");
     union(
         &mut out,

@@ -571,6 +571,23 @@ fn typescript_types_list_exactly_the_names_in_use() {
             "{key}"
         );
     }
+    // The package's runtime list of callback options is the same table, in the same order.
+    let index = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../pkg-templates/index.js"
+    ))
+    .unwrap();
+    let callbacks: Vec<String> = pilot_connect_widget::machine::EVENTS
+        .iter()
+        .map(|(_, cb)| format!("\"{cb}\""))
+        .collect();
+    assert!(
+        index.contains(&format!(
+            "export const CALLBACKS = Object.freeze([{}]);",
+            callbacks.join(", ")
+        )),
+        "pkg-templates/index.js CALLBACKS differs from machine::EVENTS"
+    );
     // The shipped file is exactly this (PILOT_BLESS=1 rewrites it).
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg-templates/types.d.ts");
     if std::env::var_os("PILOT_BLESS").is_some() {

@@ -173,6 +173,24 @@ struct CodeSeen {
     alive_at: f64,
 }
 
+/// Settles one finished upstream call (its retries included) in `budget`: success, or the
+/// failure's outcome, with jitter for the next wait.
+fn settle<T>(budget: &mut Budget, called: &Called<T>, t: f64) {
+    let o = called
+        .result
+        .as_ref()
+        .err()
+        .map_or(Outcome::Success, outcome);
+    budget.settle(
+        &BudgetPolicy::default(),
+        ms(called.started),
+        ms(t),
+        called.attempts,
+        o,
+        js_sys::Math::random(),
+    );
+}
+
 /// The longest code lifetime believed (ms): the wire format's own bound (a reader drops more).
 const CODE_LIFETIME_MAX_MS: f64 = pilot_connect::public::CODE_LIFETIME_MAX_MS as f64;
 
@@ -235,9 +253,8 @@ struct Inner {
     polled_at: f64,
     qr_flight: Option<Flight<QrAnswer>>,
     status_flight: Option<Flight<StatusRead>>,
-    /// The number read is under way (at most one, in the background).
-    number_in_flight: bool,
-    /// That read, for a first QR answer to wait on briefly ([`NUMBER_WAIT_MS`]).
+    /// The number read under way (at most one, in the background), for a first QR answer to
+    /// wait on briefly ([`NUMBER_WAIT_MS`]).
     number_flight: Option<Shared<LocalBoxFuture<'static, ()>>>,
 }
 
@@ -400,19 +417,7 @@ impl Session {
         let t = now();
         {
             let mut inner = self.inner.borrow_mut();
-            let o = called
-                .result
-                .as_ref()
-                .err()
-                .map_or(Outcome::Success, outcome);
-            inner.saved.budget.settle(
-                &BudgetPolicy::default(),
-                ms(called.started),
-                ms(t),
-                called.attempts,
-                o,
-                js_sys::Math::random(),
-            );
+            settle(&mut inner.saved.budget, &called, t);
             inner.saved.failure = called.result.as_ref().err().map(|f| StoredFailure {
                 code: f.code.as_str().to_owned(),
             });
@@ -583,7 +588,7 @@ impl Session {
             let inner = self.inner.borrow();
             let s = &inner.saved;
             s.number.is_none()
-                && !inner.number_in_flight
+                && inner.number_flight.is_none()
                 && !s.connected
                 && s.budget.may_call(&policy, ms(t)).is_ok()
                 && s.number_budget.may_call(&policy, ms(t)).is_ok()
@@ -598,7 +603,6 @@ impl Session {
         let settings = self.settings();
         let retries = {
             let mut inner = self.inner.borrow_mut();
-            inner.number_in_flight = true;
             inner.saved.number_budget.begin();
             !inner.saved.number_budget.failing()
         };
@@ -618,21 +622,8 @@ impl Session {
         let t = now();
         let learned = {
             let mut inner = self.inner.borrow_mut();
-            inner.number_in_flight = false;
             inner.number_flight = None;
-            let o = called
-                .result
-                .as_ref()
-                .err()
-                .map_or(Outcome::Success, outcome);
-            inner.saved.number_budget.settle(
-                &BudgetPolicy::default(),
-                ms(called.started),
-                ms(t),
-                called.attempts,
-                o,
-                js_sys::Math::random(),
-            );
+            settle(&mut inner.saved.number_budget, &called, t);
             match called.result {
                 Ok(masked) => {
                     let some = masked.is_some();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
+import { openEvents, spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_budget_suite_tenant_key_31";
@@ -50,17 +50,11 @@ async function newNumber() {
   return (await r.json()).instance.id;
 }
 
-/** A WebSocket to /v1/events as the widget opens it; frames collected as parsed JSON, with arrival times. */
+/** A WebSocket to /v1/events as the widget opens it; frames with their arrival times. */
 async function subscribe(w, sub, claims = {}) {
-  const res = await w.mf.dispatchFetch(`${w.url}/v1/events`, {
-    headers: { upgrade: "websocket", origin: PAGE, "sec-websocket-protocol": `pilot-connect.v1, bearer.${token(sub, claims)}` },
-  });
-  assert.equal(res.status, 101, "push is offered");
-  const ws = res.webSocket;
-  const frames = [];
-  ws.addEventListener("message", (e) => frames.push({ at: Date.now(), ...JSON.parse(e.data) }));
-  ws.accept();
-  return { ws, frames };
+  const s = await openEvents(w, token(sub, claims), { origin: PAGE });
+  assert.equal(s.status, 101, "push is offered");
+  return s;
 }
 const viewers = (w, sub, n, claims) => Promise.all(Array.from({ length: n }, () => subscribe(w, sub, claims)));
 const until = async (check, what, ms = 8000) => {

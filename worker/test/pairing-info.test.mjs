@@ -9,7 +9,7 @@ import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
+import { openEvents, spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_pairing_info_suite_tenant_key_5";
@@ -45,17 +45,11 @@ async function qr(w, sub, claims) {
   return { status: r.status, body: JSON.parse(text) };
 }
 
-/** A WebSocket to /v1/events as the widget opens it; frames collected as parsed JSON. */
+/** A WebSocket to /v1/events as the widget opens it; every frame's text joins `seen`. */
 async function subscribe(w, sub, claims = {}) {
-  const res = await w.mf.dispatchFetch(`${w.url}/v1/events`, {
-    headers: { upgrade: "websocket", origin: PAGE, "sec-websocket-protocol": `pilot-connect.v1, bearer.${token(sub, claims)}` },
-  });
-  assert.equal(res.status, 101, "push is offered");
-  const ws = res.webSocket;
-  const frames = [];
-  ws.addEventListener("message", (e) => { seen.push(String(e.data)); frames.push({ at: Date.now(), ...JSON.parse(e.data) }); });
-  ws.accept();
-  return { ws, frames };
+  const s = await openEvents(w, token(sub, claims), { origin: PAGE, onText: (t) => seen.push(t) });
+  assert.equal(s.status, 101, "push is offered");
+  return s;
 }
 
 const until = async (check, what, ms = 10000) => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
+import { openEvents, spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_sessions_suite_tenant_key_77";
@@ -173,19 +173,9 @@ test("the session survives a restart of the runtime", async () => {
   assert.equal((await hits()).connect ?? 0, 0, "served from storage, no upstream call");
 });
 
-/** A WebSocket to /v1/events as a widget opens it; frames are collected as parsed JSON. */
-async function subscribe(w, sub, { protocols = ["pilot-connect.v1", `bearer.${token(sub)}`], origin = PAGE } = {}) {
-  const headers = { upgrade: "websocket" };
-  if (protocols) headers["sec-websocket-protocol"] = protocols.join(", ");
-  if (origin) headers.origin = origin;
-  const res = await w.mf.dispatchFetch(`${w.url}/v1/events`, { headers });
-  if (res.status !== 101) return { status: res.status, body: await res.json() };
-  const ws = res.webSocket;
-  const frames = [];
-  ws.addEventListener("message", (e) => { logs.push(String(e.data)); frames.push(JSON.parse(e.data)); });
-  ws.accept();
-  return { status: 101, protocol: res.headers.get("sec-websocket-protocol"), ws, frames };
-}
+/** A WebSocket to /v1/events as a widget opens it; every frame's text joins the logs. */
+const subscribe = (w, sub, { protocols, origin = PAGE } = {}) =>
+  openEvents(w, token(sub), { protocols, origin, onText: (t) => logs.push(t) });
 
 const until = async (check, what) => {
   for (let i = 0; i < 200; i++) { if (check()) return; await new Promise((r) => setTimeout(r, 25)); }
