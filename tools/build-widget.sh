@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the widget wasm, runs wasm-bindgen + wasm-opt (npm binaryen), assembles the npm package
-# from pkg-templates/ into target/widget-pkg, minifies the JS, packs it, and prints the size report.
+# from pkg-templates/widget/ into target/widget-pkg, minifies the JS, packs it, and prints the size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
@@ -8,13 +8,13 @@ out=target/widget-pkg
 version=$(awk -F'"' '/^version = /{print $2; exit}' widget/Cargo.toml)
 
 # No wasm-bindgen TypeScript: its .d.ts exposes free() and Symbol.dispose; the package ships
-# pkg-templates/types.d.ts, generated from the Rust lists and checked by a native test.
+# pkg-templates/widget/types.d.ts, generated from the Rust lists and checked by a native test.
 # --low-memory-unused: Rust's stack sits below 1 MiB, so the low 1 KiB is never data.
 WASM_BINDGEN_FLAGS="--no-typescript" WASM_OPT_FLAGS="--low-memory-unused -Oz --converge" \
   build_wasm pilot-connect-widget "$out" pilot_connect
 # Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).
 node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js"
-cp pkg-templates/*.js pkg-templates/*.d.ts pkg-templates/README.md "$out/"
+cp pkg-templates/widget/*.js pkg-templates/widget/*.d.ts pkg-templates/widget/README.md "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
 # The glue is bundled with its snippet (widget/src/page.js, the driver's JS leaf operations): one file.
 # (wasm-bindgen repeats the snippet module's key in its imports object, once per namespace import of
@@ -26,7 +26,7 @@ for f in "$out"/*.js; do
   [ "$f" = "$out/pilot_connect.js" ] && continue
   "$ESBUILD_BIN" --minify --format=esm --log-level=warning "$f" --outfile="$f" --allow-overwrite
 done
-sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/package.json > "$out/package.json"
+sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/widget/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
 
 # The core widget is what every page loads (the entry, the element, the glue, the wasm); the React

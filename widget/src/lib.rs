@@ -1,7 +1,7 @@
 //! # pilot-connect-widget
 //!
 //! The WhatsApp QR / pairing-code widget of pilot-connect, as a `cdylib` for the npm package
-//! `pilot-connect-widget` (assembled from `pkg-templates/`). Three parts, one file each:
+//! `pilot-connect-widget` (assembled from `pkg-templates/widget/`). Three parts, one file each:
 //!
 //! - [`machine`]: the pure state machine (events in → state + commands out), tested natively;
 //! - `driver`: runs the commands in the browser (fetch, timers, visibility, callbacks);

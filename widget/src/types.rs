@@ -1,4 +1,4 @@
-//! The package's generated TypeScript types (`pkg-templates/types.d.ts`), from the Rust lists
+//! The package's generated TypeScript types (`pkg-templates/widget/types.d.ts`), from the Rust lists
 //! they must agree with: phases, error kinds, message keys, events. A native test writes the
 //! file with `PILOT_BLESS=1` and otherwise fails when it differs, so the shipped types cannot
 //! drift from the widget. (wasm-bindgen's own `.d.ts` is not shipped: it exposes `free()`.)

@@ -574,7 +574,7 @@ fn typescript_types_list_exactly_the_names_in_use() {
     // The package's runtime list of callback options is the same table, in the same order.
     let index = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../pkg-templates/index.js"
+        "/../pkg-templates/widget/index.js"
     ))
     .unwrap();
     let callbacks: Vec<String> = pilot_connect_widget::machine::EVENTS
@@ -586,17 +586,20 @@ fn typescript_types_list_exactly_the_names_in_use() {
             "export const CALLBACKS = Object.freeze([{}]);",
             callbacks.join(", ")
         )),
-        "pkg-templates/index.js CALLBACKS differs from machine::EVENTS"
+        "pkg-templates/widget/index.js CALLBACKS differs from machine::EVENTS"
     );
     // The shipped file is exactly this (PILOT_BLESS=1 rewrites it).
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg-templates/types.d.ts");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../pkg-templates/widget/types.d.ts"
+    );
     if std::env::var_os("PILOT_BLESS").is_some() {
         std::fs::write(path, &ts).unwrap();
     }
     let shipped = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         shipped == ts,
-        "pkg-templates/types.d.ts is stale: run PILOT_BLESS=1 cargo test -p pilot-connect-widget --test machine"
+        "pkg-templates/widget/types.d.ts is stale: run PILOT_BLESS=1 cargo test -p pilot-connect-widget --test machine"
     );
 }
 
