@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 STAGES=(
   "format|cargo fmt --check (workspace and fuzz)"
   "clippy|clippy -D warnings: native all targets, wasm32 core/widget/server/worker, fuzz targets"
-  "native|core, sandbox, server bindings and widget state machine tests (native)"
+  "native|core, sandbox, server bindings, widget and session state machine tests (native)"
   "core-wasm|core tests compiled to wasm32, in Node and in headless Chromium"
   "widget-browser|widget in headless Chromium (wasm-bindgen-test: DOM per state, errors, timers/listeners)"
   "worker|worker built with worker-build, tested in workerd against the sandbox"
@@ -77,12 +77,16 @@ stage_clippy() {
   # The browser tests link std through wasm-bindgen-test: the widget's `std` feature (no own panic handler).
   cargo clippy -p pilot-connect-widget -p pilot-connect-server --target wasm32-unknown-unknown --all-targets --features pilot-connect-widget/std --locked -- -D warnings
   cargo clippy -p pilot-connect-worker --target wasm32-unknown-unknown --locked -- -D warnings
+  # The session machine's native tests (the worker crate links natively for them).
+  cargo clippy -p pilot-connect-worker --tests --locked -- -D warnings
   # The fuzz targets compile here; tools/bench.sh runs them.
   cargo clippy --manifest-path fuzz/Cargo.toml --locked -- -D warnings
 }
 
 stage_native() {
   cargo test --workspace --exclude pilot-connect-worker --features native --locked
+  # The worker's session machine: state × input table, flows, proptests (no workerd).
+  cargo test -p pilot-connect-worker --tests --locked
 }
 
 stage_core-wasm() {

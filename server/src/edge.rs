@@ -22,7 +22,7 @@ use crate::error::ErrorRecord;
 use crate::options::parse_args;
 
 /// The worker's webhook route, appended to an `edgeUrl` that does not end with it.
-pub const EDGE_HOOK_PATH: &str = "/v1/hooks/pilot-status";
+pub const EDGE_HOOK_PATH: &str = pilot_connect::public::route::HOOK;
 /// The name of the webhook [`provision`] creates for the edge.
 pub const EDGE_WEBHOOK_NAME: &str = "pilot-connect edge";
 /// Default time a relay may take before it is `timeout`.

@@ -9,7 +9,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use js_sys::Object;
-use pilot_connect_wire::{field, ErrorBody, QrAnswer, QrFields, StatusAnswer};
+use pilot_connect_wire::{
+    field, route as path, ErrorBody, PublicState, PushFields, PushFrame, QrAnswer, QrFields,
+    StatusAnswer, BEARER_PREFIX, SUBPROTOCOL,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element};
@@ -51,7 +54,7 @@ impl Drop for Push {
     }
 }
 
-/// A worker route: `endpoint` + `path` (`/v1/qr`, `/v1/status`, `/v1/events`).
+/// A worker route: `endpoint` + `path` (one of the wire format's [`path`]s).
 ///
 /// The push stream's URL is http(s) or relative too: the WebSocket constructor resolves it on
 /// the page and switches the scheme (WHATWG, 2023; Chrome 125, Firefox 124, Safari 17.3). An
@@ -63,21 +66,40 @@ fn route(endpoint: &str, path: &str) -> String {
     url
 }
 
-/// A `/v1/qr` answer (or a pushed QR frame), read with the wire format's one rule.
+/// The owned strings of a QR answer's fields, read from `body` (`QrFields` borrows them).
+struct QrStrings {
+    state: Option<String>,
+    qr: Option<String>,
+    code: Option<String>,
+    number: Option<String>,
+}
+
+impl QrStrings {
+    fn read(body: &JsValue) -> Self {
+        Self {
+            state: get_str(body, field::STATE),
+            qr: get_str(body, field::QR),
+            code: get_str(body, field::PAIRING_CODE),
+            number: get_str(body, field::MASKED_NUMBER),
+        }
+    }
+
+    fn fields<'a>(&'a self, body: &JsValue) -> QrFields<'a> {
+        QrFields {
+            state: self.state.as_deref(),
+            qr: self.qr.as_deref(),
+            pairing_code: self.code.as_deref(),
+            refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
+            masked_number: self.number.as_deref(),
+            code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
+        }
+    }
+}
+
+/// A `/v1/qr` answer, read with the wire format's one rule.
 fn read_qr(body: &JsValue) -> Option<QrAnswer> {
-    let state = get_str(body, field::STATE);
-    let qr = get_str(body, field::QR);
-    let code = get_str(body, field::PAIRING_CODE);
-    let number = get_str(body, field::MASKED_NUMBER);
-    QrAnswer::from_fields(QrFields {
-        state: state.as_deref(),
-        qr: qr.as_deref(),
-        pairing_code: code.as_deref(),
-        refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
-        masked_number: number.as_deref(),
-        code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
-    })
-    .ok()
+    let s = QrStrings::read(body);
+    QrAnswer::from_fields(s.fields(body)).ok()
 }
 
 /// A `/v1/status` answer (or a pushed status frame).
@@ -88,26 +110,32 @@ fn read_status(body: &JsValue) -> Option<Event> {
         .map(|a| Event::StatusArrived(a.state))
 }
 
-/// A pushed frame as a machine event: a QR answer, a status, or the session's failure.
+/// A pushed frame ([`PushFrame`], read with the wire format's rule) as a machine event: a QR
+/// answer, a status, or the session's failure.
 fn pushed(frame: &JsValue) -> Option<Event> {
     let error = get(frame, field::ERROR);
-    if error.is_object() {
-        let body = ErrorBody::from_fields(get_str(&error, field::CODE).as_deref())?;
-        let wait = get(&error, field::RETRY_AFTER_MS)
-            .as_f64()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| v as u32);
-        return Some(Event::PushFailed(Failure::from_answer(
-            body.code.status(),
-            Some(body.code),
-            wait,
-        )));
-    }
-    if get_str(frame, field::STATE).as_deref() == Some("pairing") {
-        read_qr(frame).map(Event::QrArrived)
-    } else {
-        read_status(frame)
-    }
+    let code = get_str(&error, field::CODE);
+    let s = QrStrings::read(frame);
+    let read = PushFrame::from_fields(PushFields {
+        error: error.is_object(),
+        error_code: code.as_deref(),
+        retry_after_ms: get(&error, field::RETRY_AFTER_MS).as_f64(),
+        qr: s.fields(frame),
+        stale: get(frame, field::STALE).as_bool(),
+    });
+    Some(match read.ok()? {
+        PushFrame::Qr(QrAnswer::Connected) => Event::StatusArrived(PublicState::Connected),
+        PushFrame::Qr(a) => Event::QrArrived(a),
+        PushFrame::Status(a) => Event::StatusArrived(a.state),
+        PushFrame::Failure {
+            code,
+            retry_after_ms,
+        } => Event::PushFailed(Failure::from_answer(
+            code.status(),
+            Some(code),
+            retry_after_ms.map(|v| v.min(u64::from(u32::MAX)) as u32),
+        )),
+    })
 }
 
 /// One mounted widget.
@@ -262,7 +290,7 @@ impl Widget {
 
     pub(crate) fn render(&self) {
         let phase = self.machine.with(|m| {
-            self.opts.with(|o| self.view.render(&m.view(now()), o));
+            self.opts.with(|o| self.view.render(&m.frame(now()), o));
             m.phase().as_str()
         });
         if let Some(phase) = phase {
@@ -276,8 +304,8 @@ impl Widget {
     /// aborted.
     fn fetch(self: &Rc<Self>, kind: Request) {
         let path = match kind {
-            Request::Qr => "/v1/qr",
-            Request::Status => "/v1/status",
+            Request::Qr => path::QR,
+            Request::Status => path::STATUS,
         };
         let Some((url, token, timeout)) = self
             .opts
@@ -340,7 +368,7 @@ impl Widget {
     fn open_push(self: &Rc<Self>) {
         let target = self
             .opts
-            .with(|o| Some((route(&o.endpoint, "/v1/events"), o.token.clone()?)))
+            .with(|o| Some((route(&o.endpoint, path::EVENTS), o.token.clone()?)))
             .flatten();
         let Some((url, token)) = target else {
             return self.dispatch(Event::PushClosed);
@@ -350,7 +378,10 @@ impl Widget {
             Some(false) => Some(Event::PushClosed),
             None => pushed(&v),
         }));
-        let ws = open_events(&url, &token, on_event.as_ref());
+        let mut bearer = String::with_capacity(BEARER_PREFIX.len() + token.len());
+        bearer.push_str(BEARER_PREFIX);
+        bearer.push_str(&token);
+        let ws = open_events(&url, SUBPROTOCOL, &bearer, on_event.as_ref());
         if ws.is_undefined() {
             return self.dispatch(Event::PushClosed);
         }
@@ -395,7 +426,7 @@ impl Widget {
                 set(&detail, "attempt", &attempt.into());
                 set(&detail, "expiresInMs", &expires_in_ms.into());
                 let _ = self.machine.with(|m| {
-                    let v = m.view(now());
+                    let v = m.frame(now());
                     set(&detail, "pairingCode", &or_null(v.code.map(JsValue::from)));
                     set(
                         &detail,

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use pilot_connect_wire::PublicErrorCode;
 
-use crate::machine::{ErrorKind, Failure, Phase, View as Frame};
+use crate::machine::{ErrorKind, Failure, Frame, Phase};
 use crate::messages::{fill, nth, Msg};
 
 /// The texts of one render, resolved by the driver (built-ins or the page's overrides).

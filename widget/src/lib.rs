@@ -1,18 +1,22 @@
 //! # pilot-connect-widget
 //!
 //! The WhatsApp QR / pairing-code widget of pilot-connect, as a `cdylib` for the npm package
-//! `pilot-connect-widget` (assembled from `pkg-templates/widget/`). Three parts, one file each:
+//! `pilot-connect-widget` (assembled from `pkg-templates/widget/`). Pure parts, tested natively:
 //!
-//! - [`machine`]: the pure state machine (events in → state + commands out), tested natively;
-//! - `driver`: runs the commands in the browser (fetch, timers, visibility, callbacks);
-//! - `view`: renders a state into the shadow DOM.
+//! - [`machine`]: the state machine (events in → state + commands out, one `now` per step);
+//! - [`layout`]: the per-state table of what is shown (parts, texts) for a [`machine::Frame`];
+//! - [`messages`]: every string (pt-BR, en, es) in one table; [`types`]: the package's
+//!   TypeScript, generated from those lists.
+//!
+//! The browser side carries them out: `driver` (fetch, timers, visibility, the push stream,
+//! callbacks), `options` (the page's options, read once), `view` (renders a frame into the
+//! shadow DOM), `sched` (re-entrant calls queued), `page` (the JS bindings).
 //!
 //! `page.js` holds the driver's stateless JS leaf operations (the fetch promise chain, event
 //! dispatch, the push socket's handlers, `getToken`, a JWT's `sub`).
 //!
-//! [`messages`] holds every string (pt-BR, en, es) in one table. The worker's answers are read
-//! with the `pilot-connect-wire` format (the one the worker writes), and QR images pass its
-//! PNG rule.
+//! The worker's answers and pushed frames are read with the `pilot-connect-wire` format (the
+//! one the worker writes), and QR images pass its PNG rule.
 //!
 //! The shipped wasm is `no_std`: std's panic hook and formatting machinery cost more bytes than
 //! the rest of the driver, and nothing here can use them. A panic (there is no path to one in

@@ -438,7 +438,7 @@ pub const TICK_MS: u32 = 1_000;
 
 /// What the view needs to draw one frame.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct View<'a> {
+pub struct Frame<'a> {
     /// The phase.
     pub phase: Phase,
     /// The QR data URL, when one was received (kept while refreshing and when expired).
@@ -579,8 +579,8 @@ impl Machine {
 
     /// The frame to draw at `now` (ms).
     #[must_use]
-    pub fn view(&self, now: f64) -> View<'_> {
-        View {
+    pub fn frame(&self, now: f64) -> Frame<'_> {
+        Frame {
             phase: self.phase,
             qr: self.qr.as_deref(),
             code: self.code.as_deref(),

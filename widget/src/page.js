@@ -44,10 +44,10 @@ export function touchPhone() {
   return typeof matchMedia === "function" && matchMedia("(pointer: coarse) and (max-width: 640px)").matches;
 }
 
-/** The push stream, the token as the `bearer.<token>` subprotocol: `on(true)` open, `on(false)` closed, `on(frame)` per JSON frame; `undefined` when the URL is refused. */
-export function openEvents(url, token, on) {
+/** The push stream, offered as subprotocols `protocol` and `bearer` (the token, prefixed): `on(true)` open, `on(false)` closed, `on(frame)` per JSON frame; `undefined` when the URL is refused. */
+export function openEvents(url, protocol, bearer, on) {
   let ws;
-  try { ws = new WebSocket(url, ["pilot-connect.v1", "bearer." + token]); } catch { return; }
+  try { ws = new WebSocket(url, [protocol, bearer]); } catch { return; }
   ws.onopen = () => on(true);
   ws.onclose = () => on(false);
   ws.onmessage = (e) => {

@@ -34,11 +34,11 @@ extern "C" {
         callback: &str,
         detail: &JsValue,
     );
-    /// Opens the push stream with the token as the `bearer.<token>` subprotocol; `on(true)`
-    /// when it opens, `on(false)` when it closes, `on(frame)` for each JSON frame. `undefined`
-    /// when the browser refuses the URL.
+    /// Opens the push stream offering the subprotocols `protocol` and `bearer` (the token with
+    /// the wire format's prefix); `on(true)` when it opens, `on(false)` when it closes,
+    /// `on(frame)` for each JSON frame. `undefined` when the browser refuses the URL.
     #[wasm_bindgen(js_name = openEvents)]
-    pub(crate) fn open_events(url: &str, token: &str, on: &JsValue) -> JsValue;
+    pub(crate) fn open_events(url: &str, protocol: &str, bearer: &str, on: &JsValue) -> JsValue;
     /// Detaches `on` and closes the socket.
     #[wasm_bindgen(js_name = closeEvents)]
     pub(crate) fn close_events(ws: &JsValue);
@@ -134,7 +134,8 @@ extern "C" {
 /// Every callback the page's JS calls into: one closure type, so one set of wasm-bindgen shims.
 pub(crate) type Callback = Closure<dyn FnMut(JsValue)>;
 
-/// A `setTimeout` that is cleared when dropped.
+/// A `setTimeout` that is cleared when dropped (so it must be kept, as gloo's `Timeout`).
+#[must_use = "a Timer is cleared when dropped"]
 pub(crate) struct Timer {
     id: i32,
     _callback: Callback,
@@ -165,7 +166,9 @@ pub(crate) fn js_fn(f: impl FnMut(JsValue) + 'static) -> JsValue {
     Callback::new(f).into_js_value()
 }
 
-/// An event listener that is removed when dropped.
+/// An event listener that is removed when dropped (so it must be kept, as gloo's
+/// `EventListener`).
+#[must_use = "a Listener is removed when dropped"]
 pub(crate) struct Listener {
     target: EventTarget,
     name: &'static str,

@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::layout::{scene, Part, Texts, CLASSES, PARTS, RESERVED, STACKED, TEMPLATE};
-use crate::machine::View as Frame;
+use crate::machine::Frame;
 use crate::messages::Msg;
 use crate::options::Options;
 use crate::page::{get_str, stamp};

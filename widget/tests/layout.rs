@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pilot_connect_widget::layout::{scene, Part, Texts, CLASSES, PARTS, TEMPLATE};
-use pilot_connect_widget::machine::{ErrorKind, Failure, Phase, View};
+use pilot_connect_widget::machine::{ErrorKind, Failure, Frame, Phase};
 use pilot_connect_widget::messages::{Locale, Msg};
 
 struct En;
@@ -16,8 +16,8 @@ impl Texts for En {
 
 const PNG: &str = "data:image/png;base64,iVBORw0KGgo=";
 
-fn frame(phase: Phase, show_code: bool) -> View<'static> {
-    View {
+fn frame(phase: Phase, show_code: bool) -> Frame<'static> {
+    Frame {
         phase,
         qr: (!matches!(phase, Phase::Loading | Phase::Idle)).then_some(PNG),
         code: (!matches!(phase, Phase::Loading | Phase::Idle)).then_some("ABCD-1234"),

@@ -244,14 +244,14 @@ fn pairing_arms_refresh_poll_and_tick_then_refreshes() {
         .position(|x| matches!(x, Command::Emit(_)))
         .unwrap();
     assert!(render < first_emit);
-    assert_eq!(m.view(5_400.0).seconds_left, 15);
+    assert_eq!(m.frame(5_400.0).seconds_left, 15);
     let c = m.handle(Event::Fired(Timer::Poll), 2_500.0);
     assert!(has(&c, Command::Fetch(Request::Status)) && has(&c, Command::Arm(Timer::Poll, 2_500)));
     let c = m.handle(Event::Fired(Timer::Refresh), 20_000.0);
     assert_eq!(m.phase(), Phase::Refreshing);
     assert!(has(&c, Command::Fetch(Request::Qr)));
     assert_eq!(
-        m.view(20_000.0).qr,
+        m.frame(20_000.0).qr,
         Some(format!("{PNG}#1").as_str()),
         "previous QR kept"
     );
@@ -276,7 +276,7 @@ fn attempt_cap_expires_and_restart_resets_it() {
             .all(|t| *t == Timer::Copied || !m.is_armed(*t)),
         "no pairing timers"
     );
-    assert!(m.view(0.0).qr.is_some(), "the expired QR stays, dimmed");
+    assert!(m.frame(0.0).qr.is_some(), "the expired QR stays, dimmed");
     // A pushed QR after expiry waits for the person.
     m.handle(qr(3), 0.0);
     assert_eq!(m.phase(), Phase::Expired);
@@ -296,7 +296,7 @@ fn rate_limit_waits_retry_after_then_retries_by_itself() {
     );
     assert_eq!(m.phase(), Phase::Error);
     assert!(has(&c, Command::Arm(Timer::Retry, 7_000)));
-    let f = m.view(0.0).failure.unwrap();
+    let f = m.frame(0.0).failure.unwrap();
     assert_eq!(
         (f.kind, f.retry_after_ms),
         (ErrorKind::RateLimited, Some(7_000))
@@ -321,7 +321,7 @@ fn unauthorized_renews_the_token_once() {
     assert!(!has(&c, Command::RenewToken), "only once");
     assert_eq!(m.phase(), Phase::Error);
     assert_eq!(
-        m.view(0.0).failure.map(|f| f.code),
+        m.frame(0.0).failure.map(|f| f.code),
         Some(Some(PublicErrorCode::TokenExpired))
     );
     // Without getToken: straight to the error panel.
@@ -335,7 +335,7 @@ fn unauthorized_renews_the_token_once() {
     m.handle(Event::QrFailed(expired), 0.0);
     m.handle(Event::TokenRenewed(false), 0.0);
     assert_eq!(
-        m.view(0.0).failure.map(|f| f.kind),
+        m.frame(0.0).failure.map(|f| f.kind),
         Some(ErrorKind::Unauthorized)
     );
 }
@@ -441,9 +441,9 @@ fn copy_confirms_then_reverts() {
     let mut m = in_phase(Phase::Pairing);
     let c = m.handle(Event::Copy, 0.0);
     assert!(has(&c, Command::CopyCode) && has(&c, Command::Arm(Timer::Copied, 2_000)));
-    assert!(m.view(0.0).copied);
+    assert!(m.frame(0.0).copied);
     m.handle(Event::Fired(Timer::Copied), 2_000.0);
-    assert!(!m.view(0.0).copied);
+    assert!(!m.frame(0.0).copied);
     let mut m = in_phase(Phase::Loading);
     assert!(
         m.handle(Event::Copy, 0.0).is_empty(),
@@ -535,7 +535,7 @@ proptest! {
                     prop_assert!(!m.is_armed(t), "{:?} armed in {:?}", t, m.phase());
                 }
             }
-            let v = m.view(now);
+            let v = m.frame(now);
             if v.phase == Phase::Error { prop_assert!(v.failure.is_some()); }
             // While pushed updates flow, nothing polls.
             if m.is_pushed() { prop_assert!(!m.is_armed(Timer::Poll), "poll armed under push"); }
@@ -822,7 +822,7 @@ fn code_first_leads_with_the_code_and_the_qr_is_one_tap_away() {
     let mut m = code_first(6);
     m.handle(Event::Start, 0.0);
     m.handle(coded(1, "ABCD-1234", None), 0.0);
-    let v = m.view(0.0);
+    let v = m.frame(0.0);
     assert!(v.show_code);
     assert_eq!(v.code, Some("ABCD-1234"));
     assert_eq!(v.masked_number, Some("+55 11 9••••-1234"));
@@ -831,7 +831,7 @@ fn code_first_leads_with_the_code_and_the_qr_is_one_tap_away() {
     assert!(!m.is_armed(Timer::CodeExpiry));
     let c = m.handle(Event::SwitchView, 1.0);
     assert!(has(&c, Command::Render));
-    assert!(!m.view(1.0).show_code);
+    assert!(!m.frame(1.0).show_code);
     m.handle(Event::SwitchView, 2.0);
     assert!(m.shows_code());
     // The page's `mode` can change it too.
@@ -869,27 +869,27 @@ fn a_known_code_lifetime_counts_down_and_the_next_code_follows_without_a_dead_en
     m.handle(Event::Start, 0.0);
     let c = m.handle(coded(1, "ABCD-1234", Some(90_000)), 0.0);
     assert!(has(&c, Command::Arm(Timer::CodeExpiry, 90_000)));
-    assert_eq!(m.view(0.0).code_seconds_left, Some(90));
-    assert_eq!(m.view(30_500.0).code_seconds_left, Some(60));
+    assert_eq!(m.frame(0.0).code_seconds_left, Some(90));
+    assert_eq!(m.frame(30_500.0).code_seconds_left, Some(60));
     // The lifetime runs out: the next code is asked for at once, the screen says refreshing.
     let c = m.handle(Event::Fired(Timer::CodeExpiry), 90_000.0);
     assert!(has(&c, Command::Fetch(Request::Qr)));
     assert_eq!(m.phase(), Phase::Refreshing);
     m.handle(coded(2, "EFGH-5678", Some(90_000)), 90_100.0);
     assert_eq!(m.phase(), Phase::Pairing);
-    assert_eq!(m.view(90_100.0).code, Some("EFGH-5678"));
+    assert_eq!(m.frame(90_100.0).code, Some("EFGH-5678"));
     // A lifetime the worker no longer knows clears the countdown and its timer.
     m.handle(Event::Fired(Timer::Refresh), 110_000.0);
     let c = m.handle(coded(3, "EFGH-5678", None), 110_000.0);
     assert!(has(&c, Command::Disarm(Timer::CodeExpiry)));
-    assert_eq!(m.view(110_000.0).code_seconds_left, None);
+    assert_eq!(m.frame(110_000.0).code_seconds_left, None);
     // The worker says 0 while the code is still on offer (it has not learned the end yet): no
     // countdown, no timer, so no loop of asking for the same code.
     m.handle(Event::Fired(Timer::Refresh), 130_000.0);
     let c = m.handle(coded(2, "EFGH-5678", Some(0)), 130_000.0);
     assert!(!c.contains(&Command::Arm(Timer::CodeExpiry, 1_000)));
     assert!(!m.is_armed(Timer::CodeExpiry));
-    assert_eq!(m.view(130_000.0).code_seconds_left, None);
+    assert_eq!(m.frame(130_000.0).code_seconds_left, None);
 }
 
 #[test]
@@ -918,7 +918,7 @@ fn time_away_in_whatsapp_neither_expires_the_widget_nor_hides_a_new_code() {
     // Back: a status check at once (push or not), and the new code is marked as new.
     let c = m.handle(Event::Visibility { hidden: false }, 172_000.0);
     assert!(has(&c, Command::Fetch(Request::Status)));
-    let v = m.view(172_000.0);
+    let v = m.frame(172_000.0);
     assert_eq!(v.code, Some("EFGH-5678"));
     assert!(
         v.code_replaced,
@@ -927,7 +927,7 @@ fn time_away_in_whatsapp_neither_expires_the_widget_nor_hides_a_new_code() {
     assert_eq!(m.phase(), Phase::Pairing);
     // Copying the new one clears the note.
     m.handle(Event::Copy, 173_000.0);
-    assert!(!m.view(173_000.0).code_replaced);
+    assert!(!m.frame(173_000.0).code_replaced);
 }
 
 #[test]
@@ -956,15 +956,15 @@ fn a_retry_is_offered_only_where_it_can_help() {
         0.0,
     );
     assert!(
-        !m.view(0.0).can_retry,
+        !m.frame(0.0).can_retry,
         "no getToken: retrying the same token cannot succeed"
     );
     let mut m = Machine::new(cfg(6, true), false);
     m.handle(Event::Start, 0.0);
     m.handle(Event::QrFailed(fail(500, None, None)), 0.0);
-    assert!(m.view(0.0).can_retry);
+    assert!(m.frame(0.0).can_retry);
     m.handle(Event::QrFailed(fail(429, None, Some(3_000))), 0.0);
-    assert!(!m.view(0.0).can_retry, "a rate limit retries by itself");
+    assert!(!m.frame(0.0).can_retry, "a rate limit retries by itself");
     for (status, code) in [
         (403, PublicErrorCode::OriginNotAllowed),
         (404, PublicErrorCode::NotFound),
@@ -973,6 +973,6 @@ fn a_retry_is_offered_only_where_it_can_help() {
         let mut m = Machine::new(cfg(6, true), false);
         m.handle(Event::Start, 0.0);
         m.handle(Event::QrFailed(fail(status, Some(code), None)), 0.0);
-        assert!(!m.view(0.0).can_retry, "{code:?}: someone else must act");
+        assert!(!m.frame(0.0).can_retry, "{code:?}: someone else must act");
     }
 }

@@ -20,158 +20,127 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
 
-/// Error codes a browser may see. Upstream bodies are never forwarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PublicErrorCode {
+/// Defines [`PublicErrorCode`] from one table: each code's variant, wire value, HTTP status and
+/// message are written once, and every list (the enum, [`PublicErrorCode::ALL`], the three
+/// lookups, [`PublicErrorCode::parse`]) comes from it.
+macro_rules! public_error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $wire:literal, $status:literal, $message:literal;)*) => {
+        /// Error codes a browser may see. Upstream bodies are never forwarded.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum PublicErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl PublicErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The wire value.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                }
+            }
+
+            /// The HTTP status the worker answers with.
+            #[must_use]
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(Self::$variant => $status,)*
+                }
+            }
+
+            /// A short, safe, English message.
+            #[must_use]
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $message,)*
+                }
+            }
+        }
+    };
+}
+
+public_error_codes! {
     /// The worker lacks a secret or has a bad setting.
-    ConfigError,
+    ConfigError = "config_error", 500, "The connect service is not configured.";
     /// No `Authorization: Bearer` token.
-    MissingToken,
+    MissingToken = "missing_token", 401, "Missing Authorization: Bearer token.";
     /// Bad signature, algorithm, audience or shape.
-    InvalidToken,
+    InvalidToken = "invalid_token", 401, "The connect token is invalid.";
     /// The token expired (the page should fetch a new one).
-    TokenExpired,
+    TokenExpired = "token_expired", 401, "The connect token has expired.";
     /// The token is bound to another page origin.
-    OriginMismatch,
+    OriginMismatch = "origin_mismatch", 403, "The connect token was issued for another page.";
     /// The page origin is not in `ALLOWED_ORIGINS`.
-    OriginNotAllowed,
+    OriginNotAllowed = "origin_not_allowed", 403, "This page origin is not allowed.";
     /// Too many requests (ours or upstream's); see `Retry-After`.
-    RateLimited,
+    RateLimited = "rate_limited", 429, "Too many requests. Try again shortly.";
     /// The number does not exist (or was deleted).
-    NotFound,
+    NotFound = "not_found", 404, "This number does not exist.";
     /// The number cannot pair by QR (a Meta number, or a link it lacks).
-    NotPairable,
+    NotPairable = "not_pairable", 409, "This number cannot be paired with a QR code.";
     /// Pilot Status refused our key: an operator problem, not the user's.
-    UnauthorizedUpstream,
+    UnauthorizedUpstream = "unauthorized_upstream", 502, "The connect service could not authenticate upstream.";
     /// Pilot Status did not answer in time.
-    UpstreamTimeout,
+    UpstreamTimeout = "upstream_timeout", 504, "WhatsApp pairing service timed out.";
     /// Pilot Status failed or the connection broke.
-    UpstreamError,
+    UpstreamError = "upstream_error", 502, "WhatsApp pairing service is unavailable.";
     /// Pilot Status answered something we cannot use (bad JSON, no or non-PNG QR).
-    BadUpstreamResponse,
+    BadUpstreamResponse = "bad_upstream_response", 502, "WhatsApp pairing service sent an unusable answer.";
     /// Unknown route.
-    RouteNotFound,
+    RouteNotFound = "route_not_found", 404, "Not found.";
     /// Known route, wrong method.
-    MethodNotAllowed,
+    MethodNotAllowed = "method_not_allowed", 405, "Method not allowed.";
     /// A platform dependency of the worker (its rate limiter) failed: try again shortly.
-    Unavailable,
+    Unavailable = "unavailable", 503, "The connect service is briefly unavailable. Try again shortly.";
     /// Webhook receiver: missing or wrong `x-pilot-status-signature`.
-    InvalidSignature,
+    InvalidSignature = "invalid_signature", 401, "Missing or invalid webhook signature.";
     /// Webhook receiver: a signed body that is not an event.
-    BadRequest,
+    BadRequest = "bad_request", 400, "The request body is not valid.";
     /// Webhook receiver: the body is over the size limit.
-    PayloadTooLarge,
+    PayloadTooLarge = "payload_too_large", 413, "The request body is too large.";
     /// Webhook receiver: a customer's own traffic (`message.*`, `call.*`) reached an edge with
     /// nowhere to hand it on. Not acknowledged, so Pilot Status keeps and retries it.
-    NoForwardTarget,
+    NoForwardTarget = "no_forward_target", 501, "This endpoint takes number lifecycle events only; message and call events need FORWARD_WEBHOOK_URL or a webhook of their own.";
 }
 
 impl PublicErrorCode {
-    /// The wire value.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ConfigError => "config_error",
-            Self::MissingToken => "missing_token",
-            Self::InvalidToken => "invalid_token",
-            Self::TokenExpired => "token_expired",
-            Self::OriginMismatch => "origin_mismatch",
-            Self::OriginNotAllowed => "origin_not_allowed",
-            Self::RateLimited => "rate_limited",
-            Self::NotFound => "not_found",
-            Self::NotPairable => "not_pairable",
-            Self::UnauthorizedUpstream => "unauthorized_upstream",
-            Self::UpstreamTimeout => "upstream_timeout",
-            Self::UpstreamError => "upstream_error",
-            Self::BadUpstreamResponse => "bad_upstream_response",
-            Self::RouteNotFound => "route_not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Unavailable => "unavailable",
-            Self::InvalidSignature => "invalid_signature",
-            Self::BadRequest => "bad_request",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::NoForwardTarget => "no_forward_target",
-        }
-    }
-
-    /// The HTTP status the worker answers with.
-    #[must_use]
-    pub const fn status(self) -> u16 {
-        match self {
-            Self::ConfigError => 500,
-            Self::MissingToken | Self::InvalidToken | Self::TokenExpired => 401,
-            Self::OriginMismatch | Self::OriginNotAllowed => 403,
-            Self::RateLimited => 429,
-            Self::NotFound | Self::RouteNotFound => 404,
-            Self::NotPairable => 409,
-            Self::UnauthorizedUpstream | Self::UpstreamError | Self::BadUpstreamResponse => 502,
-            Self::UpstreamTimeout => 504,
-            Self::MethodNotAllowed => 405,
-            Self::Unavailable => 503,
-            Self::InvalidSignature => 401,
-            Self::BadRequest => 400,
-            Self::PayloadTooLarge => 413,
-            Self::NoForwardTarget => 501,
-        }
-    }
-
-    /// A short, safe, English message.
-    #[must_use]
-    pub const fn message(self) -> &'static str {
-        match self {
-            Self::ConfigError => "The connect service is not configured.",
-            Self::MissingToken => "Missing Authorization: Bearer token.",
-            Self::InvalidToken => "The connect token is invalid.",
-            Self::TokenExpired => "The connect token has expired.",
-            Self::OriginMismatch => "The connect token was issued for another page.",
-            Self::OriginNotAllowed => "This page origin is not allowed.",
-            Self::RateLimited => "Too many requests. Try again shortly.",
-            Self::NotFound => "This number does not exist.",
-            Self::NotPairable => "This number cannot be paired with a QR code.",
-            Self::UnauthorizedUpstream => "The connect service could not authenticate upstream.",
-            Self::UpstreamTimeout => "WhatsApp pairing service timed out.",
-            Self::UpstreamError => "WhatsApp pairing service is unavailable.",
-            Self::BadUpstreamResponse => "WhatsApp pairing service sent an unusable answer.",
-            Self::RouteNotFound => "Not found.",
-            Self::MethodNotAllowed => "Method not allowed.",
-            Self::Unavailable => "The connect service is briefly unavailable. Try again shortly.",
-            Self::InvalidSignature => "Missing or invalid webhook signature.",
-            Self::BadRequest => "The request body is not valid.",
-            Self::PayloadTooLarge => "The request body is too large.",
-            Self::NoForwardTarget => "This endpoint takes number lifecycle events only; message and call events need FORWARD_WEBHOOK_URL or a webhook of their own.",
-        }
-    }
-
     /// Parses a wire value (the widget reads it back).
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        ALL.iter().copied().find(|c| c.as_str() == s)
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 
-const ALL: [PublicErrorCode; 20] = [
-    PublicErrorCode::ConfigError,
-    PublicErrorCode::MissingToken,
-    PublicErrorCode::InvalidToken,
-    PublicErrorCode::TokenExpired,
-    PublicErrorCode::OriginMismatch,
-    PublicErrorCode::OriginNotAllowed,
-    PublicErrorCode::RateLimited,
-    PublicErrorCode::NotFound,
-    PublicErrorCode::NotPairable,
-    PublicErrorCode::UnauthorizedUpstream,
-    PublicErrorCode::UpstreamTimeout,
-    PublicErrorCode::UpstreamError,
-    PublicErrorCode::BadUpstreamResponse,
-    PublicErrorCode::RouteNotFound,
-    PublicErrorCode::MethodNotAllowed,
-    PublicErrorCode::Unavailable,
-    PublicErrorCode::InvalidSignature,
-    PublicErrorCode::BadRequest,
-    PublicErrorCode::PayloadTooLarge,
-    PublicErrorCode::NoForwardTarget,
-];
+/// The worker's routes, defined once: the worker routes by them, the widget and the server
+/// package build URLs from them (an endpoint's path, if it has one, is their prefix).
+pub mod route {
+    /// `GET`: the current QR ([`crate::QrAnswer`]).
+    pub const QR: &str = "/v1/qr";
+    /// `GET`: the current status ([`crate::StatusAnswer`]).
+    pub const STATUS: &str = "/v1/status";
+    /// `GET` with `Upgrade: websocket`: the push stream ([`crate::PushFrame`]s), offered with
+    /// [`crate::SUBPROTOCOL`] and the token as [`crate::BEARER_PREFIX`]`<token>`.
+    pub const EVENTS: &str = "/v1/events";
+    /// `POST`: Pilot Status's signed webhooks (never a browser).
+    pub const HOOK: &str = "/v1/hooks/pilot-status";
+    /// `GET`: the operator's dead letters (`ADMIN_SECRET`; never a browser).
+    pub const DEAD_LETTERS: &str = "/v1/admin/dead-letters";
+    /// `POST`: the operator replays the dead letters (`ADMIN_SECRET`; never a browser).
+    pub const REPLAY: &str = "/v1/admin/dead-letters/replay";
+    /// `GET`: liveness.
+    pub const HEALTH: &str = "/healthz";
+}
+
+/// The WebSocket subprotocol of the push stream: the widget offers it, the worker answers with it.
+pub const SUBPROTOCOL: &str = "pilot-connect.v1";
+
+/// The prefix of the second subprotocol a widget offers, `bearer.<token>`: browsers cannot set
+/// headers on a WebSocket, and a token in the URL would end up in logs.
+pub const BEARER_PREFIX: &str = "bearer.";
 
 /// The JSON field names of the public wire format, written by the worker and read by the
 /// widget (and anyone else), defined once.
@@ -209,6 +178,8 @@ pub enum ReadError {
     State,
     /// A pairing answer without a QR, or one that is not a PNG data URL.
     Qr,
+    /// An error with a code this version does not know.
+    Code,
 }
 
 /// The body of `GET /v1/qr`.
@@ -421,6 +392,93 @@ impl ErrorBody {
         let mut m = serde_json::Map::new();
         m.insert(field::ERROR.into(), serde_json::Value::Object(inner));
         serde_json::Value::Object(m)
+    }
+}
+
+/// One frame of the push stream ([`route::EVENTS`]), a JSON text each: written by a number's
+/// session, read by the widget. A frame is one of the answers the HTTP routes give, so a reader
+/// has one rule for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushFrame {
+    /// A QR answer, as [`route::QR`] gives it (a new QR or code, or connected).
+    Qr(QrAnswer),
+    /// A status, as [`route::STATUS`] gives it.
+    Status(StatusAnswer),
+    /// A failure of the session's calls, as an error answer, with `retryAfterMs` inside `error`
+    /// when the session will call again by itself.
+    Failure {
+        /// The public code.
+        code: PublicErrorCode,
+        /// When (ms from now) the session calls again; `None`: it does not by itself (a final
+        /// answer), or it did not say.
+        retry_after_ms: Option<u64>,
+    },
+}
+
+/// The fields of a pushed frame as a reader found them, for [`PushFrame::from_fields`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushFields<'a> {
+    /// Whether the frame has an [`field::ERROR`] object.
+    pub error: bool,
+    /// [`field::CODE`] inside it.
+    pub error_code: Option<&'a str>,
+    /// [`field::RETRY_AFTER_MS`] inside it.
+    pub retry_after_ms: Option<f64>,
+    /// The QR answer's fields ([`field::STATE`] among them).
+    pub qr: QrFields<'a>,
+    /// [`field::STALE`]
+    pub stale: Option<bool>,
+}
+
+impl PushFrame {
+    /// Reads a frame: an error object is a failure, `state: "pairing"` a QR answer, any other
+    /// state a status (so `{state:"connected"}` reads as the connected status).
+    ///
+    /// # Errors
+    /// [`ReadError::Code`] for an error with a code this version does not know; those of
+    /// [`QrAnswer::from_fields`] and [`StatusAnswer::from_fields`] otherwise.
+    pub fn from_fields(f: PushFields<'_>) -> Result<Self, ReadError> {
+        if f.error {
+            let code = f
+                .error_code
+                .and_then(PublicErrorCode::parse)
+                .ok_or(ReadError::Code)?;
+            let retry_after_ms = f
+                .retry_after_ms
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| v as u64);
+            return Ok(Self::Failure {
+                code,
+                retry_after_ms,
+            });
+        }
+        if f.qr.state == Some("pairing") {
+            QrAnswer::from_fields(f.qr).map(Self::Qr)
+        } else {
+            StatusAnswer::from_fields(f.qr.state, f.stale).map(Self::Status)
+        }
+    }
+
+    /// The JSON text frame.
+    #[cfg(feature = "json")]
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Qr(a) => a.to_json(),
+            Self::Status(a) => a.to_json(),
+            Self::Failure {
+                code,
+                retry_after_ms,
+            } => {
+                let mut body = ErrorBody { code: *code }.to_json();
+                if let (Some(ms), Some(serde_json::Value::Object(e))) =
+                    (retry_after_ms, body.get_mut(field::ERROR))
+                {
+                    e.insert(field::RETRY_AFTER_MS.into(), (*ms).into());
+                }
+                body
+            }
+        }
     }
 }
 
@@ -641,9 +699,94 @@ mod tests {
 
     #[test]
     fn every_code_reads_back() {
-        for code in ALL {
+        for &code in PublicErrorCode::ALL {
             assert_eq!(PublicErrorCode::parse(code.as_str()), Some(code));
         }
         assert_eq!(PublicErrorCode::parse("nope"), None);
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn push_frames_read_back_as_written() {
+        let png = "data:image/png;base64,iVBORw0KGgo=";
+        let frames = [
+            PushFrame::Qr(QrAnswer::Pairing {
+                qr: png.into(),
+                pairing_code: Some("ABCD-1234".into()),
+                refresh_after_ms: 20_000,
+                masked_number: Some("+55 11 9••••-1234".into()),
+                code_expires_in_ms: Some(5_000),
+            }),
+            PushFrame::Status(StatusAnswer {
+                state: PublicState::Disconnected,
+                stale: true,
+            }),
+            PushFrame::Failure {
+                code: PublicErrorCode::RateLimited,
+                retry_after_ms: Some(7_000),
+            },
+            PushFrame::Failure {
+                code: PublicErrorCode::NotFound,
+                retry_after_ms: None,
+            },
+        ];
+        fn s<'a>(o: &'a serde_json::Value, k: &str) -> Option<&'a str> {
+            o.get(k).and_then(serde_json::Value::as_str)
+        }
+        for frame in frames {
+            let v = frame.to_json();
+            let e = v.get(field::ERROR);
+            let read = PushFrame::from_fields(PushFields {
+                error: e.is_some(),
+                error_code: e.and_then(|e| s(e, field::CODE)),
+                retry_after_ms: e
+                    .and_then(|e| e.get(field::RETRY_AFTER_MS))
+                    .and_then(serde_json::Value::as_f64),
+                qr: QrFields {
+                    state: s(&v, field::STATE),
+                    qr: s(&v, field::QR),
+                    pairing_code: s(&v, field::PAIRING_CODE),
+                    refresh_after_ms: v
+                        .get(field::REFRESH_AFTER_MS)
+                        .and_then(serde_json::Value::as_f64),
+                    masked_number: s(&v, field::MASKED_NUMBER),
+                    code_expires_in_ms: v
+                        .get(field::CODE_EXPIRES_IN_MS)
+                        .and_then(serde_json::Value::as_f64),
+                },
+                stale: v.get(field::STALE).and_then(serde_json::Value::as_bool),
+            });
+            assert_eq!(read, Ok(frame));
+        }
+        // Connected as a QR answer reads as the connected status: the same news.
+        let read = PushFrame::from_fields(PushFields {
+            qr: QrFields {
+                state: Some("connected"),
+                ..QrFields::default()
+            },
+            ..PushFields::default()
+        });
+        assert_eq!(
+            read,
+            Ok(PushFrame::Status(StatusAnswer {
+                state: PublicState::Connected,
+                stale: false
+            }))
+        );
+        let unknown = PushFields {
+            error: true,
+            error_code: Some("from_a_newer_worker"),
+            ..PushFields::default()
+        };
+        assert_eq!(PushFrame::from_fields(unknown), Err(ReadError::Code));
+    }
+
+    #[test]
+    fn every_code_has_a_status_and_a_message() {
+        for &code in PublicErrorCode::ALL {
+            assert!((400..600).contains(&code.status()), "{code:?}");
+            assert!(code.message().ends_with('.'), "{code:?}");
+        }
+        assert_eq!(PublicErrorCode::ALL.len(), 20);
     }
 }

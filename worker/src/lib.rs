@@ -1,17 +1,24 @@
 //! The pilot-connect edge worker.
 //!
-//! Holds the Pilot Status `ps_` key as a secret and exposes to browsers only:
-//! `GET /v1/qr`, `GET /v1/status` (each authorised by a short-lived, number-scoped connect
-//! token in `Authorization: Bearer …`), their `OPTIONS` preflights, and `GET /healthz`.
-//! Everything is a thin shell over the `pilot-connect` core: building, retrying, parsing and
-//! the public error mapping all live there.
+//! Holds the Pilot Status `ps_` key as a secret. Its routes are the wire format's
+//! (`pilot_connect::public::route`, listed once in `ROUTES`): for browsers `GET /v1/qr`,
+//! `GET /v1/status` (each authorised by a short-lived, number-scoped connect token in
+//! `Authorization: Bearer …`) and the `/v1/events` push stream (the token as a subprotocol),
+//! with their `OPTIONS` preflights; for Pilot Status the signed webhook receiver; for the
+//! operator the dead letters (`ADMIN_SECRET`); and `GET /healthz`.
+//!
+//! A browser request: `authorize` (token, origin, rate limit) → [`SessionClient`] → the
+//! number's session ([`session`]: a pure machine driven by a Durable Object) → `upstream` →
+//! the core's endpoint. A webhook: `hooks` (signature, dedup key) → the sessions of the number's
+//! links → pushed to their widgets. Building, retrying, parsing and the public error mapping
+//! live in the `pilot-connect` core.
 
 mod admin;
 mod forward;
 mod hooks;
 mod object;
 mod reply;
-mod session;
+pub mod session;
 mod settings;
 mod upstream;
 
@@ -19,7 +26,7 @@ pub use forward::DeadLetters;
 pub use session::NumberSession;
 
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
-use pilot_connect::public::PublicErrorCode;
+use pilot_connect::public::{route as path, PublicErrorCode, BEARER_PREFIX, SUBPROTOCOL};
 use pilot_connect::Link;
 use serde_json::json;
 use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
@@ -104,46 +111,46 @@ struct Route {
 /// Every route, listed once: routing, 404, 405 with `Allow`, and preflights come from here.
 const ROUTES: [Route; 7] = [
     Route {
-        path: "/healthz",
+        path: path::HEALTH,
         action: Action::Health,
         method: Method::Get,
         browser: false,
     },
     Route {
-        path: "/v1/qr",
+        path: path::QR,
         action: Action::Qr,
         method: Method::Get,
         browser: true,
     },
     Route {
-        path: "/v1/status",
+        path: path::STATUS,
         action: Action::Status,
         method: Method::Get,
         browser: true,
     },
     // Push to the widget: a WebSocket to the number's session object.
     Route {
-        path: "/v1/events",
+        path: path::EVENTS,
         action: Action::Events,
         method: Method::Get,
         browser: true,
     },
     // Pilot Status → worker. Never CORS, never a browser.
     Route {
-        path: "/v1/hooks/pilot-status",
+        path: path::HOOK,
         action: Action::Hook,
         method: Method::Post,
         browser: false,
     },
     // The operator (ADMIN_SECRET): forwards that ran out of retries. Never a browser.
     Route {
-        path: "/v1/admin/dead-letters",
+        path: path::DEAD_LETTERS,
         action: Action::DeadLetters,
         method: Method::Get,
         browser: false,
     },
     Route {
-        path: "/v1/admin/dead-letters/replay",
+        path: path::REPLAY,
         action: Action::Replay,
         method: Method::Post,
         browser: false,
@@ -330,11 +337,11 @@ async fn events(
         .flatten()
         .unwrap_or_default();
     let mut protocols = offered.split(',').map(str::trim);
-    if !protocols.clone().any(|p| p == session::PROTOCOL) {
+    if !protocols.clone().any(|p| p == SUBPROTOCOL) {
         return reply.unauthorized(PublicErrorCode::MissingToken);
     }
     let token = protocols
-        .find_map(|p| p.strip_prefix("bearer."))
+        .find_map(|p| p.strip_prefix(BEARER_PREFIX))
         .map(str::to_owned)
         .filter(|t| !t.is_empty());
     let claims = match authorize(&req, env, s, reply, origin, token).await {

@@ -48,13 +48,14 @@ impl Reply {
         resp
     }
 
-    /// A token problem: the error with `WWW-Authenticate`.
+    /// A token problem: the error with `WWW-Authenticate` (RFC 6750's `invalid_token`, the
+    /// same word as our code by design).
     pub fn unauthorized(&self, code: PublicErrorCode) -> Response {
-        with_header(
-            self.error(code),
-            "www-authenticate",
-            r#"Bearer error="invalid_token""#,
-        )
+        let challenge = format!(
+            "Bearer error=\"{}\"",
+            PublicErrorCode::InvalidToken.as_str()
+        );
+        with_header(self.error(code), "www-authenticate", &challenge)
     }
 }
 

@@ -6,6 +6,11 @@ use core::time::Duration;
 use pilot_connect::{ApiKey, Auth, Config, ConnectTokenSecret, WebhookSecret};
 use worker::Env;
 
+use crate::session::machine::Timing;
+
+/// The session durations' defaults are the session's own ([`Timing::default`]), in whole ms.
+const DEFAULT: Timing = Timing::DEFAULT;
+
 /// Everything a request needs.
 pub struct Settings {
     /// Upstream config (base URL + key).
@@ -155,7 +160,7 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
-        let qr_refresh = millis(env, "QR_REFRESH_MS", 20_000)?;
+        let qr_refresh = millis(env, "QR_REFRESH_MS", DEFAULT.qr_refresh_ms as u64)?;
         let rate_limit_period_secs = match text(env, "RATE_LIMIT_PERIOD_SECS").as_deref() {
             None | Some("60") => 60,
             Some("10") => 10,
@@ -168,10 +173,11 @@ impl Settings {
             audience: text(env, "CONNECT_TOKEN_AUDIENCE"),
             upstream_timeout: millis(env, "UPSTREAM_TIMEOUT_MS", 8_000)?,
             upstream_budget: millis(env, "UPSTREAM_BUDGET_MS", 20_000)?,
-            qr_refresh_ms: u32::try_from(qr_refresh.as_millis()).unwrap_or(20_000),
+            qr_refresh_ms: u32::try_from(qr_refresh.as_millis())
+                .map_err(|_| ConfigError::Invalid("QR_REFRESH_MS"))?,
             rate_limit_period_secs,
             status_ttl: match text(env, "STATUS_TTL_MS") {
-                None => Duration::from_millis(2_000),
+                None => Duration::from_millis(DEFAULT.status_ttl_ms as u64),
                 Some(v) => v
                     .parse::<u64>()
                     .ok()
@@ -180,7 +186,7 @@ impl Settings {
                     .ok_or(ConfigError::Invalid("STATUS_TTL_MS"))?,
             },
             webhook_secrets: webhook_secrets(env)?,
-            status_poll: millis(env, "STATUS_POLL_MS", 2_500)?,
+            status_poll: millis(env, "STATUS_POLL_MS", DEFAULT.status_poll_ms as u64)?,
             forward_url: match text(env, "FORWARD_WEBHOOK_URL") {
                 None => None,
                 Some(u) => Some(
@@ -213,7 +219,7 @@ impl Settings {
                 ),
             },
             webhook_trust: match text(env, "WEBHOOK_TRUST_MS") {
-                None => Duration::from_millis(600_000),
+                None => Duration::from_millis(DEFAULT.webhook_trust_ms as u64),
                 Some(v) => v
                     .parse::<u64>()
                     .ok()
@@ -222,5 +228,18 @@ impl Settings {
                     .ok_or(ConfigError::Invalid("WEBHOOK_TRUST_MS"))?,
             },
         })
+    }
+}
+
+impl Settings {
+    /// The session's durations.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            qr_refresh_ms: f64::from(self.qr_refresh_ms),
+            status_poll_ms: self.status_poll.as_millis() as f64,
+            status_ttl_ms: self.status_ttl.as_millis() as f64,
+            webhook_trust_ms: self.webhook_trust.as_millis() as f64,
+            pairing_code_ttl_ms: self.pairing_code_ttl.map(|d| d.as_millis() as f64),
+        }
     }
 }

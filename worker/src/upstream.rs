@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use pilot_connect::endpoints::{Connect, Endpoint, GetNumber, GetStatus};
 use pilot_connect::fetch::FetchTransport;
-use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer, StatusAnswer};
+use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer};
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::{
     ApiError, Client, DecodeError, Error, HttpRequest, HttpResponse, Link, Transport,
@@ -18,29 +18,7 @@ use worker::console_error;
 
 use crate::settings::{ConfigError, Settings};
 
-/// A failed upstream call: the public code and, for rate limits, Pilot Status's wait.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Failed {
-    pub code: PublicErrorCode,
-    pub retry_after_secs: Option<u64>,
-}
-
-impl From<PublicErrorCode> for Failed {
-    fn from(code: PublicErrorCode) -> Self {
-        Self {
-            code,
-            retry_after_secs: None,
-        }
-    }
-}
-
-/// What one call did: its result, when it started (ms) and how many requests it sent.
-#[derive(Clone, Debug)]
-pub struct Called<T> {
-    pub result: Result<T, Failed>,
-    pub started: f64,
-    pub attempts: u32,
-}
+pub use crate::session::machine::{Called, Failed, StatusRead};
 
 /// The fetch transport, counting the requests it sends.
 struct Counting {
@@ -135,13 +113,6 @@ pub async fn qr(
         started,
         attempts: c.transport().sent.get(),
     }
-}
-
-/// A status read: the public answer, and whether the number has two links.
-#[derive(Clone, Copy, Debug)]
-pub struct StatusRead {
-    pub answer: StatusAnswer,
-    pub dual: bool,
 }
 
 /// `GET /v1/numbers/{number}/status` as a public status answer.

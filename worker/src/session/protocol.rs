@@ -1,0 +1,82 @@
+//! The one protocol between the worker and a number's session: [`SessionRequest`] (JSON in a
+//! POST to the object; [`SessionRequest::Watch`] is the widget's own WebSocket upgrade handed on
+//! as it came), [`EventAck`], and [`SessionClient`], the worker's side. Sessions are named
+//! `<number>|<link>` and read who they are from their own name.
+
+use pilot_connect::Link;
+use serde::{Deserialize, Serialize};
+use worker::{Method, ObjectNamespace, Request, RequestInit, Response, Result, Stub};
+
+/// What the worker asks of a number's session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SessionRequest {
+    /// The current QR, as `GET /v1/qr` answers it.
+    Qr,
+    /// The current status, as `GET /v1/status` answers it.
+    Status,
+    /// A widget's push stream (an upgrade the worker authorised for this number).
+    Watch,
+    /// A verified lifecycle webhook about this number.
+    Event {
+        /// The event name.
+        event: String,
+        /// The core's dedup key of the delivery.
+        key: String,
+        /// `data.createdAt`, when the delivery has it.
+        at: Option<String>,
+        /// Another link of the number is pairing too, so the event may be about either: the
+        /// link reads its own status instead of taking the event as its own.
+        #[serde(default)]
+        ambiguous: bool,
+    },
+}
+
+/// A session's answer to [`SessionRequest::Event`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventAck {
+    /// This link is being paired here (watched, or a QR is out).
+    #[serde(default)]
+    pub pairing: bool,
+}
+
+/// The worker's side of the protocol: the session of one number and link.
+pub struct SessionClient {
+    stub: Stub,
+}
+
+impl SessionClient {
+    /// The session of `number`'s `link` in `ns`.
+    pub fn new(ns: &ObjectNamespace, number: &str, link: &Link) -> Result<Self> {
+        let stub = ns.id_from_name(&object_name(number, link))?.get_stub()?;
+        Ok(Self { stub })
+    }
+
+    /// Sends a request; the answer is the session's, in the public wire format.
+    pub async fn call(&self, request: &SessionRequest) -> Result<Response> {
+        crate::object::call(&self.stub, request).await
+    }
+
+    /// Hands a widget's WebSocket upgrade to the session.
+    pub async fn watch(&self, upgrade: &Request) -> Result<Response> {
+        let init = RequestInit {
+            method: Method::Get,
+            headers: upgrade.headers().clone(),
+            ..RequestInit::default()
+        };
+        self.stub
+            .fetch_with_request(Request::new_with_init("https://session/", &init)?)
+            .await
+    }
+}
+
+/// Objects are named `<number>|<link>`: the object reads who it is from its own name.
+pub fn object_name(number: &str, link: &Link) -> String {
+    format!("{number}|{}", link.as_str())
+}
+
+/// The number and link of a session's name.
+pub fn parse_object_name(name: &str) -> Option<(String, Link)> {
+    let (number, link) = name.rsplit_once('|')?;
+    Some((number.to_owned(), Link::parse(link)))
+}
