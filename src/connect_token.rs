@@ -41,6 +41,11 @@ pub struct ConnectClaims {
     /// The only page origin allowed to use the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// `true`: Pilot Status's lifecycle webhooks for this number reach the edge (a hook of its
+    /// own, relayed by the backend, or the edge in front: whatever `provisionEdge` set up), so
+    /// the number's session need not poll its status while it pairs. Absent: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<bool>,
 }
 
 impl ConnectClaims {
@@ -60,6 +65,7 @@ impl ConnectClaims {
             nbf: None,
             link: None,
             origin: None,
+            webhooks: None,
         }
     }
 
@@ -74,6 +80,13 @@ impl ConnectClaims {
     #[must_use]
     pub fn with_link(mut self, link: Link) -> Self {
         self.link = Some(link);
+        self
+    }
+
+    /// Says whether the number's lifecycle webhooks reach the edge (see [`Self::webhooks`]).
+    #[must_use]
+    pub fn with_webhooks(mut self, reach_the_edge: bool) -> Self {
+        self.webhooks = Some(reach_the_edge);
         self
     }
 }

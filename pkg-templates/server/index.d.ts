@@ -588,6 +588,14 @@ export interface MintConnectTokenOptions {
   /** Lifetime, 1…3600 s (default 600). */
   ttlSeconds?: number;
   link?: Link;
+  /**
+   * `true` when the number's lifecycle webhooks reach the edge — any topology `provisionEdge`
+   * set up (`side_by_side`, `relay` with your receiver calling `relayWebhook`, `edge_in_front`).
+   * The number's session then makes no status calls while it pairs: the webhook says
+   * "connected", and each QR rotation's connect is the safety net. Leave it out when unsure:
+   * the session polls `STATUS_POLL_MS` as before.
+   */
+  webhooks?: boolean;
   /** Unix seconds; default the current time. */
   now?: number;
 }
@@ -611,6 +619,7 @@ export interface ConnectClaims {
   nbf?: number;
   link?: Link;
   origin?: string;
+  webhooks?: boolean;
 }
 
 /** @throws {PilotStatusError} `configuration` (the secret), `validation` (other options). */

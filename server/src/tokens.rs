@@ -22,6 +22,7 @@ struct MintArgs {
     origin: Option<String>,
     ttl_seconds: Option<u64>,
     link: Option<Link>,
+    webhooks: Option<bool>,
     now: Option<u64>,
 }
 
@@ -77,6 +78,9 @@ pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
     }
     if let Some(link) = a.link {
         claims = claims.with_link(link);
+    }
+    if let Some(webhooks) = a.webhooks {
+        claims = claims.with_webhooks(webhooks);
     }
     connect_token::mint(&secret, &claims).map_err(|e| {
         // Claims a verifier would refuse are the caller's input: validation.

@@ -315,6 +315,28 @@ fn tokens_round_trip_with_the_workers_rules() {
         claims,
         json!({"sub": "wa_1", "aud": "edge", "iat": 1000, "exp": 1120, "origin": "https://app.example"})
     );
+    // `webhooks: true` (the number's webhooks reach the edge) travels as a claim; absent, none.
+    let hooked = tokens::mint(
+        &json!({"secret": SECRET, "numberId": "wa_1", "audience": "edge", "webhooks": true, "now": 1_000}).to_string(),
+        1_000,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims: Value = serde_json::from_str(
+        &tokens::verify(
+            &hooked,
+            &json!({"secret": SECRET, "audience": "edge"}).to_string(),
+            1_010,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}")),
+    )
+    .unwrap_or_default();
+    assert_eq!(claims["webhooks"], json!(true));
+    let bad = tokens::mint(
+        &json!({"secret": SECRET, "numberId": "wa_1", "audience": "edge", "webhooks": "yes"})
+            .to_string(),
+        1_000,
+    );
+    assert!(bad.is_err(), "webhooks must be a boolean");
     let code = |r: Result<String, ErrorRecord>| r.err().and_then(|e| e.code);
     assert_eq!(
         code(verify(

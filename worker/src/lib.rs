@@ -350,7 +350,7 @@ async fn events(
     };
     let link = claims.link.clone().unwrap_or(Link::Primary);
     let watched = match SessionClient::new(ns, &claims.sub, &link) {
-        Ok(session) => session.watch(&req).await,
+        Ok(session) => session.watch(&req, claims.webhooks == Some(true)).await,
         Err(e) => Err(e),
     };
     watched.unwrap_or_else(|e| {
@@ -368,10 +368,11 @@ async fn serve(
     reply: &Reply,
 ) -> Response {
     let link = claims.link.clone().unwrap_or(Link::Primary);
+    let webhooks = claims.webhooks == Some(true);
     let request = if action == Action::Qr {
-        SessionRequest::Qr
+        SessionRequest::Qr { webhooks }
     } else {
-        SessionRequest::Status
+        SessionRequest::Status { webhooks }
     };
     let answered = match SessionClient::new(ns, &claims.sub, &link) {
         Ok(session) => session.call(&request).await,

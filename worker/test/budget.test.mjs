@@ -247,3 +247,30 @@ test("a dual number: a webhook does not say which link, so each watched link lea
   await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" });
   await until(() => first.frames.some((f) => f.state === "connected"), "then the primary viewer");
 });
+
+// A token that says the number's webhooks reach the edge (mintConnectToken's `webhooks: true`):
+// no status calls while pairing, one connect per rotation, whatever the number of viewers;
+// without the claim, STATUS_POLL_MS as before. Counted at the sandbox.
+for (const n of [1, 5]) {
+  test(`webhooks expected, ${n} viewer(s): one upstream call per QR rotation, no status poll; without: polls`, async () => {
+    // A QR is handed out until 1 s before it goes stale: a 4 s refresh rotates every ~3 s.
+    const w = await worker({ STATUS_POLL_MS: "500", QR_REFRESH_MS: "4000" });
+    const expected = await newNumber();
+    const unsure = await newNumber();
+    await resetHits();
+    const vs = await viewers(w, expected, n, { webhooks: true });
+    await until(() => vs.every((v) => v.frames.some((f) => f.state === "pairing")), "QR at every viewer");
+    await sleep(6000);
+    const h = await hits();
+    assert.equal(h.status ?? 0, 0, `no status call: ${JSON.stringify(h)}`);
+    // The first connect and one per ~3 s rotation: 3 in ~6 s (one more at a boundary).
+    assert.ok((h.connect ?? 0) >= 2 && (h.connect ?? 0) <= 4, `one connect per rotation: ${JSON.stringify(h)}`);
+    vs.forEach((v) => v.ws.close());
+    await resetHits();
+    const us = await viewers(w, unsure, n);
+    await until(() => us.every((v) => v.frames.some((f) => f.state === "pairing")), "QR at every viewer");
+    await sleep(3000);
+    assert.ok(((await hits()).status ?? 0) >= 3, `polls every STATUS_POLL_MS without the claim: ${JSON.stringify(await hits())}`);
+    us.forEach((v) => v.ws.close());
+  });
+}

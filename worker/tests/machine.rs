@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
 use pilot_connect::Link;
 use pilot_connect_worker::session::machine::{
-    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Now, Reply, ReplyId, Saved, Settled,
-    StatusRead, StoredFailure, Timing, NUMBER_WAIT_MS,
+    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, Reply, ReplyId, Saved,
+    Settled, StatusRead, StoredFailure, Timing, NUMBER_WAIT_MS,
 };
 use pilot_connect_worker::session::EventAck;
 use proptest::prelude::*;
@@ -38,6 +38,9 @@ struct Sim {
     m: Machine,
     t: f64,
     watched: bool,
+    /// The viewers' tokens say the number's webhooks reach the edge.
+    webhooks: bool,
+    logs: Vec<Note>,
     upstream: Upstream,
     /// Upstream latency (ms).
     latency: f64,
@@ -67,6 +70,8 @@ impl Sim {
             m: Machine::new(&link, timing, saved),
             t: T0,
             watched: false,
+            webhooks: false,
+            logs: Vec::new(),
             upstream: Upstream::Pairing,
             latency: 100.0,
             code_every: 1_000,
@@ -119,6 +124,7 @@ impl Sim {
                     self.alarm = a.map(|ms| self.t + ms);
                 }
                 Effect::WakeIn(ms) => self.wake = Some(self.t + ms),
+                Effect::Log(note) => self.logs.push(*note),
             }
         }
         effects
@@ -126,7 +132,8 @@ impl Sim {
 
     fn ask(&mut self, ask: Ask) -> ReplyId {
         let id = self.id();
-        self.input(Input::Ask { id, ask });
+        let webhooks = self.webhooks;
+        self.input(Input::Ask { id, ask, webhooks });
         id
     }
 
@@ -134,7 +141,12 @@ impl Sim {
         let first = !self.watched;
         self.watched = true;
         let id = self.id();
-        self.input(Input::Watch { id, first });
+        let webhooks = self.webhooks;
+        self.input(Input::Watch {
+            id,
+            first,
+            webhooks,
+        });
         id
     }
 
@@ -400,7 +412,14 @@ fn states_by_inputs() {
         let (effects, id) = match input {
             "ask qr" => {
                 let id = s.id();
-                (s.input(Input::Ask { id, ask: Ask::Qr }), id)
+                (
+                    s.input(Input::Ask {
+                        id,
+                        ask: Ask::Qr,
+                        webhooks: false,
+                    }),
+                    id,
+                )
             }
             "ask status" => {
                 let id = s.id();
@@ -408,6 +427,7 @@ fn states_by_inputs() {
                     s.input(Input::Ask {
                         id,
                         ask: Ask::Status,
+                        webhooks: false,
                     }),
                     id,
                 )
@@ -415,7 +435,14 @@ fn states_by_inputs() {
             "watch" => {
                 s.watched = true;
                 let id = s.id();
-                (s.input(Input::Watch { id, first: true }), id)
+                (
+                    s.input(Input::Watch {
+                        id,
+                        first: true,
+                        webhooks: false,
+                    }),
+                    id,
+                )
             }
             "event connected" => {
                 let id = s.id();
@@ -866,4 +893,80 @@ fn the_status_poll_is_the_interval_and_no_more() {
             retry_after_ms: Some(7_000)
         }
     )));
+}
+
+#[test]
+fn with_webhooks_expected_a_pairing_session_makes_one_call_per_rotation() {
+    for viewers in [1, 5] {
+        let mut s = Sim::new(Link::Primary, fast());
+        s.webhooks = true;
+        for _ in 0..viewers {
+            s.watch();
+        }
+        s.run_for(60_000.0);
+        assert_eq!(
+            s.count(Call::Status),
+            0,
+            "{viewers} viewers: no status poll"
+        );
+        // One connect per 20 s rotation (and the first), and the number read once.
+        assert!(
+            (3..=4).contains(&s.count(Call::Qr)),
+            "{viewers} viewers: {:?}",
+            s.calls
+        );
+        assert_eq!(s.count(Call::Number), 1);
+        assert!(s.logs.is_empty());
+        // The webhook says connected: pushed at once, nothing else called.
+        let calls = s.calls.len();
+        s.event("number.connected", "k1", Some(s.t));
+        s.run_for(60_000.0);
+        assert_eq!(s.calls.len(), calls);
+        assert!(s.m.saved().connected);
+    }
+    // Without the claim: STATUS_POLL_MS as before.
+    let mut s = Sim::new(Link::Primary, fast());
+    s.watch();
+    s.run_for(60_000.0);
+    assert!(s.count(Call::Status) >= 20, "{}", s.count(Call::Status));
+}
+
+#[test]
+fn webhooks_found_silent_are_logged_and_polling_resumes_until_one_arrives() {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.webhooks = true;
+    s.watch();
+    s.run_for(10_000.0);
+    assert_eq!(s.count(Call::Status), 0);
+    // The phone links, but no webhook comes: the next rotation's connect finds out.
+    s.upstream = Upstream::Linked;
+    s.run_for(21_000.0);
+    assert!(s.m.saved().connected, "the safety net learned it");
+    assert_eq!(s.logs, vec![Note::WebhooksSilent]);
+    assert!(s.m.saved().webhooks_silent);
+    // The number is unlinked and paired again (a viewer asks for a QR, and connect offers
+    // one): this time the session polls.
+    s.upstream = Upstream::Pairing;
+    s.ask(Ask::Qr);
+    s.run_for(10_000.0);
+    assert!(!s.m.saved().connected);
+    assert!(
+        s.count(Call::Status) >= 3,
+        "polls again: {}",
+        s.count(Call::Status)
+    );
+    // A webhook arrives: the webhooks speak again, and polling stops (trusted, and expected).
+    s.event("number.disconnected", "k1", Some(s.t));
+    assert!(!s.m.saved().webhooks_silent);
+    let before = s.count(Call::Status);
+    s.run_for(30_000.0);
+    assert_eq!(s.count(Call::Status), before);
+    // A number already linked before anyone paired it is no sign of silence.
+    let mut s = Sim::new(Link::Primary, fast());
+    s.webhooks = true;
+    s.upstream = Upstream::Linked;
+    s.watch();
+    s.run_for(1_000.0);
+    assert!(s.m.saved().connected);
+    assert!(s.logs.is_empty());
 }

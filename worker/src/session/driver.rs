@@ -24,7 +24,7 @@ use super::machine::{
     Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Now, Reply, ReplyId, Saved, Settled,
     Timing, STORAGE_KEY,
 };
-use super::protocol::{parse_object_name, SessionRequest};
+use super::protocol::{parse_object_name, SessionRequest, WEBHOOKS_HEADER};
 use crate::upstream;
 
 #[durable_object]
@@ -179,6 +179,7 @@ impl Driver {
                 Effect::Alarm(None) => {
                     let _ = self.state.storage().delete_alarm().await;
                 }
+                Effect::Log(note) => worker::console_log!("session: {}", note.as_str()),
                 Effect::WakeIn(in_ms) => {
                     let Some(me) = self.me.upgrade() else {
                         continue;
@@ -264,12 +265,17 @@ impl Driver {
 
     /// Accepts a watcher: its socket first (so it is counted and gets what is pushed), then the
     /// machine's word, and its first frame before the 101.
-    async fn watch(&self) -> Result<Response> {
+    async fn watch(&self, webhooks: bool) -> Result<Response> {
         let first = !self.watched();
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
         let (id, rx) = self.wait_for_reply();
-        self.step(Input::Watch { id, first }).await;
+        self.step(Input::Watch {
+            id,
+            first,
+            webhooks,
+        })
+        .await;
         if let Ok(Reply::Upgrade(Some(frame))) = rx.await {
             let _ = pair.server.send_with_str(frame.to_json().to_string());
         }
@@ -299,7 +305,9 @@ impl DurableObject for NumberSession {
         let this = &*self.core;
         this.load().await;
         if is_upgrade(&req) {
-            return this.watch().await;
+            let webhooks =
+                req.headers().get(WEBHOOKS_HEADER).ok().flatten().as_deref() == Some("1");
+            return this.watch(webhooks).await;
         }
         let Ok(request) = req.json::<SessionRequest>().await else {
             let code = PublicErrorCode::BadRequest;
@@ -309,12 +317,17 @@ impl DurableObject for NumberSession {
         let input = match request {
             SessionRequest::Watch => {
                 this.waiting.borrow_mut().remove(&id);
-                return this.watch().await;
+                return this.watch(false).await;
             }
-            SessionRequest::Qr => Input::Ask { id, ask: Ask::Qr },
-            SessionRequest::Status => Input::Ask {
+            SessionRequest::Qr { webhooks } => Input::Ask {
+                id,
+                ask: Ask::Qr,
+                webhooks,
+            },
+            SessionRequest::Status { webhooks } => Input::Ask {
                 id,
                 ask: Ask::Status,
+                webhooks,
             },
             SessionRequest::Event {
                 event,

@@ -201,6 +201,8 @@ pub enum Input {
         id: ReplyId,
         /// What is asked.
         ask: Ask,
+        /// The viewer's token says the number's webhooks reach the edge.
+        webhooks: bool,
     },
     /// A widget's push stream was accepted; `first`: nobody watched before it. The
     /// [`Reply::Upgrade`] to `id` carries its first frame, if any.
@@ -209,6 +211,8 @@ pub enum Input {
         id: ReplyId,
         /// Nobody watched before.
         first: bool,
+        /// The viewer's token says the number's webhooks reach the edge.
+        webhooks: bool,
     },
     /// A push stream closed.
     Left,
@@ -291,6 +295,26 @@ pub enum Effect {
     Alarm(Option<f64>),
     /// Give [`Input::NumberWaitOver`] this many ms from now.
     WakeIn(f64),
+    /// Something the operator should see in the log.
+    Log(Note),
+}
+
+/// What the session tells the operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The number connected and the `number.connected` webhook a viewer's token promised had
+    /// not come: the webhooks may be deleted, paused or failing. The session polls again.
+    WebhooksSilent,
+}
+
+impl Note {
+    /// The log line.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WebhooksSilent => "connected without the number.connected webhook the token said would come (deleted, paused or failing?): checking the status itself again",
+        }
+    }
 }
 
 /// The pairing session on offer.
@@ -396,6 +420,14 @@ pub struct Saved {
     /// that it ended.
     #[serde(default)]
     pub code_lifetime_ms: Option<f64>,
+    /// The latest viewer's token says the number's webhooks reach the edge: no status polls
+    /// while pairing (each QR rotation's connect is the safety net).
+    #[serde(default)]
+    pub webhooks_expected: bool,
+    /// The number connected without the webhook that was expected: polls again until a
+    /// webhook arrives.
+    #[serde(default)]
+    pub webhooks_silent: bool,
 }
 
 impl Saved {
@@ -517,18 +549,20 @@ impl Machine {
     pub fn handle(&mut self, input: Input, now: Now) -> Vec<Effect> {
         let mut out = Vec::new();
         let schedule = match input {
-            Input::Ask { id, ask: Ask::Qr } => {
-                self.ask_qr(Some(Waiter::Answer(id)), now, &mut out);
+            Input::Ask { id, ask, webhooks } => {
+                self.viewer_says(webhooks, &mut out);
+                match ask {
+                    Ask::Qr => self.ask_qr(Some(Waiter::Answer(id)), now, &mut out),
+                    Ask::Status => self.ask_status(id, now, &mut out),
+                }
                 false
             }
-            Input::Ask {
+            Input::Watch {
                 id,
-                ask: Ask::Status,
+                first,
+                webhooks,
             } => {
-                self.ask_status(id, now, &mut out);
-                false
-            }
-            Input::Watch { id, first } => {
+                self.viewer_says(webhooks, &mut out);
                 self.watch(id, first, now, &mut out);
                 true
             }
@@ -579,6 +613,33 @@ impl Machine {
         self.saved
             .last_hook_ms
             .is_some_and(|h| t - h < self.timing.webhook_trust_ms)
+    }
+
+    /// Whether the session checks the status itself: not while webhooks are trusted (one
+    /// arrived within the trust window), nor while a viewer's token says they reach the edge
+    /// and they have not been found silent.
+    #[must_use]
+    pub fn polls(&self, t: f64) -> bool {
+        let expected = self.saved.webhooks_expected && !self.saved.webhooks_silent;
+        !self.trusts_webhooks(t) && !expected
+    }
+
+    /// A viewer's token says (or does not) that the number's webhooks reach the edge.
+    fn viewer_says(&mut self, webhooks: bool, out: &mut Vec<Effect>) {
+        if self.saved.webhooks_expected != webhooks {
+            self.saved.webhooks_expected = webhooks;
+            out.push(Effect::Save);
+        }
+    }
+
+    /// The session learned "connected" from Pilot Status itself while a QR was out: if a webhook
+    /// was expected and none said so, the webhooks are taken as silent (polling resumes until
+    /// one arrives).
+    fn connected_unannounced(&mut self, out: &mut Vec<Effect>) {
+        if self.saved.webhooks_expected && !self.saved.webhooks_silent {
+            self.saved.webhooks_silent = true;
+            out.push(Effect::Log(Note::WebhooksSilent));
+        }
     }
 
     /// While the budget holds calls back: the failure to answer with, and until when.
@@ -712,7 +773,7 @@ impl Machine {
             // A QR is on its way (waiting for the number read): no rotation before it lands.
             next = next.max(t + NUMBER_WAIT_MS);
         }
-        if !self.trusts_webhooks(t) {
+        if self.polls(t) {
             next = next.min(self.polled_at + self.timing.status_poll_ms);
         }
         if let Err(Wait::Until(at)) = s.budget.may_call(&self.policy, ms(t)) {
@@ -911,8 +972,7 @@ impl Machine {
     /// rotate the QR when it goes stale; push what changed.
     fn alarm(&mut self, now: Now, out: &mut Vec<Effect>) {
         let t = now.t;
-        let due = !self.trusts_webhooks(t)
-            && t - self.polled_at >= self.timing.status_poll_ms - POLL_SLACK_MS;
+        let due = self.polls(t) && t - self.polled_at >= self.timing.status_poll_ms - POLL_SLACK_MS;
         if due && !self.saved.connected && self.read_status(None, now, out) {
             self.alarm_tail = true;
             return;
@@ -979,6 +1039,9 @@ impl Machine {
         } = held;
         match &a {
             QrAnswer::Connected => {
+                if self.saved.qr.is_some() {
+                    self.connected_unannounced(out);
+                }
                 self.saved.code = None;
                 self.saved.connected = true;
                 self.saved.qr = None;
@@ -1017,8 +1080,12 @@ impl Machine {
             }
             Ok(read) => {
                 self.saved.failure = None;
+                let was_pairing = self.saved.qr.is_some();
                 let a = self.status_read(read, called.started, now);
                 let changed = a.1;
+                if changed && self.saved.connected && was_pairing {
+                    self.connected_unannounced(out);
+                }
                 if changed {
                     out.push(Effect::Save);
                 }
@@ -1132,6 +1199,8 @@ impl Machine {
             s.last_event_ms = at_ms;
         }
         s.last_hook_ms = Some(t);
+        // Webhooks arrive: whatever was found silent speaks again.
+        s.webhooks_silent = false;
         // Something changed: whatever held calls back may no longer hold.
         s.budget.clear();
         s.number_budget.clear();

@@ -12,9 +12,17 @@ use worker::{Method, ObjectNamespace, Request, RequestInit, Response, Result, St
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum SessionRequest {
     /// The current QR, as `GET /v1/qr` answers it.
-    Qr,
+    Qr {
+        /// The viewer's token says the number's webhooks reach the edge.
+        #[serde(default)]
+        webhooks: bool,
+    },
     /// The current status, as `GET /v1/status` answers it.
-    Status,
+    Status {
+        /// The viewer's token says the number's webhooks reach the edge.
+        #[serde(default)]
+        webhooks: bool,
+    },
     /// A widget's push stream (an upgrade the worker authorised for this number).
     Watch,
     /// A verified lifecycle webhook about this number.
@@ -31,6 +39,10 @@ pub enum SessionRequest {
         ambiguous: bool,
     },
 }
+
+/// On a watch (an upgrade handed on as it came): `1` when the viewer's token says the number's
+/// webhooks reach the edge.
+pub const WEBHOOKS_HEADER: &str = "x-pilot-connect-webhooks";
 
 /// A session's answer to [`SessionRequest::Event`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,11 +69,16 @@ impl SessionClient {
         crate::object::call(&self.stub, request).await
     }
 
-    /// Hands a widget's WebSocket upgrade to the session.
-    pub async fn watch(&self, upgrade: &Request) -> Result<Response> {
+    /// Hands a widget's WebSocket upgrade to the session; `webhooks`: the viewer's token says
+    /// the number's webhooks reach the edge.
+    pub async fn watch(&self, upgrade: &Request, webhooks: bool) -> Result<Response> {
+        let headers = upgrade.headers().clone();
+        if webhooks {
+            headers.set(WEBHOOKS_HEADER, "1")?;
+        }
         let init = RequestInit {
             method: Method::Get,
-            headers: upgrade.headers().clone(),
+            headers,
             ..RequestInit::default()
         };
         self.stub
