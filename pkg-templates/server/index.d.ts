@@ -460,6 +460,7 @@ export class PilotStatus {
 
 // ── Errors ──────────────────────────────────────────────────────────────────────────────────
 
+// <reasons> generated from server/src/reason.rs: edit the table there
 export type ErrorKind =
   | "validation" // refused before sending: `field` / `path` name the input
   | "configuration" // a key or secret missing, empty or too short (an unset env var?), or a keyed call on a client without a key: `field` names the option; nothing was sent
@@ -472,15 +473,15 @@ export type ErrorKind =
   | "server" // 5xx
   | "http" // another status (402, 3xx: redirects are never followed)
   | "decode" // a 2xx body that does not fit: `path` is the JSON path
-  | "network"
-  | "timeout"
+  | "network" // the request did not complete (connection refused or dropped, DNS, TLS)
+  | "timeout" // no answer within `timeoutMs`
   | "token" // verifyConnectToken: `code` names the failed check
   | "signature" // verifyWebhook: `code` is missing | malformed | mismatch
   | "raw_body_required" // verifyWebhook / relayWebhook got a parsed body, not the bytes as received: `code` is parsed | missing | reserialised
   | "edge" // relayWebhook: the edge worker answered non-2xx; `status`, and `code` its public error code (e.g. invalid_signature)
-  | "internal";
+  | "internal" // a fault of this package: please report it
+;
 
-// <reasons> generated from server/src/reason.rs: edit the table there
 /** Why it failed, in one stable word: `PilotStatusError.reason` (beside the API's `code`). */
 export type ErrorReason =
   | "invalid_argument" // validation: An argument or option was refused before anything was sent; `field` / `path` name it.

@@ -19,7 +19,7 @@ const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 const REDACTED = "[redacted]";
 
 // <reasons> generated from server/src/reason.rs: edit the table there
-const DEFAULT_REASON = { validation: "invalid_argument", configuration: "missing_setting", bad_request: "bad_request", unauthorized: "unauthorized", forbidden: "forbidden", not_found: "not_found", conflict: "conflict", rate_limited: "rate_limited", server: "server_error", http: "http_status", decode: "decode", raw_body_required: "raw_body_required", edge: "edge_refused", network: "network", timeout: "timeout", token: "token_malformed", signature: "signature_malformed", internal: "internal" };
+const DEFAULT_REASON = { validation: "invalid_argument", configuration: "missing_setting", bad_request: "bad_request", unauthorized: "unauthorized", forbidden: "forbidden", not_found: "not_found", conflict: "conflict", rate_limited: "rate_limited", server: "server_error", http: "http_status", decode: "decode", network: "network", timeout: "timeout", token: "token_malformed", signature: "signature_malformed", raw_body_required: "raw_body_required", edge: "edge_refused", internal: "internal" };
 // </reasons>
 
 /** Every failure of this package: one class, discriminated by `kind`, with a stable `reason`. */

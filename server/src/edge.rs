@@ -18,7 +18,7 @@ use pilot_connect::{validate, Client, ErrorKind, Transport};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::ErrorRecord;
+use crate::error::{ErrorRecord, Kind};
 use crate::options::parse_args;
 
 /// The worker's webhook route, appended to an `edgeUrl` that does not end with it.
@@ -178,7 +178,7 @@ pub fn relay_outcome(status: u16, body: &[u8]) -> Result<String, ErrorRecord> {
     };
     let shown = code.as_deref().map_or(String::new(), |c| format!(" {c}"));
     let mut r = ErrorRecord::new(
-        "edge",
+        Kind::Edge,
         format!("the edge worker answered {status}{shown} to the relayed webhook: {what}"),
     );
     r.status = Some(status);
@@ -232,7 +232,7 @@ fn err(e: pilot_connect::Error) -> ErrorRecord {
 }
 
 fn to_value(hook: Option<&Webhook>) -> Result<Value, ErrorRecord> {
-    serde_json::to_value(hook).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+    serde_json::to_value(hook).map_err(|e| ErrorRecord::new(Kind::Internal, e.to_string()))
 }
 
 /// Makes the edge's webhook of a number what `mode` asks for, and says which topology it is in:

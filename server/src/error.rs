@@ -12,14 +12,14 @@ use pilot_connect::Error;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use crate::reason::Reason;
+pub use crate::reason::{Kind, Reason};
 
 /// What `PilotStatusError` is built from (field names are the JS ones).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorRecord {
-    /// One of the `ErrorKind` strings in `index.d.ts`.
-    pub kind: &'static str,
+    /// Its kind (`index.d.ts`'s `ErrorKind`).
+    pub kind: Kind,
     /// The stable package-level reason (one of `Reason::ALL`); always of `kind`.
     pub reason: Reason,
     /// A readable sentence.
@@ -55,12 +55,12 @@ fn without_position(text: &str) -> &str {
 
 impl ErrorRecord {
     /// A record with only a kind and a message; its reason is the kind's default
-    /// ([`Reason::default_for`]).
+    /// ([`Kind::default_reason`]).
     #[must_use]
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
         Self {
             kind,
-            reason: Reason::default_for(kind),
+            reason: kind.default_reason(),
             message: message.into(),
             status: None,
             code: None,
@@ -105,7 +105,7 @@ impl ErrorRecord {
         Self {
             field: field.map(str::to_owned),
             path: (!path.is_empty() && path != ".").then_some(path),
-            ..Self::new("validation", message)
+            ..Self::new(Kind::Validation, message)
         }
     }
 
@@ -121,7 +121,7 @@ impl ErrorRecord {
                 "secret" => Reason::MissingSecret,
                 _ => Reason::MissingSetting,
             },
-            ..Self::new("configuration", message)
+            ..Self::new(Kind::Configuration, message)
         }
     }
 
@@ -182,7 +182,7 @@ impl ErrorRecord {
             self
         } else {
             fixed = Self {
-                reason: Reason::default_for(self.kind),
+                reason: self.kind.default_reason(),
                 ..self.clone()
             };
             &fixed
@@ -194,23 +194,23 @@ impl ErrorRecord {
     }
 }
 
-/// The JS name of a core error kind.
+/// The package's kind of a core error kind.
 #[must_use]
-pub fn kind_name(kind: ErrorKind) -> &'static str {
+pub fn kind_of(kind: ErrorKind) -> Kind {
     match kind {
-        ErrorKind::Validation => "validation",
-        ErrorKind::BadRequest => "bad_request",
-        ErrorKind::Unauthorized => "unauthorized",
-        ErrorKind::Forbidden(_) => "forbidden",
-        ErrorKind::NotFound => "not_found",
-        ErrorKind::Conflict => "conflict",
-        ErrorKind::RateLimited => "rate_limited",
-        ErrorKind::Server => "server",
-        ErrorKind::Decode => "decode",
-        ErrorKind::Transport => "network",
-        ErrorKind::Timeout => "timeout",
+        ErrorKind::Validation => Kind::Validation,
+        ErrorKind::BadRequest => Kind::BadRequest,
+        ErrorKind::Unauthorized => Kind::Unauthorized,
+        ErrorKind::Forbidden(_) => Kind::Forbidden,
+        ErrorKind::NotFound => Kind::NotFound,
+        ErrorKind::Conflict => Kind::Conflict,
+        ErrorKind::RateLimited => Kind::RateLimited,
+        ErrorKind::Server => Kind::Server,
+        ErrorKind::Decode => Kind::Decode,
+        ErrorKind::Transport => Kind::Network,
+        ErrorKind::Timeout => Kind::Timeout,
         // OtherStatus and kinds a later core adds.
-        _ => "http",
+        _ => Kind::Http,
     }
 }
 
@@ -241,13 +241,13 @@ fn reason_of(e: &Error) -> Reason {
         (_, ErrorKind::OtherStatus) if e.status().is_some_and(|s| (300..400).contains(&s)) => {
             Reason::Redirect
         }
-        (_, kind) => Reason::default_for(kind_name(kind)),
+        (_, kind) => kind_of(kind).default_reason(),
     }
 }
 
 impl From<&Error> for ErrorRecord {
     fn from(e: &Error) -> Self {
-        let mut r = Self::new(kind_name(e.kind()), e.to_string()).with_reason(reason_of(e));
+        let mut r = Self::new(kind_of(e.kind()), e.to_string()).with_reason(reason_of(e));
         r.status = e.status();
         r.code = e.code().map(|c| c.as_str().to_owned());
         r.retry_after_ms = e
@@ -307,7 +307,7 @@ impl From<&TokenError> for ErrorRecord {
             TokenError::InvalidClaims(_) => ("invalid_claims", Reason::TokenInvalidClaims),
             _ => ("malformed", Reason::TokenMalformed),
         };
-        Self::new("token", e.to_string())
+        Self::new(Kind::Token, e.to_string())
             .with_reason(reason)
             .with_code(code)
     }
@@ -320,7 +320,7 @@ impl From<&SignatureError> for ErrorRecord {
             SignatureError::Mismatch => ("mismatch", Reason::SignatureMismatch),
             _ => ("malformed", Reason::SignatureMalformed),
         };
-        Self::new("signature", e.to_string())
+        Self::new(Kind::Signature, e.to_string())
             .with_reason(reason)
             .with_code(code)
     }
@@ -332,7 +332,7 @@ impl From<&WebhookError> for ErrorRecord {
             WebhookError::Signature(s) => Self::from(s),
             WebhookError::Parse(Error::Decode(d)) => {
                 let mut r = Self::new(
-                    "decode",
+                    Kind::Decode,
                     format!(
                         "the webhook body is signed but is not a Pilot Status event: {}",
                         d.describe()
@@ -344,7 +344,7 @@ impl From<&WebhookError> for ErrorRecord {
                 r
             }
             WebhookError::Parse(p) => Self::from(p),
-            _ => Self::new("decode", e.to_string()).with_reason(Reason::InvalidEvent),
+            _ => Self::new(Kind::Decode, e.to_string()).with_reason(Reason::InvalidEvent),
         }
     }
 }

@@ -12,7 +12,7 @@ use pilot_connect::{Client, Error, ErrorKind, Link, MetaAccessToken, MetaAppSecr
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::{ErrorRecord, Reason};
+use crate::error::{ErrorRecord, Kind, Reason};
 use crate::options::parse_args;
 
 /// Every operation name `call` accepts (the JS wrapper maps its methods onto these).
@@ -135,7 +135,7 @@ struct LogsArgs {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ErrorRecord> {
-    serde_json::to_value(value).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+    serde_json::to_value(value).map_err(|e| ErrorRecord::new(Kind::Internal, e.to_string()))
 }
 
 /// Adds computed fields next to the server's (the server's own win if it sent them).
@@ -181,7 +181,7 @@ fn connect_json(outcome: ConnectOutcome) -> Result<Value, ErrorRecord> {
             Ok(Value::Object(out))
         }
         ConnectOutcome::AlreadyConnected => Ok(json!({ "state": "connected" })),
-        _ => Err(ErrorRecord::new("internal", "unknown connect outcome")),
+        _ => Err(ErrorRecord::new(Kind::Internal, "unknown connect outcome")),
     }
 }
 
@@ -236,7 +236,7 @@ pub async fn call<T: Transport>(
     args: &str,
 ) -> Result<String, ErrorRecord> {
     let out = run(client, op, args).await?;
-    serde_json::to_string(&out).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+    serde_json::to_string(&out).map_err(|e| ErrorRecord::new(Kind::Internal, e.to_string()))
 }
 
 async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<Value, ErrorRecord> {
@@ -437,7 +437,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
         }
         "webhooks.provisionEdge" => crate::edge::provision(client, args).await,
         other => Err(
-            ErrorRecord::new("validation", format!("unknown operation {other:?}"))
+            ErrorRecord::new(Kind::Validation, format!("unknown operation {other:?}"))
                 .with_reason(Reason::UnknownArgument),
         ),
     }

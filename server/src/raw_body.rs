@@ -11,7 +11,7 @@
 use pilot_connect::webhook::verify_signature;
 use pilot_connect::WebhookSecret;
 
-use crate::error::ErrorRecord;
+use crate::error::{ErrorRecord, Kind};
 
 /// Bodies longer than this are not re-checked (real deliveries are well under 2 KB; the edge
 /// worker refuses more than 64 KB).
@@ -42,7 +42,7 @@ pub fn required(func: &str, got: &str) -> ErrorRecord {
         "undefined" | "null" => ("missing", format!("got {got} — {read}")),
         other => ("parsed", format!("got a {other} — {parser}")),
     };
-    let mut r = ErrorRecord::new("raw_body_required", format!("{}; {detail}", needs(func)));
+    let mut r = ErrorRecord::new(Kind::RawBodyRequired, format!("{}; {detail}", needs(func)));
     r.code = Some(code.to_owned());
     r.field = Some("rawBody".to_owned());
     r
@@ -52,7 +52,7 @@ pub fn required(func: &str, got: &str) -> ErrorRecord {
 #[must_use]
 pub fn reserialised(func: &str) -> ErrorRecord {
     let mut r = ErrorRecord::new(
-        "raw_body_required",
+        Kind::RawBodyRequired,
         format!(
             "{}; got a re-serialised copy (the same JSON written another way matches the \
              signature) — was it JSON.stringify(req.body) after express.json() (or another body \

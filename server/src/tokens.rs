@@ -6,7 +6,7 @@ use pilot_connect::{ConnectTokenSecret, Link, WebhookSecret};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::ErrorRecord;
+use crate::error::{ErrorRecord, Kind};
 use crate::options::parse_args;
 use crate::raw_body;
 
@@ -101,7 +101,7 @@ pub fn verify(token: &str, options: &str, now: u64) -> Result<String, ErrorRecor
         opts.leeway_secs = leeway.min(300);
     }
     let claims = connect_token::verify(&secret, token, &opts).map_err(|e| ErrorRecord::from(&e))?;
-    serde_json::to_string(&claims).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+    serde_json::to_string(&claims).map_err(|e| ErrorRecord::new(Kind::Internal, e.to_string()))
 }
 
 /// Checks `x-pilot-status-signature` over the raw body, then parses the event:
@@ -138,7 +138,7 @@ pub fn verify_webhook(
             "kind": "other", "event": other.name().as_str(), "data": Value::Null, "dedupKey": dedup
         }),
     };
-    serde_json::to_string(&out).map_err(|e| ErrorRecord::new("internal", e.to_string()))
+    serde_json::to_string(&out).map_err(|e| ErrorRecord::new(Kind::Internal, e.to_string()))
 }
 
 /// The signature header value Pilot Status sends for `raw_body` (to test your receiver).

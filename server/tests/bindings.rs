@@ -100,7 +100,7 @@ async fn bad_arguments_are_refused_before_sending_with_their_field() {
             .await
             .err()
             .unwrap_or_else(|| panic!("{op} {args} passed"));
-        assert_eq!(e.kind, "validation", "{op} {args}: {e:?}");
+        assert_eq!(e.kind.as_str(), "validation", "{op} {args}: {e:?}");
         assert!(
             e.field.as_deref() == Some(field) || e.message.contains(field),
             "{op} {args}: {e:?} should name {field}"
@@ -108,7 +108,7 @@ async fn bad_arguments_are_refused_before_sending_with_their_field() {
     }
     assert!(c.transport().sent.borrow().is_empty(), "nothing was sent");
     let e = run(&c, "numbers.frobnicate", json!({})).await.err();
-    assert_eq!(e.map(|e| e.kind), Some("validation"));
+    assert_eq!(e.map(|e| e.kind.as_str()), Some("validation"));
     // A `/` cannot walk into another route: the id travels as one encoded segment.
     let _ = run(&c, "numbers.connect", json!({"id": "a/../b"})).await;
     assert_eq!(
@@ -170,7 +170,7 @@ async fn api_errors_carry_kind_status_code_and_retry_after() {
         .err()
         .unwrap_or_else(|| panic!("passed"));
     assert_eq!(
-        (e.kind, e.status, e.retry_after_ms),
+        (e.kind.as_str(), e.status, e.retry_after_ms),
         ("rate_limited", Some(429), Some(30_000))
     );
     let c = client(vec![ok(403, fixture("error_403_tenant_scope.json"))]);
@@ -179,7 +179,7 @@ async fn api_errors_carry_kind_status_code_and_retry_after() {
         .err()
         .unwrap_or_else(|| panic!("passed"));
     assert_eq!(
-        (e.kind, e.code.as_deref()),
+        (e.kind.as_str(), e.code.as_deref()),
         ("forbidden", Some("TENANT_SCOPE_NOT_ALLOWED"))
     );
     let c = client(vec![ok(200, br#"{"id":"wa_1","state":7}"#.to_vec())]);
@@ -187,7 +187,10 @@ async fn api_errors_carry_kind_status_code_and_retry_after() {
         .await
         .err()
         .unwrap_or_else(|| panic!("passed"));
-    assert_eq!((e.kind, e.path.as_deref()), ("decode", Some("state")));
+    assert_eq!(
+        (e.kind.as_str(), e.path.as_deref()),
+        ("decode", Some("state"))
+    );
 }
 
 #[tokio::test]
@@ -228,7 +231,7 @@ fn options_are_checked_once() {
         let e = options::settings(opts)
             .err()
             .unwrap_or_else(|| panic!("{opts} passed"));
-        assert_eq!(e.kind, "validation");
+        assert_eq!(e.kind.as_str(), "validation");
         assert!(
             e.field.as_deref() == Some(field) || e.message.contains(field),
             "{opts}: {e:?}"
@@ -249,7 +252,7 @@ fn options_are_checked_once() {
             .err()
             .unwrap_or_else(|| panic!("{opts} passed"));
         assert_eq!(
-            (e.kind, e.field.as_deref()),
+            (e.kind.as_str(), e.field.as_deref()),
             ("configuration", Some(field)),
             "{opts}"
         );
@@ -284,7 +287,7 @@ async fn a_client_without_a_key_refuses_keyed_calls_before_sending() {
             .await
             .err()
             .unwrap_or_else(|| panic!("{op} passed"));
-        assert_eq!(e.kind, "configuration", "{op}: {e:?}");
+        assert_eq!(e.kind.as_str(), "configuration", "{op}: {e:?}");
         assert!(
             e.message.contains("needs apiKey or apiKeyId"),
             "{op}: {e:?}"
@@ -376,7 +379,7 @@ fn tokens_round_trip_with_the_workers_rules() {
             .err()
             .unwrap_or_else(|| panic!("{bad} passed"));
         assert_eq!(
-            (e.kind, e.field.as_deref()),
+            (e.kind.as_str(), e.field.as_deref()),
             ("configuration", Some("secret")),
             "{bad}"
         );
@@ -389,7 +392,7 @@ fn tokens_round_trip_with_the_workers_rules() {
         let e = tokens::mint(&bad.to_string(), 1_000)
             .err()
             .unwrap_or_else(|| panic!("{bad} passed"));
-        assert_eq!(e.kind, "validation", "{bad}");
+        assert_eq!(e.kind.as_str(), "validation", "{bad}");
         assert!(!e.to_json().contains(SECRET));
     }
 }
@@ -409,7 +412,7 @@ fn webhooks_are_verified_over_raw_bytes_then_parsed() {
         event["dedupKey"],
         "number.connected|num_01HZX...|2026-06-01T12:00:00.000Z"
     );
-    let code = |r: Result<String, ErrorRecord>| r.err().map(|e| (e.kind, e.code));
+    let code = |r: Result<String, ErrorRecord>| r.err().map(|e| (e.kind.as_str(), e.code));
     assert_eq!(
         code(tokens::verify_webhook("whsec_x", &body, None)),
         Some(("signature", Some("missing".into())))
@@ -481,9 +484,12 @@ fn the_dts_reason_union_is_the_rust_table() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "reasons are unique");
-    // Every kind's default reason is of that kind.
+    // Every kind's default reason is of that kind, and every kind has reasons.
+    for k in pilot_connect_server::reason::Kind::ALL {
+        assert_eq!(k.default_reason().kind(), *k, "{k:?}");
+    }
     for r in Reason::ALL {
-        assert_eq!(Reason::default_for(r.kind()).kind(), r.kind(), "{r:?}");
+        assert_eq!(r.kind().default_reason().kind(), r.kind(), "{r:?}");
     }
 }
 
@@ -497,7 +503,7 @@ fn has_reason(e: &ErrorRecord) -> Value {
         .iter()
         .find(|r| r.as_str() == reason)
         .unwrap_or_else(|| panic!("{reason} is not in the table"));
-    assert_eq!(r.kind(), v["kind"], "{v}");
+    assert_eq!(r.kind().as_str(), v["kind"], "{v}");
     v
 }
 
@@ -672,14 +678,14 @@ async fn every_error_has_a_reason_of_its_kind() {
         .err()
         .unwrap_or_else(|| panic!("passed"));
     assert_eq!(
-        (e.kind, e.path.as_deref()),
+        (e.kind.as_str(), e.path.as_deref()),
         ("decode", Some("data.phone")),
         "{e:?}"
     );
     check(e, "invalid_event");
     // A kind changed after the fact still crosses with a reason of that kind.
-    let mut r = ErrorRecord::new("validation", "x");
-    r.kind = "internal";
+    let mut r = ErrorRecord::new(pilot_connect_server::reason::Kind::Validation, "x");
+    r.kind = pilot_connect_server::reason::Kind::Internal;
     check(r, "internal");
     assert!(seen.len() > 25);
 }
@@ -750,7 +756,7 @@ async fn a_missing_id_is_a_decode_error_with_its_path() {
             .unwrap_or_else(|| panic!("{op} {body} passed"));
         let v = has_reason(&e);
         assert_eq!(
-            (e.kind, e.path.as_deref(), v["reason"].as_str()),
+            (e.kind.as_str(), e.path.as_deref(), v["reason"].as_str()),
             ("decode", Some(path), Some("decode")),
             "{op}: {e:?}"
         );

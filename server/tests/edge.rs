@@ -223,7 +223,7 @@ async fn edge_in_front_points_only_the_hook_at_forward_to_at_the_edge() {
         .await
         .err()
         .unwrap_or_else(|| panic!("accepted"));
-    assert_eq!(e.kind, "conflict");
+    assert_eq!(e.kind.as_str(), "conflict");
     assert!(
         e.message.contains("wh_other") && e.message.contains("nothing was changed"),
         "{}",
@@ -315,7 +315,7 @@ async fn bad_provisioning_arguments_send_nothing() {
             .await
             .err()
             .unwrap_or_else(|| panic!("{args} accepted"));
-        assert_eq!(e.kind, kind, "{args}: {e:?}");
+        assert_eq!(e.kind.as_str(), kind, "{args}: {e:?}");
         assert!(
             e.field.as_deref() == Some(field) || e.message.contains(field),
             "{args}: {e:?}"
@@ -376,14 +376,16 @@ fn only_the_four_lifecycle_events_are_relayed() {
     let message = edge::relay_plan(delivery("message.received").as_bytes(), unset);
     assert!(message.unwrap_or_default().contains("not_lifecycle"));
     assert_eq!(
-        edge::relay_plan(b"not json", &opts).err().map(|e| e.kind),
+        edge::relay_plan(b"not json", &opts)
+            .err()
+            .map(|e| e.kind.as_str()),
         Some("decode")
     );
     let connected = delivery("number.connected");
     assert_eq!(
         edge::relay_plan(connected.as_bytes(), "{}")
             .err()
-            .map(|e| e.kind),
+            .map(|e| e.kind.as_str()),
         Some("configuration")
     );
     let opts0 = json!({"edgeUrl": EDGE, "timeoutMs": 0}).to_string();
@@ -412,7 +414,7 @@ fn the_workers_answers_say_what_to_fix() {
             .err()
             .unwrap_or_else(|| panic!("{status} ok"));
         assert_eq!(
-            (e.kind, e.status, e.code.as_deref()),
+            (e.kind.as_str(), e.status, e.code.as_deref()),
             ("edge", Some(status), Some(code))
         );
         assert!(e.message.contains(fix), "{status}: {}", e.message);
@@ -420,7 +422,10 @@ fn the_workers_answers_say_what_to_fix() {
     let e = edge::relay_outcome(502, b"<html>bad gateway</html>")
         .err()
         .unwrap_or_else(|| panic!("ok"));
-    assert_eq!((e.kind, e.status, e.code), ("edge", Some(502), None));
+    assert_eq!(
+        (e.kind.as_str(), e.status, e.code),
+        ("edge", Some(502), None)
+    );
 }
 
 #[test]
@@ -436,7 +441,7 @@ fn a_body_that_is_not_the_raw_bytes_says_so() {
         .err()
         .unwrap_or_else(|| panic!("ok"));
     assert_eq!(
-        (e.kind, e.code.as_deref()),
+        (e.kind.as_str(), e.code.as_deref()),
         ("raw_body_required", Some("reserialised"))
     );
     assert!(e.message.starts_with("verifyWebhook needs the raw request body (a string, Buffer or Uint8Array exactly as received)"));
@@ -448,7 +453,10 @@ fn a_body_that_is_not_the_raw_bytes_says_so() {
     let e = tokens::verify_webhook(secret, restringified.as_bytes(), Some(&forged))
         .err()
         .unwrap_or_else(|| panic!("ok"));
-    assert_eq!((e.kind, e.code.as_deref()), ("signature", Some("mismatch")));
+    assert_eq!(
+        (e.kind.as_str(), e.code.as_deref()),
+        ("signature", Some("mismatch"))
+    );
 
     let e = raw_body::required("verifyWebhook", "object");
     assert_eq!(
@@ -456,7 +464,7 @@ fn a_body_that_is_not_the_raw_bytes_says_so() {
         "verifyWebhook needs the raw request body (a string, Buffer or Uint8Array exactly as received); got an object — is express.json() (or another body parser) running before this route?"
     );
     assert_eq!(
-        (e.kind, e.code.as_deref(), e.field.as_deref()),
+        (e.kind.as_str(), e.code.as_deref(), e.field.as_deref()),
         ("raw_body_required", Some("parsed"), Some("rawBody"))
     );
     assert_eq!(
