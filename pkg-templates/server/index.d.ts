@@ -387,6 +387,7 @@ export interface WebhookLog extends Extra {
 
 // ── Client ──────────────────────────────────────────────────────────────────────────────────
 
+// <operations> generated from server/src/ops.rs: edit the table there
 export interface Numbers {
   /** `POST /v1/numbers`: a QR-paired number, with its first QR and pairing code. */
   create(input: CreateNumberInput): Promise<CreatedNumber>;
@@ -443,6 +444,7 @@ export interface Webhooks {
    */
   provisionEdge(input: ProvisionEdgeInput): Promise<ProvisionEdgeResult>;
 }
+// </operations>
 
 export class PilotStatus {
   /**

@@ -118,6 +118,45 @@ function fetchAdapter(fetchImpl) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// <operations> generated from server/src/ops.rs: edit the table there
+const OPERATIONS = {
+  numbers: {
+    create: ["numbers.create", "input"],
+    createMeta: ["numbers.createMeta", "input"],
+    connect: ["numbers.connect", "keyOptions", "id"],
+    status: ["numbers.status", "keyOptions", "id"],
+    list: ["numbers.list", "none"],
+    get: ["numbers.get", "keyOptions", "id"],
+    delete: ["numbers.delete", "key", "id"],
+    restore: ["numbers.restore", "key", "id"],
+    purge: ["numbers.purge", "key", "id"],
+  },
+  remotePairing: {
+    create: ["remotePairing.create", "input"],
+    info: ["remotePairing.info", "key", "token"],
+    status: ["remotePairing.status", "key", "token"],
+    connect: ["remotePairing.connect", "key", "token"],
+  },
+  webhooks: {
+    list: ["webhooks.list", "none"],
+    create: ["webhooks.create", "input"],
+    get: ["webhooks.get", "key", "id"],
+    update: ["webhooks.update", "keyOptions", "id"],
+    delete: ["webhooks.delete", "key", "id"],
+    logs: ["webhooks.logs", "keyOptions", "id"],
+    provisionEdge: ["webhooks.provisionEdge", "input"],
+  },
+};
+// </operations>
+
+// What the JavaScript side adds to an operation's answer: the Meta verify token as a `Secret`.
+const AFTER = {
+  "numbers.createMeta": (out) => {
+    if (out.webhook && typeof out.webhook.verifyToken === "string") out.webhook.verifyToken = new Secret(out.webhook.verifyToken);
+    return out;
+  },
+};
+
 function idArgs(id, options, what) {
   if (typeof id !== "string") throw invalid(`${what} must be a string`, what);
   if (options !== undefined && (options === null || typeof options !== "object")) throw invalid("options must be an object");
@@ -134,36 +173,18 @@ export class PilotStatus {
     if (typeof fetchImpl !== "function") throw invalid("no fetch: this runtime has no global fetch, so pass options.fetch", "fetch");
     this.#core = guard(() => new Core(optionsJson(rest, "options"), fetchAdapter(fetchImpl), sleep));
     const call = (op, args) => this.#call(op, args);
-    this.numbers = Object.freeze({
-      create: (input) => call("numbers.create", input),
-      createMeta: async (input) => {
-        const out = await call("numbers.createMeta", input);
-        if (out.webhook && typeof out.webhook.verifyToken === "string") out.webhook.verifyToken = new Secret(out.webhook.verifyToken);
-        return out;
-      },
-      connect: async (id, options) => call("numbers.connect", idArgs(id, options, "id")),
-      status: async (id, options) => call("numbers.status", idArgs(id, options, "id")),
-      list: () => call("numbers.list", {}),
-      get: async (id, options) => call("numbers.get", idArgs(id, options, "id")),
-      delete: async (id) => call("numbers.delete", idArgs(id, undefined, "id")),
-      restore: async (id) => call("numbers.restore", idArgs(id, undefined, "id")),
-      purge: async (id) => call("numbers.purge", idArgs(id, undefined, "id")),
-    });
-    this.remotePairing = Object.freeze({
-      create: (input) => call("remotePairing.create", input),
-      info: async (token) => call("remotePairing.info", idArgs(token, undefined, "token")),
-      status: async (token) => call("remotePairing.status", idArgs(token, undefined, "token")),
-      connect: async (token) => call("remotePairing.connect", idArgs(token, undefined, "token")),
-    });
-    this.webhooks = Object.freeze({
-      list: async () => call("webhooks.list", {}),
-      create: async (input) => call("webhooks.create", input),
-      get: async (id) => call("webhooks.get", idArgs(id, undefined, "id")),
-      update: async (id, changes) => call("webhooks.update", idArgs(id, changes, "id")),
-      delete: async (id) => call("webhooks.delete", idArgs(id, undefined, "id")),
-      logs: async (id, options) => call("webhooks.logs", idArgs(id, options, "id")),
-      provisionEdge: async (input) => call("webhooks.provisionEdge", input),
-    });
+    // One async method per operation (a bad argument rejects, never throws), from the table.
+    for (const [group, methods] of Object.entries(OPERATIONS)) {
+      const api = {};
+      for (const [method, [op, args, key]] of Object.entries(methods)) {
+        api[method] = async (a, b) => {
+          const input = args === "input" ? a : args === "none" ? {} : idArgs(a, args === "keyOptions" ? b : undefined, key);
+          const out = await call(op, input);
+          return AFTER[op] ? AFTER[op](out) : out;
+        };
+      }
+      this[group] = Object.freeze(api);
+    }
     Object.freeze(this);
   }
 

@@ -62,7 +62,7 @@ impl Core {
         })
     }
 
-    /// Runs operation `op` (see `ops::OPERATIONS`) with JSON `args`; resolves JSON text.
+    /// Runs operation `op` (one of `ops::Op`, by its name) with JSON `args`; resolves JSON text.
     pub fn call(&self, op: String, args: String) -> Promise {
         let client = Rc::clone(&self.client);
         wasm_bindgen_futures::future_to_promise(async move {

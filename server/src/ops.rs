@@ -15,29 +15,226 @@ use serde_json::{json, Map, Value};
 use crate::error::{ErrorRecord, Kind, Reason};
 use crate::options::parse_args;
 
-/// Every operation name `call` accepts (the JS wrapper maps its methods onto these).
-pub const OPERATIONS: [&str; 20] = [
-    "numbers.create",
-    "numbers.createMeta",
-    "numbers.connect",
-    "numbers.status",
-    "numbers.list",
-    "numbers.get",
-    "numbers.delete",
-    "numbers.restore",
-    "numbers.purge",
-    "remotePairing.create",
-    "remotePairing.info",
-    "remotePairing.status",
-    "remotePairing.connect",
-    "webhooks.list",
-    "webhooks.create",
-    "webhooks.get",
-    "webhooks.update",
-    "webhooks.delete",
-    "webhooks.logs",
-    "webhooks.provisionEdge",
-];
+/// How a JS method's arguments become an operation's JSON arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Args {
+    /// `(input)`: the object as it is.
+    Input,
+    /// `()`: none (`{}`).
+    None,
+    /// `(key)`: the string as field `key`.
+    Key(&'static str),
+    /// `(key, options?)`: the string as field `key`, beside the options' fields.
+    KeyOptions(&'static str),
+}
+
+/// Defines [`Op`] from one table: each operation's group and method (the JS names), how its
+/// arguments travel ([`Args`]), its TypeScript member and doc. The dispatch ([`call`]),
+/// `index.js`'s method map ([`js_block`]) and `index.d.ts`'s `Numbers`, `RemotePairing` and
+/// `Webhooks` interfaces ([`dts_block`]) come from it; a test fails when the files differ.
+macro_rules! operations {
+    ($($(#[doc = $doc:literal])* $variant:ident = $group:ident . $method:ident ($args:expr) $ts:literal;)*) => {
+        /// An operation the package offers.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Op {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Op {
+            /// Every operation, in table order.
+            pub const ALL: &'static [Op] = &[$(Op::$variant),*];
+
+            /// The group (`numbers`): a property of `PilotStatus`.
+            #[must_use]
+            pub const fn group(self) -> &'static str {
+                match self { $(Op::$variant => stringify!($group),)* }
+            }
+
+            /// The method (`create`).
+            #[must_use]
+            pub const fn method(self) -> &'static str {
+                match self { $(Op::$variant => stringify!($method),)* }
+            }
+
+            /// How its arguments travel.
+            #[must_use]
+            pub const fn args(self) -> Args {
+                match self { $(Op::$variant => $args,)* }
+            }
+
+            /// Its TypeScript member(s) in the group's interface.
+            #[must_use]
+            pub const fn ts(self) -> &'static str {
+                match self { $(Op::$variant => $ts,)* }
+            }
+
+            /// Its doc lines (each with rustdoc's leading space).
+            #[must_use]
+            pub const fn doc(self) -> &'static [&'static str] {
+                match self { $(Op::$variant => &[$($doc),*],)* }
+            }
+        }
+    };
+}
+
+operations! {
+    /// `POST /v1/numbers`: a QR-paired number, with its first QR and pairing code.
+    NumbersCreate = numbers.create(Args::Input) "create(input: CreateNumberInput): Promise<CreatedNumber>;";
+    /// `POST /v1/numbers/meta`: a Meta Cloud API number with your WABA credentials.
+    NumbersCreateMeta = numbers.createMeta(Args::Input) "createMeta(input: CreateMetaNumberInput): Promise<CreatedMetaNumber>;";
+    /// `GET /v1/numbers/{id}/connect`: a fresh QR + pairing code, or `connected` (the 409).
+    NumbersConnect = numbers.connect(Args::KeyOptions("id")) "connect(id: string, options?: { link?: Link }): Promise<ConnectResult>;";
+    /// `GET /v1/numbers/{id}/status`: live state (retried on 5xx/network).
+    NumbersStatus = numbers.status(Args::KeyOptions("id")) "status(id: string, options?: { link?: Link }): Promise<NumberStatus>;";
+    /// `GET /v1/numbers`.
+    NumbersList = numbers.list(Args::None) "list(): Promise<PilotNumber[]>;";
+    /// `GET /v1/numbers/{id}`; `refresh` asks the provider instead of the cache.
+    NumbersGet = numbers.get(Args::KeyOptions("id")) "get(id: string, options?: { refresh?: boolean }): Promise<PilotNumber>;";
+    /// `DELETE /v1/numbers/{id}` (never retried).
+    NumbersDelete = numbers.delete(Args::Key("id")) "delete(id: string): Promise<Deleted>;";
+    /// `POST /v1/numbers/{id}/restore` within the soft-delete window.
+    NumbersRestore = numbers.restore(Args::Key("id")) "restore(id: string): Promise<Restored>;";
+    /// `DELETE /v1/numbers/{id}/purge`: immediate and irreversible.
+    NumbersPurge = numbers.purge(Args::Key("id")) "purge(id: string): Promise<OkResult>;";
+    /// `POST /v1/numbers/remote-pairing`: a 24 h single-use link for your customer.
+    RemotePairingCreate = remotePairing.create(Args::Input) "create(input: Extract<CreateRemotePairingInput, { name: string }>): Promise<PilotStatusRemotePairingLink>;\n  create(input: CreateRemotePairingInput): Promise<RemotePairingLink>;";
+    /// `GET /v1/remote-pairing/{token}` (public: no key needed).
+    RemotePairingInfo = remotePairing.info(Args::Key("token")) "info(token: string): Promise<RemotePairingInfo>;";
+    /// `GET /v1/remote-pairing/{token}/status` (public).
+    RemotePairingStatus = remotePairing.status(Args::Key("token")) "status(token: string): Promise<RemotePairingStatus>;";
+    /// `POST /v1/remote-pairing/{token}/connect` (public).
+    RemotePairingConnect = remotePairing.connect(Args::Key("token")) "connect(token: string): Promise<ConnectResult>;";
+    WebhooksList = webhooks.list(Args::None) "list(): Promise<Webhook[]>;";
+    WebhooksCreate = webhooks.create(Args::Input) "create(input: CreateWebhookInput): Promise<Webhook>;";
+    WebhooksGet = webhooks.get(Args::Key("id")) "get(id: string): Promise<Webhook>;";
+    WebhooksUpdate = webhooks.update(Args::KeyOptions("id")) "update(id: string, changes: UpdateWebhookInput): Promise<Webhook>;";
+    WebhooksDelete = webhooks.delete(Args::Key("id")) "delete(id: string): Promise<OkResult>;";
+    /// Recent delivery attempts; `limit` 1…50.
+    WebhooksLogs = webhooks.logs(Args::KeyOptions("id")) "logs(id: string, options?: { limit?: number; event?: string }): Promise<WebhookLog[]>;";
+    /// Sets up the edge worker's webhook for a number without taking your traffic: side by side
+    /// (its own webhook, the four lifecycle events, never `"*"`), relay (one webhook per number and
+    /// it is yours: left as it is), or edge in front (asked for with `mode: "edge_in_front"`).
+    /// Never changes a webhook whose URL is not the edge's, except the one at `forwardTo` in
+    /// `edge_in_front` mode. Safe to call again: it converges.
+    /// @throws {PilotStatusError} `validation` / `configuration` (nothing sent); `conflict` in
+    /// `edge_in_front` mode when the number's one webhook points elsewhere than `forwardTo`.
+    WebhooksProvisionEdge = webhooks.provisionEdge(Args::Input) "provisionEdge(input: ProvisionEdgeInput): Promise<ProvisionEdgeResult>;";
+}
+
+impl Op {
+    /// The operation's wire name (`numbers.create`), as `call` takes it.
+    #[must_use]
+    pub fn name(self) -> String {
+        format!("{}.{}", self.group(), self.method())
+    }
+
+    /// The operation named `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        let (group, method) = name.split_once('.')?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|op| op.group() == group && op.method() == method)
+    }
+}
+
+/// Marks the generated method map in `index.js` and the interfaces in `index.d.ts`.
+pub const OPS_BEGIN: &str =
+    "// <operations> generated from server/src/ops.rs: edit the table there";
+/// Ends it.
+pub const OPS_END: &str = "// </operations>";
+
+/// The doc of a group's interface, where it has one.
+const GROUP_DOCS: &[(&str, &[&str])] = &[(
+    "webhooks",
+    &[
+        "`/v1/webhooks`: one webhook per number. The signing secret is never returned by the API: it",
+        "comes from the dashboard (pass it to `verifyWebhook`).",
+    ],
+)];
+
+/// The groups in table order.
+fn groups() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for op in Op::ALL {
+        if !out.contains(&op.group()) {
+            out.push(op.group());
+        }
+    }
+    out
+}
+
+/// The `index.js` block: `const OPERATIONS = { group: { method: [name, args, key?] } }`.
+#[must_use]
+pub fn js_block() -> String {
+    let mut out = format!("{OPS_BEGIN}\nconst OPERATIONS = {{\n");
+    for g in groups() {
+        out.push_str(&format!("  {g}: {{\n"));
+        for op in Op::ALL.iter().filter(|op| op.group() == g) {
+            let args = match op.args() {
+                Args::Input => "\"input\"".to_owned(),
+                Args::None => "\"none\"".to_owned(),
+                Args::Key(k) => format!("\"key\", \"{k}\""),
+                Args::KeyOptions(k) => format!("\"keyOptions\", \"{k}\""),
+            };
+            out.push_str(&format!(
+                "    {}: [\"{}\", {args}],\n",
+                op.method(),
+                op.name()
+            ));
+        }
+        out.push_str("  },\n");
+    }
+    out.push_str(&format!("}};\n{OPS_END}"));
+    out
+}
+
+/// The `index.d.ts` block: one interface per group (`Numbers`, …), each member with its doc.
+#[must_use]
+pub fn dts_block() -> String {
+    let mut out = format!("{OPS_BEGIN}\n");
+    for (i, g) in groups().into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if let Some((_, lines)) = GROUP_DOCS.iter().find(|(group, _)| *group == g) {
+            out.push_str("/**\n");
+            for l in *lines {
+                out.push_str(&format!(" * {l}\n"));
+            }
+            out.push_str(" */\n");
+        }
+        let mut name = g.to_owned();
+        if let Some(first) = name.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        out.push_str(&format!("export interface {name} {{\n"));
+        for op in Op::ALL.iter().filter(|op| op.group() == g) {
+            let doc: Vec<&str> = op
+                .doc()
+                .iter()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .skip_while(|l| l.is_empty())
+                .collect();
+            match doc.as_slice() {
+                [] => {}
+                [one] => out.push_str(&format!("  /** {one} */\n")),
+                lines => {
+                    out.push_str("  /**\n");
+                    for l in lines {
+                        out.push_str(&format!("   * {l}\n"));
+                    }
+                    out.push_str("   */\n");
+                }
+            }
+            out.push_str(&format!("  {}\n", op.ts()));
+        }
+        out.push_str("}\n");
+    }
+    out.push_str(OPS_END);
+    out
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -242,8 +439,8 @@ pub async fn call<T: Transport>(
 async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<Value, ErrorRecord> {
     let err = |e: Error| ErrorRecord::from(&e);
     let id_args = || parse_args::<IdArgs>(args);
-    match op {
-        "numbers.create" => {
+    match Op::parse(op) {
+        Some(Op::NumbersCreate) => {
             let a: CreateArgs = parse_args(args)?;
             let mut ep = CreateNumber::new(a.name, a.number);
             if let Some(v) = a.link_to_api_key {
@@ -256,7 +453,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             let id = Value::from(created.id());
             Ok(with_fields(to_json(&created)?, &[("id", id)]))
         }
-        "numbers.createMeta" => {
+        Some(Op::NumbersCreateMeta) => {
             let a: CreateMetaArgs = parse_args(args)?;
             let token = secret_arg("metaAccessToken", MetaAccessToken::new(a.meta_access_token))?;
             let secret = secret_arg("metaAppSecret", MetaAppSecret::new(a.meta_app_secret))?;
@@ -293,12 +490,12 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             }
             Ok(Value::Object(out))
         }
-        "numbers.connect" => {
+        Some(Op::NumbersConnect) => {
             let a: LinkArgs = parse_args(args)?;
             let ep = Connect::new(a.id).link(a.link.unwrap_or(Link::Primary));
             connect_json(client.send(&ep).await.map_err(err)?)
         }
-        "numbers.status" => {
+        Some(Op::NumbersStatus) => {
             let a: LinkArgs = parse_args(args)?;
             let ep = GetStatus::new(a.id).link(a.link.unwrap_or(Link::Primary));
             let status = client.send(&ep).await.map_err(err)?;
@@ -306,36 +503,36 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             let ready = status.is_link_connected();
             Ok(with_fields(to_json(&status)?, &[("ready", ready.into())]))
         }
-        "numbers.list" => {
+        Some(Op::NumbersList) => {
             let NoArgs {} = parse_args(args)?;
             let list = client.send(&ListNumbers::new()).await.map_err(err)?;
             let items: Result<Vec<Value>, ErrorRecord> = list.iter().map(number_json).collect();
             items.map(Value::Array)
         }
-        "numbers.get" => {
+        Some(Op::NumbersGet) => {
             let a: GetArgs = parse_args(args)?;
             let ep = GetNumber::new(a.id).refresh(a.refresh.unwrap_or(false));
             number_json(&client.send(&ep).await.map_err(err)?)
         }
-        "numbers.delete" => to_json(
+        Some(Op::NumbersDelete) => to_json(
             &client
                 .send(&DeleteNumber::new(id_args()?.id))
                 .await
                 .map_err(err)?,
         ),
-        "numbers.restore" => to_json(
+        Some(Op::NumbersRestore) => to_json(
             &client
                 .send(&RestoreNumber::new(id_args()?.id))
                 .await
                 .map_err(err)?,
         ),
-        "numbers.purge" => to_json(
+        Some(Op::NumbersPurge) => to_json(
             &client
                 .send(&PurgeNumber::new(id_args()?.id))
                 .await
                 .map_err(err)?,
         ),
-        "remotePairing.create" => {
+        Some(Op::RemotePairingCreate) => {
             let ep = remote_pairing(parse_args(args)?)?;
             let link = client.send(&ep).await.map_err(err)?;
             let token = link.token().map_or(Value::Null, Value::from);
@@ -345,7 +542,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                 &[("token", token), ("numberId", number_id)],
             ))
         }
-        "remotePairing.info" => {
+        Some(Op::RemotePairingInfo) => {
             let a: TokenArgs = parse_args(args)?;
             to_json(
                 &client
@@ -354,7 +551,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                     .map_err(err)?,
             )
         }
-        "remotePairing.status" => {
+        Some(Op::RemotePairingStatus) => {
             let a: TokenArgs = parse_args(args)?;
             let status = client
                 .send(&RemotePairingStatus::new(a.token))
@@ -363,7 +560,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             let ready = status.is_link_connected();
             Ok(with_fields(to_json(&status)?, &[("ready", ready.into())]))
         }
-        "remotePairing.connect" => {
+        Some(Op::RemotePairingConnect) => {
             let a: TokenArgs = parse_args(args)?;
             connect_json(
                 client
@@ -372,11 +569,11 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                     .map_err(err)?,
             )
         }
-        "webhooks.list" => {
+        Some(Op::WebhooksList) => {
             let NoArgs {} = parse_args(args)?;
             to_json(&client.send(&ListWebhooks::new()).await.map_err(err)?)
         }
-        "webhooks.create" => {
+        Some(Op::WebhooksCreate) => {
             let a: CreateWebhookArgs = parse_args(args)?;
             let mut ep = CreateWebhook::new(a.url, a.events);
             if let Some(id) = a.whatsapp_number_id {
@@ -395,13 +592,13 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             })?;
             to_json(&created)
         }
-        "webhooks.get" => to_json(
+        Some(Op::WebhooksGet) => to_json(
             &client
                 .send(&GetWebhook::new(id_args()?.id))
                 .await
                 .map_err(err)?,
         ),
-        "webhooks.update" => {
+        Some(Op::WebhooksUpdate) => {
             let a: UpdateWebhookArgs = parse_args(args)?;
             let mut ep = UpdateWebhook::new(a.id);
             if let Some(url) = a.url {
@@ -418,13 +615,13 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             }
             to_json(&client.send(&ep).await.map_err(err)?)
         }
-        "webhooks.delete" => to_json(
+        Some(Op::WebhooksDelete) => to_json(
             &client
                 .send(&DeleteWebhook::new(id_args()?.id))
                 .await
                 .map_err(err)?,
         ),
-        "webhooks.logs" => {
+        Some(Op::WebhooksLogs) => {
             let a: LogsArgs = parse_args(args)?;
             let mut ep = WebhookLogs::new(a.id);
             if let Some(limit) = a.limit {
@@ -435,9 +632,9 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             }
             to_json(&client.send(&ep).await.map_err(err)?)
         }
-        "webhooks.provisionEdge" => crate::edge::provision(client, args).await,
-        other => Err(
-            ErrorRecord::new(Kind::Validation, format!("unknown operation {other:?}"))
+        Some(Op::WebhooksProvisionEdge) => crate::edge::provision(client, args).await,
+        None => Err(
+            ErrorRecord::new(Kind::Validation, format!("unknown operation {op:?}"))
                 .with_reason(Reason::UnknownArgument),
         ),
     }

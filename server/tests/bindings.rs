@@ -895,3 +895,43 @@ async fn ready_is_the_link_rule() {
             .unwrap_or(one["state"] == "OPEN"))
     );
 }
+
+/// Checks that `file` (in the package templates) holds `want` between `begin` and `end`;
+/// `PILOT_BLESS=1` rewrites the block.
+fn generated_block(file: &str, begin: &str, end: &str, want: &str) {
+    let path = format!(
+        "{}/../pkg-templates/server/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let (Some(start), Some(stop)) = (text.find(begin), text.find(end)) else {
+        panic!("{path} has no {begin:?} … {end:?} block")
+    };
+    let current = &text[start..stop + end.len()];
+    if current != want {
+        if std::env::var_os("PILOT_BLESS").is_some() {
+            let fixed = format!("{}{want}{}", &text[..start], &text[stop + end.len()..]);
+            std::fs::write(&path, fixed).unwrap_or_else(|e| panic!("{path}: {e}"));
+        } else {
+            panic!("{file}'s generated block is out of date (PILOT_BLESS=1 rewrites it):\n{want}");
+        }
+    }
+}
+
+/// The operations live in one table (`server/src/ops.rs`): the dispatch takes exactly its
+/// names, and `index.js`'s method map and `index.d.ts`'s interfaces are generated from it.
+#[test]
+fn operations_are_one_table() {
+    use pilot_connect_server::ops::{dts_block, js_block, Op, OPS_BEGIN, OPS_END};
+    generated_block("index.js", OPS_BEGIN, OPS_END, &js_block());
+    generated_block("index.d.ts", OPS_BEGIN, OPS_END, &dts_block());
+    let mut names: Vec<String> = Op::ALL.iter().map(|op| op.name()).collect();
+    for (i, op) in Op::ALL.iter().enumerate() {
+        assert_eq!(Op::parse(&names[i]), Some(*op));
+    }
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), Op::ALL.len(), "operation names are unique");
+    assert_eq!(Op::parse("numbers"), None);
+    assert_eq!(Op::parse("numbers.frobnicate"), None);
+}
