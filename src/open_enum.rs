@@ -20,6 +20,10 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// The wire value of every known variant, in declaration order (the server package's
+            /// TypeScript unions are generated from these).
+            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+
             /// The value on the wire.
             #[must_use]
             pub fn as_str(&self) -> &str {

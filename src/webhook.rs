@@ -43,6 +43,16 @@ pub const EDGE_EVENTS: [EventName; 4] = [
     EventName::NumberRestored,
 ];
 
+/// The events whose `data` is a [`NumberEventData`] ([`WebhookEvent::Number`]); any other
+/// event is [`WebhookEvent::Other`].
+pub const NUMBER_DATA_EVENTS: [EventName; 5] = [
+    EventName::NumberCreated,
+    EventName::NumberConnected,
+    EventName::NumberDisconnected,
+    EventName::NumberRemoved,
+    EventName::NumberRestored,
+];
+
 impl EventName {
     /// One of [`EDGE_EVENTS`]: the edge worker's session objects act on it.
     #[must_use]
@@ -245,14 +255,7 @@ pub fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, Error> {
         let path = e.path().to_string();
         decode_err(&path, &e.into_inner())
     })?;
-    let lifecycle = matches!(
-        env.event,
-        EventName::NumberCreated
-            | EventName::NumberConnected
-            | EventName::NumberDisconnected
-            | EventName::NumberRemoved
-            | EventName::NumberRestored
-    );
+    let lifecycle = NUMBER_DATA_EVENTS.contains(&env.event);
     match (lifecycle, env.data) {
         (true, Some(data)) => {
             let data: NumberEventData = serde_path_to_error::deserialize(data).map_err(|e| {

@@ -331,9 +331,6 @@ export type UpdateWebhookInput =
   | (WebhookChanges & { active: boolean })
   | (WebhookChanges & { name: string });
 
-/** The four lifecycle events the edge worker acts on (the core's `EDGE_EVENTS`). */
-export type EdgeEventName = "number.connected" | "number.disconnected" | "number.removed" | "number.restored";
-
 interface ProvisionEdgeBase {
   /** The number whose webhooks are provisioned. */
   whatsappNumberId: string;
@@ -462,6 +459,83 @@ export class PilotStatus {
 
 // ── Errors ──────────────────────────────────────────────────────────────────────────────────
 
+// <codes> generated from the core's and the edge's lists (server/src/reason.rs codes_block)
+/** The `code` of a Pilot Status error body: the documented set (the server may add more). */
+export type ApiErrorCode = Open<
+  | "TENANT_SCOPE_NOT_ALLOWED"
+  | "NUMBER_SCOPE_NOT_ALLOWED"
+  | "PERMISSION_DENIED"
+  | "NUMBER_NOT_FOUND"
+  | "NUMBER_SOFT_DELETED"
+  | "NUMBER_ALREADY_ACTIVE"
+  | "EMPTY_PATCH"
+  | "FEATURE_NOT_SUPPORTED"
+  | "RATE_LIMITED"
+  | "PROVIDER_NOT_CONFIGURED"
+  | "UPSTREAM_TIMEOUT"
+  | "UPSTREAM_ERROR"
+  | "NUMBER_REQUIRED"
+  | "NUMBER_MISMATCH"
+  | "WEBHOOK_NOT_FOUND"
+>;
+/** `verifyConnectToken`'s failed check (`kind: "token"`). */
+export type TokenErrorCode =
+  | "malformed"
+  | "unsupported_algorithm"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "too_long_lived"
+  | "wrong_audience"
+  | "origin_mismatch"
+  | "invalid_claims"
+;
+/** `verifyWebhook`'s failed check (`kind: "signature"`). */
+export type SignatureErrorCode =
+  | "missing"
+  | "malformed"
+  | "mismatch"
+;
+/** The edge worker's public error codes (`relayWebhook`'s `code` when the edge refused, `kind: "edge"`). */
+export type EdgeErrorCode =
+  | "config_error"
+  | "missing_token"
+  | "invalid_token"
+  | "token_expired"
+  | "origin_mismatch"
+  | "origin_not_allowed"
+  | "rate_limited"
+  | "not_found"
+  | "not_pairable"
+  | "unauthorized_upstream"
+  | "upstream_timeout"
+  | "upstream_error"
+  | "bad_upstream_response"
+  | "route_not_found"
+  | "method_not_allowed"
+  | "unavailable"
+  | "invalid_signature"
+  | "bad_request"
+  | "payload_too_large"
+  | "no_forward_target"
+;
+/** The events whose `data` is a `NumberEventData` (the core's `NUMBER_DATA_EVENTS`). */
+export type NumberEventName =
+  | "number.created"
+  | "number.connected"
+  | "number.disconnected"
+  | "number.removed"
+  | "number.restored"
+;
+/** The four lifecycle events the edge worker acts on (the core's `EDGE_EVENTS`). */
+export type EdgeEventName =
+  | "number.connected"
+  | "number.disconnected"
+  | "number.removed"
+  | "number.restored"
+;
+// </codes>
+
 // <reasons> generated from server/src/reason.rs: edit the table there
 export type ErrorKind =
   | "validation" // refused before sending: `field` / `path` name the input
@@ -527,16 +601,6 @@ export type ErrorReason =
 ;
 // </reasons>
 
-export type ApiErrorCode = Open<
-  | "TENANT_SCOPE_NOT_ALLOWED" | "NUMBER_SCOPE_NOT_ALLOWED" | "PERMISSION_DENIED" | "NUMBER_NOT_FOUND"
-  | "NUMBER_SOFT_DELETED" | "NUMBER_ALREADY_ACTIVE" | "EMPTY_PATCH" | "FEATURE_NOT_SUPPORTED"
-  | "RATE_LIMITED" | "PROVIDER_NOT_CONFIGURED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_ERROR"
-  | "NUMBER_REQUIRED" | "NUMBER_MISMATCH" | "WEBHOOK_NOT_FOUND"
->;
-export type TokenErrorCode =
-  | "malformed" | "unsupported_algorithm" | "bad_signature" | "expired" | "not_yet_valid"
-  | "too_long_lived" | "wrong_audience" | "origin_mismatch" | "invalid_claims";
-export type SignatureErrorCode = "missing" | "malformed" | "mismatch";
 /** `parsed`: an object (a body parser ran); `missing`: undefined or null; `reserialised`: a string or buffer whose signature matches only another serialisation of the JSON (`JSON.stringify(req.body)`). */
 export type RawBodyErrorCode = "parsed" | "missing" | "reserialised";
 
@@ -551,7 +615,7 @@ export class PilotStatusError extends Error {
   /** HTTP status, when an answer came back. */
   readonly status: number | null;
   /** The API's code, the failed check (`token`, `signature`, `raw_body_required`), or the edge worker's error code (`edge`). */
-  readonly code: ApiErrorCode | TokenErrorCode | SignatureErrorCode | RawBodyErrorCode | Open<"invalid_signature" | "route_not_found" | "unavailable"> | null;
+  readonly code: ApiErrorCode | TokenErrorCode | SignatureErrorCode | RawBodyErrorCode | Open<EdgeErrorCode> | null;
   /** From `Retry-After` or the body's `retryAfterSeconds`. */
   readonly retryAfterMs: number | null;
   /** JSON path of the value that failed to decode, or of the refused argument. */
@@ -631,8 +695,6 @@ export function mintConnectToken(options: MintConnectTokenOptions): string;
 export function verifyConnectToken(token: string, options: VerifyConnectTokenOptions): ConnectClaims;
 
 // ── Webhooks ────────────────────────────────────────────────────────────────────────────────
-
-export type NumberEventName = "number.created" | "number.connected" | "number.disconnected" | "number.removed" | "number.restored";
 
 export interface NumberEventData extends Extra {
   numberId: string;

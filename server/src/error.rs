@@ -292,37 +292,35 @@ impl From<ValidationError> for ErrorRecord {
 
 impl From<&TokenError> for ErrorRecord {
     fn from(e: &TokenError) -> Self {
-        // `code` repeats the failed check (kept for callers written before `reason`).
-        let (code, reason) = match e {
-            TokenError::Malformed(_) => ("malformed", Reason::TokenMalformed),
-            TokenError::UnsupportedAlgorithm(_) => {
-                ("unsupported_algorithm", Reason::TokenUnsupportedAlgorithm)
-            }
-            TokenError::BadSignature => ("bad_signature", Reason::TokenBadSignature),
-            TokenError::Expired => ("expired", Reason::TokenExpired),
-            TokenError::NotYetValid => ("not_yet_valid", Reason::TokenNotYetValid),
-            TokenError::TooLongLived => ("too_long_lived", Reason::TokenTooLongLived),
-            TokenError::WrongAudience => ("wrong_audience", Reason::TokenWrongAudience),
-            TokenError::OriginMismatch => ("origin_mismatch", Reason::TokenOriginMismatch),
-            TokenError::InvalidClaims(_) => ("invalid_claims", Reason::TokenInvalidClaims),
-            _ => ("malformed", Reason::TokenMalformed),
+        let reason = match e {
+            TokenError::Malformed(_) => Reason::TokenMalformed,
+            TokenError::UnsupportedAlgorithm(_) => Reason::TokenUnsupportedAlgorithm,
+            TokenError::BadSignature => Reason::TokenBadSignature,
+            TokenError::Expired => Reason::TokenExpired,
+            TokenError::NotYetValid => Reason::TokenNotYetValid,
+            TokenError::TooLongLived => Reason::TokenTooLongLived,
+            TokenError::WrongAudience => Reason::TokenWrongAudience,
+            TokenError::OriginMismatch => Reason::TokenOriginMismatch,
+            TokenError::InvalidClaims(_) => Reason::TokenInvalidClaims,
+            _ => Reason::TokenMalformed,
         };
+        // `code` repeats the failed check (kept for callers written before `reason`).
         Self::new(Kind::Token, e.to_string())
             .with_reason(reason)
-            .with_code(code)
+            .with_code(reason.check_code().unwrap_or("malformed"))
     }
 }
 
 impl From<&SignatureError> for ErrorRecord {
     fn from(e: &SignatureError) -> Self {
-        let (code, reason) = match e {
-            SignatureError::Missing => ("missing", Reason::SignatureMissing),
-            SignatureError::Mismatch => ("mismatch", Reason::SignatureMismatch),
-            _ => ("malformed", Reason::SignatureMalformed),
+        let reason = match e {
+            SignatureError::Missing => Reason::SignatureMissing,
+            SignatureError::Mismatch => Reason::SignatureMismatch,
+            _ => Reason::SignatureMalformed,
         };
         Self::new(Kind::Signature, e.to_string())
             .with_reason(reason)
-            .with_code(code)
+            .with_code(reason.check_code().unwrap_or("malformed"))
     }
 }
 

@@ -229,3 +229,97 @@ pub fn dts_block() -> String {
     out.push_str(DTS_END);
     out
 }
+
+impl Reason {
+    /// The failed check's code of a token or signature reason (`token_expired` → `expired`,
+    /// `signature_missing` → `missing`): `PilotStatusError.code` for those kinds.
+    #[must_use]
+    pub fn check_code(self) -> Option<&'static str> {
+        let prefix = match self.kind() {
+            Kind::Token => "token_",
+            Kind::Signature => "signature_",
+            _ => return None,
+        };
+        self.as_str().strip_prefix(prefix)
+    }
+}
+
+/// Marks the generated code and event-name unions in `index.d.ts`.
+pub const CODES_BEGIN: &str =
+    "// <codes> generated from the core's and the edge's lists (server/src/reason.rs codes_block)";
+/// Ends it.
+pub const CODES_END: &str = "// </codes>";
+
+fn union(out: &mut String, doc: &str, name: &str, open: bool, items: &[&str]) {
+    out.push_str(&format!("/** {doc} */\nexport type {name} ="));
+    out.push_str(if open { " Open<\n" } else { "\n" });
+    for item in items {
+        out.push_str(&format!("  | \"{item}\"\n"));
+    }
+    out.push_str(if open { ">;\n" } else { ";\n" });
+}
+
+/// The `index.d.ts` block: the API's error codes (the core's `model::ErrorCode`), the failed
+/// checks of tokens and signatures (this table's reasons), the edge worker's public error codes
+/// (`pilot_connect::public::PublicErrorCode`), and the event names (the core's lists).
+#[must_use]
+pub fn codes_block() -> String {
+    use pilot_connect::model::ErrorCode;
+    use pilot_connect::public::PublicErrorCode;
+    use pilot_connect::webhook::{EDGE_EVENTS, NUMBER_DATA_EVENTS};
+    let checks = |kind: Kind| -> Vec<&'static str> {
+        Reason::ALL
+            .iter()
+            .filter(|r| r.kind() == kind)
+            .filter_map(|r| r.check_code())
+            .collect()
+    };
+    let edge: Vec<&str> = PublicErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let number: Vec<&str> = NUMBER_DATA_EVENTS.iter().map(|e| e.as_str()).collect();
+    let lifecycle: Vec<&str> = EDGE_EVENTS.iter().map(|e| e.as_str()).collect();
+    let mut out = format!("{CODES_BEGIN}\n");
+    union(
+        &mut out,
+        "The `code` of a Pilot Status error body: the documented set (the server may add more).",
+        "ApiErrorCode",
+        true,
+        ErrorCode::KNOWN,
+    );
+    union(
+        &mut out,
+        "`verifyConnectToken`'s failed check (`kind: \"token\"`).",
+        "TokenErrorCode",
+        false,
+        &checks(Kind::Token),
+    );
+    union(
+        &mut out,
+        "`verifyWebhook`'s failed check (`kind: \"signature\"`).",
+        "SignatureErrorCode",
+        false,
+        &checks(Kind::Signature),
+    );
+    union(
+        &mut out,
+        "The edge worker's public error codes (`relayWebhook`'s `code` when the edge refused, `kind: \"edge\"`).",
+        "EdgeErrorCode",
+        false,
+        &edge,
+    );
+    union(
+        &mut out,
+        "The events whose `data` is a `NumberEventData` (the core's `NUMBER_DATA_EVENTS`).",
+        "NumberEventName",
+        false,
+        &number,
+    );
+    union(
+        &mut out,
+        "The four lifecycle events the edge worker acts on (the core's `EDGE_EVENTS`).",
+        "EdgeEventName",
+        false,
+        &lifecycle,
+    );
+    out.push_str(CODES_END);
+    out
+}

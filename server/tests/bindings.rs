@@ -935,3 +935,10 @@ fn operations_are_one_table() {
     assert_eq!(Op::parse("numbers"), None);
     assert_eq!(Op::parse("numbers.frobnicate"), None);
 }
+
+/// The code and event-name unions of `index.d.ts` come from the core's and the edge's lists.
+#[test]
+fn code_unions_are_the_lists() {
+    use pilot_connect_server::reason::{codes_block, CODES_BEGIN, CODES_END};
+    generated_block("index.d.ts", CODES_BEGIN, CODES_END, &codes_block());
+}
