@@ -2,8 +2,11 @@
 // WidgetState, ErrorKind, WidgetMode and PilotConnectMessages are generated from the Rust side
 // (types.d.ts), so these types and the widget cannot drift. No React types here: those live in
 // `pilot-connect-widget/react` only.
-import type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectCallbackNames } from "./types.js";
-export type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode };
+import type {
+  WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectCallbackNames, PilotConnectEventName,
+  PilotConnectEventDetails,
+} from "./types.js";
+export type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectEventName, PilotConnectEventDetails };
 
 export interface Appearance {
   /** `auto` follows `prefers-color-scheme`. The QR itself always stays dark on light. */
@@ -39,7 +42,17 @@ export interface StateChangeEvent { state: WidgetState }
 export interface ConnectedEvent { numberId: string | null }
 export interface ErrorEvent { kind: ErrorKind; code: string | null; retryAfterMs: number | null }
 
-export interface MountOptions {
+/**
+ * `mount()`'s callback options, one per event (`onQr(e)`, `onReady()`, …), mapped from the
+ * generated event tables (`types.d.ts`).
+ */
+export type PilotConnectCallbacks = {
+  [K in PilotConnectEventName as PilotConnectCallbackNames[K]]?: PilotConnectEventDetails[K] extends undefined
+    ? () => void
+    : (e: PilotConnectEventDetails[K]) => void;
+};
+
+export interface MountOptions extends PilotConnectCallbacks {
   /** The pilot-connect edge worker base URL (`https://…`, `http://…` or `/path`). */
   endpoint: string;
   /** A connect token minted by your backend. */
@@ -59,12 +72,6 @@ export interface MountOptions {
   pollIntervalMs?: number;
   /** Per-request timeout (default 10000 ms). */
   requestTimeoutMs?: number;
-  onReady?: () => void;
-  onStateChange?: (e: StateChangeEvent) => void;
-  onQr?: (e: QrEvent) => void;
-  onConnected?: (e: ConnectedEvent) => void;
-  onExpired?: () => void;
-  onError?: (e: ErrorEvent) => void;
 }
 
 /** What `handle.update()` can change in place. */
@@ -99,22 +106,16 @@ export const CALLBACKS: readonly PilotConnectCallbackNames[keyof PilotConnectCal
 export { defineCustomElement } from "./element.js";
 export type { PilotConnectElement, PilotConnectElementOptions } from "./element.js";
 
-/** The DOM events on the host element, each under both names (bubbling, composed). */
-export interface PilotConnectEventMap {
-  "pilot-connect:ready": CustomEvent<undefined>;
-  "pilot-connect:statechange": CustomEvent<StateChangeEvent>;
-  "pilot-connect:qr": CustomEvent<QrEvent>;
-  "pilot-connect:connected": CustomEvent<ConnectedEvent>;
-  "pilot-connect:expired": CustomEvent<undefined>;
-  "pilot-connect:error": CustomEvent<ErrorEvent>;
-  /** Same as `pilot-connect:ready`, named so that React 19 can take it as `onpilotconnectready`. */
-  "pilotconnectready": CustomEvent<undefined>;
-  "pilotconnectstatechange": CustomEvent<StateChangeEvent>;
-  "pilotconnectqr": CustomEvent<QrEvent>;
-  "pilotconnectconnected": CustomEvent<ConnectedEvent>;
-  "pilotconnectexpired": CustomEvent<undefined>;
-  "pilotconnecterror": CustomEvent<ErrorEvent>;
-}
+/**
+ * The DOM events on the host element, each under both names (bubbling, composed):
+ * `pilot-connect:<name>`, and the same as `pilotconnect<name>`, named so that React 19 can take it
+ * as `onpilotconnect<name>`. Mapped from the generated event tables (`types.d.ts`).
+ */
+export interface PilotConnectEventMap extends PilotConnectDomEvents {}
+/** {@link PilotConnectEventMap}'s members. */
+export type PilotConnectDomEvents = {
+  [K in PilotConnectEventName as `pilot-connect:${K}` | `pilotconnect${K}`]: CustomEvent<PilotConnectEventDetails[K]>;
+};
 
 declare global {
   interface HTMLElementEventMap extends PilotConnectEventMap {}

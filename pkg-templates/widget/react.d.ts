@@ -2,8 +2,8 @@
 // The only file of the package that refers to React's types (`@types/react`, React >= 18).
 import type * as React from "react";
 import type {
-  Appearance, ConnectedEvent, ErrorEvent, MountOptions, PilotConnectMessages, QrEvent, StateChangeEvent,
-  UpdateOptions, WidgetMode, WidgetState,
+  Appearance, MountOptions, PilotConnectEventDetails, PilotConnectEventName, PilotConnectMessages, UpdateOptions,
+  WidgetMode, WidgetState,
 } from "./index.js";
 import type { PilotConnectElement, PilotConnectElementOptions } from "./element.js";
 
@@ -37,15 +37,15 @@ export interface PilotConnectRef {
  */
 export const PilotConnect: React.ForwardRefExoticComponent<PilotConnectProps & React.RefAttributes<PilotConnectRef>>;
 
-/** `<pilot-connect>`'s React 19 event props: `onpilotconnect<name>` (React 19 adds them as listeners). */
-export interface PilotConnectElementEventProps {
-  onpilotconnectready?: (event: CustomEvent<undefined>) => void;
-  onpilotconnectstatechange?: (event: CustomEvent<StateChangeEvent>) => void;
-  onpilotconnectqr?: (event: CustomEvent<QrEvent>) => void;
-  onpilotconnectconnected?: (event: CustomEvent<ConnectedEvent>) => void;
-  onpilotconnectexpired?: (event: CustomEvent<undefined>) => void;
-  onpilotconnecterror?: (event: CustomEvent<ErrorEvent>) => void;
-}
+/**
+ * `<pilot-connect>`'s React 19 event props: `onpilotconnect<name>` (React 19 adds them as listeners),
+ * mapped from the generated event tables.
+ */
+export interface PilotConnectElementEventProps extends PilotConnectElementEventHandlers {}
+/** {@link PilotConnectElementEventProps}'s members. */
+export type PilotConnectElementEventHandlers = {
+  [K in PilotConnectEventName as `onpilotconnect${K}`]?: (event: CustomEvent<PilotConnectEventDetails[K]>) => void;
+};
 
 /**
  * `<pilot-connect>` in JSX. Attributes: `endpoint`, `token`, `locale`, `theme`, `variant`, `mode`.

@@ -18,6 +18,15 @@ export interface PilotConnectCallbackNames {
   expired: "onExpired";
   error: "onError";
 }
+/** Each event's detail: the `CustomEvent`'s and the callback's argument (`undefined`: none). */
+export interface PilotConnectEventDetails {
+  statechange: import("./index.js").StateChangeEvent;
+  qr: import("./index.js").QrEvent;
+  ready: undefined;
+  connected: import("./index.js").ConnectedEvent;
+  expired: undefined;
+  error: import("./index.js").ErrorEvent;
+}
 /** Overrides of built-in strings, by name. `{n}` and `{m}` are numbers. */
 export interface PilotConnectMessages {
   title?: string;

@@ -64,6 +64,10 @@ export async function typical(el: HTMLElement): Promise<void> {
   handle.state = "idle";
   // @ts-expect-error a target is an Element or a selector
   mount(42, options);
+  // @ts-expect-error onQr's event has no numberId (the callbacks are mapped from the event tables)
+  mount(el, { endpoint: "/c", token: "t", onQr: (e) => e.numberId });
+  // @ts-expect-error no such callback
+  mount(el, { endpoint: "/c", token: "t", onPaired: () => undefined });
 }
 
 export function element(): void {

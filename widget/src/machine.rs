@@ -310,16 +310,17 @@ pub enum Emitted {
     Error(Failure),
 }
 
-/// Every event the page can hear: its name and its callback option, in [`Emitted::index`]
-/// order. The DOM names (`pilot-connect:<name>` and `pilotconnect<name>`), the callbacks and
-/// the TypeScript event maps all come from this one table.
-pub const EVENTS: [(&str, &str); 6] = [
-    ("statechange", "onStateChange"),
-    ("qr", "onQr"),
-    ("ready", "onReady"),
-    ("connected", "onConnected"),
-    ("expired", "onExpired"),
-    ("error", "onError"),
+/// Every event the page can hear: its name, its callback option and the TypeScript type of its
+/// detail (the callback's argument; `undefined`: none), in [`Emitted::index`] order. The DOM
+/// names (`pilot-connect:<name>` and `pilotconnect<name>`), the callbacks and the TypeScript
+/// event maps, callback options and React event props all come from this one table.
+pub const EVENTS: [(&str, &str, &str); 6] = [
+    ("statechange", "onStateChange", "StateChangeEvent"),
+    ("qr", "onQr", "QrEvent"),
+    ("ready", "onReady", "undefined"),
+    ("connected", "onConnected", "ConnectedEvent"),
+    ("expired", "onExpired", "undefined"),
+    ("error", "onError", "ErrorEvent"),
 ];
 
 impl Emitted {

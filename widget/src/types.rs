@@ -51,12 +51,25 @@ pub fn typescript() -> String {
     );
     out.push_str("/** Each event's callback option. */\n");
     out.push_str("export interface PilotConnectCallbackNames {\n");
-    for (name, callback) in EVENTS {
+    for (name, callback, _) in EVENTS {
         out.push_str("  ");
         out.push_str(name);
         out.push_str(": \"");
         out.push_str(callback);
         out.push_str("\";\n");
+    }
+    out.push_str("}\n");
+    out.push_str("/** Each event's detail: the `CustomEvent`'s and the callback's argument (`undefined`: none). */\n");
+    out.push_str("export interface PilotConnectEventDetails {\n");
+    for (name, _, detail) in EVENTS {
+        out.push_str("  ");
+        out.push_str(name);
+        out.push_str(": ");
+        if detail != "undefined" {
+            out.push_str("import(\"./index.js\").");
+        }
+        out.push_str(detail);
+        out.push_str(";\n");
     }
     out.push_str("}\n");
     out.push_str(TS_MESSAGES);

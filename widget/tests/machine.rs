@@ -579,7 +579,7 @@ fn typescript_types_list_exactly_the_names_in_use() {
     .unwrap();
     let callbacks: Vec<String> = pilot_connect_widget::machine::EVENTS
         .iter()
-        .map(|(_, cb)| format!("\"{cb}\""))
+        .map(|(_, cb, _)| format!("\"{cb}\""))
         .collect();
     assert!(
         index.contains(&format!(
