@@ -111,10 +111,12 @@ export async function preload() {
 // The element's properties that a page may set before `defineCustomElement()` ran (they then sit
 // on the instance and are moved to the class's setters on connect).
 const PROPS = ["endpoint", "token", "locale", "mode", "getToken", "messages", "appearance", "options"];
-/** The callback options of `mount()`, in the widget's event order (its Rust EVENTS table; a native test checks). */
+// <tables> generated from the widget's Rust tables (widget/src/types.rs): edit them there
+/** The callback options of `mount()`, in the widget's event order. */
 export const CALLBACKS = Object.freeze(["onStateChange", "onQr", "onReady", "onConnected", "onExpired", "onError"]);
 // `options` fields fixed at mount: a change re-mounts.
 const FIXED = ["endpoint", "token", "maxAttempts", "pollIntervalMs", "requestTimeoutMs"];
+// </tables>
 
 /**
  * Defines `<pilot-connect endpoint="…" token="…" locale="…" theme="…" variant="…" mode="…">`.

@@ -6,6 +6,10 @@
 import { createElement, forwardRef, useEffect, useImperativeHandle, useInsertionEffect, useRef } from "react";
 import { CALLBACKS, mount } from "./index.js";
 
+// <tables> generated from the widget's Rust tables (widget/src/types.rs): edit them there
+// The numeric options, all fixed at mount: a change re-mounts.
+const NUMBERS = ["maxAttempts", "pollIntervalMs", "requestTimeoutMs"];
+// </tables>
 
 /** What update() can change in place, as one comparable key (plain data: inline objects are fine). */
 const lookOf = (p) => ({ locale: p.locale ?? "auto", mode: p.mode ?? "auto", messages: p.messages ?? {}, appearance: p.appearance ?? {} });
@@ -18,7 +22,8 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
   // The latest props for the callbacks and getToken, before any effect of this render runs.
   useInsertionEffect(() => { latest.current = props; });
 
-  const { endpoint, token, maxAttempts, pollIntervalMs, requestTimeoutMs } = props;
+  const { endpoint, token } = props;
+  const numbers = NUMBERS.map((k) => props[k]);
   const hasGetToken = typeof props.getToken === "function";
   const look = lookOf(props);
   const lookKey = JSON.stringify(look);
@@ -28,7 +33,8 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
     // A token may come later (fetched by the page); a missing endpoint is a mistake, so it goes to
     // mount(), whose error says so in the console.
     if (!host.current || (!token && !hasGetToken)) return undefined;
-    const opts = { endpoint, token: token || undefined, maxAttempts, pollIntervalMs, requestTimeoutMs, ...lookOf(latest.current) };
+    const opts = { endpoint, token: token || undefined, ...lookOf(latest.current) };
+    NUMBERS.forEach((k, i) => { opts[k] = numbers[i]; });
     if (hasGetToken) opts.getToken = () => latest.current.getToken();
     for (const k of CALLBACKS) opts[k] = (e) => latest.current[k]?.(e);
     const h = mount(host.current, opts);
@@ -39,7 +45,8 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
       h.destroy();
       if (handle.current === h) handle.current = null;
     };
-  }, [endpoint, token, hasGetToken, maxAttempts, pollIntervalMs, requestTimeoutMs]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the numbers are listed one by one
+  }, [endpoint, token, hasGetToken, ...numbers]);
 
   // locale / mode / messages / appearance: in place.
   useEffect(() => {

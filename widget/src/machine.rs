@@ -418,6 +418,44 @@ impl Mode {
     }
 }
 
+/// A numeric `mount()` option: its name, default and bounds (a value outside is clamped).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NumberOption {
+    /// The option's name.
+    pub key: &'static str,
+    /// Its value when not given (or not a finite number).
+    pub default: u32,
+    /// The least value taken.
+    pub min: u32,
+    /// The greatest value taken.
+    pub max: u32,
+}
+
+/// `maxAttempts`: QR codes (or codes, when the code leads) shown before `expired`.
+pub const MAX_ATTEMPTS: NumberOption = NumberOption {
+    key: "maxAttempts",
+    default: 6,
+    min: 1,
+    max: 100,
+};
+/// `pollIntervalMs`: the status poll while pairing without the push stream.
+pub const POLL_INTERVAL: NumberOption = NumberOption {
+    key: "pollIntervalMs",
+    default: 2_500,
+    min: 500,
+    max: 60_000,
+};
+/// `requestTimeoutMs`: each request's deadline.
+pub const REQUEST_TIMEOUT: NumberOption = NumberOption {
+    key: "requestTimeoutMs",
+    default: 10_000,
+    min: 1_000,
+    max: 60_000,
+};
+/// The numeric options, all fixed at mount (a change re-mounts: `index.js`'s and `react.js`'s
+/// generated lists come from this one).
+pub const NUMBER_OPTIONS: [NumberOption; 3] = [MAX_ATTEMPTS, POLL_INTERVAL, REQUEST_TIMEOUT];
+
 /// Limits and abilities, fixed at mount.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Config {

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::layout::Texts;
 use crate::machine::Mode;
+use crate::machine::{MAX_ATTEMPTS, POLL_INTERVAL, REQUEST_TIMEOUT};
 use crate::messages::{Locale, Msg};
 use crate::page::{error, get, get_str, get_u32};
 
@@ -65,9 +66,9 @@ impl Options {
             variant: "card",
             variables: JsValue::UNDEFINED,
             mode: Mode::Auto,
-            max_attempts: get_u32(o, "maxAttempts", 6, 1, 100),
-            poll_ms: get_u32(o, "pollIntervalMs", 2500, 500, 60_000),
-            timeout_ms: get_u32(o, "requestTimeoutMs", 10_000, 1000, 60_000),
+            max_attempts: get_u32(o, MAX_ATTEMPTS),
+            poll_ms: get_u32(o, POLL_INTERVAL),
+            timeout_ms: get_u32(o, REQUEST_TIMEOUT),
             callbacks: o.clone(),
         };
         opts.restyle(o, browser_lang)?;

@@ -9,6 +9,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, EventTarget};
 
+use crate::machine::NumberOption;
+
 // The page's leaf operations, in JS (`page.js`): a promise chain, a `CustomEvent`, a socket's
 // handlers. They hold no state; when to call them is the machine's and the driver's decision.
 #[wasm_bindgen(module = "/src/page.js")]
@@ -81,11 +83,11 @@ pub(crate) fn get_str(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
-pub(crate) fn get_u32(obj: &JsValue, key: &str, default: u32, min: u32, max: u32) -> u32 {
-    get(obj, key)
+pub(crate) fn get_u32(obj: &JsValue, opt: NumberOption) -> u32 {
+    get(obj, opt.key)
         .as_f64()
         .filter(|v| v.is_finite())
-        .map_or(default, |v| (v as u32).max(min).min(max))
+        .map_or(opt.default, |v| (v as u32).max(opt.min).min(opt.max))
 }
 
 pub(crate) fn error(msg: &str) -> JsValue {

@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 
-use crate::machine::{ErrorKind, Mode, Phase, EVENTS};
+use crate::machine::{ErrorKind, Mode, Phase, EVENTS, NUMBER_OPTIONS};
 use crate::messages::TS_MESSAGES;
 
 fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>) {
@@ -73,5 +73,56 @@ pub fn typescript() -> String {
     }
     out.push_str("}\n");
     out.push_str(TS_MESSAGES);
+    out
+}
+
+/// Marks the generated lists in `index.js` and `react.js`.
+pub const JS_BEGIN: &str =
+    "// <tables> generated from the widget's Rust tables (widget/src/types.rs): edit them there";
+/// Ends them.
+pub const JS_END: &str = "// </tables>";
+
+fn js_list(out: &mut String, items: impl Iterator<Item = &'static str>) {
+    out.push_str("[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("\"");
+        out.push_str(item);
+        out.push_str("\"");
+    }
+    out.push_str("]");
+}
+
+/// `index.js`'s block: `CALLBACKS` (the callback options, in event order) and `FIXED` (the
+/// options fixed at mount: a change re-mounts).
+#[must_use]
+pub fn index_js_block() -> String {
+    let mut out = String::from(JS_BEGIN);
+    out.push_str("\n/** The callback options of `mount()`, in the widget's event order. */\nexport const CALLBACKS = Object.freeze(");
+    js_list(&mut out, EVENTS.iter().map(|e| e.1));
+    out.push_str(");\n// `options` fields fixed at mount: a change re-mounts.\nconst FIXED = ");
+    js_list(
+        &mut out,
+        ["endpoint", "token"]
+            .into_iter()
+            .chain(NUMBER_OPTIONS.iter().map(|o| o.key)),
+    );
+    out.push_str(";\n");
+    out.push_str(JS_END);
+    out
+}
+
+/// `react.js`'s block: `NUMBERS` (the numeric options, all fixed at mount).
+#[must_use]
+pub fn react_js_block() -> String {
+    let mut out = String::from(JS_BEGIN);
+    out.push_str(
+        "\n// The numeric options, all fixed at mount: a change re-mounts.\nconst NUMBERS = ",
+    );
+    js_list(&mut out, NUMBER_OPTIONS.iter().map(|o| o.key));
+    out.push_str(";\n");
+    out.push_str(JS_END);
     out
 }

@@ -571,23 +571,43 @@ fn typescript_types_list_exactly_the_names_in_use() {
             "{key}"
         );
     }
-    // The package's runtime list of callback options is the same table, in the same order.
-    let index = std::fs::read_to_string(concat!(
+    // The package's runtime lists (callbacks, options fixed at mount) are generated blocks.
+    for (file, want) in [
+        ("index.js", pilot_connect_widget::types::index_js_block()),
+        ("react.js", pilot_connect_widget::types::react_js_block()),
+    ] {
+        use pilot_connect_widget::types::{JS_BEGIN, JS_END};
+        let path = format!(
+            "{}/../pkg-templates/widget/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (start, stop) = (text.find(JS_BEGIN).unwrap(), text.find(JS_END).unwrap());
+        if text[start..stop + JS_END.len()] != want {
+            assert!(
+                std::env::var_os("PILOT_BLESS").is_some(),
+                "{file}'s generated block is out of date (PILOT_BLESS=1 rewrites it):\n{want}"
+            );
+            let fixed = format!("{}{want}{}", &text[..start], &text[stop + JS_END.len()..]);
+            std::fs::write(&path, fixed).unwrap();
+        }
+    }
+    // The documented defaults are the table's.
+    let dts = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../pkg-templates/widget/index.js"
+        "/../pkg-templates/widget/index.d.ts"
     ))
     .unwrap();
-    let callbacks: Vec<String> = pilot_connect_widget::machine::EVENTS
-        .iter()
-        .map(|(_, cb, _)| format!("\"{cb}\""))
-        .collect();
-    assert!(
-        index.contains(&format!(
-            "export const CALLBACKS = Object.freeze([{}]);",
-            callbacks.join(", ")
-        )),
-        "pkg-templates/widget/index.js CALLBACKS differs from machine::EVENTS"
-    );
+    for o in pilot_connect_widget::machine::NUMBER_OPTIONS {
+        let at = dts.find(&format!("  {}?: number;", o.key)).unwrap();
+        let doc = &dts[dts[..at].rfind("/**").unwrap()..at];
+        assert!(
+            doc.contains(&format!("default {}", o.default)),
+            "index.d.ts documents {}'s default as the table's {}: {doc}",
+            o.key,
+            o.default
+        );
+    }
     // The shipped file is exactly this (PILOT_BLESS=1 rewrites it).
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
