@@ -5,13 +5,12 @@
 //! policy lives here.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use futures_channel::oneshot;
-use futures_util::future::{join_all, FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use pilot_connect::public::{ErrorBody, PublicErrorCode, SUBPROTOCOL};
 use pilot_connect::Link;
 use serde_json::Value;
@@ -38,8 +37,8 @@ struct Driver {
     state: State,
     env: Env,
     machine: RefCell<Option<Machine>>,
-    /// Requests waiting for the machine's reply.
-    waiting: RefCell<HashMap<ReplyId, oneshot::Sender<Reply>>>,
+    /// Requests waiting for the machine's reply (a few at a time: a list, no hashing in the wasm).
+    waiting: RefCell<Vec<(ReplyId, oneshot::Sender<Reply>)>>,
     next_id: Cell<ReplyId>,
     /// Work under way: the alarm handler returns once it (and what it started) is done.
     busy: RefCell<Vec<Shared<LocalBoxFuture<'static, ()>>>>,
@@ -142,8 +141,15 @@ impl Driver {
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
         let (tx, rx) = oneshot::channel();
-        self.waiting.borrow_mut().insert(id, tx);
+        self.waiting.borrow_mut().push((id, tx));
         (id, rx)
+    }
+
+    /// The reply channel of request `id`, taken out of the waiting list.
+    fn take_waiting(&self, id: ReplyId) -> Option<oneshot::Sender<Reply>> {
+        let mut waiting = self.waiting.borrow_mut();
+        let at = waiting.iter().position(|(w, _)| *w == id)?;
+        Some(waiting.swap_remove(at).1)
     }
 
     /// One input to the machine, at one clock reading, and its effects carried out in order.
@@ -161,7 +167,7 @@ impl Driver {
             match effect {
                 Effect::Call { call, retries } => self.start(call, retries),
                 Effect::Reply { id, reply } => {
-                    if let Some(tx) = self.waiting.borrow_mut().remove(&id) {
+                    if let Some(tx) = self.take_waiting(id) {
                         let _ = tx.send(reply);
                     }
                 }
@@ -244,7 +250,10 @@ impl Driver {
             if pending.is_empty() {
                 return;
             }
-            join_all(pending).await;
+            // One after the other: each is waited for until done (no join machinery in the wasm).
+            for work in pending {
+                work.await;
+            }
         }
     }
 
@@ -293,7 +302,7 @@ impl DurableObject for NumberSession {
                 state,
                 env,
                 machine: RefCell::new(None),
-                waiting: RefCell::new(HashMap::new()),
+                waiting: RefCell::new(Vec::new()),
                 next_id: Cell::new(0),
                 busy: RefCell::new(Vec::new()),
                 me: me.clone(),
@@ -316,7 +325,7 @@ impl DurableObject for NumberSession {
         let (id, rx) = this.wait_for_reply();
         let input = match request {
             SessionRequest::Watch => {
-                this.waiting.borrow_mut().remove(&id);
+                drop(this.take_waiting(id));
                 return this.watch(false).await;
             }
             SessionRequest::Qr { webhooks } => Input::Ask {

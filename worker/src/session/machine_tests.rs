@@ -3,18 +3,17 @@
 //! code lifetime learning, the trust window, event order and dedup, primary/secondary links,
 //! stored state), and property tests over random input sequences (the budget under every
 //! fault, one call in flight per kind, every request answered).
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
 
-use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
-use pilot_connect::Link;
-use pilot_connect_worker::session::machine::{
+use super::machine::{
     Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, Reply, ReplyId, Saved,
     Settled, StatusRead, StoredFailure, Timing, NUMBER_WAIT_MS,
 };
-use pilot_connect_worker::session::EventAck;
+use super::EventAck;
+use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
+use pilot_connect::Link;
 use proptest::prelude::*;
 
 const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
