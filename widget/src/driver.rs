@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 
 use js_sys::Object;
 use pilot_connect_wire::{
-    field, route as path, ErrorBody, PublicState, PushFields, PushFrame, QrAnswer, QrFields,
-    StatusAnswer, BEARER_PREFIX, SUBPROTOCOL,
+    field, route as path, ErrorBody, FrameKind, PushFrame, QrAnswer, QrFields, StatusAnswer,
+    BEARER_PREFIX, SUBPROTOCOL,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -66,40 +66,21 @@ fn route(endpoint: &str, path: &str) -> String {
     url
 }
 
-/// The owned strings of a QR answer's fields, read from `body` (`QrFields` borrows them).
-struct QrStrings {
-    state: Option<String>,
-    qr: Option<String>,
-    code: Option<String>,
-    number: Option<String>,
-}
-
-impl QrStrings {
-    fn read(body: &JsValue) -> Self {
-        Self {
-            state: get_str(body, field::STATE),
-            qr: get_str(body, field::QR),
-            code: get_str(body, field::PAIRING_CODE),
-            number: get_str(body, field::MASKED_NUMBER),
-        }
-    }
-
-    fn fields<'a>(&'a self, body: &JsValue) -> QrFields<'a> {
-        QrFields {
-            state: self.state.as_deref(),
-            qr: self.qr.as_deref(),
-            pairing_code: self.code.as_deref(),
-            refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
-            masked_number: self.number.as_deref(),
-            code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
-        }
-    }
-}
-
-/// A `/v1/qr` answer, read with the wire format's one rule.
+/// A `/v1/qr` answer (or a pushed QR frame), read with the wire format's one rule.
 fn read_qr(body: &JsValue) -> Option<QrAnswer> {
-    let s = QrStrings::read(body);
-    QrAnswer::from_fields(s.fields(body)).ok()
+    let state = get_str(body, field::STATE);
+    let qr = get_str(body, field::QR);
+    let code = get_str(body, field::PAIRING_CODE);
+    let number = get_str(body, field::MASKED_NUMBER);
+    QrAnswer::from_fields(QrFields {
+        state: state.as_deref(),
+        qr: qr.as_deref(),
+        pairing_code: code.as_deref(),
+        refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
+        masked_number: number.as_deref(),
+        code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
+    })
+    .ok()
 }
 
 /// A `/v1/status` answer (or a pushed status frame).
@@ -110,32 +91,24 @@ fn read_status(body: &JsValue) -> Option<Event> {
         .map(|a| Event::StatusArrived(a.state))
 }
 
-/// A pushed frame ([`PushFrame`], read with the wire format's rule) as a machine event: a QR
-/// answer, a status, or the session's failure.
+/// A pushed frame as a machine event: a QR answer, a status, or the session's failure, told
+/// apart by the wire format's rule ([`PushFrame::kind`]) and each read as its answer is.
 fn pushed(frame: &JsValue) -> Option<Event> {
     let error = get(frame, field::ERROR);
-    let code = get_str(&error, field::CODE);
-    let s = QrStrings::read(frame);
-    let read = PushFrame::from_fields(PushFields {
-        error: error.is_object(),
-        error_code: code.as_deref(),
-        retry_after_ms: get(&error, field::RETRY_AFTER_MS).as_f64(),
-        qr: s.fields(frame),
-        stale: get(frame, field::STALE).as_bool(),
-    });
-    Some(match read.ok()? {
-        PushFrame::Qr(QrAnswer::Connected) => Event::StatusArrived(PublicState::Connected),
-        PushFrame::Qr(a) => Event::QrArrived(a),
-        PushFrame::Status(a) => Event::StatusArrived(a.state),
-        PushFrame::Failure {
-            code,
-            retry_after_ms,
-        } => Event::PushFailed(Failure::from_answer(
-            code.status(),
-            Some(code),
-            retry_after_ms.map(|v| v.min(u64::from(u32::MAX)) as u32),
-        )),
-    })
+    let state = get_str(frame, field::STATE);
+    match PushFrame::kind(error.is_object(), state.as_deref()) {
+        FrameKind::Failure => {
+            let body = ErrorBody::from_fields(get_str(&error, field::CODE).as_deref())?;
+            let wait = PushFrame::retry_after(get(&error, field::RETRY_AFTER_MS).as_f64());
+            Some(Event::PushFailed(Failure::from_answer(
+                body.code.status(),
+                Some(body.code),
+                wait.map(|v| v.min(u64::from(u32::MAX)) as u32),
+            )))
+        }
+        FrameKind::Qr => read_qr(frame).map(Event::QrArrived),
+        FrameKind::Status => read_status(frame),
+    }
 }
 
 /// One mounted widget.

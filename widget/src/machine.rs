@@ -310,11 +310,22 @@ pub enum Emitted {
     Error(Failure),
 }
 
-/// Every event the page can hear: its name, its callback option and the TypeScript type of its
-/// detail (the callback's argument; `undefined`: none), in [`Emitted::index`] order. The DOM
-/// names (`pilot-connect:<name>` and `pilotconnect<name>`), the callbacks and the TypeScript
-/// event maps, callback options and React event props all come from this one table.
-pub const EVENTS: [(&str, &str, &str); 6] = [
+/// One table, two lists: what the wasm reads ([`EVENTS`]) and what only the generated types
+/// read ([`EVENT_DETAILS`], kept out of the wasm).
+macro_rules! events {
+    ($(($name:literal, $callback:literal, $detail:literal)),+ $(,)?) => {
+        /// Every event the page can hear: its name and its callback option, in
+        /// [`Emitted::index`] order. The DOM names (`pilot-connect:<name>` and
+        /// `pilotconnect<name>`), the callbacks and the TypeScript event maps, callback options
+        /// and React event props all come from this one table.
+        pub const EVENTS: [(&str, &str); 6] = [$(($name, $callback)),+];
+        /// The TypeScript type of each event's detail (the callback's argument; `undefined`:
+        /// none), in [`EVENTS`] order.
+        pub const EVENT_DETAILS: [&str; 6] = [$($detail),+];
+    };
+}
+
+events![
     ("statechange", "onStateChange", "StateChangeEvent"),
     ("qr", "onQr", "QrEvent"),
     ("ready", "onReady", "undefined"),

@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 
-use crate::machine::{ErrorKind, Mode, Phase, EVENTS, NUMBER_OPTIONS};
+use crate::machine::{ErrorKind, Mode, Phase, EVENTS, EVENT_DETAILS, NUMBER_OPTIONS};
 use crate::messages::TS_MESSAGES;
 
 fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>) {
@@ -51,7 +51,7 @@ pub fn typescript() -> String {
     );
     out.push_str("/** Each event's callback option. */\n");
     out.push_str("export interface PilotConnectCallbackNames {\n");
-    for (name, callback, _) in EVENTS {
+    for (name, callback) in EVENTS {
         out.push_str("  ");
         out.push_str(name);
         out.push_str(": \"");
@@ -61,7 +61,7 @@ pub fn typescript() -> String {
     out.push_str("}\n");
     out.push_str("/** Each event's detail: the `CustomEvent`'s and the callback's argument (`undefined`: none). */\n");
     out.push_str("export interface PilotConnectEventDetails {\n");
-    for (name, _, detail) in EVENTS {
+    for ((name, _), detail) in EVENTS.iter().zip(EVENT_DETAILS) {
         out.push_str("  ");
         out.push_str(name);
         out.push_str(": ");

@@ -415,6 +415,18 @@ pub enum PushFrame {
     },
 }
 
+/// Which answer a pushed frame carries: the rule every reader of the push stream follows
+/// ([`PushFrame::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// An error object: a [`PushFrame::Failure`].
+    Failure,
+    /// `state: "pairing"`: a QR answer.
+    Qr,
+    /// Any other state: a status.
+    Status,
+}
+
 /// The fields of a pushed frame as a reader found them, for [`PushFrame::from_fields`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PushFields<'a> {
@@ -438,25 +450,36 @@ impl PushFrame {
     /// [`ReadError::Code`] for an error with a code this version does not know; those of
     /// [`QrAnswer::from_fields`] and [`StatusAnswer::from_fields`] otherwise.
     pub fn from_fields(f: PushFields<'_>) -> Result<Self, ReadError> {
-        if f.error {
-            let code = f
-                .error_code
-                .and_then(PublicErrorCode::parse)
-                .ok_or(ReadError::Code)?;
-            let retry_after_ms = f
-                .retry_after_ms
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .map(|v| v as u64);
-            return Ok(Self::Failure {
-                code,
-                retry_after_ms,
-            });
+        match Self::kind(f.error, f.qr.state) {
+            FrameKind::Failure => Ok(Self::Failure {
+                code: f
+                    .error_code
+                    .and_then(PublicErrorCode::parse)
+                    .ok_or(ReadError::Code)?,
+                retry_after_ms: Self::retry_after(f.retry_after_ms),
+            }),
+            FrameKind::Qr => QrAnswer::from_fields(f.qr).map(Self::Qr),
+            FrameKind::Status => StatusAnswer::from_fields(f.qr.state, f.stale).map(Self::Status),
         }
-        if f.qr.state == Some("pairing") {
-            QrAnswer::from_fields(f.qr).map(Self::Qr)
+    }
+
+    /// Which answer a frame carries, from whether it has an [`field::ERROR`] object and its
+    /// [`field::STATE`]: a reader that reads each answer its own way (the widget) follows this.
+    #[must_use]
+    pub fn kind(error: bool, state: Option<&str>) -> FrameKind {
+        if error {
+            FrameKind::Failure
+        } else if state == Some("pairing") {
+            FrameKind::Qr
         } else {
-            StatusAnswer::from_fields(f.qr.state, f.stale).map(Self::Status)
+            FrameKind::Status
         }
+    }
+
+    /// A failure's `retryAfterMs` as read: a finite, non-negative number, else none.
+    #[must_use]
+    pub fn retry_after(raw: Option<f64>) -> Option<u64> {
+        raw.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64)
     }
 
     /// The JSON text frame.

@@ -51,6 +51,8 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if path
             .extension()
             .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().as_ref()))
+            // Unit-test modules beside the code (`*_tests.rs`) are tests too.
+            && !name.ends_with("_tests.rs")
         {
             out.push(path);
         }
