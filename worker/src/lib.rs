@@ -210,7 +210,7 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
         action => {
             let token = bearer(&req);
             match authorize(&req, env, settings, &reply, origin.as_deref(), token).await {
-                Ok(claims) => serve(&claims, action, &ns, &reply).await,
+                Ok(claims) => serve(&claims, action, &ns, &reply, hook_url(&req)).await,
                 Err(resp) => resp,
             }
         }
@@ -350,13 +350,30 @@ async fn events(
     };
     let link = claims.link.clone().unwrap_or(Link::Primary);
     let watched = match SessionClient::new(ns, &claims.sub, &link) {
-        Ok(session) => session.watch(&req, claims.webhooks == Some(true)).await,
+        Ok(session) => {
+            let hook = hook_url(&req);
+            session
+                .watch(&req, claims.webhooks == Some(true), hook.as_deref())
+                .await
+        }
         Err(e) => Err(e),
     };
     watched.unwrap_or_else(|e| {
         console_error!("session object failed: {e}");
         reply.error(PublicErrorCode::Unavailable)
     })
+}
+
+/// This edge's webhook receiver as the caller reached the edge (its origin and the receiver's
+/// path): what a webhook pointing at this edge has as its URL. Sessions list the number's
+/// webhooks to know whether one does.
+fn hook_url(req: &Request) -> Option<String> {
+    let url = req.url().ok()?;
+    Some(format!(
+        "{}{}",
+        url.origin().ascii_serialization(),
+        path::HOOK
+    ))
 }
 
 /// Answers for the caller's number in the public wire format, through its session object (one
@@ -366,13 +383,14 @@ async fn serve(
     action: Action,
     ns: &worker::ObjectNamespace,
     reply: &Reply,
+    hook_url: Option<String>,
 ) -> Response {
     let link = claims.link.clone().unwrap_or(Link::Primary);
     let webhooks = claims.webhooks == Some(true);
     let request = if action == Action::Qr {
-        SessionRequest::Qr { webhooks }
+        SessionRequest::Qr { webhooks, hook_url }
     } else {
-        SessionRequest::Status { webhooks }
+        SessionRequest::Status { webhooks, hook_url }
     };
     let answered = match SessionClient::new(ns, &claims.sub, &link) {
         Ok(session) => session.call(&request).await,

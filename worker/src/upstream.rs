@@ -6,10 +6,11 @@
 use core::cell::Cell;
 use core::time::Duration;
 
-use pilot_connect::endpoints::{Connect, Endpoint, GetNumber, GetStatus};
+use pilot_connect::endpoints::{Connect, Endpoint, GetNumber, GetStatus, ListWebhooks};
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer};
 use pilot_connect::retry::RetryPolicy;
+use pilot_connect::webhook::EventName;
 use pilot_connect::{
     ApiError, Client, DecodeError, Error, HttpRequest, HttpResponse, Link, Transport,
     TransportError,
@@ -174,6 +175,42 @@ pub async fn masked_number(
             Some(serde_json::Value::String(n)) => public::mask_number(n),
             Some(serde_json::Value::Number(n)) => public::mask_number(&n.to_string()),
             _ => None,
+        })
+        .map_err(|e| failed(&e));
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/webhooks` for the number: whether one of its webhooks delivers `number.connected`
+/// to `hook_url` (this edge's receiver): active, and subscribed to it or to `"*"`.
+pub async fn webhooks_reach(
+    cfg: &Result<Settings, ConfigError>,
+    number: &str,
+    hook_url: &str,
+    retries: bool,
+) -> Called<bool> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let same = |url: &str| url.trim_end_matches('/') == hook_url.trim_end_matches('/');
+    let result = c
+        .send(&ListWebhooks::new().whatsapp_number_id(number))
+        .await
+        .map(|hooks| {
+            hooks.iter().any(|h| {
+                h.active != Some(false)
+                    && h.whatsapp_number_id.as_deref().is_none_or(|n| n == number)
+                    && h.url.as_deref().is_some_and(same)
+                    && h.events.as_ref().is_some_and(|e| {
+                        e.iter()
+                            .any(|x| x == "*" || x == EventName::NumberConnected.as_str())
+                    })
+            })
         })
         .map_err(|e| failed(&e));
     Called {

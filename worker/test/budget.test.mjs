@@ -274,3 +274,31 @@ for (const n of [1, 5]) {
     us.forEach((v) => v.ws.close());
   });
 }
+
+// Without the claim, the session lists the number's webhooks at Pilot Status (once, then once per
+// 10 min while pairing): one pointing at this edge and subscribed to number.connected means
+// webhooks are expected, so no status calls either. Counted at the sandbox.
+for (const n of [1, 5]) {
+  test(`a webhook at Pilot Status pointing at the edge, ${n} viewer(s): listed once, no status poll, connected by the webhook`, async () => {
+    const w = await worker({ STATUS_POLL_MS: "500", QR_REFRESH_MS: "4000" });
+    const id = await newNumber();
+    const r = await fetch(`${sandbox}/v1/webhooks`, {
+      method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
+      body: JSON.stringify({ url: `${w.url}/v1/hooks/pilot-status`, events: ["number.connected", "number.disconnected", "number.removed", "number.restored"], whatsappNumberId: id }),
+    });
+    assert.equal(r.status, 201);
+    await resetHits();
+    const vs = await viewers(w, id, n);
+    await until(() => vs.every((v) => v.frames.some((f) => f.state === "pairing")), "QR at every viewer");
+    await sleep(4000);
+    const h = await hits();
+    assert.equal(h.webhooks_list ?? 0, 1, `listed once: ${JSON.stringify(h)}`);
+    // A status read may start beside the listing, before its answer: none after it.
+    assert.ok((h.status ?? 0) <= 1, `no status polling: ${JSON.stringify(h)}`);
+    await resetHits();
+    await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" });
+    await until(() => vs.every((v) => v.frames.some((f) => f.state === "connected")), "connected at every viewer", 10000);
+    assert.equal((await hits()).status ?? 0, 0, "connected by the webhook, not a status read");
+    vs.forEach((v) => v.ws.close());
+  });
+}

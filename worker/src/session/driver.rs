@@ -23,7 +23,7 @@ use super::machine::{
     Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Now, Reply, ReplyId, Saved, Settled,
     Timing, STORAGE_KEY,
 };
-use super::protocol::{parse_object_name, SessionRequest, WEBHOOKS_HEADER};
+use super::protocol::{parse_object_name, SessionRequest, HOOK_URL_HEADER, WEBHOOKS_HEADER};
 use crate::upstream;
 
 #[durable_object]
@@ -206,6 +206,12 @@ impl Driver {
         };
         let cfg = crate::settings(&self.env);
         let identity = self.identity();
+        let hook_url = self
+            .machine
+            .borrow()
+            .as_ref()
+            .and_then(|m| m.hook_url().map(str::to_owned))
+            .unwrap_or_default();
         self.spawn(async move {
             let settled = match (identity, call) {
                 (None, _) => {
@@ -214,6 +220,7 @@ impl Driver {
                         Call::Qr => Settled::Qr(unnamed()),
                         Call::Status => Settled::Status(unnamed()),
                         Call::Number => Settled::Number(unnamed()),
+                        Call::Hooks => Settled::Hooks(unnamed()),
                     }
                 }
                 (Some((number, link)), Call::Qr) => {
@@ -226,6 +233,9 @@ impl Driver {
                 (Some((number, _)), Call::Number) => {
                     Settled::Number(upstream::masked_number(&cfg, &number, retries).await)
                 }
+                (Some((number, _)), Call::Hooks) => Settled::Hooks(
+                    upstream::webhooks_reach(&cfg, &number, &hook_url, retries).await,
+                ),
             };
             me.step(Input::Settled(settled)).await;
         });
@@ -274,7 +284,7 @@ impl Driver {
 
     /// Accepts a watcher: its socket first (so it is counted and gets what is pushed), then the
     /// machine's word, and its first frame before the 101.
-    async fn watch(&self, webhooks: bool) -> Result<Response> {
+    async fn watch(&self, webhooks: bool, hook_url: Option<String>) -> Result<Response> {
         let first = !self.watched();
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
@@ -283,6 +293,7 @@ impl Driver {
             id,
             first,
             webhooks,
+            hook_url,
         })
         .await;
         if let Ok(Reply::Upgrade(Some(frame))) = rx.await {
@@ -314,9 +325,9 @@ impl DurableObject for NumberSession {
         let this = &*self.core;
         this.load().await;
         if is_upgrade(&req) {
-            let webhooks =
-                req.headers().get(WEBHOOKS_HEADER).ok().flatten().as_deref() == Some("1");
-            return this.watch(webhooks).await;
+            let header = |name: &str| req.headers().get(name).ok().flatten();
+            let webhooks = header(WEBHOOKS_HEADER).as_deref() == Some("1");
+            return this.watch(webhooks, header(HOOK_URL_HEADER)).await;
         }
         let Ok(request) = req.json::<SessionRequest>().await else {
             let code = PublicErrorCode::BadRequest;
@@ -326,17 +337,19 @@ impl DurableObject for NumberSession {
         let input = match request {
             SessionRequest::Watch => {
                 drop(this.take_waiting(id));
-                return this.watch(false).await;
+                return this.watch(false, None).await;
             }
-            SessionRequest::Qr { webhooks } => Input::Ask {
+            SessionRequest::Qr { webhooks, hook_url } => Input::Ask {
                 id,
                 ask: Ask::Qr,
                 webhooks,
+                hook_url,
             },
-            SessionRequest::Status { webhooks } => Input::Ask {
+            SessionRequest::Status { webhooks, hook_url } => Input::Ask {
                 id,
                 ask: Ask::Status,
                 webhooks,
+                hook_url,
             },
             SessionRequest::Event {
                 event,

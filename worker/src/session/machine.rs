@@ -51,6 +51,9 @@ pub const QR_MIN_LEFT_MS: f64 = 1_000.0;
 /// so the first screen already says which number the code is for. Bounded: the QR never waits
 /// longer, and the number still reaches the viewers by push when it lands later.
 pub const NUMBER_WAIT_MS: f64 = 250.0;
+/// How long (ms) a listing of the number's webhooks holds: while pairing, the session lists them
+/// again after this, so a deleted or paused hook is noticed.
+pub const HOOKS_TTL_MS: f64 = 600_000.0;
 /// The shortest alarm (ms).
 pub const ALARM_MIN_MS: f64 = 50.0;
 /// A status check is due this much (ms) before its interval is over (alarms fire a little late
@@ -190,6 +193,8 @@ pub enum Settled {
     Status(Called<StatusRead>),
     /// The number read: its masked form, `None` when it had none that can be masked.
     Number(Called<Option<String>>),
+    /// The number's webhooks listed: whether one delivers to this edge.
+    Hooks(Called<bool>),
 }
 
 /// One thing that happened to the session.
@@ -203,6 +208,8 @@ pub enum Input {
         ask: Ask,
         /// The viewer's token says the number's webhooks reach the edge.
         webhooks: bool,
+        /// This edge's webhook receiver, as the viewer reached the edge.
+        hook_url: Option<String>,
     },
     /// A widget's push stream was accepted; `first`: nobody watched before it. The
     /// [`Reply::Upgrade`] to `id` carries its first frame, if any.
@@ -213,6 +220,8 @@ pub enum Input {
         first: bool,
         /// The viewer's token says the number's webhooks reach the edge.
         webhooks: bool,
+        /// This edge's webhook receiver, as the viewer reached the edge.
+        hook_url: Option<String>,
     },
     /// A push stream closed.
     Left,
@@ -246,6 +255,8 @@ pub enum Call {
     Status,
     /// The number itself.
     Number,
+    /// The number's webhooks ([`Machine::hook_url`] is the receiver to look for).
+    Hooks,
 }
 
 /// An answer to a viewer.
@@ -354,6 +365,16 @@ pub struct CodeSeen {
     pub alive_at: f64,
 }
 
+/// What a listing of the number's webhooks found.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HooksListed {
+    /// One of them delivers `number.connected` to this edge.
+    pub reach: bool,
+    /// When (ms) it was read.
+    pub at: f64,
+}
+
 /// The last failure, answered to viewers while the budget holds calls back. Stored as its wire
 /// value (`{"code":"not_found"}`); a code this build does not know reads as `upstream_error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,6 +445,13 @@ pub struct Saved {
     /// while pairing (each QR rotation's connect is the safety net).
     #[serde(default)]
     pub webhooks_expected: bool,
+    /// The last listing of the number's webhooks: whether one delivers to this edge, and when
+    /// (ms) it was read.
+    #[serde(default)]
+    pub hooks_listed: Option<HooksListed>,
+    /// The budget of the listing: its failures never hold a QR back.
+    #[serde(default)]
+    pub hooks_budget: Budget,
     /// The number connected without the webhook that was expected: polls again until a
     /// webhook arrives.
     #[serde(default)]
@@ -504,6 +532,9 @@ pub struct Machine {
     qr_call: Option<Vec<Waiter>>,
     status_call: Option<Vec<Waiter>>,
     number_call: bool,
+    hooks_call: bool,
+    /// This edge's webhook receiver (from the viewers' requests; `None`: not known yet).
+    hook_url: Option<String>,
     held: Option<Held>,
     /// The alarm's QR check waits for the status read it started.
     alarm_tail: bool,
@@ -523,6 +554,8 @@ impl Machine {
             qr_call: None,
             status_call: None,
             number_call: false,
+            hooks_call: false,
+            hook_url: None,
             held: None,
             alarm_tail: false,
         }
@@ -541,7 +574,14 @@ impl Machine {
             Call::Qr => self.qr_call.is_some(),
             Call::Status => self.status_call.is_some(),
             Call::Number => self.number_call,
+            Call::Hooks => self.hooks_call,
         }
+    }
+
+    /// The receiver a [`Call::Hooks`] looks for.
+    #[must_use]
+    pub fn hook_url(&self) -> Option<&str> {
+        self.hook_url.as_deref()
     }
 
     /// Takes one input at `now`; the effects, in the order to carry them out.
@@ -549,8 +589,13 @@ impl Machine {
     pub fn handle(&mut self, input: Input, now: Now) -> Vec<Effect> {
         let mut out = Vec::new();
         let schedule = match input {
-            Input::Ask { id, ask, webhooks } => {
-                self.viewer_says(webhooks, &mut out);
+            Input::Ask {
+                id,
+                ask,
+                webhooks,
+                hook_url,
+            } => {
+                self.viewer_says(webhooks, hook_url, &mut out);
                 match ask {
                     Ask::Qr => self.ask_qr(Some(Waiter::Answer(id)), now, &mut out),
                     Ask::Status => self.ask_status(id, now, &mut out),
@@ -561,8 +606,9 @@ impl Machine {
                 id,
                 first,
                 webhooks,
+                hook_url,
             } => {
-                self.viewer_says(webhooks, &mut out);
+                self.viewer_says(webhooks, hook_url, &mut out);
                 self.watch(id, first, now, &mut out);
                 true
             }
@@ -594,6 +640,10 @@ impl Machine {
                 self.number_settled(called, now, &mut out);
                 true
             }
+            Input::Settled(Settled::Hooks(called)) => {
+                self.hooks_settled(called, now, &mut out);
+                true
+            }
             Input::NumberWaitOver => {
                 self.release_held(&mut out);
                 true
@@ -615,21 +665,64 @@ impl Machine {
             .is_some_and(|h| t - h < self.timing.webhook_trust_ms)
     }
 
-    /// Whether the session checks the status itself: not while webhooks are trusted (one
-    /// arrived within the trust window), nor while a viewer's token says they reach the edge
-    /// and they have not been found silent.
+    /// Whether webhooks are expected: a viewer's token says they reach the edge, or the last
+    /// listing found one that delivers to it; and they have not been found silent since.
     #[must_use]
-    pub fn polls(&self, t: f64) -> bool {
-        let expected = self.saved.webhooks_expected && !self.saved.webhooks_silent;
-        !self.trusts_webhooks(t) && !expected
+    pub fn expects_webhooks(&self) -> bool {
+        let listed = self.saved.hooks_listed.is_some_and(|l| l.reach);
+        (self.saved.webhooks_expected || listed) && !self.saved.webhooks_silent
     }
 
-    /// A viewer's token says (or does not) that the number's webhooks reach the edge.
-    fn viewer_says(&mut self, webhooks: bool, out: &mut Vec<Effect>) {
+    /// Whether the session checks the status itself: not while webhooks are trusted (one
+    /// arrived within the trust window), nor while they are expected.
+    #[must_use]
+    pub fn polls(&self, t: f64) -> bool {
+        !self.trusts_webhooks(t) && !self.expects_webhooks()
+    }
+
+    /// What a viewer's request says: whether its token says the number's webhooks reach the
+    /// edge, and where the edge's receiver is.
+    fn viewer_says(&mut self, webhooks: bool, hook_url: Option<String>, out: &mut Vec<Effect>) {
         if self.saved.webhooks_expected != webhooks {
             self.saved.webhooks_expected = webhooks;
             out.push(Effect::Save);
         }
+        if hook_url.is_some() {
+            self.hook_url = hook_url;
+        }
+    }
+
+    /// Lists the number's webhooks, in the background: once a [`HOOKS_TTL_MS`] while the number
+    /// pairs (so a deleted or paused hook is noticed), when the receiver is known, within the
+    /// session's budget and the listing's own (its failures never hold a QR back). Not when a
+    /// viewer's token already says webhooks reach the edge.
+    fn list_hooks(&mut self, t: f64, out: &mut Vec<Effect>) {
+        let s = &self.saved;
+        let due = self.hook_url.is_some()
+            && !self.hooks_call
+            && !s.connected
+            && !s.webhooks_expected
+            && s.hooks_listed.is_none_or(|l| t - l.at >= HOOKS_TTL_MS)
+            && s.budget.may_call(&self.policy, ms(t)).is_ok()
+            && s.hooks_budget.may_call(&self.policy, ms(t)).is_ok();
+        if !due {
+            return;
+        }
+        self.hooks_call = true;
+        self.saved.hooks_budget.begin();
+        out.push(Effect::Call {
+            call: Call::Hooks,
+            retries: !self.saved.hooks_budget.failing(),
+        });
+    }
+
+    fn hooks_settled(&mut self, called: Called<bool>, now: Now, out: &mut Vec<Effect>) {
+        self.hooks_call = false;
+        Self::settle(&mut self.saved.hooks_budget, &self.policy, &called, now);
+        if let Ok(reach) = called.result {
+            self.saved.hooks_listed = Some(HooksListed { reach, at: now.t });
+        }
+        out.push(Effect::Save);
     }
 
     /// The session learned "connected" from Pilot Status itself while a QR was out: if a webhook
@@ -807,7 +900,7 @@ impl Machine {
         let slot = match call {
             Call::Qr => &mut self.qr_call,
             Call::Status => &mut self.status_call,
-            Call::Number => return,
+            Call::Number | Call::Hooks => return,
         };
         if let Some(waiters) = slot {
             waiters.extend(waiter);
@@ -887,6 +980,7 @@ impl Machine {
             Some(Answer::Qr(QrAnswer::Connected))
         } else {
             self.read_number(t, out);
+            self.list_hooks(t, out);
             if let Some(a) = self.fresh_qr(t) {
                 Some(Answer::Qr(a))
             } else {
@@ -947,9 +1041,13 @@ impl Machine {
             if self.saved.number_budget.halted() {
                 self.saved.number_budget.clear();
             }
+            if self.saved.hooks_budget.halted() {
+                self.saved.hooks_budget.clear();
+            }
         }
         let t = now.t;
         self.read_number(t, out);
+        self.list_hooks(t, out);
         let snapshot = if self.saved.connected {
             Some(PushFrame::Qr(QrAnswer::Connected))
         } else if let Some(f) = self.held_back(t) {
@@ -993,8 +1091,10 @@ impl Machine {
         if stale {
             self.ask_qr(None, now, out);
         } else {
-            // A read that failed earlier is tried again when its budget allows.
+            // A read that failed earlier is tried again when its budget allows; the listing
+            // when it is due again.
             self.read_number(now.t, out);
+            self.list_hooks(now.t, out);
         }
     }
 
@@ -1204,6 +1304,7 @@ impl Machine {
         // Something changed: whatever held calls back may no longer hold.
         s.budget.clear();
         s.number_budget.clear();
+        s.hooks_budget.clear();
         s.failure = None;
         self.status = None;
         let whole_number = matches!(name, EventName::NumberRemoved | EventName::NumberRestored);

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::machine::{
     Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, Reply, ReplyId, Saved,
-    Settled, StatusRead, StoredFailure, Timing, NUMBER_WAIT_MS,
+    Settled, StatusRead, StoredFailure, Timing, HOOKS_TTL_MS, NUMBER_WAIT_MS,
 };
 use super::EventAck;
 use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
@@ -39,6 +39,10 @@ struct Sim {
     watched: bool,
     /// The viewers' tokens say the number's webhooks reach the edge.
     webhooks: bool,
+    /// The edge's receiver as the viewers reach it (`None`: not told: no listing).
+    hook_url: Option<String>,
+    /// Whether one of the number's webhooks delivers to the edge (what a listing finds).
+    hook_registered: bool,
     logs: Vec<Note>,
     upstream: Upstream,
     /// Upstream latency (ms).
@@ -70,6 +74,8 @@ impl Sim {
             t: T0,
             watched: false,
             webhooks: false,
+            hook_url: None,
+            hook_registered: false,
             logs: Vec::new(),
             upstream: Upstream::Pairing,
             latency: 100.0,
@@ -131,8 +137,13 @@ impl Sim {
 
     fn ask(&mut self, ask: Ask) -> ReplyId {
         let id = self.id();
-        let webhooks = self.webhooks;
-        self.input(Input::Ask { id, ask, webhooks });
+        let (webhooks, hook_url) = (self.webhooks, self.hook_url.clone());
+        self.input(Input::Ask {
+            id,
+            ask,
+            webhooks,
+            hook_url,
+        });
         id
     }
 
@@ -140,11 +151,12 @@ impl Sim {
         let first = !self.watched;
         self.watched = true;
         let id = self.id();
-        let webhooks = self.webhooks;
+        let (webhooks, hook_url) = (self.webhooks, self.hook_url.clone());
         self.input(Input::Watch {
             id,
             first,
             webhooks,
+            hook_url,
         });
         id
     }
@@ -214,6 +226,14 @@ impl Sim {
                     attempts: 1,
                 })
             }
+            Call::Hooks => Settled::Hooks(Called {
+                result: match self.upstream {
+                    Upstream::Failing(code) => fail(code),
+                    _ => Ok(self.hook_registered),
+                },
+                started,
+                attempts: 1,
+            }),
             // The number read succeeds unless Pilot Status fails everything.
             Call::Number => Settled::Number(Called {
                 result: match self.upstream {
@@ -416,6 +436,7 @@ fn states_by_inputs() {
                         id,
                         ask: Ask::Qr,
                         webhooks: false,
+                        hook_url: None,
                     }),
                     id,
                 )
@@ -427,6 +448,7 @@ fn states_by_inputs() {
                         id,
                         ask: Ask::Status,
                         webhooks: false,
+                        hook_url: None,
                     }),
                     id,
                 )
@@ -439,6 +461,7 @@ fn states_by_inputs() {
                         id,
                         first: true,
                         webhooks: false,
+                        hook_url: None,
                     }),
                     id,
                 )
@@ -968,4 +991,48 @@ fn webhooks_found_silent_are_logged_and_polling_resumes_until_one_arrives() {
     s.run_for(1_000.0);
     assert!(s.m.saved().connected);
     assert!(s.logs.is_empty());
+}
+
+#[test]
+fn a_listed_webhook_to_the_edge_stops_polling_and_its_deletion_is_noticed() {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.hook_url = Some("https://edge.example/v1/hooks/pilot-status".into());
+    s.hook_registered = true;
+    s.watch();
+    s.run_for(60_000.0);
+    assert_eq!(s.count(Call::Hooks), 1, "listed once");
+    assert!(
+        s.count(Call::Status) <= 1,
+        "no polling once listed: {:?}",
+        s.calls
+    );
+    // The hook is deleted: the next listing (HOOKS_TTL_MS later) notices, and polling resumes.
+    s.hook_registered = false;
+    s.run_for(HOOKS_TTL_MS - 60_000.0 + 30_000.0);
+    assert_eq!(s.count(Call::Hooks), 2, "listed again after the TTL");
+    let before = s.count(Call::Status);
+    s.run_for(10_000.0);
+    assert!(s.count(Call::Status) >= before + 3, "polls again");
+    // Without a known receiver there is no listing; with the token's claim none is needed.
+    let mut s = Sim::new(Link::Primary, fast());
+    s.watch();
+    s.run_for(30_000.0);
+    assert_eq!(s.count(Call::Hooks), 0);
+    let mut s = Sim::new(Link::Primary, fast());
+    s.hook_url = Some("https://edge.example/v1/hooks/pilot-status".into());
+    s.webhooks = true;
+    s.watch();
+    s.run_for(30_000.0);
+    assert_eq!(s.count(Call::Hooks), 0, "the token already says so");
+    // A failing listing never holds a QR back and stays within its own budget.
+    let mut s = Sim::new(Link::Primary, fast());
+    s.hook_url = Some("https://edge.example/v1/hooks/pilot-status".into());
+    s.upstream = Upstream::Failing(PublicErrorCode::UpstreamError);
+    s.watch();
+    s.run_for(600_000.0);
+    assert!(
+        s.count(Call::Hooks) <= 10 + 9 * 2,
+        "{}",
+        s.count(Call::Hooks)
+    );
 }

@@ -16,12 +16,18 @@ pub enum SessionRequest {
         /// The viewer's token says the number's webhooks reach the edge.
         #[serde(default)]
         webhooks: bool,
+        /// This edge's webhook receiver, as the viewer reached the edge.
+        #[serde(default)]
+        hook_url: Option<String>,
     },
     /// The current status, as `GET /v1/status` answers it.
     Status {
         /// The viewer's token says the number's webhooks reach the edge.
         #[serde(default)]
         webhooks: bool,
+        /// This edge's webhook receiver, as the viewer reached the edge.
+        #[serde(default)]
+        hook_url: Option<String>,
     },
     /// A widget's push stream (an upgrade the worker authorised for this number).
     Watch,
@@ -43,6 +49,8 @@ pub enum SessionRequest {
 /// On a watch (an upgrade handed on as it came): `1` when the viewer's token says the number's
 /// webhooks reach the edge.
 pub const WEBHOOKS_HEADER: &str = "x-pilot-connect-webhooks";
+/// On a watch: this edge's webhook receiver, as the viewer reached the edge.
+pub const HOOK_URL_HEADER: &str = "x-pilot-connect-hook-url";
 
 /// A session's answer to [`SessionRequest::Event`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,10 +79,18 @@ impl SessionClient {
 
     /// Hands a widget's WebSocket upgrade to the session; `webhooks`: the viewer's token says
     /// the number's webhooks reach the edge.
-    pub async fn watch(&self, upgrade: &Request, webhooks: bool) -> Result<Response> {
+    pub async fn watch(
+        &self,
+        upgrade: &Request,
+        webhooks: bool,
+        hook_url: Option<&str>,
+    ) -> Result<Response> {
         let headers = upgrade.headers().clone();
         if webhooks {
             headers.set(WEBHOOKS_HEADER, "1")?;
+        }
+        if let Some(url) = hook_url {
+            headers.set(HOOK_URL_HEADER, url)?;
         }
         let init = RequestInit {
             method: Method::Get,
