@@ -1,17 +1,17 @@
-// Assembles bench/REPORT.md and bench/report.json from what tools/bench.sh measured in this run
-// (target/bench/*, target/criterion/*, the built artifacts). Every figure comes from a file
-// written in the same run; nothing here is typed in by hand but LIVE_HISTORY, copied from an
-// earlier report (what cannot be measured any more) and labelled as such where it is shown.
+// Assembles bench/report.json from what tools/bench.sh measured in this run (target/bench/*,
+// target/criterion/*, the built artifacts), then renders bench/REPORT.md and the README's figures
+// block from report.json alone (`render`, `figuresBlock`): nothing in them is typed in by hand but
+// LIVE_HISTORY, copied from an earlier report (what cannot be measured any more) and labelled as
+// such where it is shown, and bench/widget-cuts.md, a dated log of one-at-a-time measurements.
+// Targets are computed from the stored figures with today's budgets.
 //
-// `node bench/report.mjs --live` re-measures nothing either: it rewrites only the "Live edge"
-// section of bench/REPORT.md and the `live` key of bench/report.json from target/bench/live.json
-// (bench/live.mjs), so every other section keeps the figures of its last full run.
-//
-// `node bench/report.mjs --topologies` likewise rewrites only the "Webhook topologies" subsection
-// (inside the Live edge section, between its own markers; the first time it goes just before the
-// section's end marker) and the `topologies` key of bench/report.json, from
-// target/bench/topologies.json (bench/topologies.mjs). `--live` and the full report keep that
-// subsection: target/bench/topologies.json when there is one, else report.json's `topologies`.
+//   node bench/report.mjs               the full run's report (after tools/bench.sh measured)
+//   node bench/report.mjs --live        only report.json's `live` key, from target/bench/live.json
+//                                       (bench/live.mjs); everything re-rendered
+//   node bench/report.mjs --topologies  only the `topologies` key, from target/bench/topologies.json
+//   node bench/report.mjs --render      REPORT.md and the README block from report.json
+//   node bench/report.mjs --check       fails when they differ from what report.json renders (the
+//                                       test command's `reports` stage)
 import { readFileSync, existsSync, readdirSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { execSync } from "node:child_process";
@@ -276,7 +276,7 @@ function topologiesSection(t) {
   return out;
 }
 
-function liveSection(l, prevUp) {
+function liveSection(l, prevUp, topo) {
   if (!l) return [];
   l = withDerived(l);
   const f1 = (x) => `${x.toFixed(1)} ms`;
@@ -375,67 +375,157 @@ function liveSection(l, prevUp) {
     out.push(`| zlib -9 (this report's measure) | ${pu?.zlib9_bytes ? kb(pu.zlib9_bytes) : "–"} | ${kb(u.zlib9_bytes)} | ${pu?.zlib9_bytes ? `${sgn((u.zlib9_bytes - pu.zlib9_bytes) / 1000, 1)} KB` : "–"} | ${ok(u.zlib9_bytes <= 330000)} |`);
     out.push("", `wrangler: \`${u.wrangler}\` (previous: \`${pu?.wrangler ?? "–"}\`). The "Sizes" and "Targets" tables above keep the last full run's figure.`, "");
   }
-  const topo = currentTopologies();
   if (topo) out.push(...topologiesSection(topo), "");
   out.push(LIVE_END, "");
   return out;
 }
 
-/** `--live`: only the live-edge section and the `live` key change. */
+/** `--live`: only the `live` key changes (and what is rendered from it). */
 function writeLiveOnly() {
   const l = json(B("live.json"));
-  const prevUp = previousUpload(l);
-  const section = liveSection(l, prevUp).join("\n");
-  const lines = readFileSync(REPORT_MD, "utf8").split("\n");
-  let a = lines.indexOf(LIVE_START), b = lines.indexOf(LIVE_END);
-  if (a >= 0 && b > a) b += 1;
-  else {
-    // The first time: the old section runs from its heading to the next section.
-    a = lines.findIndex((x) => x.startsWith("## Live edge"));
-    if (a < 0) throw new Error("bench/REPORT.md has no Live edge section");
-    b = lines.findIndex((x, i) => i > a && (/^## /.test(x) || /^### What dominates/.test(x)));
-    if (b < 0) b = lines.length;
-  }
-  while (b < lines.length && lines[b] === "") b++;
-  lines.splice(a, b - a, ...section.split("\n"));
-  writeFileSync(REPORT_MD, lines.join("\n"));
   const report = json(REPORT_JSON);
-  report.live = { ...withDerived(l), upload_previous: prevUp };
+  report.live = { ...withDerived(l), upload_previous: previousUpload(l) };
   const topo = currentTopologies();
   if (topo) report.topologies = topo;
-  writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2));
-  console.log(section);
+  writeAll(report);
 }
+
+/** `--topologies`: only the `topologies` key changes (and what is rendered from it). */
+function writeTopologiesOnly() {
+  if (!existsSync(B("topologies.json"))) throw new Error("no target/bench/topologies.json: run node bench/topologies.mjs first");
+  const report = json(REPORT_JSON);
+  report.topologies = currentTopologies();
+  writeAll(report);
+}
+
+// ---------- rendering: bench/REPORT.md and the README's figures, from report.json alone ----------
+
+const README = path.join(ROOT, "README.md");
+const FIG_START = "<!-- figures: written by bench/report.mjs from bench/report.json (node bench/report.mjs --render) -->";
+const FIG_END = "<!-- /figures -->";
+
+/** The targets, from a report's raw figures and today's budgets (widget/SIZE_BUDGET for the widget). */
+function targetsOf(r) {
+  const L = r.load.latency, T = r.load.throughput;
+  const added = (x) => L[x].rust.p50_ms - L[x].direct.p50_ms;
+  const ratio = (x) => L[x].rust.p50_ms / L[x].js.p50_ms;
+  const tput = (x) => T[x].rust.rps / T[x].js.rps;
+  const crit = r.criterion;
+  const rt = crit["round_trip/connect (build + parse, real QR)"]?.median_ns;
+  const rtDoc = (crit["build/connect"]?.median_ns ?? 0) + (crit["parse/connect"]?.median_ns ?? 0);
+  const sk = r.browser.soak;
+  const widget = r.sizes.widget_wasm.gz + r.sizes.widget_js.gz;
+  const widgetBudget = Number(readFileSync(path.join(ROOT, "widget/SIZE_BUDGET"), "utf8").replace(/\D/g, ""));
+  return [
+    ["Widget wasm + JS, gzip", `≤ ${(widgetBudget / 1000).toFixed(2)} KB (widget/SIZE_BUDGET)`, kb(widget), widget <= widgetBudget],
+    // 320 -> 330 KB (2026-12-02): a forward batch's deliveries in parallel (join_all) took the forward
+    // latency from ~1 s (with max_batch_timeout 0) to ~12 ms, for ~+3 KiB.
+    // 250 -> 320 KB (2026-12-02): the session rework for clarity (typed protocol, serde storage, shared-future
+    // single flight, budget: ~+29 KiB) and edge in front (queue producer/consumer, dead letters: ~+31 KiB).
+    ["Worker upload bundle, gzip", "≤ 330 KB", kb(r.sizes.worker.gz), r.sizes.worker.gz <= 330000],
+    ...["qr", "status"].flatMap((x) => [
+      [`Worker added latency p50, /v1/${x}`, "≤ 1.5 ms", ms(added(x)), added(x) <= 1.5],
+      [`Worker p50 vs JS worker, /v1/${x}`, "≤ 1.2×", `${ratio(x).toFixed(2)}×`, ratio(x) <= 1.2],
+      [`Throughput c=32 vs JS worker, /v1/${x}`, "≥ 0.8×, 0 errors", `${tput(x).toFixed(2)}×, ${T[x].rust.non200} errors`, tput(x) >= 0.8 && T[x].rust.non200 === 0],
+    ]),
+    ["Connect round trip (build + parse), real sandbox QR", "≤ 5 µs", rt ? `${(rt / 1000).toFixed(2)} µs` : "n/a", rt !== undefined && rt <= 5000],
+    ["Connect round trip, documented example (1×1 PNG)", "≤ 5 µs", `${(rtDoc / 1000).toFixed(2)} µs`, rtDoc <= 5000],
+    ["Soak: 10 000 worker requests at c=32", "0 errors, 0 leaks", `${r.load.soak.errors} errors, ${r.load.soak.leaks} leaks (n=${r.load.soak.n})`, r.load.soak.errors === 0 && r.load.soak.leaks === 0 && r.load.soak.n >= 10000],
+    ["Widget soak: timers / listeners / nodes / wasm growth", "0", `${sk.growth.timers} / ${sk.growth.listeners} / ${sk.growth.nodes} / ${sk.growth.wasm_bytes} B`,
+      sk.growth.timers <= 0 && sk.growth.listeners <= 0 && sk.growth.nodes <= 0 && sk.growth.wasm_bytes <= 0],
+    ["Fuzzing: crashes", "0", `${r.fuzz.filter((f) => f.status !== "ok").length} of ${r.fuzz.length} targets`, r.fuzz.length > 0 && r.fuzz.every((f) => f.status === "ok")],
+  ];
+}
+
+/** The README's figures block: the targets of the last full run, and the live edge's headline. */
+function figuresBlock(r) {
+  const out = [FIG_START, "", `Last full run: ${r.date}, ${r.machine} (full report: [bench/REPORT.md](bench/REPORT.md)).`, "",
+    "| what | target | measured | |", "|---|---|---|---|"];
+  for (const [w, t, m, p] of targetsOf(r)) out.push(`| ${w} | ${t} | ${m} | ${ok(p)} |`);
+  const b = r.browser.ttq;
+  out.push("", `Time to QR (mount → QR decoded and painted): cold p50 ${ms(b.cold.p50_ms)}, warm p50 ${ms(b.warm.p50_ms)}. ` +
+    `Server package: ${kb(r.sizes.server_wasm.gz + r.sizes.server_js.gz)} gzip.`);
+  const push = r.live?.latency?.webhook;
+  if (push) out.push(`Live edge (${r.live.measured_at.replace(/\.\d+Z$/, "Z")}): a scan turns into "connected" in the page in ${ms(push.p50_ms)} p50 / ${ms(push.p95_ms)} p95 with a webhook.`);
+  out.push("", FIG_END);
+  return out.join("\n");
+}
+
+/** bench/REPORT.md, from a report alone. */
+function render(r) {
+  const L = r.load.latency, T = r.load.throughput;
+  const added = (x) => L[x].rust.p50_ms - L[x].direct.p50_ms;
+  const jsAdded = (x) => L[x].js.p50_ms - L[x].direct.p50_ms;
+  const ratio = (x) => L[x].rust.p50_ms / L[x].js.p50_ms;
+  const tput = (x) => T[x].rust.rps / T[x].js.rps;
+  const { widget_wasm: widgetWasm, widget_js: widgetJs, worker, server_wasm: serverWasm, server_js: serverJs } = r.sizes;
+  const sk = r.browser.soak, load = r.load, browser = r.browser;
+  const md = [];
+  md.push("# Benchmark report", "", `Measured ${r.date} on ${r.machine}.`, `Tools: ${r.versions}.`,
+    "Produced by `bash tools/bench.sh` (all figures from one run, side by side) and rendered from `bench/report.json` " +
+    "(`node bench/report.mjs --render`; the test command checks the two agree). Targets are today's, applied to the run's figures.", "");
+  md.push("## Targets", "", "| what | target | measured | |", "|---|---|---|---|");
+  for (const [w, t, m, p] of targetsOf(r)) md.push(`| ${w} | ${t} | ${m} | ${ok(p)} |`);
+  // The widget's size cuts are measured one change at a time (not by this run): kept as a log.
+  const cuts = path.join(ROOT, "bench/widget-cuts.md");
+  md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
+    `| widget wasm (\`pilot_connect_bg.wasm\`) | ${kb(widgetWasm.raw)} | ${kb(widgetWasm.gz)} |`,
+    `| widget JS (glue with its helpers + entry module + element re-export, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
+    `| **widget total** | ${kb(widgetWasm.raw + widgetJs.raw)} | **${kb(widgetWasm.gz + widgetJs.gz)}** |`,
+    `| worker upload (\`wrangler deploy --dry-run\` outdir) | ${kb(worker.raw)} | ${kb(worker.gz)} |`,
+    `| server package wasm (\`pilot_connect_server_bg.wasm\`) | ${kb(serverWasm.raw)} | ${kb(serverWasm.gz)} |`,
+    `| server package JS (client + glue + loaders, unminified) | ${kb(serverJs.raw)} | ${kb(serverJs.gz)} |`,
+    "", `wrangler: \`${r.sizes.wrangler}\``, "");
+  if (existsSync(cuts)) md.push(readFileSync(cuts, "utf8").trim(), "");
+  md.push(...liveSection(r.live, r.live?.upload_previous ?? null, r.topologies));
+  for (const [name, t] of Object.entries(r.twiggy)) {
+    if (!t) continue;
+    md.push(`### What dominates the ${name} wasm (twiggy, ${kb(t.total)} of code + data, names kept for analysis)`, "",
+      "| crate | bytes | share |", "|---|---|---|", ...t.crates.map((c) => `| ${c.crate} | ${c.bytes} | ${c.pct.toFixed(1)}% |`),
+      "", "| largest items | bytes |", "|---|---|", ...t.items.map((i) => `| \`${i.item.replace(/\|/g, "\\|")}\` | ${i.bytes} |`), "");
+  }
+  return renderRest(r, md).join("\n");
+}
+
+/** The README with its figures block rendered from `r`. */
+function withFigures(text, r) {
+  const a = text.indexOf(FIG_START), b = text.indexOf(FIG_END);
+  if (a < 0 || b < a) throw new Error("README.md has no figures block (its markers)");
+  return text.slice(0, a) + figuresBlock(r) + text.slice(b + FIG_END.length);
+}
+
+/** Writes report.json, and REPORT.md and the README's figures block rendered from it. */
+function writeAll(report) {
+  writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2));
+  writeFileSync(REPORT_MD, render(report));
+  writeFileSync(README, withFigures(readFileSync(README, "utf8"), report));
+}
+
 if (process.argv.includes("--live")) {
   writeLiveOnly();
   process.exit(0);
-}
-
-/** `--topologies`: only the "Webhook topologies" subsection and the `topologies` key change. */
-function writeTopologiesOnly() {
-  if (!existsSync(B("topologies.json"))) throw new Error("no target/bench/topologies.json: run node bench/topologies.mjs first");
-  const t = currentTopologies();
-  const section = topologiesSection(t);
-  const lines = readFileSync(REPORT_MD, "utf8").split("\n");
-  const a = lines.indexOf(TOPO_START), b = lines.indexOf(TOPO_END);
-  if (a >= 0 && b > a) lines.splice(a, b - a + 1, ...section);
-  else {
-    // The first time: at the end of the Live edge section, a blank line before its end marker.
-    const end = lines.indexOf(LIVE_END);
-    if (end < 0 || lines.indexOf(LIVE_START) < 0) throw new Error("bench/REPORT.md has no Live edge section markers: run node bench/report.mjs --live first");
-    lines.splice(end, 0, ...section, "");
-  }
-  writeFileSync(REPORT_MD, lines.join("\n"));
-  const report = json(REPORT_JSON);
-  report.topologies = t;
-  writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2));
-  console.log(section.join("\n"));
 }
 if (process.argv.includes("--topologies")) {
   writeTopologiesOnly();
   process.exit(0);
 }
-
+if (process.argv.includes("--render")) {
+  writeAll(json(REPORT_JSON));
+  process.exit(0);
+}
+if (process.argv.includes("--check")) {
+  const r = json(REPORT_JSON);
+  const problems = [];
+  if (readFileSync(REPORT_MD, "utf8") !== render(r)) problems.push("bench/REPORT.md");
+  const readme = readFileSync(README, "utf8");
+  if (readme !== withFigures(readme, r)) problems.push("README.md's figures block");
+  if (problems.length) {
+    console.error(`${problems.join(" and ")} differ from what bench/report.json renders: node bench/report.mjs --render rewrites them`);
+    process.exit(1);
+  }
+  console.log("bench/REPORT.md and the README's figures are what bench/report.json renders");
+  process.exit(0);
+}
 const pkg = path.join(ROOT, "target/widget-pkg");
 const widgetWasm = sizeOf([path.join(pkg, "pilot_connect_bg.wasm")]);
 const widgetJs = sizeOf(readdirSync(pkg).filter((f) => f.endsWith(".js")).map((f) => path.join(pkg, f)));
@@ -455,68 +545,29 @@ const fuzz = existsSync(B("fuzz.txt")) ? readFileSync(B("fuzz.txt"), "utf8").tri
 }) : [];
 const tw = { widget: twiggy(B("twiggy-widget.json")), worker: twiggy(B("twiggy-worker.json")) };
 
-const L = load.latency, T = load.throughput;
-const added = (r) => L[r].rust.p50_ms - L[r].direct.p50_ms;
-const jsAdded = (r) => L[r].js.p50_ms - L[r].direct.p50_ms;
-const ratio = (r) => L[r].rust.p50_ms / L[r].js.p50_ms;
-const tput = (r) => T[r].rust.rps / T[r].js.rps;
-const rt = crit["round_trip/connect (build + parse, real QR)"]?.median_ns;
-const rtDoc = (crit["build/connect"]?.median_ns ?? 0) + (crit["parse/connect"]?.median_ns ?? 0);
-const sk = browser.soak;
-
-const targets = [
-  ["Widget wasm + JS, gzip", "≤ 25 KB", kb(widgetWasm.gz + widgetJs.gz), widgetWasm.gz + widgetJs.gz <= 25000],
-  // 320 -> 330 KB (2026-12-02): a forward batch's deliveries in parallel (join_all) took the forward
-  // latency from ~1 s (with max_batch_timeout 0) to ~12 ms, for ~+3 KiB.
-  // 250 -> 320 KB (2026-12-02): the session rework for clarity (typed protocol, serde storage, shared-future
-  // single flight, budget: ~+29 KiB) and edge in front (queue producer/consumer, dead letters: ~+31 KiB).
-  ["Worker upload bundle, gzip", "≤ 330 KB", kb(worker.gz), worker.gz <= 330000],
-  ...["qr", "status"].flatMap((r) => [
-    [`Worker added latency p50, /v1/${r}`, "≤ 1.5 ms", ms(added(r)), added(r) <= 1.5],
-    [`Worker p50 vs JS worker, /v1/${r}`, "≤ 1.2×", `${ratio(r).toFixed(2)}×`, ratio(r) <= 1.2],
-    [`Throughput c=32 vs JS worker, /v1/${r}`, "≥ 0.8×, 0 errors", `${tput(r).toFixed(2)}×, ${T[r].rust.non200} errors`, tput(r) >= 0.8 && T[r].rust.non200 === 0],
-  ]),
-  ["Connect round trip (build + parse), real sandbox QR", "≤ 5 µs", rt ? `${(rt / 1000).toFixed(2)} µs` : "n/a", rt !== undefined && rt <= 5000],
-  ["Connect round trip, documented example (1×1 PNG)", "≤ 5 µs", `${(rtDoc / 1000).toFixed(2)} µs`, rtDoc <= 5000],
-  ["Soak: 10 000 worker requests at c=32", "0 errors, 0 leaks", `${load.soak.errors} errors, ${load.soak.leaks} leaks (n=${load.soak.n})`, load.soak.errors === 0 && load.soak.leaks === 0 && load.soak.n >= 10000],
-  ["Widget soak: timers / listeners / nodes / wasm growth", "0", `${sk.growth.timers} / ${sk.growth.listeners} / ${sk.growth.nodes} / ${sk.growth.wasm_bytes} B`,
-    sk.growth.timers <= 0 && sk.growth.listeners <= 0 && sk.growth.nodes <= 0 && sk.growth.wasm_bytes <= 0],
-  ["Fuzzing: crashes", "0", `${fuzz.filter((f) => f.status !== "ok").length} of ${fuzz.length} targets`, fuzz.length > 0 && fuzz.every((f) => f.status === "ok")],
-];
-
 const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.+)/) ?? [])[1] ?? os.cpus()[0]?.model;
 const machine = `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${sh("uname -sr")}`;
 // When the figures were measured (the load run), not when this report was assembled.
 const date = statSync(B("load.json")).mtime.toISOString().replace(/\.\d+Z$/, "Z");
 const versions = `rustc ${sh("rustc -V").split(" ")[1]}, node ${process.version}, workerd via wrangler ${sh("node node_modules/wrangler/bin/wrangler.js --version")}, chromium ${sh("chromium --version").split(" ")[1]}, oha ${sh("oha --version").split(" ")[1]}`;
 
-const md = [];
-md.push("# Benchmark report", "", `Measured ${date} on ${machine}.`, `Tools: ${versions}.`,
-  "Produced by `bash tools/bench.sh` (all figures from one run, side by side). Raw data: `bench/report.json`.", "");
-md.push("## Targets", "", "| what | target | measured | |", "|---|---|---|---|");
-for (const [w, t, m, p] of targets) md.push(`| ${w} | ${t} | ${m} | ${ok(p)} |`);
-
-// The widget's size cuts are measured one change at a time (not by this run): kept as a log.
-const cuts = path.join(ROOT, "bench/widget-cuts.md");
-md.push("", "## Sizes", "", "| artifact | raw | gzip -9 |", "|---|---|---|",
-  `| widget wasm (\`pilot_connect_bg.wasm\`) | ${kb(widgetWasm.raw)} | ${kb(widgetWasm.gz)} |`,
-  `| widget JS (glue with its helpers + entry module + element re-export, minified) | ${kb(widgetJs.raw)} | ${kb(widgetJs.gz)} |`,
-  `| **widget total** | ${kb(widgetWasm.raw + widgetJs.raw)} | **${kb(widgetWasm.gz + widgetJs.gz)}** |`,
-  `| worker upload (\`wrangler deploy --dry-run\` outdir) | ${kb(worker.raw)} | ${kb(worker.gz)} |`,
-  `| server package wasm (\`pilot_connect_server_bg.wasm\`) | ${kb(serverWasm.raw)} | ${kb(serverWasm.gz)} |`,
-  `| server package JS (client + glue + loaders, unminified) | ${kb(serverJs.raw)} | ${kb(serverJs.gz)} |`,
-  "", `wrangler: \`${wranglerLine}\``, "");
-if (existsSync(cuts)) md.push(readFileSync(cuts, "utf8").trim(), "");
 const live = existsSync(B("live.json")) ? json(B("live.json")) : null;
-const liveUploadPrevious = live ? previousUpload(live) : null;
-md.push(...liveSection(live, liveUploadPrevious));
-for (const [name, t] of Object.entries(tw)) {
-  if (!t) continue;
-  md.push(`### What dominates the ${name} wasm (twiggy, ${kb(t.total)} of code + data, names kept for analysis)`, "",
-    "| crate | bytes | share |", "|---|---|---|", ...t.crates.map((c) => `| ${c.crate} | ${c.bytes} | ${c.pct.toFixed(1)}% |`),
-    "", "| largest items | bytes |", "|---|---|", ...t.items.map((i) => `| \`${i.item.replace(/\|/g, "\\|")}\` | ${i.bytes} |`), "");
-}
+const report = {
+  date, machine, versions, targets: [],
+  sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine, server_wasm: serverWasm, server_js: serverJs }, twiggy: tw,
+  load, browser, criterion: crit, fuzz, live: live && { ...withDerived(live), upload_previous: previousUpload(live) },
+  topologies: currentTopologies(),
+};
+report.targets = targetsOf(report).map(([what, target, measured, pass]) => ({ what, target, measured, pass }));
+writeAll(report);
+console.log(readFileSync(REPORT_MD, "utf8").split("\n").slice(0, 8 + report.targets.length).join("\n"));
 
+function renderRest(r, md) {
+  const L = r.load.latency, T = r.load.throughput, load = r.load, browser = r.browser, sk = r.browser.soak, crit = r.criterion, fuzz = r.fuzz;
+  const added = (x) => L[x].rust.p50_ms - L[x].direct.p50_ms;
+  const jsAdded = (x) => L[x].js.p50_ms - L[x].direct.p50_ms;
+  const ratio = (x) => L[x].rust.p50_ms / L[x].js.p50_ms;
+  const tput = (x) => T[x].rust.rps / T[x].js.rps;
 md.push("## Worker overhead (workerd via Miniflare, loopback, same sandbox upstream)", "",
   `Latency: oha at c=1, ${load.params.N_LAT} requests × ${load.params.ROUNDS} interleaved rounds, median of the rounds' percentiles.`,
   "*direct* is the upstream call the worker makes, sent straight to the sandbox; *JS worker* is `bench/js-baseline/worker.js` (same checks).", "",
@@ -554,14 +605,5 @@ md.push("## Core (criterion, native)", "", "| bench | median |", "|---|---|",
 md.push("## Fuzzing (cargo-fuzz / libFuzzer, seeded from the documented fixtures)", "", "| target | runs | seconds | result |", "|---|---|---|---|",
   ...fuzz.map((f) => `| ${f.target} | ${f.runs.toLocaleString("en")} | ${f.seconds} | ${f.status} |`), "");
 
-const notes = path.join(ROOT, "bench/NOTES.md");
-if (existsSync(notes)) md.push(readFileSync(notes, "utf8").trim(), "");
-
-writeFileSync(path.join(ROOT, "bench/REPORT.md"), md.join("\n"));
-writeFileSync(path.join(ROOT, "bench/report.json"), JSON.stringify({
-  date, machine, versions, targets: targets.map(([what, target, measured, pass]) => ({ what, target, measured, pass })),
-  sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine, server_wasm: serverWasm, server_js: serverJs }, twiggy: tw,
-  load, browser, criterion: crit, fuzz, live: live && { ...withDerived(live), upload_previous: liveUploadPrevious },
-  topologies: currentTopologies(),
-}, null, 2));
-console.log(md.slice(0, 8 + targets.length).join("\n"));
+  return md;
+}

@@ -31,6 +31,7 @@ STAGES=(
   "recipes|framework recipes (Express, Hono, Fastify, Cloudflare Worker) against the sandbox, each with tsc"
   "e2e|end to end in Chromium: demo page → worker (workerd) → sandbox; the phone and embedding suites"
   "demo|demo smoke: sandbox + wrangler dev + Node backend, flow through the worker, webhook back"
+  "reports|bench/REPORT.md and the README's figures are what bench/report.mjs renders from bench/report.json"
 )
 stage_names() { local s; for s in "${STAGES[@]}"; do echo "${s%%|*}"; done; }
 
@@ -200,6 +201,10 @@ stage_e2e() {
 stage_demo() {
   need sandbox worker widget node-app
   DEMO_ONESHOT=1 DEMO_PREBUILT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh
+}
+
+stage_reports() {
+  node bench/report.mjs --check
 }
 
 for s in "${selected[@]}"; do
