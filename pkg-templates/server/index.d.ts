@@ -8,10 +8,12 @@
 /** A string enum that also accepts values a later server may add. */
 export type Open<T extends string> = T | (string & {});
 
+// <enums> generated from the core's open enums (server/src/reason.rs enums_block)
 /** Connection state of a number (or of one link). `CLOSED` from one doc page is read as `CLOSE`. */
 export type NumberState = Open<"OPEN" | "CONNECTING" | "CLOSE">;
 export type Provider = Open<"PILOT_STATUS" | "META">;
 export type Link = "primary" | "secondary";
+// </enums>
 
 /** Server fields this version of the types does not name. */
 export interface Extra {

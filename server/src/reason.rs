@@ -323,3 +323,35 @@ pub fn codes_block() -> String {
     out.push_str(CODES_END);
     out
 }
+
+/// Marks the generated string enums of the models at the top of `index.d.ts`.
+pub const ENUMS_BEGIN: &str =
+    "// <enums> generated from the core's open enums (server/src/reason.rs enums_block)";
+/// Ends it.
+pub const ENUMS_END: &str = "// </enums>";
+
+/// The `index.d.ts` block of the models' string enums: `NumberState` and `Provider` (open: a
+/// later server may add values) and `Link`, from the core's lists.
+#[must_use]
+pub fn enums_block() -> String {
+    use pilot_connect::model::{NumberState, Provider};
+    use pilot_connect::Link;
+    let inline = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    format!(
+        "{ENUMS_BEGIN}\n\
+         /** Connection state of a number (or of one link). `CLOSED` from one doc page is read as `CLOSE`. */\n\
+         export type NumberState = Open<{}>;\n\
+         export type Provider = Open<{}>;\n\
+         export type Link = {};\n\
+         {ENUMS_END}",
+        inline(NumberState::KNOWN),
+        inline(Provider::KNOWN),
+        inline(Link::KNOWN),
+    )
+}

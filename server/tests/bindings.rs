@@ -939,6 +939,9 @@ fn operations_are_one_table() {
 /// The code and event-name unions of `index.d.ts` come from the core's and the edge's lists.
 #[test]
 fn code_unions_are_the_lists() {
-    use pilot_connect_server::reason::{codes_block, CODES_BEGIN, CODES_END};
+    use pilot_connect_server::reason::{
+        codes_block, enums_block, CODES_BEGIN, CODES_END, ENUMS_BEGIN, ENUMS_END,
+    };
     generated_block("index.d.ts", CODES_BEGIN, CODES_END, &codes_block());
+    generated_block("index.d.ts", ENUMS_BEGIN, ENUMS_END, &enums_block());
 }
