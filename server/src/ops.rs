@@ -4,8 +4,8 @@
 use pilot_connect::endpoints::{
     Connect, ConnectOutcome, CreateMetaNumber, CreateNumber, CreateRemotePairing, CreateWebhook,
     DeleteNumber, DeleteWebhook, GetNumber, GetStatus, GetWebhook, ListNumbers, ListWebhooks,
-    NumberSettings, PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus,
-    RestoreNumber, UpdateWebhook, WebhookLogs,
+    PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus, RestoreNumber,
+    UpdateWebhook, WebhookLogs,
 };
 use pilot_connect::model::Number;
 use pilot_connect::{Client, Error, ErrorKind, Link, MetaAccessToken, MetaAppSecret, Transport};
@@ -238,15 +238,6 @@ pub fn dts_block() -> String {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateArgs {
-    name: String,
-    number: String,
-    link_to_api_key: Option<bool>,
-    settings: Option<NumberSettings>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateMetaArgs {
     name: String,
     number: String,
@@ -301,34 +292,6 @@ struct RemotePairingArgs {
     meta_flow: Option<String>,
     redirect_url: Option<String>,
     external_ref: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateWebhookArgs {
-    url: String,
-    events: Vec<String>,
-    whatsapp_number_id: Option<String>,
-    active: Option<bool>,
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateWebhookArgs {
-    id: String,
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    active: Option<bool>,
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LogsArgs {
-    id: String,
-    limit: Option<u32>,
-    event: Option<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ErrorRecord> {
@@ -441,14 +404,8 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
     let id_args = || parse_args::<IdArgs>(args);
     match Op::parse(op) {
         Some(Op::NumbersCreate) => {
-            let a: CreateArgs = parse_args(args)?;
-            let mut ep = CreateNumber::new(a.name, a.number);
-            if let Some(v) = a.link_to_api_key {
-                ep = ep.link_to_api_key(v);
-            }
-            if let Some(s) = a.settings {
-                ep = ep.settings(s);
-            }
+            // The input is the core's builder itself (it deserialises strictly).
+            let ep: CreateNumber = parse_args(args)?;
             let created = client.send(&ep).await.map_err(err)?;
             let id = Value::from(created.id());
             Ok(with_fields(to_json(&created)?, &[("id", id)]))
@@ -574,17 +531,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             to_json(&client.send(&ListWebhooks::new()).await.map_err(err)?)
         }
         Some(Op::WebhooksCreate) => {
-            let a: CreateWebhookArgs = parse_args(args)?;
-            let mut ep = CreateWebhook::new(a.url, a.events);
-            if let Some(id) = a.whatsapp_number_id {
-                ep = ep.whatsapp_number_id(id);
-            }
-            if let Some(active) = a.active {
-                ep = ep.active(active);
-            }
-            if let Some(name) = a.name {
-                ep = ep.name(name);
-            }
+            let ep: CreateWebhook = parse_args(args)?;
             // A 409 here means the number already has a webhook: most likely the customer's own.
             let created = client.send(&ep).await.map_err(|e| match e.kind() {
                 ErrorKind::Conflict => ErrorRecord::from(&e).webhook_exists(),
@@ -599,20 +546,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                 .map_err(err)?,
         ),
         Some(Op::WebhooksUpdate) => {
-            let a: UpdateWebhookArgs = parse_args(args)?;
-            let mut ep = UpdateWebhook::new(a.id);
-            if let Some(url) = a.url {
-                ep = ep.url(url);
-            }
-            if let Some(events) = a.events {
-                ep = ep.events(events);
-            }
-            if let Some(active) = a.active {
-                ep = ep.active(active);
-            }
-            if let Some(name) = a.name {
-                ep = ep.name(name);
-            }
+            let ep: UpdateWebhook = parse_args(args)?;
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         Some(Op::WebhooksDelete) => to_json(
@@ -622,14 +556,7 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
                 .map_err(err)?,
         ),
         Some(Op::WebhooksLogs) => {
-            let a: LogsArgs = parse_args(args)?;
-            let mut ep = WebhookLogs::new(a.id);
-            if let Some(limit) = a.limit {
-                ep = ep.limit(limit);
-            }
-            if let Some(event) = a.event {
-                ep = ep.event(event);
-            }
+            let ep: WebhookLogs = parse_args(args)?;
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         Some(Op::WebhooksProvisionEdge) => crate::edge::provision(client, args).await,

@@ -92,8 +92,11 @@ mod explicit_null {
 }
 
 /// Creates a QR-paired number. The answer carries the first QR and pairing code.
+/// It also deserialises from its JSON input (camelCase, strictly: unknown keys are refused), so
+/// bindings take it from their callers as they are.
 #[must_use = "build it with `to_request` or send it with a client"]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateNumber {
     name: String,
     number: String,

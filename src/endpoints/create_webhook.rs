@@ -1,6 +1,6 @@
 //! `POST /v1/webhooks`: point a number's webhook at a URL.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{authed, json_body, parse_wrapped, webhook_events, Endpoint};
 use crate::config::Config;
@@ -16,8 +16,11 @@ pub const MAX_WEBHOOK_NAME: usize = 100;
 /// answers `400 NUMBER_REQUIRED` otherwise): give it here or through
 /// [`Config::with_whatsapp_number_id`]. The signing secret is not returned: it comes from
 /// the dashboard.
+/// It also deserialises from its JSON input (camelCase, strictly: unknown keys are refused), so
+/// bindings take it from their callers as they are.
 #[must_use = "build it with `to_request` or send it with a client"]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhook {
     url: String,
     events: Vec<String>,

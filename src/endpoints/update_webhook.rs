@@ -1,7 +1,7 @@
 //! `PATCH /v1/webhooks/{id}`: change the URL, the events (the list is replaced whole), the
 //! name, or pause/resume deliveries. The number of a webhook cannot change.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::create_webhook::MAX_WEBHOOK_NAME;
 use super::{authed, json_body, parse_wrapped, webhook_events, webhook_path, Endpoint};
@@ -12,8 +12,11 @@ use crate::model::Webhook;
 use crate::validate::{self, ValidationError};
 
 /// Updates a webhook. At least one change is required (the API answers `EMPTY_PATCH`).
+/// It also deserialises from its JSON input (camelCase, strictly: unknown keys are refused), so
+/// bindings take it from their callers as they are.
 #[must_use = "build it with `to_request` or send it with a client"]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateWebhook {
     id: String,
     url: Option<String>,

@@ -1,6 +1,7 @@
 //! `GET /v1/webhooks/{id}/logs[?limit=&event=]`: recent delivery attempts.
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde::Deserialize;
 
 use super::{authed, parse_wrapped, webhook_path, Endpoint};
 use crate::config::Config;
@@ -13,8 +14,11 @@ use crate::validate::{self, ValidationError};
 pub const MAX_LOG_LIMIT: u32 = 50;
 
 /// Reads a webhook's delivery log, optionally only one event.
+/// It also deserialises from its JSON input (camelCase, strictly: unknown keys are refused), so
+/// bindings take it from their callers as they are.
 #[must_use = "build it with `to_request` or send it with a client"]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookLogs {
     id: String,
     limit: Option<u32>,
