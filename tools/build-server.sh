@@ -9,9 +9,10 @@ out=target/server-pkg
 version=$(awk -F'"' '/^version = /{print $2; exit}' server/Cargo.toml)
 
 WASM_BINDGEN_FLAGS=--no-typescript build_wasm pilot-connect-server "$out" pilot_connect_server
-cp pkg-templates/server/*.js pkg-templates/server/*.d.ts pkg-templates/server/README.md "$out/"
+cp pkg-templates/server/*.js pkg-templates/server/*.d.ts pkg-templates/server/README.md LICENSE-MIT LICENSE-APACHE "$out/"
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/server/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
+pkg_has_licences "target/pilot-connect-server-${version}.tgz"
 
 package_size "$out"
 echo "server package size: $PKG_SIZE"

@@ -14,7 +14,7 @@ WASM_BINDGEN_FLAGS="--no-typescript" WASM_OPT_FLAGS="--low-memory-unused -Oz --c
   build_wasm pilot-connect-widget "$out" pilot_connect
 # Short import/export names in the wasm and the glue together (checked, fails on a glue it does not know).
 node tools/minify-wasm-names.mjs "$out/pilot_connect_bg.wasm" "$out/pilot_connect.js"
-cp pkg-templates/widget/*.js pkg-templates/widget/*.d.ts pkg-templates/widget/README.md "$out/"
+cp pkg-templates/widget/*.js pkg-templates/widget/*.d.ts pkg-templates/widget/README.md LICENSE-MIT LICENSE-APACHE "$out/"
 # Ship minified ES modules (the glue is 36 KB of readable JS; plain-HTML users get no bundler).
 # The glue is bundled with its snippet (widget/src/page.js, the driver's JS leaf operations): one file.
 # (wasm-bindgen repeats the snippet module's key in its imports object, once per namespace import of
@@ -28,6 +28,7 @@ for f in "$out"/*.js; do
 done
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-templates/widget/package.json > "$out/package.json"
 (cd "$out" && npm pack --silent --pack-destination .. >/dev/null)
+pkg_has_licences "target/pilot-connect-widget-${version}.tgz"
 
 # The core widget is what every page loads (the entry, the element, the glue, the wasm); the React
 # entry is measured on its own (only React pages load it, on top of the core).

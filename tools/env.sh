@@ -41,6 +41,15 @@ package_size() {
   PKG_SIZE="wasm ${wasm[0]} B (gzip ${wasm[1]} B) + JS ${js[0]} B (gzip ${js[1]} B) = gzip ${PKG_GZIP} B"
 }
 
+# Fails unless tarball $1 carries both licence files (every manifest says "MIT OR Apache-2.0").
+pkg_has_licences() {
+  local f listing
+  listing=$(tar -tzf "$1")
+  for f in LICENSE-MIT LICENSE-APACHE; do
+    grep -qx "package/$f" <<<"$listing" || { echo "$1 lacks $f" >&2; return 1; }
+  done
+}
+
 # The packed npm packages (tools/build-server.sh, tools/build-widget.sh) and the fresh test apps
 # that install them (tools/*-app-install.sh). Paths are relative to the repository root.
 # The version npm package $1 (pilot-connect-server, pilot-connect-widget) is packed at: its crate's.
