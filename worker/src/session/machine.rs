@@ -533,6 +533,9 @@ pub struct Machine {
     status_call: Option<Vec<Waiter>>,
     number_call: bool,
     hooks_call: bool,
+    /// When (ms) the session last learned "connected" (from a webhook, a status read or a
+    /// connect answer): a QR from a connect call that started before it is stale.
+    connected_at: f64,
     /// This edge's webhook receiver (from the viewers' requests; `None`: not known yet).
     hook_url: Option<String>,
     held: Option<Held>,
@@ -555,6 +558,7 @@ impl Machine {
             status_call: None,
             number_call: false,
             hooks_call: false,
+            connected_at: 0.0,
             hook_url: None,
             held: None,
             alarm_tail: false,
@@ -1130,13 +1134,18 @@ impl Machine {
         }
     }
 
-    /// A QR answer from upstream: kept, timed, pushed and answered.
+    /// A QR answer from upstream: kept, timed, pushed and answered. A pairing answer from a call
+    /// that started before the session learned "connected" is stale: the number linked while
+    /// it ran, so its QR is neither kept nor pushed, and its waiters are told "connected".
     fn finish_qr(&mut self, held: Held, out: &mut Vec<Effect>) {
         let Held {
             answer: a,
             started: t,
             waiters,
         } = held;
+        if self.saved.connected && self.connected_at >= t {
+            return Self::reply(waiters, &Answer::Qr(QrAnswer::Connected), out);
+        }
         match &a {
             QrAnswer::Connected => {
                 if self.saved.qr.is_some() {
@@ -1144,6 +1153,7 @@ impl Machine {
                 }
                 self.saved.code = None;
                 self.saved.connected = true;
+                self.connected_at = t;
                 self.saved.qr = None;
             }
             QrAnswer::Pairing {
@@ -1223,6 +1233,9 @@ impl Machine {
         self.status = Some((a, now.t));
         let was = self.saved.connected;
         self.saved.connected = a.state == PublicState::Connected;
+        if self.saved.connected {
+            self.connected_at = self.connected_at.max(t);
+        }
         if matches!(a.state, PublicState::Disconnected | PublicState::Connected) {
             self.saved.qr = None; // the pairing attempt is over, one way or the other
         }
@@ -1331,6 +1344,9 @@ impl Machine {
         let s = &mut self.saved;
         s.qr = None;
         s.connected = name == EventName::NumberConnected;
+        if s.connected {
+            self.connected_at = t;
+        }
         let frame = match name {
             EventName::NumberConnected => PushFrame::Status(StatusAnswer {
                 state: PublicState::Connected,

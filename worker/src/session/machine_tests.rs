@@ -1036,3 +1036,31 @@ fn a_listed_webhook_to_the_edge_stops_polling_and_its_deletion_is_noticed() {
         s.count(Call::Hooks)
     );
 }
+
+#[test]
+fn a_qr_from_a_call_that_started_before_connected_is_stale() {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.latency = 1_000.0;
+    s.watch();
+    s.run_for(1_100.0); // the first QR is out
+    s.run_for(18_500.0); // the rotation's connect is in flight
+    assert!(
+        s.flight.iter().any(|(_, c, _)| *c == Call::Qr),
+        "{:?}",
+        s.flight
+    );
+    let asked = s.ask(Ask::Qr); // joins the call in flight
+    s.event("number.connected", "k1", Some(s.t));
+    s.pushed.clear();
+    s.run_for(2_000.0); // the call answers with a (stale) QR
+    assert!(s.m.saved().connected, "still connected");
+    assert_eq!(s.m.saved().qr, None, "the stale QR is not kept");
+    assert!(
+        !s.pushed
+            .iter()
+            .any(|f| matches!(f, PushFrame::Qr(QrAnswer::Pairing { .. }))),
+        "no QR pushed after connected: {:?}",
+        s.pushed
+    );
+    assert_eq!(s.qr_reply(asked), QrAnswer::Connected);
+}
