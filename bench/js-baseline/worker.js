@@ -91,8 +91,10 @@ async function handle(req, env) {
   if (qr) {
     const q = body.qrcodeBase64;
     if (typeof q !== "string" || !q.startsWith("data:image/png;base64,")) return err(502, "bad_upstream_response", allowed);
+    // The Rust worker's answer shape (its session fills these from a number read and observed
+    // code lifetimes; the baseline has neither, so it answers null as the session does before it knows).
     return reply(200, { state: "pairing", qr: q, pairingCode: body.pairingCode ?? null,
-                        refreshAfterMs: Number(env.QR_REFRESH_MS || 20000) }, allowed);
+                        refreshAfterMs: Number(env.QR_REFRESH_MS || 20000), maskedNumber: null, codeExpiresInMs: null }, allowed);
   }
   const state = body.isFullyConnected || body.state === "OPEN" ? "connected"
     : body.state === "CONNECTING" ? "connecting" : body.state === "CLOSE" ? "disconnected" : "unknown";
