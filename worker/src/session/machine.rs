@@ -856,13 +856,16 @@ impl Machine {
     }
 
     /// When the alarm should next fire (ms from now), or `None`: one alarm while someone
-    /// watches an unconnected number that may still call; none otherwise. The next QR rotation,
-    /// the next status check (unless webhooks are trusted), never before the budget allows a
-    /// call, never sooner than [`ALARM_MIN_MS`].
+    /// watches an unconnected number that may still call; none otherwise, nor while a connect or
+    /// status call is out (its answer sets the next one: a second call of another kind before
+    /// the first answer could be two calls where a final answer allows one). The next QR
+    /// rotation, the next status check (unless webhooks are expected), never before the budget
+    /// allows a call, never sooner than [`ALARM_MIN_MS`].
     #[must_use]
     pub fn next_alarm(&self, now: Now) -> Option<f64> {
         let (t, s) = (now.t, &self.saved);
-        if !now.watched || s.connected || s.budget.halted() {
+        let calling = self.qr_call.is_some() || self.status_call.is_some();
+        if !now.watched || s.connected || s.budget.halted() || calling {
             return None;
         }
         let mut next = s.qr.as_ref().map_or(t, |q| q.fresh_until - QR_MIN_LEFT_MS);
