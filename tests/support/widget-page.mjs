@@ -44,10 +44,13 @@ export function watchPage(page, tokens) {
   page.on("websocket", (ws) => {
     if (!new URL(ws.url()).pathname.endsWith("/v1/events")) return; // not a widget's (Vite's HMR, …)
     sockets.push(ws);
+    // A QR pushed after the stream said "connected" is no rotation its widget should show.
+    let connected = false;
     ws.on("framereceived", (f) => {
       try {
         const v = JSON.parse(f.payload);
-        if (v?.state === "pairing" && typeof v.qr === "string") wire.add(v.qr);
+        if (v?.state === "connected") connected = true;
+        if (v?.state === "pairing" && typeof v.qr === "string" && !connected) wire.add(v.qr);
       } catch { /* not JSON */ }
     });
   });

@@ -1237,7 +1237,8 @@ impl Machine {
         let was = self.saved.connected;
         self.saved.connected = a.state == PublicState::Connected;
         if self.saved.connected {
-            self.connected_at = self.connected_at.max(t);
+            // When the session learned it: a connect call out since before then is stale.
+            self.connected_at = now.t;
         }
         if matches!(a.state, PublicState::Disconnected | PublicState::Connected) {
             self.saved.qr = None; // the pairing attempt is over, one way or the other
