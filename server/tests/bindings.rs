@@ -439,27 +439,8 @@ fn webhooks_are_verified_over_raw_bytes_then_parsed() {
 #[test]
 fn the_dts_reason_union_is_the_rust_table() {
     use pilot_connect_server::reason::{dts_block, js_block, DTS_BEGIN, DTS_END};
-    for (file, want) in [("index.d.ts", dts_block()), ("index.js", js_block())] {
-        let path = format!(
-            "{}/../pkg-templates/server/{file}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let (Some(start), Some(end)) = (text.find(DTS_BEGIN), text.find(DTS_END)) else {
-            panic!("{path} has no {DTS_BEGIN:?} … {DTS_END:?} block")
-        };
-        let current = &text[start..end + DTS_END.len()];
-        if current != want {
-            if std::env::var_os("PILOT_BLESS").is_some() {
-                let fixed = format!("{}{want}{}", &text[..start], &text[end + DTS_END.len()..]);
-                std::fs::write(&path, fixed).unwrap_or_else(|e| panic!("{path}: {e}"));
-            } else {
-                panic!(
-                    "{file}'s reasons block is out of date (PILOT_BLESS=1 rewrites it):\n{want}"
-                );
-            }
-        }
-    }
+    generated_block("index.d.ts", DTS_BEGIN, DTS_END, &dts_block());
+    generated_block("index.js", DTS_BEGIN, DTS_END, &js_block());
     let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
     // The package README's table of common reasons names only reasons of the table.
     let readme = std::fs::read_to_string(format!(
