@@ -207,7 +207,7 @@ pub struct LinkInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LinkCredentials {
-    /// The QR image.
+    /// The QR image: `data:image/png;base64,…`, checked to be a PNG.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qrcode_base64: Option<QrImage>,
     /// The pairing code (`null` when the provider gives none).
@@ -225,7 +225,8 @@ pub struct LinkCredentials {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberInstance {
-    /// Number id (as used in `/v1/numbers/{id}`).
+    /// Number id (as used in `/v1/numbers/{id}`). Always there (a missing one is a decode
+    /// error at `instance.id`).
     pub id: String,
     /// Provider-side instance name.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -63,56 +63,104 @@ export type PilotStatusOptions =
 
 // ── Models ──────────────────────────────────────────────────────────────────────────────────
 
+// <models> generated from the core's types (server/tests/models.rs): edit the Rust types there
+
+/** State of one link of a number. */
 export interface LinkInfo extends Extra {
+  /** Link state. */
   state?: NumberState;
-  connectedAt?: string | null;
+  /** When it connected. */
+  connectedAt?: string;
 }
 
+/** QR + pairing code of one link, as returned by create/connect. */
 export interface LinkCredentials extends Extra {
-  /** `data:image/png;base64,…` — checked to be a PNG. */
+  /** The QR image: `data:image/png;base64,…`, checked to be a PNG. */
   qrcodeBase64?: string;
+  /** The pairing code (`null` when the provider gives none). */
   pairingCode?: string;
 }
 
+/** Metadata of an API key as listed with a number (never the key itself). */
 export interface ApiKeyInfo extends Extra {
+  /** Key name. */
   name?: string;
+  /** First characters, e.g. `ps_abcd`. */
   keyPrefix?: string;
+  /** Last four characters. */
   keyLast4?: string;
 }
 
+/**
+ * A number as returned inside create and remote-pairing results. Its `id` is always there
+ * (the SDK's `WhatsAppNumberInstance.id` is required, and every documented example has it): an
+ * answer without it is a `DecodeError` at `instance.id`. Everything else
+ * is optional.
+ */
 export interface NumberInstance extends Extra {
-  /** Always there (a missing one is a `decode` error at `instance.id`). */
+  /**
+   * Number id (as used in `/v1/numbers/{id}`). Always there (a missing one is a decode
+   * error at `instance.id`).
+   */
   id: string;
+  /** Provider-side instance name. */
   instanceName?: string;
+  /** Phone, digits only. */
   number?: string;
+  /** Display name. */
   name?: string;
+  /** Provider. */
   provider?: Provider;
+  /** Connection state. */
   state?: NumberState;
+  /** First link. */
   primaryLink?: LinkInfo;
+  /** Second link (dual numbers). */
   secondaryLink?: LinkInfo;
+  /** Ready to send. */
   isFullyConnected?: boolean;
+  /** ISO-8601. */
   createdAt?: string;
+  /** ISO-8601. */
   updatedAt?: string;
 }
 
+/** One number of `GET /v1/numbers`, or the detail of `GET /v1/numbers/{id}`. */
 export interface PilotNumber extends Extra {
-  /** Always there (a missing one is a `decode` error at `[i].id` / `id`). */
+  /**
+   * Number id: always there (the list example, the SDK's `NumberDetail.id` is required); an
+   * item without it is a decode error at `i.id` / `id`.
+   */
   id: string;
+  /** Provider-side instance name. */
   instanceName?: string;
-  /** Digits only. */
+  /** Phone, digits only. */
   number?: string;
+  /** Display name. */
   name?: string;
+  /** Provider. */
   provider?: Provider;
+  /** Key metadata. */
   apiKeys?: ApiKeyInfo[];
+  /** Connection state. */
   state?: NumberState;
+  /** Ready to send. */
   isFullyConnected?: boolean;
+  /** First link. */
   primaryLink?: LinkInfo;
+  /** Second link. */
   secondaryLink?: LinkInfo;
+  /** Health block (get-one). */
   health?: unknown;
+  /** Meta block (get-one; `null` for QR numbers). */
   meta?: unknown;
+  /** Meta phone id (Meta numbers). */
   metaPhoneId?: string;
+  /** Meta WABA id (Meta numbers). */
   metaWabaId?: string;
+  /** ISO-8601. */
   createdAt?: string;
+  /** ISO-8601. */
   updatedAt?: string;
   /**
    * **Use this** to know whether the number is connected (list/get; absent on `createMeta`'s
@@ -124,40 +172,67 @@ export interface PilotNumber extends Extra {
 
 /** Evolution-GO fields accept `null` to reset to the provider default. Unknown keys are refused. */
 export interface NumberSettings {
+  /** Import history after connecting (default true; only settable at creation). */
   historyImportEnabled?: boolean;
+  /** Deliver historical messages to webhooks. */
   webhookHistoricalMessages?: boolean;
+  /** Ignore newsletter messages. */
   ignoreNewsletters?: boolean;
+  /** Mark read on send (Meta only). */
   markReadOnSend?: boolean;
+  /** Evolution-GO: always online. */
   alwaysOnline?: boolean | null;
+  /** Evolution-GO: reject calls. */
   rejectCall?: boolean | null;
+  /** Evolution-GO: mark incoming messages read. */
   readMessages?: boolean | null;
+  /** Evolution-GO: ignore groups. */
   ignoreGroups?: boolean | null;
+  /** Evolution-GO: ignore status updates. */
   ignoreStatus?: boolean | null;
-  /** At most 1000 characters. */
+  /** Evolution-GO: message sent when a call is rejected (≤ 1000 characters). */
   msgRejectCall?: string | null;
 }
 
+/** What `numbers.create` takes. Unknown keys are refused. */
 export interface CreateNumberInput {
   /** Display name (not empty, no control characters). */
   name: string;
   /** E.164 (`+5511999999999`); spaces, dashes, dots and parentheses are removed. */
   number: string;
+  /** Re-point the calling key to the new number. */
   linkToApiKey?: boolean;
+  /** Initial settings. */
   settings?: NumberSettings;
 }
 
+/** The created number with its first QR and pairing code. */
 export interface CreatedNumber extends Extra {
+  /**
+   * The number. Always there, with its id (the SDK's `CreateNumberResult.instance` is
+   * required): an answer without it is a decode error at `instance` / `instance.id`.
+   */
+  instance: NumberInstance;
+  /** First QR. */
+  qrcodeBase64?: string;
+  /** Pairing code (`null` when the provider gives none). */
+  pairingCode?: string;
+  /** The key re-pointed to this number (`null` with a tenant key). */
+  linkedApiKeyId?: string;
+  /** QR + code of the first link. */
+  primaryLink?: LinkCredentials;
+  /** QR + code of the second link (dual numbers). */
+  secondaryLink?: LinkCredentials;
   /** The new number's id: `instance.id`, lifted. Always there (a `decode` error otherwise). */
   id: string;
-  instance: NumberInstance;
-  qrcodeBase64?: string;
-  pairingCode?: string;
-  linkedApiKeyId?: string;
-  primaryLink?: LinkCredentials;
-  secondaryLink?: LinkCredentials;
 }
 
+/**
+ * What `numbers.createMeta` takes: every field but `linkToApiKey` is required by the API.
+ * Unknown keys are refused.
+ */
 export interface CreateMetaNumberInput {
+  /** Display name. */
   name: string;
   /** At least 8 digits, optional `+`. */
   number: string;
@@ -169,11 +244,221 @@ export interface CreateMetaNumberInput {
   linkToApiKey?: boolean;
 }
 
+/** Where to point your Meta app's webhook. */
+export interface MetaNumberWebhook extends Extra {
+  /** Callback URL to configure in the Meta app. */
+  url?: string;
+  /** Configure it in your Meta app: `verifyToken.reveal()`. */
+  verifyToken?: Secret | null;
+}
+
+/** The created Meta number and its webhook set-up. */
 export interface CreatedMetaNumber extends Extra {
+  /** The number (`provider: META`). */
   number: PilotNumber;
-  webhook?: { url?: string; /** Configure it in your Meta app: `verifyToken.reveal()`. */ verifyToken?: Secret | null } & Extra;
+  /** Webhook URL + verify token for the Meta app. */
+  webhook?: MetaNumberWebhook;
+  /** The key linked to this number. */
   linkedApiKeyId?: string;
 }
+
+/**
+ * Any of the three documented status shapes: `{id,state}`, `{state,isFullyConnected}` and
+ * `{id,state,stale,checkedAt|lastKnownAt}`.
+ */
+export interface NumberStatus extends Extra {
+  /** Number id (absent in one documented shape, `{state, isFullyConnected}`). */
+  id?: string;
+  /** Connection state. */
+  state: NumberState;
+  /**
+   * Ready to send (absent in two shapes): the raw upstream field, which on a dual number
+   * speaks for both links. To decide, use the link rule (`NumberStatus::is_link_connected`;
+   * `ready` in the npm package).
+   */
+  isFullyConnected?: boolean;
+  /** `true`: the provider did not answer and `state` is the last one remembered. */
+  stale?: boolean;
+  /** When a live reading was taken. */
+  checkedAt?: string;
+  /** When the remembered state was last seen live. */
+  lastKnownAt?: string;
+  /** First link (the SDK's shape). */
+  primaryLink?: LinkInfo;
+  /** Second link: present only for a dual number (`null` otherwise). */
+  secondaryLink?: LinkInfo;
+  /**
+   * **THE answer to "is it connected?"** — for the link asked about (primary unless
+   * `{ link: "secondary" }`), by the core's rule (`NumberStatus::is_link_connected`): on a dual
+   * number that link's own `state === "OPEN"` (`isFullyConnected` speaks for both links); on a
+   * single link `isFullyConnected` when present, else `state === "OPEN"`.
+   */
+  ready: boolean;
+}
+
+/** `{ok:true}` (permanent delete) or `{ok:true, restorableUntil}` (soft delete). */
+export interface Deleted extends Extra {
+  /** `true` on success. */
+  ok: boolean;
+  /**
+   * Until when `restore` works (ISO-8601; 30 days where the server soft-deletes); absent on
+   * servers that delete permanently.
+   */
+  restorableUntil?: string;
+}
+
+/** `{ok:true, requiresReconnect:true}`. */
+export interface Restored extends Extra {
+  /** `true` on success. */
+  ok: boolean;
+  /** Always `true` today: pair again with connect. */
+  requiresReconnect?: boolean;
+}
+
+/** `{ ok, … }` answers (purge, and the base of delete/restore). */
+export interface OkResult extends Extra {
+  /** `true` on success. */
+  ok: boolean;
+}
+
+/**
+ * Any of the documented answers (OpenAPI, guide, SDK). For a PILOT_STATUS link the number id
+ * is always there (checked by `CreateRemotePairing`'s parse, a decode error at `numberId`
+ * otherwise): the number is created with the link (in `CLOSE`), and every documented shape
+ * carries its id, as `numberId` (OpenAPI) or `instance.id` (guide, SDK). For a META link it
+ * may be absent: the person picks the number in Meta's signup dialog after the link is made.
+ * Everything else is optional.
+ */
+export interface RemotePairingLink extends Extra {
+  /** Provider of the link. */
+  provider?: Provider;
+  /** The token (`rp_…` or a UUID). */
+  remotePairingToken?: string;
+  /** The link to give the end customer. */
+  remotePairingUrl?: string;
+  /**
+   * `numberId`, else `instance.id`. A string for a PILOT_STATUS link (see
+   * `PilotStatusRemotePairingLink`); `null` possible only for a META link, whose number is
+   * picked in Meta's signup dialog after the link is made.
+   */
+  numberId: string | null;
+  /**
+   * The number being paired (starts `CLOSE`); when present, its `id` is required. The SDK's
+   * `RemotePairingResult` is `total=False` and the OpenAPI shape has no `instance`, so the
+   * object itself is optional.
+   */
+  instance?: NumberInstance;
+  /** e.g. `+551199****9999`. */
+  maskedNumber?: string;
+  /** Whether the WhatsApp message went out. */
+  messageSent?: boolean;
+  /** Why it did not. */
+  messageError?: string;
+  /** The key linked to the number. */
+  linkedApiKeyId?: string;
+  /** `remotePairingToken`, else the last segment of `remotePairingUrl`. */
+  token: string | null;
+}
+
+/** `{valid, name, number|maskedNumber, state, reason?, …}`. */
+export interface RemotePairingInfo extends Extra {
+  /** Whether the token can still be used. */
+  valid: boolean;
+  /** Display name. */
+  name?: string;
+  /** Phone (docs). */
+  number?: string;
+  /** Masked phone (SDK). */
+  maskedNumber?: string;
+  /** Current state. */
+  state?: NumberState;
+  /** Why it is not valid. */
+  reason?: string;
+  /** First link. */
+  primaryLink?: LinkInfo;
+  /** Second link. */
+  secondaryLink?: LinkInfo;
+}
+
+/** `{state, isFullyConnected, primaryLink?, secondaryLink?}`. */
+export interface RemotePairingStatus extends Extra {
+  /** Connection state. */
+  state: NumberState;
+  /**
+   * Ready to send: the raw upstream field. To decide, use the link rule (`ready` in the npm
+   * package).
+   */
+  isFullyConnected?: boolean;
+  /** First link. */
+  primaryLink?: LinkInfo;
+  /** Second link. */
+  secondaryLink?: LinkInfo;
+  /** **THE answer to "is it connected?"**, by the same rule as `NumberStatus.ready`. */
+  ready: boolean;
+}
+
+/**
+ * A webhook of one number, as `/v1/webhooks` returns it. The contract documents no response
+ * example, so everything but `id` is optional and unknown fields are kept. The `id` is
+ * required: every other webhook route takes it (`/v1/webhooks/{id}`), so an answer without
+ * one is useless and a decode error at `id`. The signing secret is never returned by the API.
+ */
+export interface Webhook extends Extra {
+  /** Webhook id (as used in `/v1/webhooks/{id}`). */
+  id: string;
+  /** Optional label (e.g. `"pilot-connect edge"`). */
+  name?: string;
+  /** Where deliveries go. */
+  url?: string;
+  /** Subscribed events; `"*"` means all, an empty list dispatches nothing. */
+  events?: string[];
+  /** `false` pauses deliveries. */
+  active?: boolean;
+  /** The number it belongs to (fixed at creation). */
+  whatsappNumberId?: string;
+  /** Created at (ISO-8601). */
+  createdAt?: string;
+  /** Updated at (ISO-8601). */
+  updatedAt?: string;
+}
+
+/**
+ * What `webhooks.create` takes. Unknown keys are refused. The signing secret is not returned:
+ * it comes from the dashboard.
+ */
+export interface CreateWebhookInput {
+  /** Absolute http(s) URL that receives signed `POST`s. */
+  url: string;
+  /** At least one: e.g. `"number.connected", "number.disconnected"`, or `"*"` for all. */
+  events: [string, ...string[]];
+  /** Which number (required with a tenant key, unless the client has `whatsappNumberId`). */
+  whatsappNumberId?: string;
+  /** `false` creates it paused. */
+  active?: boolean;
+  /** A label: not empty, at most 100 characters. */
+  name?: string;
+}
+
+/**
+ * One delivery attempt of a webhook (`GET /v1/webhooks/{id}/logs`). Undocumented shape:
+ * every field is optional and unknown fields are kept.
+ */
+export interface WebhookLog extends Extra {
+  /** Log entry id. */
+  id?: string;
+  /** Event name. */
+  event?: string;
+  /** HTTP status the target answered, when it answered. */
+  statusCode?: number;
+  /** Whether the delivery succeeded. */
+  success?: boolean;
+  /** Transport or target error. */
+  error?: string;
+  /** When (ISO-8601). */
+  createdAt?: string;
+}
+
+// </models>
 
 /** What `connect` means for the person holding the phone. */
 export type ConnectResult =
@@ -187,43 +472,6 @@ export type ConnectResult =
     } & Extra)
   /** The documented 409: already connected, nothing to pair. */
   | { state: "connected" };
-
-export interface NumberStatus extends Extra {
-  /** Absent in one documented shape (`{state, isFullyConnected}`). */
-  id?: string;
-  state: NumberState;
-  /** The raw upstream field (on a dual number it speaks for both links). To decide, read `ready`. */
-  isFullyConnected?: boolean;
-  /** true: the provider did not answer and `state` is the last one remembered. */
-  stale?: boolean;
-  checkedAt?: string;
-  lastKnownAt?: string;
-  primaryLink?: LinkInfo;
-  /** Present (not null) only for a dual number. */
-  secondaryLink?: LinkInfo | null;
-  /**
-   * **THE answer to "is it connected?"** — for the link asked about (primary unless
-   * `{ link: "secondary" }`), by the core's rule (`NumberStatus::is_link_connected`): on a dual
-   * number that link's own `state === "OPEN"` (`isFullyConnected` speaks for both links); on a
-   * single link `isFullyConnected` when present, else `state === "OPEN"`.
-   */
-  ready: boolean;
-}
-
-export interface Deleted extends Extra {
-  ok: boolean;
-  /** Present where the server soft-deletes (30 days). */
-  restorableUntil?: string;
-}
-
-export interface Restored extends Extra {
-  ok: boolean;
-  requiresReconnect?: boolean;
-}
-
-export interface OkResult extends Extra {
-  ok: boolean;
-}
 
 export type CreateRemotePairingInput =
   | {
@@ -244,77 +492,9 @@ export type CreateRemotePairingInput =
       branding?: Record<string, unknown>;
     };
 
-export interface RemotePairingLink extends Extra {
-  /** `remotePairingToken`, else the last segment of `remotePairingUrl`. */
-  token: string | null;
-  /**
-   * `numberId`, else `instance.id`. A string for a PILOT_STATUS link (see
-   * `PilotStatusRemotePairingLink`); `null` possible only for a META link, whose number is
-   * picked in Meta's signup dialog after the link is made.
-   */
-  numberId: string | null;
-  provider?: Provider;
-  remotePairingToken?: string;
-  remotePairingUrl?: string;
-  instance?: NumberInstance;
-  maskedNumber?: string;
-  messageSent?: boolean;
-  messageError?: string;
-  linkedApiKeyId?: string;
-}
-
 /** A PILOT_STATUS link: the number is created with it, so its id is always there (a `decode` error at `numberId` otherwise). */
 export interface PilotStatusRemotePairingLink extends RemotePairingLink {
   numberId: string;
-}
-
-export interface RemotePairingInfo extends Extra {
-  valid: boolean;
-  name?: string;
-  number?: string;
-  maskedNumber?: string;
-  state?: NumberState;
-  reason?: string;
-  primaryLink?: LinkInfo;
-  secondaryLink?: LinkInfo;
-}
-
-export interface RemotePairingStatus extends Extra {
-  state: NumberState;
-  /** The raw upstream field. To decide, read `ready`. */
-  isFullyConnected?: boolean;
-  primaryLink?: LinkInfo;
-  secondaryLink?: LinkInfo | null;
-  /** **THE answer to "is it connected?"**, by the same rule as `NumberStatus.ready`. */
-  ready: boolean;
-}
-
-export interface Webhook extends Extra {
-  /** Always there (every webhook route takes it; a missing one is a `decode` error at `id`). */
-  id: string;
-  /** Optional label (e.g. `"pilot-connect edge"`). */
-  name?: string | null;
-  url?: string;
-  /** `"*"` = all events. */
-  events?: string[];
-  /** `false`: deliveries paused. */
-  active?: boolean;
-  /** The number it belongs to (fixed at creation). */
-  whatsappNumberId?: string;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface CreateWebhookInput {
-  /** Absolute http(s) URL that receives signed `POST`s. */
-  url: string;
-  /** At least one: e.g. `["number.connected", "number.disconnected"]`, or `["*"]` for all. */
-  events: [string, ...string[]];
-  /** Which number (required with a tenant key, unless the client has `whatsappNumberId`). */
-  whatsappNumberId?: string;
-  active?: boolean;
-  /** A label: not empty, at most 100 characters. */
-  name?: string;
 }
 
 interface WebhookChanges {
@@ -374,15 +554,6 @@ export type ProvisionEdgeResult =
   | (ProvisionEdgeCommon & { topology: "relay"; action: "none"; webhook: Webhook | null })
   /** The edge takes every event; set the worker's FORWARD_WEBHOOK_URL to `forwardWebhookUrl`. */
   | (ProvisionEdgeCommon & { topology: "edge_in_front"; webhook: Webhook; forwardWebhookUrl: string });
-
-export interface WebhookLog extends Extra {
-  id?: string;
-  event?: string;
-  statusCode?: number | null;
-  success?: boolean;
-  error?: string | null;
-  createdAt?: string;
-}
 
 // ── Client ──────────────────────────────────────────────────────────────────────────────────
 

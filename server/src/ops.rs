@@ -239,7 +239,9 @@ pub fn dts_block() -> String {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateMetaArgs {
+    /// Display name.
     name: String,
+    /// At least 8 digits, optional `+`.
     number: String,
     meta_phone_id: String,
     meta_waba_id: String,

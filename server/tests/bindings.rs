@@ -5,7 +5,7 @@
 #![allow(clippy::panic, clippy::result_large_err)]
 
 mod common;
-use common::{client, Canned};
+use common::{client, generated_block, Canned};
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -875,28 +875,6 @@ async fn ready_is_the_link_rule() {
             .as_bool()
             .unwrap_or(one["state"] == "OPEN"))
     );
-}
-
-/// Checks that `file` (in the package templates) holds `want` between `begin` and `end`;
-/// `PILOT_BLESS=1` rewrites the block.
-fn generated_block(file: &str, begin: &str, end: &str, want: &str) {
-    let path = format!(
-        "{}/../pkg-templates/server/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let (Some(start), Some(stop)) = (text.find(begin), text.find(end)) else {
-        panic!("{path} has no {begin:?} … {end:?} block")
-    };
-    let current = &text[start..stop + end.len()];
-    if current != want {
-        if std::env::var_os("PILOT_BLESS").is_some() {
-            let fixed = format!("{}{want}{}", &text[..start], &text[stop + end.len()..]);
-            std::fs::write(&path, fixed).unwrap_or_else(|e| panic!("{path}: {e}"));
-        } else {
-            panic!("{file}'s generated block is out of date (PILOT_BLESS=1 rewrites it):\n{want}");
-        }
-    }
 }
 
 /// The operations live in one table (`server/src/ops.rs`): the dispatch takes exactly its

@@ -98,9 +98,13 @@ mod explicit_null {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateNumber {
+    /// Display name (not empty, no control characters).
     name: String,
+    /// E.164 (`+5511999999999`); spaces, dashes, dots and parentheses are removed.
     number: String,
+    /// Re-point the calling key to the new number.
     link_to_api_key: Option<bool>,
+    /// Initial settings.
     settings: Option<NumberSettings>,
 }
 

@@ -22,10 +22,15 @@ pub const MAX_WEBHOOK_NAME: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhook {
+    /// Absolute http(s) URL that receives signed `POST`s.
     url: String,
+    /// At least one: e.g. `["number.connected", "number.disconnected"]`, or `["*"]` for all.
     events: Vec<String>,
+    /// Which number (required with a tenant key, unless the client has `whatsappNumberId`).
     whatsapp_number_id: Option<String>,
+    /// `false` creates it paused.
     active: Option<bool>,
+    /// A label: not empty, at most 100 characters.
     name: Option<String>,
 }
 

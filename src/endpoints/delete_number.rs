@@ -31,7 +31,8 @@ pub struct Deleted {
     /// `true` on success.
     #[serde(default = "yes")]
     pub ok: bool,
-    /// Until when `restore` works (ISO-8601); absent on servers that delete permanently.
+    /// Until when `restore` works (ISO-8601; 30 days where the server soft-deletes); absent on
+    /// servers that delete permanently.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restorable_until: Option<String>,
     /// Fields this version does not know.

@@ -33,7 +33,8 @@ impl RemotePairingStatus {
 pub struct RemotePairingStatusResult {
     /// Connection state.
     pub state: NumberState,
-    /// Ready to send.
+    /// Ready to send: the raw upstream field. To decide, use the link rule (`ready` in the npm
+    /// package).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// First link.

@@ -38,12 +38,14 @@ impl GetStatus {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberStatus {
-    /// Number id (absent in one shape).
+    /// Number id (absent in one documented shape, `{state, isFullyConnected}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Connection state.
     pub state: NumberState,
-    /// Ready to send (absent in two shapes).
+    /// Ready to send (absent in two shapes): the raw upstream field, which on a dual number
+    /// speaks for both links. To decide, use the link rule ([`NumberStatus::is_link_connected`];
+    /// `ready` in the npm package).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fully_connected: Option<bool>,
     /// `true`: the provider did not answer and `state` is the last one remembered.

@@ -45,3 +45,25 @@ pub fn client(answers: Vec<HttpResponse>) -> Client<Canned> {
     )
     .with_retry_policy(s.policy)
 }
+
+/// Checks that `file` (in the package templates) holds `want` between `begin` and `end`;
+/// `PILOT_BLESS=1` rewrites the block.
+pub fn generated_block(file: &str, begin: &str, end: &str, want: &str) {
+    let path = format!(
+        "{}/../pkg-templates/server/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let (Some(start), Some(stop)) = (text.find(begin), text.find(end)) else {
+        panic!("{path} has no {begin:?} … {end:?} block")
+    };
+    let current = &text[start..stop + end.len()];
+    if current != want {
+        if std::env::var_os("PILOT_BLESS").is_some() {
+            let fixed = format!("{}{want}{}", &text[..start], &text[stop + end.len()..]);
+            std::fs::write(&path, fixed).unwrap_or_else(|e| panic!("{path}: {e}"));
+        } else {
+            panic!("{file}'s generated block is out of date (PILOT_BLESS=1 rewrites it):\n{want}");
+        }
+    }
+}
