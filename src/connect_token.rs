@@ -217,6 +217,29 @@ impl<'a> VerifyOptions<'a> {
     }
 }
 
+/// Verifies a token against several secrets: the current one and those still accepted while
+/// the secret rotates (the worker's `CONNECT_TOKEN_SECRET` and `CONNECT_TOKEN_SECRETS`).
+///
+/// The first secret whose signature matches decides: its claims, or the claim check that
+/// failed (an expired token stays expired whichever secret signed it).
+///
+/// # Errors
+/// [`TokenError::BadSignature`] when no secret signed it (also for an empty list); otherwise
+/// what [`verify`] says for the secret that did.
+pub fn verify_with_any(
+    secrets: &[ConnectTokenSecret],
+    token: &str,
+    opts: &VerifyOptions<'_>,
+) -> Result<ConnectClaims, TokenError> {
+    for secret in secrets {
+        match verify(secret, token, opts) {
+            Err(TokenError::BadSignature) => {}
+            decided => return decided,
+        }
+    }
+    Err(TokenError::BadSignature)
+}
+
 /// Verifies a compact JWS and returns its claims.
 ///
 /// # Errors

@@ -454,3 +454,31 @@ fn mint_never_returns_a_token_that_verify_refuses() {
         ok
     );
 }
+
+/// Rotating the connect-token secret: a token signed by any accepted secret verifies; the
+/// secret that signed it decides its claim errors; none of them: a bad signature.
+#[test]
+fn connect_tokens_verify_against_any_accepted_secret() {
+    let old = secret();
+    let new = ConnectTokenSecret::new("the-new-connect-token-secret-0123456789").unwrap();
+    let third = ConnectTokenSecret::new("a-third-unrelated-secret-0123456789ab").unwrap();
+    let by_old = connect_token::mint(&old, &ConnectClaims::new("wa_old", AUD, NOW, 600)).unwrap();
+    let by_new = connect_token::mint(&new, &ConnectClaims::new("wa_new", AUD, NOW, 600)).unwrap();
+    let both = [new.clone(), old.clone()];
+    let any = |secrets: &[ConnectTokenSecret], t: &str| {
+        connect_token::verify_with_any(secrets, t, &opts(None))
+    };
+    assert_eq!(any(&both, &by_old).unwrap().sub, "wa_old");
+    assert_eq!(any(&both, &by_new).unwrap().sub, "wa_new");
+    // The old secret removed: its tokens are refused.
+    assert_eq!(
+        any(std::slice::from_ref(&new), &by_old).unwrap_err(),
+        TokenError::BadSignature
+    );
+    assert_eq!(any(&[], &by_new).unwrap_err(), TokenError::BadSignature);
+    assert_eq!(any(&[third, new.clone()], &by_new).unwrap().sub, "wa_new");
+    // An expired token signed by the old secret is expired, not "bad signature".
+    let stale =
+        connect_token::mint(&old, &ConnectClaims::new("wa_old", AUD, NOW - 700, 600)).unwrap();
+    assert_eq!(any(&both, &stale).unwrap_err(), TokenError::Expired);
+}

@@ -19,6 +19,7 @@ STAGES=(
   "widget-browser|widget in headless Chromium (wasm-bindgen-test: DOM per state, errors, timers/listeners)"
   "worker|worker built with worker-build, tested in workerd against the sandbox"
   "worker-size|worker upload bundle size (wrangler deploy --dry-run)"
+  "edge|edge npm package with no Rust on the PATH: a fresh project from templates/pilot-connect-edge (wrangler types, tsc, deploy --dry-run), wrangler dev + the packed widget in Chromium"
   "widget-pkg|widget npm package: build, pack, size; the name minifier on the real glue"
   "widget-handle|widget package: the handle and the element on the shipped no_std build (Chromium, workerd, sandbox)"
   "widget-types|widget package types: tsc (skipLibCheck false) per lib ES2020..ESNext, with and without React types"
@@ -57,6 +58,7 @@ need() {
     case $b in
       sandbox) cargo build -q --locked -p pilot-sandbox ;;
       worker) (cd worker && worker-build --release) ;;
+      edge) need worker; step "build: edge npm package (pack, file list)"; bash tools/build-edge.sh ;;
       widget) step "build: widget npm package (build, pack, size gate)"; bash tools/build-widget.sh ;;
       server) step "build: server npm package (build, pack, size)"; bash tools/build-server.sh ;;
       node-app) need server widget; bash tools/node-app-install.sh ;;
@@ -107,6 +109,15 @@ stage_worker() {
 stage_worker-size() {
   need worker
   (cd worker && npx wrangler deploy --dry-run --outdir ../target/worker-dist 2>&1 | grep -E "Total Upload")
+}
+
+stage_edge() {
+  need sandbox worker widget edge
+  install_app tests/edge-app ci pilot-connect-edge
+  node --test --test-timeout=300000 tests/edge-app/test/*.test.mjs
+  # Every stored session state a release wrote, read by the package as installed from its tarball.
+  PILOT_WORKER_BUILD=tests/edge-app/node_modules/pilot-connect-edge/worker \
+    node --test --test-timeout=120000 worker/test/stored-state.test.mjs
 }
 
 stage_widget-pkg() {
@@ -180,10 +191,10 @@ declare -A RECIPE=(
   [express]="express.raw webhook + relayWebhook end to end (sandbox one/many, the worker in workerd, push), provisionEdge topologies, the express.json() pitfall"
   [hono]="@hono/node-server: c.req.text() webhook, relay, tokens, numbers"
   [fastify]="buffer content-type parser on the webhook route, relay, tokens, numbers"
-  [worker]="wrangler bundle in workerd, request.text() webhook, relay in waitUntil, tokens, numbers"
+  [worker]="a Hono API Worker: the recipe (request.text() webhook, relay in waitUntil, tokens, numbers) bundled in workerd; the edge mounted under /pilot behind its middleware, under wrangler dev"
 )
 stage_recipes() {
-  need sandbox worker server
+  need sandbox worker server edge
   local app
   for app in express hono fastify worker; do
     step "recipe: $app — ${RECIPE[$app]}, tsc"

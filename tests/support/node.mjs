@@ -61,12 +61,19 @@ export const compatibilityDate = () => wranglerConfig().compatibilityDate;
  * wrangler.toml's [vars] under `bindings`, its rate-limiter binding (`limit` overridable; the
  * period is the file's) and its Durable Objects (`sessions: false` leaves them out; `persist`
  * is a directory that keeps their storage across restarts). `modules` swaps in another worker
- * (the bench's JS baseline, the server package's edge check).
+ * (the bench's JS baseline, the server package's edge check). `omit` names bindings of the
+ * config to leave out (the rate limiter, a Durable Object, a queue producer): a deployment
+ * without them.
  * Resolves the Miniflare instance and its URL.
  */
-export async function startWorker(bindings, { limit, onLog, port, modules, sessions = !modules, persist, queues = {} } = {}) {
+export async function startWorker(bindings, { limit, onLog, port, modules, sessions = !modules, persist, queues = {}, omit = [] } = {}) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
   const cfg = wranglerConfig();
+  cfg.objects = cfg.objects.filter((o) => !omit.includes(o.name));
+  cfg.producers = cfg.producers.filter((p) => !omit.includes(p.binding));
+  const limiters = omit.includes(cfg.limiter.name) ? {} : {
+    [cfg.limiter.name]: { namespace_id: cfg.limiter.namespaceId, simple: { limit: limit ?? 1000, period: cfg.limiter.period } },
+  };
   const build = (f) => fileURLToPath(new URL(`worker/build/${f}`, ROOT));
   const mods = modules ?? [
     { type: "ESModule", path: build("index.js") },
@@ -80,9 +87,7 @@ export async function startWorker(bindings, { limit, onLog, port, modules, sessi
     port: port ?? await freePort(),
     // `undefined` in `bindings` removes a binding (to test a worker without it).
     bindings: Object.fromEntries(Object.entries({ ...cfg.vars, ...bindings }).filter(([, v]) => v !== undefined)),
-    ratelimits: {
-      [cfg.limiter.name]: { namespace_id: cfg.limiter.namespaceId, simple: { limit: limit ?? 1000, period: cfg.limiter.period } },
-    },
+    ratelimits: limiters,
     // wrangler.toml's Durable Objects (SQLite-backed as its migrations say), for the Rust worker.
     ...(sessions ? {
       durableObjects: Object.fromEntries(cfg.objects.map((o) => [o.name, { className: o.className, useSQLite: cfg.sqlite.includes(o.className) }])),

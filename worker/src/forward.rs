@@ -63,7 +63,14 @@ async fn deliver(target: &str, job: &ForwardJob) -> Result<bool> {
     if let Some(k) = &job.dedup_key {
         headers.set(DEDUP_HEADER, k)?;
     }
-    headers.set("user-agent", "pilot-connect-worker/0.1 (forward)")?;
+    headers.set(
+        "user-agent",
+        concat!(
+            "pilot-connect-edge/",
+            env!("CARGO_PKG_VERSION"),
+            " (forward)"
+        ),
+    )?;
     let init = RequestInit {
         method: Method::Post,
         headers,

@@ -15,6 +15,7 @@
 
 mod admin;
 mod forward;
+mod health;
 mod hooks;
 mod object;
 mod reply;
@@ -28,7 +29,6 @@ pub use session::NumberSession;
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
 use pilot_connect::public::{route as path, PublicErrorCode, BEARER_PREFIX, SUBPROTOCOL};
 use pilot_connect::Link;
-use serde_json::json;
 use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
 
 use std::cell::OnceCell;
@@ -51,6 +51,30 @@ thread_local! {
     // Bindings are fixed for the life of an isolate: read and validate them once, not on
     // every request (each read is a JS call, a missing var a thrown exception).
     static SETTINGS: OnceCell<Rc<Result<Settings, ConfigError>>> = const { OnceCell::new() };
+    // What is missing is logged once per isolate, on its first request or batch.
+    static REPORTED: OnceCell<()> = const { OnceCell::new() };
+}
+
+/// Which of the edge's dependencies this env has (names from [`health::DEPS`]).
+fn health_of(env: &Env) -> health::Health {
+    use health::Kind;
+    health::assess(|d| match d.kind {
+        Kind::Secret | Kind::Var => settings::has_text(env, d.name),
+        Kind::DurableObject => env.durable_object(d.name).is_ok(),
+        Kind::Queue => env.queue(d.name).is_ok(),
+        Kind::RateLimiter => env.rate_limiter(d.name).is_ok(),
+    })
+}
+
+/// The first request or batch an isolate serves names each missing dependency, one line each.
+fn report_missing(env: &Env) {
+    REPORTED.with(|r| {
+        r.get_or_init(|| {
+            for line in health_of(env).log_lines() {
+                console_error!("{line}");
+            }
+        });
+    });
 }
 
 pub(crate) fn settings(env: &Env) -> Cfg {
@@ -64,6 +88,7 @@ async fn queue(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
+    report_missing(&env);
     let cached = settings(&env);
     match cached.as_ref() {
         Err(e) => {
@@ -80,6 +105,7 @@ async fn queue(
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    report_missing(&env);
     let method = req.method();
     // `Request::path` parses the whole URL in wasm on every call: once per request is enough.
     let path = req.path();
@@ -157,7 +183,22 @@ const ROUTES: [Route; 7] = [
     },
 ];
 
-async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response {
+async fn handle(req: Request, env: &Env, method: Method, full_path: &str) -> Response {
+    // Routes live under the base path (a mount's prefix): anything else is not ours.
+    let base = settings::base_path(env).unwrap_or_default();
+    let Some(path) = settings::under_base(full_path, &base) else {
+        return Reply::BARE.error(PublicErrorCode::RouteNotFound);
+    };
+    // Health answers whatever the settings say: it is how an operator learns what is wrong.
+    if path == path::HEALTH && method == Method::Get {
+        let cached = settings(env);
+        let error = cached.as_ref().as_ref().err().map(ToString::to_string);
+        let h = health_of(env);
+        return Reply::BARE.json(
+            h.status(error.as_deref()),
+            &h.to_json(env!("CARGO_PKG_VERSION"), error.as_deref()),
+        );
+    }
     let origin = req.headers().get("origin").ok().flatten();
     let cached = settings(env);
     let settings = match cached.as_ref() {
@@ -201,7 +242,8 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
         );
     }
     match route.action {
-        Action::Health => reply.json(200, &json!({ "ok": true })),
+        // Answered above (GET); here only for its 405.
+        Action::Health => reply.error(PublicErrorCode::MethodNotAllowed),
         Action::Hook => hooks::receive(req, env, settings).await,
         Action::DeadLetters | Action::Replay => {
             admin::dead_letters(req, env, settings, route.action == Action::Replay).await
@@ -210,7 +252,7 @@ async fn handle(req: Request, env: &Env, method: Method, path: &str) -> Response
         action => {
             let token = bearer(&req);
             match authorize(&req, env, settings, &reply, origin.as_deref(), token).await {
-                Ok(claims) => serve(&claims, action, &ns, &reply, hook_url(&req)).await,
+                Ok(claims) => serve(&claims, action, &ns, &reply, hook_url(&req, settings)).await,
                 Err(resp) => resp,
             }
         }
@@ -257,20 +299,17 @@ async fn authorize(
     let Some(token) = token else {
         return Err(reply.unauthorized(PublicErrorCode::MissingToken));
     };
-    let own_origin;
+    let own_url;
     let audience = match s.audience.as_deref() {
         Some(a) => a,
         None => {
-            own_origin = req
-                .url()
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default();
-            &own_origin
+            own_url = own_url_of(req, s).unwrap_or_default();
+            &own_url
         }
     };
     let now = (js_sys::Date::now() / 1000.0) as u64;
-    let claims = connect_token::verify(
-        &s.token_secret,
+    let claims = connect_token::verify_with_any(
+        &s.token_secrets,
         &token,
         &VerifyOptions::new(audience, now, origin),
     )
@@ -283,10 +322,11 @@ async fn authorize(
         .ok()
         .flatten()
         .unwrap_or_else(|| "unknown".into());
-    let limiter = env.rate_limiter(RATE_LIMITER).map_err(|_| {
-        console_error!("config: missing rate-limit binding {RATE_LIMITER}");
-        reply.error(PublicErrorCode::ConfigError)
-    })?;
+    // Recommended, not required: without the binding (named once per isolate by
+    // `report_missing`) tokens are not rate limited; the sessions still keep the budget.
+    let Ok(limiter) = env.rate_limiter(RATE_LIMITER) else {
+        return Ok(claims);
+    };
     match limiter.limit(format!("{}|{ip}", claims.sub)).await {
         Ok(o) if o.success => {}
         // Over the limit: come back when the limiter's window has passed.
@@ -351,7 +391,7 @@ async fn events(
     let link = claims.link.clone().unwrap_or(Link::Primary);
     let watched = match SessionClient::new(ns, &claims.sub, &link) {
         Ok(session) => {
-            let hook = hook_url(&req);
+            let hook = hook_url(&req, s);
             session
                 .watch(&req, claims.webhooks == Some(true), hook.as_deref())
                 .await
@@ -364,16 +404,21 @@ async fn events(
     })
 }
 
-/// This edge's webhook receiver as the caller reached the edge (its origin and the receiver's
-/// path): what a webhook pointing at this edge has as its URL. Sessions list the number's
-/// webhooks to know whether one does.
-fn hook_url(req: &Request) -> Option<String> {
+/// This edge's URL as the caller reached it: its origin and the base path (what the widget's
+/// `endpoint` is, and a token's default audience).
+fn own_url_of(req: &Request, s: &Settings) -> Option<String> {
     let url = req.url().ok()?;
     Some(format!(
         "{}{}",
         url.origin().ascii_serialization(),
-        path::HOOK
+        s.base_path
     ))
+}
+
+/// This edge's webhook receiver as the caller reached the edge: what a webhook pointing at
+/// this edge has as its URL. Sessions list the number's webhooks to know whether one does.
+fn hook_url(req: &Request, s: &Settings) -> Option<String> {
+    own_url_of(req, s).map(|u| format!("{u}{}", path::HOOK))
 }
 
 /// Answers for the caller's number in the public wire format, through its session object (one

@@ -15,11 +15,15 @@ const DEFAULT: Timing = Timing::DEFAULT;
 pub struct Settings {
     /// Upstream config (base URL + key).
     pub upstream: Config,
-    /// Connect-token HS256 secret.
-    pub token_secret: ConnectTokenSecret,
+    /// Connect-token HS256 secrets: `CONNECT_TOKEN_SECRET` first, then every entry of
+    /// `CONNECT_TOKEN_SECRETS` (still accepted while the secret rotates). Never empty.
+    pub token_secrets: Vec<ConnectTokenSecret>,
+    /// The path the edge is served under (`BASE_PATH`, or the mount's `prefix`): `""` at the
+    /// root, else `/pilot`-like (leading `/`, no trailing one).
+    pub base_path: String,
     /// Exact allowed page origins.
     pub allowed_origins: Vec<String>,
-    /// Expected `aud`; `None` means this worker's own origin.
+    /// Expected `aud`; `None` means this worker's own URL (its origin and [`Self::base_path`]).
     pub audience: Option<String>,
     /// Per-attempt upstream timeout.
     pub upstream_timeout: Duration,
@@ -89,6 +93,11 @@ impl core::fmt::Display for ConfigError {
     }
 }
 
+/// Whether a secret or var is set (not empty).
+pub fn has_text(env: &Env, name: &str) -> bool {
+    text(env, name).is_some()
+}
+
 fn text(env: &Env, name: &str) -> Option<String> {
     // Secrets and vars are both string bindings; read either way.
     env.secret(name)
@@ -97,6 +106,35 @@ fn text(env: &Env, name: &str) -> Option<String> {
         .ok()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+/// `pilot-connect-edge/<version>`: what Pilot Status sees as the caller.
+pub const USER_AGENT: &str = concat!("pilot-connect-edge/", env!("CARGO_PKG_VERSION"));
+
+/// `BASE_PATH` normalised: `""` (unset, or `/`), else a leading `/` and no trailing one.
+/// `None`: not a path (a scheme, query, fragment, `..` or whitespace in it).
+pub fn base_path(env: &Env) -> Option<String> {
+    normalise_base_path(text(env, "BASE_PATH").as_deref().unwrap_or(""))
+}
+
+fn normalise_base_path(raw: &str) -> Option<String> {
+    let p = raw.trim().trim_end_matches('/');
+    if p.contains(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | ':' | '\\'))
+        || p.split('/').any(|seg| seg == ".." || seg == ".")
+    {
+        return None;
+    }
+    Some(match p {
+        "" => String::new(),
+        p if p.starts_with('/') => p.to_owned(),
+        p => format!("/{p}"),
+    })
+}
+
+/// The route part of `path` when it is under `base` (`""`: every path).
+pub fn under_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(base)?;
+    (base.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 fn millis(env: &Env, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
@@ -141,12 +179,24 @@ impl Settings {
             (None, Some(id)) => Auth::ApiKeyId(id),
             (None, None) => return Err(ConfigError::Missing("PS_API_KEY")),
         };
-        let token_secret = text(env, "CONNECT_TOKEN_SECRET")
+        let mut token_secrets = vec![text(env, "CONNECT_TOKEN_SECRET")
             .ok_or(ConfigError::Missing("CONNECT_TOKEN_SECRET"))
             .and_then(|s| {
                 ConnectTokenSecret::new(s).map_err(|_| ConfigError::Invalid("CONNECT_TOKEN_SECRET"))
-            })?;
-        let mut upstream = Config::new(auth).with_user_agent("pilot-connect-worker/0.1");
+            })?];
+        for v in text(env, "CONNECT_TOKEN_SECRETS")
+            .iter()
+            .flat_map(|v| v.split([',', '\n']))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            token_secrets.push(
+                ConnectTokenSecret::new(v)
+                    .map_err(|_| ConfigError::Invalid("CONNECT_TOKEN_SECRETS"))?,
+            );
+        }
+        let base_path = base_path(env).ok_or(ConfigError::Invalid("BASE_PATH"))?;
+        let mut upstream = Config::new(auth).with_user_agent(USER_AGENT);
         if let Some(base) = text(env, "PS_BASE_URL") {
             upstream = upstream
                 .with_base_url(&base)
@@ -168,7 +218,8 @@ impl Settings {
         };
         Ok(Self {
             upstream,
-            token_secret,
+            token_secrets,
+            base_path,
             allowed_origins,
             audience: text(env, "CONNECT_TOKEN_AUDIENCE"),
             upstream_timeout: millis(env, "UPSTREAM_TIMEOUT_MS", 8_000)?,
@@ -241,5 +292,27 @@ impl Settings {
             webhook_trust_ms: self.webhook_trust.as_millis() as f64,
             pairing_code_ttl_ms: self.pairing_code_ttl.map(|d| d.as_millis() as f64),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{normalise_base_path as norm, under_base};
+
+    #[test]
+    fn base_paths() {
+        assert_eq!(norm("").as_deref(), Some(""));
+        assert_eq!(norm("/").as_deref(), Some(""));
+        assert_eq!(norm("/pilot/").as_deref(), Some("/pilot"));
+        assert_eq!(norm("pilot").as_deref(), Some("/pilot"));
+        assert_eq!(norm("/api/pilot").as_deref(), Some("/api/pilot"));
+        for bad in ["/a b", "/p?x", "/p#x", "https://x", "/../x", "/a/./b"] {
+            assert_eq!(norm(bad), None, "{bad}");
+        }
+        assert_eq!(under_base("/v1/qr", ""), Some("/v1/qr"));
+        assert_eq!(under_base("/pilot/v1/qr", "/pilot"), Some("/v1/qr"));
+        assert_eq!(under_base("/pilotx/v1/qr", "/pilot"), None);
+        assert_eq!(under_base("/v1/qr", "/pilot"), None);
+        assert_eq!(under_base("/pilot", "/pilot"), None);
     }
 }

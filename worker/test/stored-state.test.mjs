@@ -5,6 +5,9 @@
 // routes must answer 2xx or a final error, never a 5xx; a budget halt the state recorded is
 // honoured (no upstream call, the recorded answer).
 //
+// `PILOT_WORKER_BUILD=<dir>` runs it on another build of the worker: the edge package's, as
+// installed from its tarball (tools/test.sh edge).
+//
 // `PILOT_WRITE_SESSION_FIXTURES=1 node --test worker/test/stored-state.test.mjs` writes the
 // states this build produces as new fixtures named `<scenario>-<version>.json` (never over an
 // existing file), for a release whose stored state changed.
@@ -58,7 +61,7 @@ before(async () => {
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--rate-limit", "0"], "pilot-sandbox listening on ", { procs });
   dir = mkdtempSync(path.join(tmpdir(), "pilot-stored-state-"));
-  cpSync(path.join(ROOT, "worker/build"), dir, { recursive: true });
+  cpSync(path.resolve(ROOT, process.env.PILOT_WORKER_BUILD ?? "worker/build"), dir, { recursive: true });
   writeFileSync(path.join(dir, "entry.mjs"), ENTRY);
   const modules = readdirSync(dir, { recursive: true })
     .filter((f) => /\.(m?js|wasm)$/.test(f) && f !== "entry.mjs")

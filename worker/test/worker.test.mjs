@@ -104,7 +104,8 @@ after(async () => {
 test("healthz", async () => {
   const r = await call(mf, "/healthz");
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { ok: true });
+  assert.equal(r.body.ok, true);
+  assert.deepEqual(r.body.missing, [], "everything this suite's worker needs is bound (deploy.test.mjs: what is missing)");
 });
 
 test("QR happy path: pairing → rotate → scan → connected", async () => {
@@ -271,6 +272,12 @@ test("missing or bad configuration answers config_error on every route", async (
     const w = await startWorker(bindings, { omit });
     for (const [route, method] of [["/healthz", "GET"], ["/v1/qr", "GET"], ["/v1/status", "OPTIONS"], ["/nope", "GET"]]) {
       const r = await call(w, route, { method, token: tokenFor("wa_x") });
+      if (route === "/healthz") {
+        // Health names what is wrong instead (deploy.test.mjs).
+        assert.equal(r.status, 503, `${name} ${route}`);
+        assert.ok(JSON.stringify(r.body).includes(name), `${name}: ${JSON.stringify(r.body)}`);
+        continue;
+      }
       assert.equal(r.status, 500, `${name} ${route}`);
       assert.equal(r.body.error.code, "config_error");
     }

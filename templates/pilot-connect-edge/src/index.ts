@@ -1,0 +1,2 @@
+// The whole Worker: the edge, prebuilt (no Rust needed).
+export { default, NumberSession } from "pilot-connect-edge";
