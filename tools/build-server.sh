@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
 out=target/server-pkg
-version=$(awk -F'"' '/^version = /{print $2; exit}' server/Cargo.toml)
+version=$(pkg_version pilot-connect-server)
 
 WASM_BINDGEN_FLAGS=--no-typescript build_wasm pilot-connect-server "$out" pilot_connect_server
 cp pkg-templates/server/*.js pkg-templates/server/*.d.ts pkg-templates/server/README.md LICENSE-MIT LICENSE-APACHE "$out/"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
 out=target/widget-pkg
-version=$(awk -F'"' '/^version = /{print $2; exit}' widget/Cargo.toml)
+version=$(pkg_version pilot-connect-widget)
 
 # No wasm-bindgen TypeScript: its .d.ts exposes free() and Symbol.dispose; the package ships
 # pkg-templates/widget/types.d.ts, generated from the Rust lists and checked by a native test.

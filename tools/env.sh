@@ -52,12 +52,10 @@ pkg_has_licences() {
 
 # The packed npm packages (tools/build-server.sh, tools/build-widget.sh) and the fresh test apps
 # that install them (tools/*-app-install.sh). Paths are relative to the repository root.
-# The version npm package $1 (pilot-connect-server, pilot-connect-widget, pilot-connect-edge) is
-# packed at: its crate's (the edge's is the worker crate).
+# The version every npm package (pilot-connect-server, -widget, -edge) is packed at: the
+# workspace's one version (Cargo.toml [workspace.package]). $1 is accepted for the callers' sake.
 pkg_version() {
-  local dir=${1#pilot-connect-}
-  [ "$dir" = edge ] && dir=worker
-  awk -F'"' '/^version = /{print $2; exit}' "$dir/Cargo.toml"
+  awk -F'"' '/^\[workspace.package\]/{w=1} w && /^version = /{print $2; exit}' Cargo.toml
 }
 # The tarball of npm package $1 that its build script leaves in target/.
 pkg_tarball() { echo "target/$1-$(pkg_version "$1").tgz"; }

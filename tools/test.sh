@@ -19,7 +19,7 @@ STAGES=(
   "widget-browser|widget in headless Chromium (wasm-bindgen-test: DOM per state, errors, timers/listeners)"
   "worker|worker built with worker-build, tested in workerd against the sandbox"
   "worker-size|worker upload bundle size (wrangler deploy --dry-run)"
-  "edge|edge npm package with no Rust on the PATH: a fresh project from templates/pilot-connect-edge (wrangler types, tsc, deploy --dry-run), wrangler dev + the packed widget in Chromium"
+  "edge|edge npm package with no Rust on the PATH: a fresh project from templates/pilot-connect-edge (wrangler types, tsc, deploy --dry-run), wrangler dev + the packed widget in Chromium; stored state read by the installed package"
   "widget-pkg|widget npm package: build, pack, size; the name minifier on the real glue"
   "widget-handle|widget package: the handle and the element on the shipped no_std build (Chromium, workerd, sandbox)"
   "widget-types|widget package types: tsc (skipLibCheck false) per lib ES2020..ESNext, with and without React types"
@@ -32,6 +32,7 @@ STAGES=(
   "recipes|framework recipes (Express, Hono, Fastify, Cloudflare Worker) against the sandbox, each with tsc"
   "e2e|end to end in Chromium: demo page → worker (workerd) → sandbox; the phone and embedding suites"
   "demo|demo smoke: sandbox + wrangler dev + Node backend, flow through the worker, webhook back"
+  "release|release checks: one version everywhere, licences and file lists of the three tarballs, exports against README's public list"
   "reports|bench/REPORT.md and the README's figures are what bench/report.mjs renders from bench/report.json"
 )
 stage_names() { local s; for s in "${STAGES[@]}"; do echo "${s%%|*}"; done; }
@@ -212,6 +213,11 @@ stage_e2e() {
 stage_demo() {
   need sandbox worker widget node-app
   DEMO_ONESHOT=1 DEMO_PREBUILT=1 DEMO_SANDBOX_PORT=18180 DEMO_WORKER_PORT=18787 DEMO_HOST_PORT=18788 bash tools/demo.sh
+}
+
+stage_release() {
+  need widget server edge
+  node --test tests/release/*.test.mjs
 }
 
 stage_reports() {
