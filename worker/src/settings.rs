@@ -309,10 +309,10 @@ mod tests {
         for bad in ["/a b", "/p?x", "/p#x", "https://x", "/../x", "/a/./b"] {
             assert_eq!(norm(bad), None, "{bad}");
         }
-        assert_eq!(under_base("/v1/qr", ""), Some("/v1/qr"));
-        assert_eq!(under_base("/pilot/v1/qr", "/pilot"), Some("/v1/qr"));
+        assert_eq!(under_base("/v1/ping", ""), Some("/v1/ping"));
+        assert_eq!(under_base("/pilot/v1/ping", "/pilot"), Some("/v1/ping"));
         assert_eq!(under_base("/pilotx/v1/qr", "/pilot"), None);
-        assert_eq!(under_base("/v1/qr", "/pilot"), None);
+        assert_eq!(under_base("/v1/ping", "/pilot"), None);
         assert_eq!(under_base("/pilot", "/pilot"), None);
     }
 }
