@@ -23,7 +23,7 @@ build_wasm() {
   rm -rf "$out" && mkdir -p "$out"
   # shellcheck disable=SC2086 # the flag lists are meant to split
   wasm-bindgen --target web ${WASM_BINDGEN_FLAGS:-} --out-dir "$out" --out-name "$name" \
-    "target/wasm32-unknown-unknown/release/${crate//-/_}.wasm"
+    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/${crate//-/_}.wasm"
   rm -f "$out/${name}_bg.wasm.d.ts"
   # shellcheck disable=SC2086
   wasm-opt ${WASM_OPT_FLAGS:--Oz} --enable-reference-types --enable-bulk-memory \
