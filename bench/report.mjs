@@ -9,6 +9,7 @@
 //   node bench/report.mjs --live        only report.json's `live` key, from target/bench/live.json
 //                                       (bench/live.mjs); everything re-rendered
 //   node bench/report.mjs --topologies  only the `topologies` key, from target/bench/topologies.json
+//   node bench/report.mjs --edge        only the `edge` key, from target/bench/edge.json (bench/edge.mjs)
 //   node bench/report.mjs --render      REPORT.md and the README block from report.json
 //   node bench/report.mjs --check       fails when they differ from what report.json renders (the
 //                                       test command's `reports` stage)
@@ -478,6 +479,7 @@ function render(r) {
     "", `wrangler: \`${r.sizes.wrangler}\``, "");
   if (existsSync(cuts)) md.push(readFileSync(cuts, "utf8").trim(), "");
   md.push(...liveSection(r.live, r.live?.upload_previous ?? null, r.topologies));
+  if (r.edge) md.push(...edgeSection(r.edge));
   for (const [name, t] of Object.entries(r.twiggy)) {
     if (!t) continue;
     md.push(`### What dominates the ${name} wasm (twiggy, ${kb(t.total)} of code + data, names kept for analysis)`, "",
@@ -485,6 +487,29 @@ function render(r) {
       "", "| largest items | bytes |", "|---|---|", ...t.items.map((i) => `| \`${i.item.replace(/\|/g, "\\|")}\` | ${i.bytes} |`), "");
   }
   return renderRest(r, md).join("\n");
+}
+
+// ---------- the edge as teams deploy it (bench/edge.mjs) ----------
+
+function edgeSection(e) {
+  const rows = [["worker_build", "this repository's worker (worker-build's output)"], ["standalone", "`pilot-connect-edge`, standalone (the template)"],
+    ["mounted", "`pilot-connect-edge` mounted in a Hono API (+ Hono, the server package)"]];
+  return ["## The edge as teams deploy it", "",
+    `Measured ${e.measured_at.replace(/\.\d+Z$/, "Z")} by \`node bench/edge.mjs\` (${e.version}; ${e.harness_s} s; load ${e.load_end} at the end). ` +
+    `Upload: \`wrangler deploy --dry-run\`'s own figures. First answer: a fresh workerd (Miniflare) on the bundle until its first \`GET /healthz\` answer, ` +
+    `${e.rounds} rounds interleaved (local, not Cloudflare's cold start).`, "",
+    "| bundle | upload | gzip | first answer p50 (min–max) |", "|---|---|---|---|",
+    ...rows.map(([k, what]) => `| ${what} | ${e.upload[k].total_kib} KiB | ${e.upload[k].gzip_kib} KiB | ${e.first_answer_ms[k].p50} ms (${e.first_answer_ms[k].min}–${e.first_answer_ms[k].max}) |`),
+    "", `A fresh project with no Rust, from the template and the packed tarball (npm's cache warm): \`npm install\` ${e.fresh_project_s.npm_install} s, ` +
+    `then \`wrangler deploy --dry-run\` green at ${e.fresh_project_s.to_dry_run_green} s. Raw data: \`report.json\` → \`edge\`.`, ""];
+}
+
+/** \`--edge\`: only the \`edge\` key changes (and what is rendered from it). */
+function writeEdgeOnly() {
+  if (!existsSync(B("edge.json"))) throw new Error("no target/bench/edge.json: run node bench/edge.mjs first");
+  const report = json(REPORT_JSON);
+  report.edge = json(B("edge.json"));
+  writeAll(report);
 }
 
 /** The README with its figures block rendered from `r`. */
@@ -507,6 +532,10 @@ if (process.argv.includes("--live")) {
 }
 if (process.argv.includes("--topologies")) {
   writeTopologiesOnly();
+  process.exit(0);
+}
+if (process.argv.includes("--edge")) {
+  writeEdgeOnly();
   process.exit(0);
 }
 if (process.argv.includes("--render")) {
@@ -557,6 +586,7 @@ const report = {
   sizes: { widget_wasm: widgetWasm, widget_js: widgetJs, worker, wrangler: wranglerLine, server_wasm: serverWasm, server_js: serverJs }, twiggy: tw,
   load, browser, criterion: crit, fuzz, live: live && { ...withDerived(live), upload_previous: previousUpload(live) },
   topologies: currentTopologies(),
+  edge: existsSync(B("edge.json")) ? json(B("edge.json")) : (existsSync(REPORT_JSON) ? json(REPORT_JSON).edge : undefined),
 };
 report.targets = targetsOf(report).map(([what, target, measured, pass]) => ({ what, target, measured, pass }));
 writeAll(report);

@@ -56,6 +56,11 @@ node bench/live.mjs
 step "webhook topologies: scan → connected side by side / relay / edge in front, forward latency and throughput"
 node bench/topologies.mjs
 
+step "edge package: upload and first answer (worker-build vs standalone vs mounted), a fresh no-Rust project"
+bash tools/build-edge.sh >/dev/null
+source tools/env.sh && install_app tests/edge-app ci pilot-connect-edge && bash tools/recipe-apps-install.sh worker
+node bench/edge.mjs
+
 step "widget: time to QR and soak in headless Chromium"
 node bench/browser.mjs
 

@@ -44,7 +44,7 @@ fn required(field: &str, value: Option<&str>, source: &str) -> Result<String, Er
     }
 }
 
-/// The edge worker's webhook URL from `edge_url`: the worker's URL (its `CONNECT_ENDPOINT`)
+/// The edge worker's webhook URL from `edge_url`: the worker's URL (its `PILOT_EDGE_URL`)
 /// with [`EDGE_HOOK_PATH`] appended, or that full URL already. No query or fragment.
 ///
 /// # Errors
@@ -117,7 +117,7 @@ pub fn relay_plan(raw_body: &[u8], options: &str) -> Result<String, ErrorRecord>
     let edge = required(
         "edgeUrl",
         o.edge_url.as_deref(),
-        "the edge worker's URL (e.g. the CONNECT_ENDPOINT environment variable)",
+        "the edge worker's URL (e.g. the PILOT_EDGE_URL environment variable)",
     )?;
     let url = edge_hook_url("edgeUrl", &edge)?;
     let timeout = o.timeout_ms.unwrap_or(DEFAULT_RELAY_TIMEOUT_MS);
@@ -258,7 +258,7 @@ pub async fn provision<T: Transport>(client: &Client<T>, args: &str) -> Result<V
     let edge = required(
         "edgeUrl",
         a.edge_url.as_deref(),
-        "the edge worker's URL (e.g. the CONNECT_ENDPOINT environment variable)",
+        "the edge worker's URL (e.g. the PILOT_EDGE_URL environment variable)",
     )?;
     let edge_hook = edge_hook_url("edgeUrl", &edge)?;
     let mode = a.mode.unwrap_or(Mode::Auto);

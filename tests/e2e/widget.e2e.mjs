@@ -85,7 +85,7 @@ before(async () => {
     "demo page: ", { env: { PS_API_KEY: KEY, CONNECT_TOKEN_SECRET: SECRET, PS_WEBHOOK_SECRET: HOOK_SECRET }, procs });
   // The README's Node quick start, run as written (cwd: a project with both packages installed).
   await spawnReady(process.execPath, [path.join(ROOT, "tests/node-app/quickstart.mjs")], "quick start: ", {
-    env: { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: SECRET, CONNECT_ENDPOINT: worker, PORT: String(quickPort) },
+    env: { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: SECRET, PILOT_EDGE_URL: worker, PORT: String(quickPort) },
     cwd: path.join(ROOT, "tests/node-app"), procs });
   browser = await launchChromium(["--js-flags=--expose-gc"]);
 });

@@ -9,7 +9,7 @@ import {
 
 const {
   PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET,
-  CONNECT_ENDPOINT, // the edge worker's URL: the widget's endpoint, the tokens' audience, where lifecycle events are relayed
+  PILOT_EDGE_URL, // the edge worker's URL: the widget's endpoint, the tokens' audience, where lifecycle events are relayed
   APP_ORIGIN, // the page that mounts the widget
   PUBLIC_URL, // where Pilot Status reaches this app (its own webhook)
   PORT = "3000",
@@ -41,7 +41,7 @@ function receiveWebhook(req, res) {
   received.push(entry); // handle it here (deliveries are retried: drop repeats by event.dedupKey)
   res.sendStatus(200);
   // Relay topology: the lifecycle events on to the edge, after answering (message.* stay here).
-  relayWebhook({ rawBody: req.body, signature: req.get(SIGNATURE_HEADER), edgeUrl: CONNECT_ENDPOINT })
+  relayWebhook({ rawBody: req.body, signature: req.get(SIGNATURE_HEADER), edgeUrl: PILOT_EDGE_URL })
     .then((r) => { entry.relay = r; }, (e) => { entry.relay = { error: e.kind }; console.error("relay to the edge failed:", e.message); });
 }
 app.post("/hooks/pilot-status", express.raw({ type: "application/json" }), receiveWebhook);
@@ -51,7 +51,7 @@ app.use(express.json()); // every route below gets parsed JSON
 // The connect token the widget needs (check first that the signed-in user owns numberId).
 app.post("/api/connect-token", (req, res) => {
   try {
-    const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body?.numberId, audience: CONNECT_ENDPOINT, origin: APP_ORIGIN });
+    const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body?.numberId, audience: PILOT_EDGE_URL, origin: APP_ORIGIN });
     res.json({ token });
   } catch (e) { fail(res, e); }
 });
@@ -61,7 +61,7 @@ app.post("/api/numbers", async (req, res) => {
   try {
     const number = await pilot.numbers.create({ name: req.body?.name, number: req.body?.number });
     const webhook = await pilot.webhooks.create({ url: `${PUBLIC_URL}/hooks/pilot-status`, events: ["*"], whatsappNumberId: number.id });
-    const edge = await pilot.webhooks.provisionEdge({ whatsappNumberId: number.id, edgeUrl: CONNECT_ENDPOINT });
+    const edge = await pilot.webhooks.provisionEdge({ whatsappNumberId: number.id, edgeUrl: PILOT_EDGE_URL });
     res.status(201).json({ number, webhook, edge }); // edge.topology: "side_by_side" or "relay"
   } catch (e) { fail(res, e); }
 });

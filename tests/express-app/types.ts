@@ -8,7 +8,7 @@ import {
   type PilotNumber, type Deleted,
 } from "pilot-connect-server";
 
-const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT, APP_ORIGIN, PUBLIC_URL } = process.env;
+const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL, APP_ORIGIN, PUBLIC_URL } = process.env;
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = express();
 
@@ -32,7 +32,7 @@ function receiveWebhook(req: Request<Record<string, string>, unknown, Buffer>, r
   const entry: (typeof received)[number] = { event: event.event, dedupKey: event.dedupKey, relay: null };
   received.push(entry);
   res.sendStatus(200);
-  relayWebhook({ rawBody: req.body, signature: req.get(SIGNATURE_HEADER), edgeUrl: CONNECT_ENDPOINT })
+  relayWebhook({ rawBody: req.body, signature: req.get(SIGNATURE_HEADER), edgeUrl: PILOT_EDGE_URL })
     .then((r) => { entry.relay = r; }, (e: PilotStatusError) => { entry.relay = { error: e.kind }; });
 }
 app.post("/hooks/pilot-status", express.raw({ type: "application/json" }), receiveWebhook);
@@ -41,7 +41,7 @@ app.use(express.json());
 
 app.post("/api/connect-token", (req: Request<Record<string, string>, unknown, { numberId: string }>, res: Response) => {
   try {
-    const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body.numberId, audience: CONNECT_ENDPOINT ?? "", origin: APP_ORIGIN });
+    const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body.numberId, audience: PILOT_EDGE_URL ?? "", origin: APP_ORIGIN });
     res.json({ token });
   } catch (e) { fail(res, e); }
 });
@@ -50,7 +50,7 @@ app.post("/api/numbers", async (req: Request<Record<string, string>, unknown, { 
   try {
     const number: CreatedNumber = await pilot.numbers.create({ name: req.body.name, number: req.body.number });
     const webhook: Webhook = await pilot.webhooks.create({ url: `${PUBLIC_URL}/hooks/pilot-status`, events: ["*"], whatsappNumberId: number.id });
-    const edge: ProvisionEdgeResult = await pilot.webhooks.provisionEdge({ whatsappNumberId: number.id, edgeUrl: CONNECT_ENDPOINT });
+    const edge: ProvisionEdgeResult = await pilot.webhooks.provisionEdge({ whatsappNumberId: number.id, edgeUrl: PILOT_EDGE_URL });
     res.status(201).json({ number, webhook, edge, topology: edge.topology });
   } catch (e) { fail(res, e); }
 });

@@ -8,9 +8,9 @@ import {
   PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, relayWebhook, SIGNATURE_HEADER,
 } from "pilot-connect-server";
 
-// CONNECT_ENDPOINT: the edge worker's URL (the widget's endpoint, the tokens' audience, where
+// PILOT_EDGE_URL: the edge worker's URL (the widget's endpoint, the tokens' audience, where
 // lifecycle events are relayed); APP_ORIGIN: the page that mounts the widget.
-const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT, APP_ORIGIN, PORT = "3000" } = process.env;
+const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL, APP_ORIGIN, PORT = "3000" } = process.env;
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = Fastify();
 
@@ -21,7 +21,7 @@ app.register(async (hooks) => {
     const signature = req.headers[SIGNATURE_HEADER];
     const event = verifyWebhook(PS_WEBHOOK_SECRET, req.body, signature); // throws: the error handler answers 401 / 400
     // … handle `event` here (deliveries are retried: drop repeats by event.dedupKey) …
-    relayWebhook({ rawBody: req.body, signature, edgeUrl: CONNECT_ENDPOINT })
+    relayWebhook({ rawBody: req.body, signature, edgeUrl: PILOT_EDGE_URL })
       .catch((e) => req.log.error(e, "relay to the edge failed"));
     return { ok: true, event: event.event };
   });
@@ -29,7 +29,7 @@ app.register(async (hooks) => {
 
 // The connect token the widget needs (check first that the signed-in user owns numberId).
 app.post("/api/connect-token", async (req) => {
-  const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body?.numberId, audience: CONNECT_ENDPOINT, origin: APP_ORIGIN });
+  const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body?.numberId, audience: PILOT_EDGE_URL, origin: APP_ORIGIN });
   return { token };
 });
 

@@ -8,7 +8,7 @@ import {
   type ErrorKind, type WebhookEvent, type CreatedNumber, type PilotNumber, type Deleted,
 } from "pilot-connect-server";
 
-const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT, APP_ORIGIN } = process.env;
+const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL, APP_ORIGIN } = process.env;
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = Fastify();
 
@@ -18,14 +18,14 @@ app.register(async (hooks) => {
     // A header of Node's IncomingHttpHeaders: string | string[] | undefined.
     const signature = req.headers[SIGNATURE_HEADER];
     const event: WebhookEvent = verifyWebhook(PS_WEBHOOK_SECRET, req.body, signature);
-    relayWebhook({ rawBody: req.body, signature, edgeUrl: CONNECT_ENDPOINT })
+    relayWebhook({ rawBody: req.body, signature, edgeUrl: PILOT_EDGE_URL })
       .catch((e: PilotStatusError) => req.log.error(e, "relay to the edge failed"));
     return { ok: true, event: event.event };
   });
 });
 
 app.post("/api/connect-token", async (req: FastifyRequest<{ Body: { numberId: string } }>) => {
-  const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body.numberId, audience: CONNECT_ENDPOINT ?? "", origin: APP_ORIGIN });
+  const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId: req.body.numberId, audience: PILOT_EDGE_URL ?? "", origin: APP_ORIGIN });
   return { token };
 });
 

@@ -8,9 +8,9 @@ import {
   PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, relayWebhook, SIGNATURE_HEADER,
 } from "pilot-connect-server";
 
-// CONNECT_ENDPOINT: the edge worker's URL (the widget's endpoint, the tokens' audience, where
+// PILOT_EDGE_URL: the edge worker's URL (the widget's endpoint, the tokens' audience, where
 // lifecycle events are relayed); APP_ORIGIN: the page that mounts the widget.
-const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT, APP_ORIGIN, PORT = "3000" } = process.env;
+const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL, APP_ORIGIN, PORT = "3000" } = process.env;
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = new Hono();
 
@@ -20,7 +20,7 @@ app.post("/hooks/pilot-status", async (c) => {
   const signature = c.req.header(SIGNATURE_HEADER);
   const event = verifyWebhook(PS_WEBHOOK_SECRET, raw, signature); // throws: app.onError answers 401 / 400
   // … handle `event` here (deliveries are retried: drop repeats by event.dedupKey) …
-  relayWebhook({ rawBody: raw, signature, edgeUrl: CONNECT_ENDPOINT })
+  relayWebhook({ rawBody: raw, signature, edgeUrl: PILOT_EDGE_URL })
     .catch((e) => console.error("relay to the edge failed:", e.message));
   return c.json({ ok: true, event: event.event });
 });
@@ -28,7 +28,7 @@ app.post("/hooks/pilot-status", async (c) => {
 // The connect token the widget needs (check first that the signed-in user owns numberId).
 app.post("/api/connect-token", async (c) => {
   const { numberId } = await c.req.json();
-  const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId, audience: CONNECT_ENDPOINT, origin: APP_ORIGIN });
+  const token = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId, audience: PILOT_EDGE_URL, origin: APP_ORIGIN });
   return c.json({ token });
 });
 

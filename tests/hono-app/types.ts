@@ -9,7 +9,7 @@ import {
   type ErrorKind, type WebhookEvent, type CreatedNumber, type PilotNumber, type Deleted,
 } from "pilot-connect-server";
 
-const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT, APP_ORIGIN, PORT = "3000" } = process.env;
+const { PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL, APP_ORIGIN, PORT = "3000" } = process.env;
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = new Hono();
 
@@ -17,7 +17,7 @@ async function receiveWebhook(c: Context): Promise<Response> {
   const raw: string = await c.req.text();
   const signature: string | undefined = c.req.header(SIGNATURE_HEADER);
   const event: WebhookEvent = verifyWebhook(PS_WEBHOOK_SECRET, raw, signature);
-  relayWebhook({ rawBody: raw, signature, edgeUrl: CONNECT_ENDPOINT })
+  relayWebhook({ rawBody: raw, signature, edgeUrl: PILOT_EDGE_URL })
     .catch((e: PilotStatusError) => console.error("relay to the edge failed:", e.message));
   return c.json({ ok: true, event: event.event });
 }
@@ -25,7 +25,7 @@ app.post("/hooks/pilot-status", receiveWebhook);
 
 app.post("/api/connect-token", async (c) => {
   const { numberId } = await c.req.json<{ numberId: string }>();
-  const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId, audience: CONNECT_ENDPOINT ?? "", origin: APP_ORIGIN });
+  const token: string = mintConnectToken({ secret: CONNECT_TOKEN_SECRET, numberId, audience: PILOT_EDGE_URL ?? "", origin: APP_ORIGIN });
   return c.json({ token });
 });
 

@@ -98,3 +98,27 @@ test("README's routes and env names are the sources'", () => {
   assert.ok(deps.length > 20, `the table was read: ${deps}`);
   assert.deepEqual(between("env"), deps);
 });
+
+// The edge's config lives in three files that must agree on what is the edge's: the repository's
+// worker (worker/wrangler.toml, which builds it from Rust), the template a team deploys the
+// package with, and the Hono app that mounts it (tests/worker-app). Read with wrangler's own reader.
+test("the edge's bindings, migrations, rate limit and compatibility date agree across its three configs", async () => {
+  const { experimental_readRawConfig: readRaw } = await import("wrangler");
+  // (Through JSON: the TOML reader gives null-prototype objects.)
+  const raw = (f) => JSON.parse(JSON.stringify(readRaw({ config: path.join(ROOT, f) }).rawConfig));
+  const repo = raw("worker/wrangler.toml");
+  const template = raw("templates/pilot-connect-edge/wrangler.jsonc");
+  const mounted = raw("tests/worker-app/wrangler.jsonc");
+  const objects = (c) => Object.fromEntries((c.durable_objects?.bindings ?? []).map((b) => [b.name, b.class_name]));
+  const tags = (c) => (c.migrations ?? []).map((m) => [m.tag, m.new_sqlite_classes]);
+  for (const [name, c] of [["template", template], ["mounted", mounted]]) {
+    assert.equal(c.compatibility_date, repo.compatibility_date, `${name}: compatibility_date`);
+    for (const [binding, cls] of Object.entries(objects(c))) assert.equal(objects(repo)[binding], cls, `${name}: ${binding}`);
+    assert.deepEqual(tags(c), tags(repo).slice(0, tags(c).length), `${name}: the edge's migration tags, in order`);
+    assert.deepEqual(c.ratelimits, repo.ratelimits, `${name}: the rate limiter`);
+    assert.equal(c.build, undefined, `${name}: no build step (no Rust)`);
+  }
+  assert.deepEqual(objects(template), { NUMBER_SESSIONS: "NumberSession" }, "the template binds only what is required");
+  const queues = (c) => (c.queues?.consumers ?? []).filter((q) => q.queue.startsWith("pilot-connect-"));
+  assert.deepEqual(queues(mounted), queues(repo), "the mounted app consumes the edge's queues as the repository's worker does");
+});

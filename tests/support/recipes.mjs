@@ -86,12 +86,12 @@ export function claimsOf(token, secret) {
 /**
  * The suite every recipe app passes (node:test), against a sandbox that delivers every event,
  * signed, to the app's webhook route (`--webhook-url`), with a stand-in edge (`fakeEdge`) as
- * the app's CONNECT_ENDPOINT. `start(env)` starts the app on `env.PORT` and resolves when it
+ * the app's PILOT_EDGE_URL. `start(env)` starts the app on `env.PORT` and resolves when it
  * answers; each app answers:
  *   POST /api/numbers {name, number} → 201 the number; GET /api/numbers; DELETE /api/numbers/:id
  *   POST /api/connect-token {numberId} → {token}
  *   POST <hookPath> → verifyWebhook over the raw body: 200, or 401 {kind: "signature"};
- *                     lifecycle events relayed to CONNECT_ENDPOINT with relayWebhook.
+ *                     lifecycle events relayed to PILOT_EDGE_URL with relayWebhook.
  */
 export function recipeSuite({ test, before, after, assert }, { name, start, hookPath = "/hooks/pilot-status" }) {
   const KEY = `ps_${name}_recipe_tenant_key_5e`;
@@ -107,7 +107,7 @@ export function recipeSuite({ test, before, after, assert }, { name, start, hook
     app = `http://127.0.0.1:${port}`;
     sandbox = await startSandbox(procs, ["--tenant-key", KEY, "--webhook-secret", HOOK, "--rate-limit", "0", "--webhook-url", `${app}${hookPath}`]);
     await start({ PORT: String(port), PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK, CONNECT_TOKEN_SECRET: TOKEN_SECRET,
-      CONNECT_ENDPOINT: edge.url, APP_ORIGIN: PAGE }, procs);
+      PILOT_EDGE_URL: edge.url, APP_ORIGIN: PAGE }, procs);
   });
   after(async () => { edge?.close(); procs.forEach((p) => (p.kill ? p.kill() : p.dispose?.())); });
 
@@ -137,7 +137,7 @@ export function recipeSuite({ test, before, after, assert }, { name, start, hook
     assert.equal(r.status, 200, await r.clone().text());
     const { header, claims } = claimsOf((await r.json()).token, TOKEN_SECRET);
     assert.deepEqual(header, { alg: "HS256", typ: "JWT" });
-    assert.deepEqual([claims.sub, claims.aud, claims.origin, claims.exp - claims.iat], ["wa_recipe_1", edge.url, PAGE, 600], "audience: the edge (CONNECT_ENDPOINT)");
+    assert.deepEqual([claims.sub, claims.aud, claims.origin, claims.exp - claims.iat], ["wa_recipe_1", edge.url, PAGE, 600], "audience: the edge (PILOT_EDGE_URL)");
     assert.equal((await post("/api/connect-token", { numberId: 7 })).status, 400);
   });
 

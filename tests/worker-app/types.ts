@@ -12,7 +12,7 @@ interface Env {
   PS_BASE_URL?: string;
   PS_WEBHOOK_SECRET: string;
   CONNECT_TOKEN_SECRET: string;
-  CONNECT_ENDPOINT: string;
+  PILOT_EDGE_URL: string;
   APP_ORIGIN: string;
 }
 
@@ -23,14 +23,14 @@ async function handle(request: Request, env: Env, ctx: ExecutionContext): Promis
     const raw: string = await request.text();
     const signature: string | null = request.headers.get(SIGNATURE_HEADER);
     const event: WebhookEvent = verifyWebhook(env.PS_WEBHOOK_SECRET, raw, signature);
-    const relay: Promise<RelayResult | void> = relayWebhook({ rawBody: raw, signature, edgeUrl: env.CONNECT_ENDPOINT })
+    const relay: Promise<RelayResult | void> = relayWebhook({ rawBody: raw, signature, edgeUrl: env.PILOT_EDGE_URL })
       .catch((e: PilotStatusError) => console.error("relay to the edge failed:", e.message));
     ctx.waitUntil(relay);
     return Response.json({ ok: true, event: event.event });
   }
   if (request.method === "POST" && pathname === "/api/connect-token") {
     const { numberId } = await request.json<{ numberId: string }>();
-    const token: string = mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId, audience: env.CONNECT_ENDPOINT, origin: env.APP_ORIGIN });
+    const token: string = mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId, audience: env.PILOT_EDGE_URL, origin: env.APP_ORIGIN });
     return Response.json({ token });
   }
   if (pathname === "/api/numbers" && request.method === "POST") {

@@ -17,7 +17,7 @@ import { routePilotConnectRequest, handlePilotConnectQueue } from "pilot-connect
 // The edge's Durable Object classes (NUMBER_SESSIONS; DEAD_LETTERS for edge in front).
 export { NumberSession, DeadLetters } from "pilot-connect-edge";
 
-// env: PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, CONNECT_ENDPOINT (the
+// env: PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET, PILOT_EDGE_URL (the
 // edge worker's URL: the widget's endpoint, the tokens' audience, where lifecycle events are
 // relayed), APP_ORIGIN (the page that mounts the widget).
 async function handle(request, env, ctx) {
@@ -30,14 +30,14 @@ async function handle(request, env, ctx) {
     const signature = request.headers.get(SIGNATURE_HEADER);
     const event = verifyWebhook(env.PS_WEBHOOK_SECRET, raw, signature); // throws: 401 / 400 below
     // … handle `event` here (deliveries are retried: drop repeats by event.dedupKey) …
-    ctx.waitUntil(relayWebhook({ rawBody: raw, signature, edgeUrl: env.CONNECT_ENDPOINT })
+    ctx.waitUntil(relayWebhook({ rawBody: raw, signature, edgeUrl: env.PILOT_EDGE_URL })
       .catch((e) => console.error("relay to the edge failed:", e.message)));
     return Response.json({ ok: true, event: event.event });
   }
   // The connect token the widget needs (check first that the signed-in user owns numberId).
   if (request.method === "POST" && pathname === "/api/connect-token") {
     const { numberId } = await request.json();
-    return Response.json({ token: mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId, audience: env.CONNECT_ENDPOINT, origin: env.APP_ORIGIN }) });
+    return Response.json({ token: mintConnectToken({ secret: env.CONNECT_TOKEN_SECRET, numberId, audience: env.PILOT_EDGE_URL, origin: env.APP_ORIGIN }) });
   }
   // Numbers: create, list, delete.
   if (pathname === "/api/numbers" && request.method === "POST") {

@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 
 use js_sys::Object;
 use pilot_connect_wire::{
-    field, route as path, ErrorBody, FrameKind, PushFrame, QrAnswer, QrFields, StatusAnswer,
-    BEARER_PREFIX, SUBPROTOCOL,
+    field, renew, route as path, ErrorBody, FrameKind, PushFrame, QrAnswer, QrFields, StatusAnswer,
+    BEARER_PREFIX, CLOSE_TOKEN_EXPIRED, SUBPROTOCOL,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -23,7 +23,8 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request,
 use crate::options::Options;
 use crate::page::{
     browser_lang, close_events, emit, get, get_json, get_str, js_fn, navigator, now, open_events,
-    renew_token_with, set, set_str, token_subject, touch_phone, Callback, Listener, Slot, Timer,
+    renew_token_with, send_events, set, set_str, token_claim, touch_phone, Callback, Listener,
+    Slot, Timer,
 };
 use crate::sched;
 use crate::view::View;
@@ -174,12 +175,30 @@ impl Widget {
     }
 
     fn step(self: &Rc<Self>, event: Event) {
+        let opened = event == Event::PushOpened;
         let commands = self
             .machine
             .with(|m| m.handle(event, now()))
             .unwrap_or_default();
         for c in commands {
             self.run(c);
+        }
+        if opened {
+            self.token_left();
+        }
+    }
+
+    /// Tells the machine how long the current token has (its `exp`), for the push stream's
+    /// renewal; nothing when the token has no readable `exp`.
+    fn token_left(self: &Rc<Self>) {
+        let exp = self
+            .opts
+            .with(|o| o.token.as_deref().map(|t| token_claim(t, "exp").as_f64()))
+            .flatten()
+            .flatten();
+        if let Some(exp) = exp {
+            let left = (exp * 1000.0 - now()).clamp(0.0, f64::from(u32::MAX));
+            self.step(Event::TokenLeft(left as u32));
         }
     }
 
@@ -250,6 +269,19 @@ impl Widget {
                 }
             }
             Command::Watch(true) => self.open_push(),
+            Command::RenewPush => {
+                let token = self.opts.with(|o| o.token.clone()).flatten();
+                let sent = self.push.with(|p| match (p.as_ref(), token.as_deref()) {
+                    (Some(p), Some(t)) => {
+                        send_events(&p.ws, &renew::frame(t));
+                        true
+                    }
+                    _ => false,
+                });
+                if sent == Some(true) {
+                    self.token_left();
+                }
+            }
             Command::Watch(false) => {
                 // Safe even from the socket's own listener: wasm-bindgen frees a closure only
                 // after its running call returns.
@@ -346,10 +378,12 @@ impl Widget {
         let Some((url, token)) = target else {
             return self.dispatch(Event::PushClosed);
         };
-        let on_event = Callback::new(self.on(|v| match v.as_bool() {
-            Some(true) => Some(Event::PushOpened),
-            Some(false) => Some(Event::PushClosed),
-            None => pushed(&v),
+        let on_event = Callback::new(self.on(|v| match (v.as_bool(), v.as_f64()) {
+            (Some(true), _) => Some(Event::PushOpened),
+            // Closed: the edge's code for a lapsed token, or a drop.
+            (_, Some(code)) if code == f64::from(CLOSE_TOKEN_EXPIRED) => Some(Event::PushLapsed),
+            (Some(false), _) | (_, Some(_)) => Some(Event::PushClosed),
+            _ => pushed(&v),
         }));
         let mut bearer = String::with_capacity(BEARER_PREFIX.len() + token.len());
         bearer.push_str(BEARER_PREFIX);
@@ -413,7 +447,9 @@ impl Widget {
                 });
             }
             Emitted::Connected => {
-                let id = self.opts.with(|o| o.token.as_deref().map(token_subject));
+                let id = self
+                    .opts
+                    .with(|o| o.token.as_deref().map(|t| token_claim(t, "sub")));
                 let id = id.flatten().filter(JsValue::is_string);
                 set(&detail, "numberId", &or_null(id));
             }

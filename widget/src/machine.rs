@@ -226,6 +226,8 @@ timers! {
     Reopen,
     /// The pairing code's known lifetime ran out: ask for the next one.
     CodeExpiry,
+    /// The push stream's token lapses soon: renew it over the stream (`getToken`).
+    TokenRenew,
 }
 
 /// First wait before reopening a dropped push stream.
@@ -237,6 +239,13 @@ pub const REOPEN_MAX_MS: u32 = 30_000;
 pub const PUSH_REFUSALS_MAX: u32 = 2;
 /// A stream open at least this long was healthy: the next drop starts the backoff afresh.
 const PUSH_HEALTHY_MS: f64 = 30_000.0;
+/// How long before its token's `exp` an open push stream is renewed (`getToken`, then the
+/// token sent over the stream; at most half the time left): the edge closes a stream whose
+/// token lapsed (its `exp` and a 30 s leeway).
+pub const TOKEN_RENEW_AHEAD_MS: u32 = 60_000;
+/// The least wait before a renewal: a `getToken` that gives short-lived tokens is called at
+/// most this often, never in a loop.
+pub const TOKEN_RENEW_MIN_MS: u32 = 10_000;
 
 /// The worker routes the driver calls.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -282,6 +291,12 @@ pub enum Event {
     /// The push stream closed (a drop: poll, and reopen it with backoff) or never opened
     /// (refused: after [`PUSH_REFUSALS_MAX`] in a row, push is off and the widget polls).
     PushClosed,
+    /// The edge closed the push stream because its token lapsed: renew the token (`getToken`)
+    /// and reopen it; without `getToken`, as [`Event::PushClosed`].
+    PushLapsed,
+    /// The token of the open push stream lapses in this many ms (given when the stream opens
+    /// and after each renewal; none when the token has no readable `exp`).
+    TokenLeft(u32),
     /// The number's session pushed a failure (its own upstream call failed).
     PushFailed(Failure),
     /// Unmounted or destroyed.
@@ -377,6 +392,8 @@ pub enum Command {
     Abort,
     /// Open (`true`) or close (`false`) the push stream.
     Watch(bool),
+    /// Send the current token over the open push stream (its renewal).
+    RenewPush,
     /// Put the pairing code on the clipboard.
     CopyCode,
     /// Render [`Machine::view`].
@@ -529,6 +546,9 @@ pub struct Machine {
     failure: Option<Failure>,
     hidden: bool,
     token_renewed: bool,
+    /// `getToken` was called for the push stream (its renewal, or a lapsed stream's reopening),
+    /// not for a refused request.
+    renewing_push: bool,
     ready_sent: bool,
     copied: bool,
     armed: [bool; TIMER_COUNT],
@@ -569,6 +589,7 @@ impl Machine {
             failure: None,
             hidden,
             token_renewed: false,
+            renewing_push: false,
             ready_sent: false,
             copied: false,
             armed: [false; TIMER_COUNT],
@@ -705,6 +726,26 @@ impl Machine {
                     self.failed(f, &mut out);
                 }
             }
+            // For the push stream: renewed over it, or (it lapsed) reopened with the new token.
+            Event::TokenRenewed(ok) if self.renewing_push => {
+                self.renewing_push = false;
+                if ok && self.push {
+                    out.push(Command::RenewPush);
+                } else if ok && self.phase.showing_qr() && !self.watching {
+                    self.watching = true;
+                    out.push(Command::Watch(true));
+                } else if !self.push && self.phase.showing_qr() {
+                    self.push_closed(now, &mut out);
+                }
+                // A refused request that waited on the same getToken call goes on with it.
+                if self.is_fetching() && self.token_renewed {
+                    if ok {
+                        self.fetch_qr(&mut out);
+                    } else {
+                        self.fail(Failure::no_token(), &mut out);
+                    }
+                }
+            }
             Event::TokenRenewed(true) if self.is_fetching() => self.fetch_qr(&mut out),
             Event::TokenRenewed(false) if self.is_fetching() => {
                 self.fail(Failure::no_token(), &mut out)
@@ -737,6 +778,10 @@ impl Machine {
             Event::Fired(Timer::CodeExpiry) if self.phase == Phase::Pairing && !self.hidden => {
                 self.code_expires_at = None;
                 self.fetch_qr(&mut out);
+            }
+            Event::Fired(Timer::TokenRenew) if self.push && !self.renewing_push => {
+                self.renewing_push = true;
+                out.push(Command::RenewToken);
             }
             Event::Fired(Timer::Reopen) if self.phase.showing_qr() && !self.watching => {
                 self.watching = true;
@@ -779,7 +824,27 @@ impl Machine {
                 self.disarm(Timer::Poll, &mut out);
             }
             Event::PushClosed if self.watching => self.push_closed(now, &mut out),
-            Event::PushOpened | Event::PushClosed => {}
+            Event::PushLapsed if self.watching => {
+                self.disarm(Timer::TokenRenew, &mut out);
+                if self.cfg.can_renew_token && self.phase.showing_qr() && !self.renewing_push {
+                    // Not a drop: no backoff, the stream comes back with a fresh token.
+                    self.push = false;
+                    self.watching = false;
+                    self.renewing_push = true;
+                    if !self.hidden && !self.is_armed(Timer::Poll) {
+                        self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
+                    }
+                    out.push(Command::RenewToken);
+                } else {
+                    self.push_closed(now, &mut out);
+                }
+            }
+            Event::TokenLeft(ms) if self.push && self.cfg.can_renew_token => {
+                let ahead = TOKEN_RENEW_AHEAD_MS.min(ms / 2);
+                let wait = ms.saturating_sub(ahead).max(TOKEN_RENEW_MIN_MS);
+                self.arm(Timer::TokenRenew, wait, &mut out);
+            }
+            Event::PushOpened | Event::PushClosed | Event::PushLapsed | Event::TokenLeft(_) => {}
             Event::PushFailed(f) => self.push_failed(f, &mut out),
             Event::Destroy => {
                 self.disarm_all(&mut out);
@@ -803,6 +868,7 @@ impl Machine {
         let was_open = self.push;
         self.push = false;
         self.watching = false;
+        self.disarm(Timer::TokenRenew, out);
         if was_open {
             if now - self.push_opened_at >= PUSH_HEALTHY_MS {
                 self.push_drops = 0;
@@ -873,6 +939,7 @@ impl Machine {
     }
 
     fn unwatch(&mut self, out: &mut Out) {
+        self.disarm(Timer::TokenRenew, out);
         if self.watching {
             self.watching = false;
             self.push = false;

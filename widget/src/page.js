@@ -49,13 +49,19 @@ export function openEvents(url, protocol, bearer, on) {
   let ws;
   try { ws = new WebSocket(url, [protocol, bearer]); } catch { return; }
   ws.onopen = () => on(true);
-  ws.onclose = () => on(false);
+  // The close code tells a lapsed token (the edge's close) from a drop.
+  ws.onclose = (e) => on(e.code);
   ws.onmessage = (e) => {
     let frame;
     try { frame = JSON.parse(e.data); } catch { return; }
     on(frame);
   };
   return ws;
+}
+
+/** Sends a text frame on the push stream (its token's renewal); a closing socket drops it. */
+export function sendEvents(ws, text) {
+  try { ws.send(text); } catch {}
 }
 
 /** Detaches the handlers, then closes. */
@@ -72,9 +78,9 @@ export function renewToken(getToken, done) {
   );
 }
 
-/** The `sub` of a JWT's payload (display only: the worker verifies tokens), or `undefined`. */
-export function tokenSubject(token) {
+/** Claim `key` of a JWT's payload (`sub` for display, `exp` to renew in time: the worker verifies tokens), or `undefined`. */
+export function tokenClaim(token, key) {
   try {
-    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))[key];
   } catch {}
 }

@@ -51,10 +51,13 @@ extern "C" {
     /// Whether the page runs on a touch phone (coarse pointer, narrow viewport).
     #[wasm_bindgen(js_name = touchPhone)]
     pub(crate) fn touch_phone() -> bool;
-    /// The `sub` of a JWT's payload (display only: the worker verifies tokens, never the
-    /// widget), or `undefined`.
-    #[wasm_bindgen(js_name = tokenSubject)]
-    pub(crate) fn token_subject(token: &str) -> JsValue;
+    /// Claim `key` of a JWT's payload (`sub` for display, `exp` to renew the push stream in
+    /// time: the worker verifies tokens, never the widget), or `undefined`.
+    #[wasm_bindgen(js_name = tokenClaim)]
+    pub(crate) fn token_claim(token: &str, key: &str) -> JsValue;
+    /// Sends a text frame on the push stream (a closing socket drops it).
+    #[wasm_bindgen(js_name = sendEvents)]
+    pub(crate) fn send_events(ws: &JsValue, text: &str);
 }
 
 #[wasm_bindgen]

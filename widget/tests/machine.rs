@@ -6,7 +6,7 @@
 
 use pilot_connect_widget::machine::{
     Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request, Timer, TIMERS,
-    TIMER_COUNT,
+    TIMER_COUNT, TOKEN_RENEW_MIN_MS,
 };
 use pilot_connect_wire::{PublicErrorCode, PublicState, QrAnswer};
 use proptest::prelude::*;
@@ -142,6 +142,8 @@ fn events() -> Vec<(&'static str, Event)> {
         ("copy", Event::Copy),
         ("push-opened", Event::PushOpened),
         ("push-closed", Event::PushClosed),
+        ("push-lapsed", Event::PushLapsed),
+        ("token-left", Event::TokenLeft(120_000)),
         ("destroy", Event::Destroy),
     ]
 }
@@ -493,6 +495,8 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::Copy),
         Just(Event::PushOpened),
         Just(Event::PushClosed),
+        Just(Event::PushLapsed),
+        (0u32..200_000).prop_map(Event::TokenLeft),
         Just(Event::Destroy),
     ]
 }
@@ -995,4 +999,84 @@ fn a_retry_is_offered_only_where_it_can_help() {
         m.handle(Event::QrFailed(fail(status, Some(code), None)), 0.0);
         assert!(!m.frame(0.0).can_retry, "{code:?}: someone else must act");
     }
+}
+
+/// A push stream lives no longer than its token: with `getToken`, the widget renews it over the
+/// stream a minute before it lapses, and a stream the edge closed for a lapsed token comes back
+/// with a fresh one at once (no backoff); without `getToken` a lapse is a drop.
+#[test]
+fn the_push_streams_token_is_renewed_before_it_lapses_and_after() {
+    let mut m = Machine::new(cfg(6, true), false);
+    m.handle(Event::Start, 0.0);
+    m.handle(qr(1), 0.0);
+    assert!(m.handle(Event::PushOpened, 10.0).is_empty() || m.is_pushed());
+    assert!(m.is_pushed());
+    let c = m.handle(Event::TokenLeft(600_000), 10.0);
+    assert!(
+        c.contains(&Command::Arm(Timer::TokenRenew, 540_000)),
+        "{c:?}"
+    );
+    // A short-lived token: at half its time; one past its exp (the edge's leeway left): after
+    // the least wait, never in a loop.
+    let c = m.handle(Event::TokenLeft(30_000), 10.0);
+    assert!(
+        c.contains(&Command::Arm(Timer::TokenRenew, 15_000)),
+        "{c:?}"
+    );
+    let c = m.handle(Event::TokenLeft(0), 10.0);
+    assert!(
+        c.contains(&Command::Arm(Timer::TokenRenew, TOKEN_RENEW_MIN_MS)),
+        "{c:?}"
+    );
+    let c = m.handle(Event::Fired(Timer::TokenRenew), 20.0);
+    assert_eq!(c, vec![Command::RenewToken]);
+    // Fired again while getToken runs: one call.
+    assert!(m.handle(Event::Fired(Timer::TokenRenew), 21.0).is_empty());
+    let c = m.handle(Event::TokenRenewed(true), 30.0);
+    assert_eq!(c, vec![Command::RenewPush]);
+    assert_eq!(m.phase(), Phase::Pairing, "nothing visible changes");
+
+    // The edge closed it anyway (a renewal that did not reach it): renewed and reopened now.
+    let c = m.handle(Event::PushLapsed, 40.0);
+    assert!(c.contains(&Command::RenewToken), "{c:?}");
+    assert!(
+        !c.iter()
+            .any(|x| matches!(x, Command::Arm(Timer::Reopen, _))),
+        "no backoff: {c:?}"
+    );
+    assert!(
+        c.contains(&Command::Arm(Timer::Poll, 2_500)),
+        "polls meanwhile: {c:?}"
+    );
+    let c = m.handle(Event::TokenRenewed(true), 50.0);
+    assert!(c.contains(&Command::Watch(true)), "{c:?}");
+    // getToken gave nothing: a drop, with its backoff, and the requests' own 401 path.
+    m.handle(Event::PushOpened, 60.0);
+    m.handle(Event::PushLapsed, 70.0);
+    let c = m.handle(Event::TokenRenewed(false), 80.0);
+    assert!(
+        c.iter()
+            .any(|x| matches!(x, Command::Arm(Timer::Reopen, _))),
+        "{c:?}"
+    );
+
+    // Without getToken: a lapse is a drop; no renewal timer is armed.
+    let mut plain = Machine::new(cfg(6, false), false);
+    plain.handle(Event::Start, 0.0);
+    plain.handle(qr(1), 0.0);
+    plain.handle(Event::PushOpened, 10.0);
+    assert!(plain.handle(Event::TokenLeft(600_000), 10.0).is_empty());
+    let c = plain.handle(Event::PushLapsed, 20.0);
+    assert!(!c.contains(&Command::RenewToken), "{c:?}");
+    assert!(
+        c.iter()
+            .any(|x| matches!(x, Command::Arm(Timer::Reopen, _))),
+        "{c:?}"
+    );
+    // Connected: the timer goes with the stream.
+    m.handle(Event::Fired(Timer::Reopen), 85.0);
+    m.handle(Event::PushOpened, 90.0);
+    m.handle(Event::TokenLeft(600_000), 90.0);
+    let c = m.handle(Event::QrArrived(QrAnswer::Connected), 100.0);
+    assert!(c.contains(&Command::Disarm(Timer::TokenRenew)), "{c:?}");
 }

@@ -142,6 +142,43 @@ pub const SUBPROTOCOL: &str = "pilot-connect.v1";
 /// headers on a WebSocket, and a token in the URL would end up in logs.
 pub const BEARER_PREFIX: &str = "bearer.";
 
+/// The push stream lives no longer than its token: a socket whose token lapsed (its `exp` and
+/// the verifier's leeway) is closed with this code and [`PublicErrorCode::TokenExpired`]'s code
+/// as the reason. Reopen it with a fresh token.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+
+/// The one frame a widget sends on the push stream, `{"renew":"<token>"}`: a fresh token for the
+/// same number and link, before the socket's lapses. Nothing is answered; a token that does
+/// not verify (or is for another number) changes nothing.
+pub mod renew {
+    use alloc::string::String;
+
+    /// The frame's field.
+    pub const FIELD: &str = "renew";
+
+    /// The frame for `token` (a compact JWS: base64url and dots, nothing JSON would escape).
+    #[must_use]
+    pub fn frame(token: &str) -> String {
+        let mut s = String::with_capacity(token.len() + 12);
+        s.push_str("{\"renew\":\"");
+        s.push_str(token);
+        s.push_str("\"}");
+        s
+    }
+
+    /// The token of a renew frame; `None` for anything else (or a token with characters a
+    /// compact JWS never has).
+    #[must_use]
+    pub fn read(text: &str) -> Option<&str> {
+        let token = text
+            .trim()
+            .strip_prefix("{\"renew\":\"")?
+            .strip_suffix("\"}")?;
+        let jws = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        (!token.is_empty() && token.chars().all(jws)).then_some(token)
+    }
+}
+
 /// The JSON field names of the public wire format, written by the worker and read by the
 /// widget (and anyone else), defined once.
 pub mod field {
@@ -811,5 +848,25 @@ mod tests {
             assert!(code.message().ends_with('.'), "{code:?}");
         }
         assert_eq!(PublicErrorCode::ALL.len(), 20);
+    }
+
+    #[test]
+    fn renew_frames_round_trip_and_refuse_anything_else() {
+        let t = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3YV8xIn0.c2lnbmF0dXJl-_";
+        assert_eq!(
+            crate::renew::frame(t),
+            alloc::format!("{{\"renew\":\"{t}\"}}")
+        );
+        assert_eq!(crate::renew::read(&crate::renew::frame(t)), Some(t));
+        for bad in [
+            "",
+            "{}",
+            "{\"renew\":\"\"}",
+            "{\"renew\":\"a\\\"b\"}",
+            "{\"renew\":\"a b\"}",
+            "{\"renew\":1}",
+        ] {
+            assert_eq!(crate::renew::read(bad), None, "{bad}");
+        }
     }
 }

@@ -44,8 +44,6 @@ pub struct Dep {
     pub need: Need,
     /// Another name that stands for it (`PS_API_KEY_ID` for `PS_API_KEY`).
     pub or: Option<&'static str>,
-    /// What it is, for people: the docs, the package's types, the template's binding list.
-    pub what: &'static str,
 }
 
 macro_rules! deps {
@@ -56,8 +54,17 @@ macro_rules! deps {
             kind: Kind::$kind,
             need: Need::$need,
             or: deps!(@or $($or)?),
-            what: $what,
         }),*];
+
+        /// What each is, for people: the package's types and the template's binding list are
+        /// generated from it (natively: the words stay out of the wasm).
+        #[cfg(test)]
+        pub(crate) fn what(name: &str) -> &'static str {
+            match name {
+                $(stringify!($name) => $what,)*
+                _ => "",
+            }
+        }
     };
     (@or) => { None };
     (@or $or:ident) => { Some(stringify!($or)) };
@@ -219,10 +226,9 @@ impl Health {
                     Need::Optional => "optional",
                 };
                 format!(
-                    "pilot-connect edge: missing {} {} ({cost}). {}",
+                    "pilot-connect edge: missing {} {} ({cost})",
                     kind_word(d.kind),
-                    d.name,
-                    d.what
+                    d.name
                 )
             })
             .collect()
@@ -257,7 +263,8 @@ pub(crate) fn env_block() -> String {
         };
         s.push_str(&format!(
             "  /** {}{need} */\n  {}{optional}: {ty};\n",
-            d.what, d.name
+            what(d.name),
+            d.name
         ));
     }
     s.push_str("}\n// </env>");
@@ -414,7 +421,7 @@ mod tests {
             want.push_str(&format!(
                 "      {}: {{\n        \"description\": {}\n      }}{comma}\n",
                 serde_json::Value::from(d.name),
-                serde_json::Value::from(d.what)
+                serde_json::Value::from(what(d.name))
             ));
         }
         want.push_str("    }");

@@ -299,19 +299,12 @@ async fn authorize(
     let Some(token) = token else {
         return Err(reply.unauthorized(PublicErrorCode::MissingToken));
     };
-    let own_url;
-    let audience = match s.audience.as_deref() {
-        Some(a) => a,
-        None => {
-            own_url = own_url_of(req, s).unwrap_or_default();
-            &own_url
-        }
-    };
+    let audience = audience_of(req, s);
     let now = (js_sys::Date::now() / 1000.0) as u64;
     let claims = connect_token::verify_with_any(
         &s.token_secrets,
         &token,
-        &VerifyOptions::new(audience, now, origin),
+        &VerifyOptions::new(&audience, now, origin),
     )
     .map_err(|e| reply.unauthorized(token_error(&e)))?;
 
@@ -392,8 +385,15 @@ async fn events(
     let watched = match SessionClient::new(ns, &claims.sub, &link) {
         Ok(session) => {
             let hook = hook_url(&req, s);
+            let audience = audience_of(&req, s);
             session
-                .watch(&req, claims.webhooks == Some(true), hook.as_deref())
+                .watch(
+                    &req,
+                    claims.webhooks == Some(true),
+                    hook.as_deref(),
+                    claims.exp,
+                    &audience,
+                )
                 .await
         }
         Err(e) => Err(e),
@@ -402,6 +402,14 @@ async fn events(
         console_error!("session object failed: {e}");
         reply.error(PublicErrorCode::Unavailable)
     })
+}
+
+/// The `aud` tokens must carry: `CONNECT_TOKEN_AUDIENCE`, else this edge's own URL.
+fn audience_of(req: &Request, s: &Settings) -> String {
+    match s.audience.as_deref() {
+        Some(a) => a.to_owned(),
+        None => own_url_of(req, s).unwrap_or_default(),
+    }
 }
 
 /// This edge's URL as the caller reached it: its origin and the base path (what the widget's

@@ -74,7 +74,8 @@ test("healthz: version, features and nothing missing on a full deployment", asyn
   const w = await worker({ PS_WEBHOOK_SECRET: HOOK });
   const r = await call(w, "/healthz", { origin: null });
   assert.equal(r.status, 200);
-  const version = (await import("node:fs")).readFileSync(path.join(ROOT, "worker/Cargo.toml"), "utf8").match(/^version = "(.+)"/m)[1];
+  // The workspace's one version (Cargo.toml [workspace.package]).
+  const version = (await import("node:fs")).readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
   assert.equal(r.body.version, version);
   assert.deepEqual(r.body.features, { push: true, webhooks: true, forward: false, rateLimit: true, admin: false });
   assert.deepEqual(r.body.missing, []);
@@ -166,4 +167,35 @@ test("rotating CONNECT_TOKEN_SECRET: old tokens work while both are set, refused
   assert.equal((await call(w, "/v1/qr", { tok: fresh })).status, 200);
   const short = await worker({ CONNECT_TOKEN_SECRETS: "short" });
   assert.equal((await call(short, "/healthz", { origin: null })).body.error, "invalid setting CONNECT_TOKEN_SECRETS");
+});
+
+// A push stream lives no longer than its token (+ the verifier's 30 s leeway) unless the widget
+// renews it over the socket: a token minted 25 s past its exp lapses 5 s after the handshake.
+test("a push stream is closed when its token lapses (4001 token_expired) and lives on when renewed over it", async () => {
+  const { openEvents } = await import("../../tests/support/node.mjs");
+  const w = await worker({ STATUS_POLL_MS: "1000" }); // "connected" learned by polling here
+  const lapsing = (sub) => signJws({ sub, aud: "pilot-connect-deploy", iat: now() - 100, exp: now() - 25 }, SECRET);
+  const open = async (id, tok) => {
+    const s = await openEvents(w, tok, { origin: PAGE });
+    assert.equal(s.status, 101, JSON.stringify(s.body));
+    s.closed = new Promise((r) => s.ws.addEventListener("close", (e) => r({ code: e.code, reason: e.reason })));
+    return s;
+  };
+  const [a, b, c] = [await newNumber(), await newNumber(), await newNumber()];
+  const plain = await open(a, lapsing(a));
+  const renewed = await open(b, lapsing(b));
+  const wrong = await open(c, lapsing(c));
+  renewed.ws.send(JSON.stringify({ renew: token(b) })); // a fresh token for its own number
+  wrong.ws.send(JSON.stringify({ renew: token(a) })); // a valid token, for another number: ignored
+  await sleep(6500);
+  for (const id of [a, b, c]) assert.equal((await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" })).status, 200);
+  // Connected is pushed: the lapsed sockets are closed instead, the renewed one gets it.
+  for (const s of [plain, wrong]) {
+    const closed = await Promise.race([s.closed, sleep(15000).then(() => null)]);
+    assert.deepEqual(closed, { code: 4001, reason: "token_expired" });
+    assert.ok(!s.frames.some((f) => f.state === "connected"), "nothing reached it after its token lapsed");
+  }
+  for (let t0 = Date.now(); Date.now() - t0 < 15000 && !renewed.frames.some((f) => f.state === "connected");) await sleep(100);
+  assert.ok(renewed.frames.some((f) => f.state === "connected"), JSON.stringify(renewed.frames.map((f) => f.state)));
+  renewed.ws.close();
 });

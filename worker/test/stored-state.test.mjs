@@ -139,7 +139,7 @@ test("every stored state an earlier build wrote is read: 2xx or a final error, n
 });
 
 test("writes this build's states as new fixtures (PILOT_WRITE_SESSION_FIXTURES=1)", { skip: !process.env.PILOT_WRITE_SESSION_FIXTURES }, async () => {
-  const version = readFileSync(path.join(ROOT, "worker/Cargo.toml"), "utf8").match(/^version = "([^"]+)"/m)[1];
+  const version = readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
   const write = (scenario, text) => {
     const name = `${scenario}-${version}.json`;
     const file = path.join(FIXTURES, name);

@@ -32,7 +32,7 @@ async function recipe(sandbox) {
   const port = await freePort();
   return startApp(procs, APP, "server.mjs", "express-app listening on ", {
     PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, PS_API_KEY: KEY, PS_BASE_URL: sandbox,
-    PS_WEBHOOK_SECRET: HOOK, CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_ENDPOINT: worker.url, APP_ORIGIN: PAGE,
+    PS_WEBHOOK_SECRET: HOOK, CONNECT_TOKEN_SECRET: TOKEN_SECRET, PILOT_EDGE_URL: worker.url, APP_ORIGIN: PAGE,
   });
 }
 

@@ -69,7 +69,7 @@ export async function connectToken(req: Request): Promise<Response> {
 /**
  * A Pilot Status webhook: the signature is checked over the raw body (`req.text()`, never
  * `req.json()`), then the event is handled. 200 when valid, 401 for a bad signature. The
- * lifecycle events are relayed to the edge worker (CONNECT_ENDPOINT) in `after()`, once the
+ * lifecycle events are relayed to the edge worker (PILOT_EDGE_URL) in `after()`, once the
  * answer is sent; `message.*` stay here.
  */
 export async function receiveWebhook(req: Request): Promise<Response> {
@@ -78,7 +78,7 @@ export async function receiveWebhook(req: Request): Promise<Response> {
   try {
     const event = verifyWebhook(process.env.PS_WEBHOOK_SECRET, raw, signature);
     // Deliveries are retried: a real backend drops repeats by `event.dedupKey` here.
-    after(() => relayWebhook({ rawBody: raw, signature, edgeUrl: process.env.CONNECT_ENDPOINT })
+    after(() => relayWebhook({ rawBody: raw, signature, edgeUrl: process.env.PILOT_EDGE_URL })
       .catch((e: unknown) => console.error("relay to the edge failed:", e)));
     return Response.json({ ok: true, event: event.event, dedupKey: event.dedupKey });
   } catch (e) {

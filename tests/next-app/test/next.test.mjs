@@ -36,7 +36,7 @@ before(async () => {
     "--webhook-secret", HOOK_SECRET, ...HOOKS.flatMap((h) => ["--webhook-url", `${app}${h}`])],
   "pilot-sandbox listening on ", { procs });
   await startNext(port, { PS_API_KEY: KEY, PS_BASE_URL: sandbox, PS_WEBHOOK_SECRET: HOOK_SECRET,
-    CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN, CONNECT_ENDPOINT: edge.url }, procs);
+    CONNECT_TOKEN_SECRET: TOKEN_SECRET, CONNECT_TOKEN_AUDIENCE: AUDIENCE, APP_ORIGIN: ORIGIN, PILOT_EDGE_URL: edge.url }, procs);
 });
 after(() => { edge?.close(); procs.forEach((p) => p.kill()); });
 

@@ -38,7 +38,7 @@ before(async () => {
     CONNECT_TOKEN_AUDIENCE: worker, QR_REFRESH_MS: "1000", STATUS_POLL_MS: "500",
   }, { port: workerPort }));
   await startNext(port, { PS_API_KEY: KEY, PS_BASE_URL: sandbox, CONNECT_TOKEN_SECRET: TOKEN_SECRET,
-    CONNECT_TOKEN_AUDIENCE: worker, APP_ORIGIN: app, CONNECT_ENDPOINT: worker }, procs);
+    CONNECT_TOKEN_AUDIENCE: worker, APP_ORIGIN: app, PILOT_EDGE_URL: worker }, procs);
   browser = await launchChromium();
 });
 after(async () => {

@@ -85,7 +85,7 @@ async function edge(pilot: PilotStatus, env: Record<string, string | undefined>,
   const label: string | null | undefined = named.name;
   await pilot.webhooks.update(named.id, { name: "renamed" });
   void label;
-  const p: ProvisionEdgeResult = await pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: env.CONNECT_ENDPOINT });
+  const p: ProvisionEdgeResult = await pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: env.PILOT_EDGE_URL });
   if (p.topology === "relay") {
     const theirs: string | undefined = p.webhook?.url; // the customer's, untouched (or null)
     void theirs;
@@ -97,7 +97,7 @@ async function edge(pilot: PilotStatus, env: Record<string, string | undefined>,
     void id;
   }
   await pilot.webhooks.provisionEdge({ whatsappNumberId: "wa_1", edgeUrl: "https://connect.example", mode: "edge_in_front", forwardTo: "https://api.example/hooks" });
-  const r: RelayResult = await relayWebhook({ rawBody: raw, signature: sig, edgeUrl: env.CONNECT_ENDPOINT, timeoutMs: 5000 });
+  const r: RelayResult = await relayWebhook({ rawBody: raw, signature: sig, edgeUrl: env.PILOT_EDGE_URL, timeoutMs: 5000 });
   if (r.relayed) {
     const status: number = r.status;
     void status;

@@ -13,6 +13,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { PilotStatus } from "pilot-connect-server";
+import { launchChromium, serveFiles } from "../../support/browser.mjs";
 import { freePort, signJws } from "../../support/node.mjs";
 import { ROOT, sign, startSandbox, until } from "../../support/recipes.mjs";
 
@@ -26,7 +28,7 @@ const PATH = process.env.PATH.split(":").filter((d) => d && !RUST.some((t) => ex
 const ENV = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 const procs = [];
 const servers = [];
-let sandbox, app, edge, dir, log = "";
+let sandbox, app, edge, dir, site, log = "";
 const sink = [];
 
 const wrangler = (...args) => spawnSync(process.execPath, [path.join(APP, "node_modules/wrangler/bin/wrangler.js"), ...args],
@@ -47,6 +49,13 @@ before(async () => {
   await new Promise((r) => server.listen(sinkPort, "127.0.0.1", r));
   servers.push(server);
 
+  // A page with the packed widget, on an origin of its own.
+  site = await serveFiles(path.join(ROOT, "target/widget-pkg"), {
+    prefix: "/pkg/",
+    page: (u) => u.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
+<body><div id="w"></div><script type="module">import * as pc from "/pkg/index.js"; window.pc = pc;</script>` : undefined,
+  });
+  servers.push(site.server);
   const port = await freePort();
   app = `http://127.0.0.1:${port}`;
   edge = `${app}/pilot`;
@@ -54,7 +63,7 @@ before(async () => {
   const vars = path.join(dir, "dev.vars");
   writeFileSync(vars, [
     `PS_API_KEY=${KEY}`, `PS_BASE_URL=${sandbox}`, `CONNECT_TOKEN_SECRET=${SECRET}`, `PS_WEBHOOK_SECRET=${HOOK}`,
-    `ALLOWED_ORIGINS=${PAGE}`, `APP_ORIGIN=${PAGE}`, `CONNECT_ENDPOINT=${edge}`,
+    `ALLOWED_ORIGINS=${PAGE},${site.url}`, `APP_ORIGIN=${PAGE}`, `PILOT_EDGE_URL=${edge}`,
     `FORWARD_WEBHOOK_URL=http://127.0.0.1:${sinkPort}/forwarded`, `APP_JOBS_SINK=http://127.0.0.1:${sinkPort}/jobs`,
     "STATUS_POLL_MS=60000", // webhooks, not polling, bring "connected" here
   ].join("\n"));
@@ -137,10 +146,12 @@ test("outside /pilot: nothing of the edge; the team's routes and CORS untouched"
 
 test("push over the WebSocket through the middleware; a signed webhook into /pilot pushes connected", async () => {
   const id = await newNumber(2);
-  // The number's webhook points at the mounted edge's receiver.
-  const hook = await fetch(`${sandbox}/v1/webhooks`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" },
-    body: JSON.stringify({ url: `${edge}/v1/hooks/pilot-status`, events: ["number.connected", "number.disconnected"], whatsappNumberId: id }) });
-  assert.equal(hook.status, 201);
+  // The number's webhook points at the mounted edge's receiver: provisionEdge with an edge URL
+  // that has a path.
+  const pilot = new PilotStatus({ apiKey: KEY, baseUrl: sandbox });
+  const provisioned = await pilot.webhooks.provisionEdge({ whatsappNumberId: id, edgeUrl: edge });
+  assert.equal(provisioned.edgeWebhookUrl, `${edge}/v1/hooks/pilot-status`);
+  assert.equal(provisioned.webhook?.url, `${edge}/v1/hooks/pilot-status`, JSON.stringify(provisioned));
   const token = await tokenFor(id);
   const frames = [];
   const ws = new WebSocket(`${edge.replace("http", "ws")}/v1/events`, ["pilot-connect.v1", `bearer.${token}`], { headers: { origin: PAGE } });
@@ -176,4 +187,33 @@ test("queues: the team's own batch is the team's; the edge's forward queue goes 
   const fwd = sink.find((s) => s.path === "/forwarded" && s.body === body);
   assert.equal(fwd.signature, sign(HOOK, body));
   assert.ok(!sink.some((s) => s.path === "/jobs" && s.body.includes("message.received")), "the app's consumer never saw the edge's batch");
+});
+
+test("the packed widget in Chromium with the edge's URL under /pilot as its endpoint: QR → scan → connected by push", async () => {
+  const id = await newNumber(3);
+  // Its lifecycle webhooks reach the mounted edge, so "connected" comes by webhook and push.
+  await new PilotStatus({ apiKey: KEY, baseUrl: sandbox }).webhooks.provisionEdge({ whatsappNumberId: id, edgeUrl: edge });
+  const now = Math.floor(Date.now() / 1000);
+  const token = signJws({ sub: id, aud: edge, iat: now, exp: now + 600, origin: site.url }, SECRET);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    const sockets = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => !!window.pc);
+    await page.evaluate(({ endpoint, token }) => {
+      window.connected = [];
+      window.pc.mount("#w", { endpoint, token, onConnected: (e) => window.connected.push(e) });
+    }, { endpoint: edge, token });
+    await page.waitForFunction(() => document.querySelector("#w").dataset.state === "pairing", null, { timeout: 30_000 });
+    assert.ok((await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" })).ok);
+    await page.waitForFunction(() => window.connected.length > 0, null, { timeout: 30_000 });
+    assert.deepEqual(sockets, [`${edge.replace("http", "ws")}/v1/events`], "the push stream under the prefix");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
 });

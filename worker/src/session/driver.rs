@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use pilot_connect::public::{ErrorBody, PublicErrorCode, SUBPROTOCOL};
+use pilot_connect::public::{renew, ErrorBody, PublicErrorCode, CLOSE_TOKEN_EXPIRED, SUBPROTOCOL};
 use pilot_connect::Link;
 use serde_json::Value;
 use worker::{
@@ -19,11 +19,15 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
+use super::lease::Lease;
 use super::machine::{
     Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Now, Reply, ReplyId, Saved, Settled,
     Timing, STORAGE_KEY,
 };
-use super::protocol::{parse_object_name, SessionRequest, HOOK_URL_HEADER, WEBHOOKS_HEADER};
+use super::protocol::{
+    parse_object_name, SessionRequest, AUDIENCE_HEADER, HOOK_URL_HEADER, TOKEN_EXP_HEADER,
+    WEBHOOKS_HEADER,
+};
 use crate::upstream;
 
 #[durable_object]
@@ -174,7 +178,10 @@ impl Driver {
                 Effect::Push(frame) => {
                     let text = frame.to_json().to_string();
                     for ws in self.state.get_websockets() {
-                        let _ = ws.send_with_str(&text);
+                        // A socket whose token lapsed gets nothing more: it is closed instead.
+                        if !Self::close_if_lapsed(&ws, now.t) {
+                            let _ = ws.send_with_str(&text);
+                        }
                     }
                 }
                 Effect::Save => self.save().await,
@@ -282,12 +289,37 @@ impl Driver {
         }
     }
 
+    /// Closes `ws` (code [`CLOSE_TOKEN_EXPIRED`]) when its lease lapsed at `now_ms`; `true`
+    /// if it did. A socket without a lease (accepted by an earlier build) is left as it is.
+    fn close_if_lapsed(ws: &WebSocket, now_ms: f64) -> bool {
+        let lapsed = ws
+            .deserialize_attachment::<Lease>()
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.lapsed(now_ms));
+        if lapsed {
+            let _ = ws.close(
+                Some(CLOSE_TOKEN_EXPIRED),
+                Some(PublicErrorCode::TokenExpired.as_str()),
+            );
+        }
+        lapsed
+    }
+
     /// Accepts a watcher: its socket first (so it is counted and gets what is pushed), then the
     /// machine's word, and its first frame before the 101.
-    async fn watch(&self, webhooks: bool, hook_url: Option<String>) -> Result<Response> {
+    async fn watch(
+        &self,
+        webhooks: bool,
+        hook_url: Option<String>,
+        lease: Option<Lease>,
+    ) -> Result<Response> {
         let first = !self.watched();
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
+        if let Some(lease) = lease {
+            pair.server.serialize_attachment(&lease)?;
+        }
         let (id, rx) = self.wait_for_reply();
         self.step(Input::Watch {
             id,
@@ -327,7 +359,15 @@ impl DurableObject for NumberSession {
         if is_upgrade(&req) {
             let header = |name: &str| req.headers().get(name).ok().flatten();
             let webhooks = header(WEBHOOKS_HEADER).as_deref() == Some("1");
-            return this.watch(webhooks, header(HOOK_URL_HEADER)).await;
+            let lease = match (header(TOKEN_EXP_HEADER), header(AUDIENCE_HEADER)) {
+                (Some(exp), Some(aud)) => exp.parse().ok().map(|exp| Lease {
+                    exp,
+                    aud,
+                    origin: header("origin"),
+                }),
+                _ => None,
+            };
+            return this.watch(webhooks, header(HOOK_URL_HEADER), lease).await;
         }
         let Ok(request) = req.json::<SessionRequest>().await else {
             let code = PublicErrorCode::BadRequest;
@@ -337,7 +377,7 @@ impl DurableObject for NumberSession {
         let input = match request {
             SessionRequest::Watch => {
                 drop(this.take_waiting(id));
-                return this.watch(false, None).await;
+                return this.watch(false, None, None).await;
             }
             SessionRequest::Qr { webhooks, hook_url } => Input::Ask {
                 id,
@@ -381,12 +421,36 @@ impl DurableObject for NumberSession {
         Response::empty()
     }
 
-    /// Widgets only listen; anything they send is ignored.
+    /// Widgets listen, and renew their socket's token (`{"renew":"<token>"}`) before it lapses;
+    /// anything else is ignored.
     async fn websocket_message(
         &self,
-        _ws: WebSocket,
-        _message: WebSocketIncomingMessage,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
     ) -> Result<()> {
+        let this = &*self.core;
+        let now = js_sys::Date::now();
+        if Driver::close_if_lapsed(&ws, now) {
+            return Ok(());
+        }
+        let WebSocketIncomingMessage::String(text) = message else {
+            return Ok(());
+        };
+        let (Some(token), Some(mut lease), Some((number, link))) = (
+            renew::read(&text),
+            ws.deserialize_attachment::<Lease>().ok().flatten(),
+            this.identity(),
+        ) else {
+            return Ok(());
+        };
+        let cfg = crate::settings(&this.env);
+        let Ok(settings) = cfg.as_ref() else {
+            return Ok(());
+        };
+        match lease.renew(&settings.token_secrets, token, &number, &link, now) {
+            Ok(()) => ws.serialize_attachment(&lease)?,
+            Err(e) => worker::console_log!("session: a push stream's renewal was refused: {e:?}"),
+        }
         Ok(())
     }
 

@@ -3,10 +3,12 @@
 //!
 //! - [`protocol`]: what the worker asks of a session, and the client it asks with;
 //! - [`machine`]: the policy, pure (inputs in, effects out; tested natively in `machine_tests.rs`);
+//! - [`lease`]: how long a push stream may live (its token's), and its renewal, pure;
 //! - `driver`: the Durable Object that carries the effects out — storage, sockets, alarms,
 //!   upstream calls in flight, the clock and randomness, nothing else.
 
 mod driver;
+pub mod lease;
 pub mod machine;
 pub mod protocol;
 

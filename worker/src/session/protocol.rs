@@ -51,6 +51,10 @@ pub enum SessionRequest {
 pub const WEBHOOKS_HEADER: &str = "x-pilot-connect-webhooks";
 /// On a watch: this edge's webhook receiver, as the viewer reached the edge.
 pub const HOOK_URL_HEADER: &str = "x-pilot-connect-hook-url";
+/// On a watch: the viewer's token's `exp` (Unix seconds): the socket lives no longer.
+pub const TOKEN_EXP_HEADER: &str = "x-pilot-connect-token-exp";
+/// On a watch: the audience the viewer's token was verified against (its renewals are too).
+pub const AUDIENCE_HEADER: &str = "x-pilot-connect-audience";
 
 /// A session's answer to [`SessionRequest::Event`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,14 +82,19 @@ impl SessionClient {
     }
 
     /// Hands a widget's WebSocket upgrade to the session; `webhooks`: the viewer's token says
-    /// the number's webhooks reach the edge.
+    /// the number's webhooks reach the edge; `exp` and `audience`: its token's expiry and the
+    /// audience it was verified against (the socket's lease).
     pub async fn watch(
         &self,
         upgrade: &Request,
         webhooks: bool,
         hook_url: Option<&str>,
+        exp: u64,
+        audience: &str,
     ) -> Result<Response> {
         let headers = upgrade.headers().clone();
+        headers.set(TOKEN_EXP_HEADER, &exp.to_string())?;
+        headers.set(AUDIENCE_HEADER, audience)?;
         if webhooks {
             headers.set(WEBHOOKS_HEADER, "1")?;
         }

@@ -25,5 +25,5 @@ async function Widget({ searchParams }: Pick<PageProps<"/connect">, "searchParam
   const { number } = await searchParams;
   if (typeof number !== "string") return <p id="connect-missing">Open this page with ?number=wa_…</p>;
   // A real app checks here that the signed-in user owns `number` (and again in the token route).
-  return <ConnectWidget endpoint={process.env.CONNECT_ENDPOINT ?? ""} numberId={number} />;
+  return <ConnectWidget endpoint={process.env.PILOT_EDGE_URL ?? ""} numberId={number} />;
 }
