@@ -127,7 +127,11 @@ export function handlePilotConnectQueue(
   options?: PilotConnectOptions,
 ): Promise<boolean>;
 
-/** The Durable Object classes reading your names (`options.env`): export these when you rename. */
+/**
+ * The Durable Object classes reading your names (`options.env`): when you rename, export classes
+ * that extend these (`export class NumberSession extends objects.NumberSession {}`: a class
+ * declaration, which `wrangler types` can name).
+ */
 export function pilotConnectObjects(options?: Pick<PilotConnectOptions, "env">): {
   NumberSession: typeof NumberSession;
   DeadLetters: typeof DeadLetters;

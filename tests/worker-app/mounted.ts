@@ -20,7 +20,8 @@ interface Env {
 
 const options: PilotConnectOptions = { prefix: "/pilot", env: { ALLOWED_ORIGINS: "PILOT_ALLOWED_ORIGINS" } };
 // With renamed bindings the Durable Object classes read the same names.
-export const renamed = pilotConnectObjects({ env: options.env });
+const renamed = pilotConnectObjects({ env: options.env });
+export class RenamedSession extends renamed.NumberSession {}
 const required: Array<keyof PilotConnectEnv> = ["NUMBER_SESSIONS", "CONNECT_TOKEN_SECRET"];
 const queues: readonly string[] = PILOT_CONNECT_QUEUES;
 
