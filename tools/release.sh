@@ -55,12 +55,11 @@ for f in "$out"/*.tgz; do
 done
 
 step "cargo publish --dry-run (pilot-connect-wire, pilot-connect)"
-# cargo verifies pilot-connect against the wire crate it is about to publish, unpacked from a
-# local overlay keyed by version only: an unpacked copy from an earlier dry run of the same
-# version would stand in for today's sources.
-rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/pilot-connect-wire-"$version" \
-  "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/pilot-connect-"$version" "$CARGO_TARGET_DIR/package"
-(cd "$src" && cargo publish --dry-run --locked -p pilot-connect-wire -p pilot-connect)
+# cargo verifies pilot-connect against the wire crate it is about to publish, as a registry
+# crate keyed by version only: an earlier dry run's unpacked copy, or its build in a shared
+# target directory, would stand in for today's sources. A fresh target directory, no old copy.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/pilot-connect-wire-"$version"
+(cd "$src" && CARGO_TARGET_DIR="$src/target-publish" cargo publish --dry-run --locked -p pilot-connect-wire -p pilot-connect)
 
 step "release checks (tests/release)"
 (cd "$src" && mkdir -p target && cp "$out"/*.tgz target/ && node --test tests/release/*.test.mjs)
