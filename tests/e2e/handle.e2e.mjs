@@ -300,8 +300,9 @@ test("<pilot-connect>: connect/disconnect/connect leaves one widget; properties 
 });
 
 // The edge closes a push stream whose token lapsed (its exp + 30 s leeway). These tokens were
-// minted 15 s past their exp: the edge takes them, and they lapse 15 s after the handshake; the
-// widget renews such a token after its least wait (10 s).
+// minted 10 s past their exp: the edge takes them, and they lapse 20 s after minting; the widget
+// renews such a token after its least wait (10 s after its stream opened). Timings are absolute
+// from the mint, so a slow machine moves nothing but the margins.
 /** The phone scans now: a fresh QR ref first (this sandbox runs 20× faster than the tokens' clock). */
 async function scanNow(id) {
   await fetch(`${sandbox}/v1/numbers/${encodeURIComponent(id)}/connect`, { headers: { "x-api-key": KEY } });
@@ -310,22 +311,25 @@ async function scanNow(id) {
 
 function lapsing(sub) {
   const now = Math.floor(Date.now() / 1000);
-  return signJws({ sub, aud: worker, iat: now - 100, exp: now - 15 }, SECRET);
+  return { token: signJws({ sub, aud: worker, iat: now - 100, exp: now - 10 }, SECRET), lapsesAt: (now + 20) * 1000 };
 }
+const sleepUntil = (t) => sleep(Math.max(0, t - Date.now()));
 
 test("the push stream's token is renewed over the stream (getToken) before it lapses: one socket to connected", async () => {
   const id = await newNumber();
   const { page, seen } = await open();
   const sent = [];
   page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
+  const { token, lapsesAt } = lapsing(id);
   await page.evaluate(({ endpoint, token, fresh }) => {
     window.connected = [];
     window.h = window.pc.mount("#w", { endpoint, token, getToken: () => fresh, onConnected: (e) => window.connected.push(e) });
-  }, { endpoint: worker, token: lapsing(id), fresh: mint(id) });
+  }, { endpoint: worker, token, fresh: mint(id) });
   await page.waitForSelector('#w[data-state="pairing"]', { timeout: 20000 });
-  for (let i = 0; i < 300 && !sent.some((f) => f.startsWith('{"renew":')); i++) await sleep(50);
+  for (let i = 0; i < 400 && !sent.some((f) => f.startsWith('{"renew":')); i++) await sleep(50);
   assert.equal(sent.filter((f) => f.startsWith('{"renew":')).length, 1, `one renewal sent: ${sent}`);
-  await sleep(6000); // past the first token's lapse
+  assert.ok(Date.now() < lapsesAt, "renewed before the lapse");
+  await sleepUntil(lapsesAt + 1500);
   assert.ok(await scanNow(id));
   await page.waitForFunction(() => window.connected.length > 0, null, { timeout: 20000 });
   assert.equal(seen.sockets.length, 1, "the stream lived on: no reopening");
@@ -336,17 +340,17 @@ test("the push stream's token is renewed over the stream (getToken) before it la
 test("a push stream the edge closed for a lapsed token reopens at once with a fresh token (getToken)", async () => {
   const id = await newNumber();
   const { page, seen } = await open();
-  const stale = lapsing(id);
+  const { token: stale, lapsesAt } = lapsing(id);
   const fresh = mint(id);
-  await page.evaluate(({ endpoint, stale, fresh }) => {
+  await page.evaluate(({ endpoint, stale, fresh, lapsesAt }) => {
     window.connected = [];
-    let calls = 0;
-    // Its renewal gets no token (getToken gives none the first time): the stream lapses.
-    window.h = window.pc.mount("#w", { endpoint, token: stale, getToken: () => (calls++ === 0 ? null : fresh),
+    // Before the lapse getToken gives nothing (the stream's renewal fails, so it lapses); after
+    // it, a fresh token.
+    window.h = window.pc.mount("#w", { endpoint, token: stale, getToken: () => (Date.now() < lapsesAt ? null : fresh),
       onConnected: (e) => window.connected.push(e) });
-  }, { endpoint: worker, stale, fresh });
+  }, { endpoint: worker, stale, fresh, lapsesAt });
   await page.waitForSelector('#w[data-state="pairing"]', { timeout: 20000 });
-  await sleep(16500);
+  await sleepUntil(lapsesAt + 1500);
   // "connected" is pushed: the lapsed stream is closed instead (4001); the widget reopens it
   // with the fresh token and reads "connected" from the new stream's first frame.
   assert.ok(await scanNow(id));

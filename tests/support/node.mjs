@@ -1,11 +1,11 @@
 // Helpers shared by the Node-driven suites (worker tests, e2e, bench): start a binary and wait
 // for its ready line, pick a free loopback port, sign an HS256 JWS the way a customer backend does.
 import { parse as parseToml } from "smol-toml";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { createHmac } from "node:crypto";
 import { createInterface } from "node:readline";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -123,4 +123,24 @@ export async function openEvents(w, token, { origin, protocols = ["pilot-connect
   ws.addEventListener("message", (e) => { onText?.(String(e.data)); frames.push({ at: Date.now(), ...JSON.parse(e.data) }); });
   ws.accept();
   return { status: 101, protocol: res.headers.get("sec-websocket-protocol"), ws, frames };
+}
+
+/** The Rust tools a team without Rust does not have. */
+export const RUST_TOOLS = ["cargo", "rustc", "worker-build", "wasm-bindgen"];
+
+/**
+ * The environment of a team without Rust: this PATH without any directory that holds a Rust tool
+ * (~/.cargo/bin), wrangler's telemetry off. `noRustEnv().prove()` throws unless every Rust tool is
+ * unreachable with it: the suites that run as such a team call it first.
+ */
+export function noRustEnv() {
+  const PATH = process.env.PATH.split(":").filter((d) => d && !RUST_TOOLS.some((t) => existsSync(path.join(d, t)))).join(":");
+  const env = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+  const prove = () => {
+    for (const tool of RUST_TOOLS) {
+      const r = spawnSync("bash", ["-c", `command -v ${tool}`], { env, encoding: "utf8" });
+      if (r.status === 0) throw new Error(`${tool} is reachable on the no-Rust PATH: ${r.stdout.trim()}`);
+    }
+  };
+  return { env, prove };
 }

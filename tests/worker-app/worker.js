@@ -63,8 +63,11 @@ function recipe(request, env, ctx) {
 const app = new Hono();
 app.use("*", logger());
 app.use("*", secureHeaders());
-// The team's CORS for its page (APP_ORIGIN), on every path: the edge's answers keep their own.
-app.use("*", cors({ origin: (origin, c) => (origin === c.env.APP_ORIGIN ? origin : null), credentials: true }));
+// The team's CORS for its pages (CORS_ORIGINS, else APP_ORIGIN), on every path. Under /pilot it
+// answers the widget's preflights itself (the edge never sees them), so it must allow the pages
+// that embed the widget; the edge still checks ALLOWED_ORIGINS on every request and its answers
+// keep their own CORS headers.
+app.use("*", cors({ origin: (origin, c) => ((c.env.CORS_ORIGINS ?? c.env.APP_ORIGIN).split(",").includes(origin) ? origin : null), credentials: true }));
 // The edge, under /pilot: its routes, its push WebSocket, its webhook receiver, its /healthz.
 app.all("/pilot/*", async (c) =>
   (await routePilotConnectRequest(c.req.raw, c.env, c.executionCtx, { prefix: "/pilot" })) ?? c.notFound());

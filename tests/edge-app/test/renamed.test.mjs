@@ -6,11 +6,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, signJws, spawnReady } from "../../support/node.mjs";
+import { freePort, noRustEnv, signJws, spawnReady } from "../../support/node.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(APP, "../..");
@@ -18,13 +18,12 @@ const KEY = "ps_edge_renamed_tenant_key_52";
 const SECRET = "edge-renamed-connect-token-secret-0123456789";
 const PAGE = "https://page.example";
 const THEIRS = "https://theirs.example";
-const RUST = ["cargo", "rustc", "worker-build", "wasm-bindgen"];
-const PATH = process.env.PATH.split(":").filter((d) => d && !RUST.some((t) => existsSync(path.join(d, t)))).join(":");
-const ENV = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+const { env: ENV, prove: proveNoRust } = noRustEnv();
 const procs = [];
 let project, sandbox, edge, log = "";
 
 before(async () => {
+  proveNoRust();
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"), ["--port", "0", "--tenant-key", KEY],
     "pilot-sandbox listening on ", { procs });
   project = mkdtempSync(path.join(tmpdir(), "pilot-edge-renamed-"));

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, serveFiles } from "../../support/browser.mjs";
-import { freePort, signJws, spawnReady } from "../../support/node.mjs";
+import { freePort, noRustEnv, signJws, spawnReady } from "../../support/node.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(APP, "../..");
@@ -21,11 +21,8 @@ const TEMPLATE = path.join(ROOT, "templates/pilot-connect-edge");
 const WIDGET = path.join(ROOT, "target/widget-pkg");
 const KEY = "ps_edge_standalone_tenant_key_31";
 const SECRET = "edge-standalone-connect-token-secret-0123456789";
-const RUST = ["cargo", "rustc", "worker-build", "wasm-bindgen"];
-
 // The user's PATH: no ~/.cargo/bin (nor any other directory holding a Rust tool).
-const PATH = process.env.PATH.split(":").filter((d) => d && !RUST.some((t) => existsSync(path.join(d, t)))).join(":");
-const ENV = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+const { env: ENV, prove: proveNoRust } = noRustEnv();
 const procs = [];
 let project, sandbox, browser, page, server;
 
@@ -36,10 +33,7 @@ function run(cmd, args, opts = {}) {
 const wrangler = (...args) => run(process.execPath, [path.join(project, "node_modules/wrangler/bin/wrangler.js"), ...args]);
 
 before(async () => {
-  for (const tool of RUST) {
-    const r = spawnSync("bash", ["-c", `command -v ${tool}`], { env: ENV, encoding: "utf8" });
-    assert.notEqual(r.status, 0, `${tool} is reachable on the user's PATH: ${r.stdout.trim()}`);
-  }
+  proveNoRust();
   // The template's pins are what this app installed.
   const tpl = JSON.parse(readFileSync(path.join(TEMPLATE, "package.json"), "utf8"));
   const app = JSON.parse(readFileSync(path.join(APP, "package.json"), "utf8"));

@@ -8,14 +8,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { PilotStatus } from "pilot-connect-server";
 import { launchChromium, serveFiles } from "../../support/browser.mjs";
-import { freePort, signJws } from "../../support/node.mjs";
+import { freePort, noRustEnv, signJws } from "../../support/node.mjs";
 import { ROOT, sign, startSandbox, until } from "../../support/recipes.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,9 +23,7 @@ const KEY = "ps_mounted_edge_tenant_key_88";
 const SECRET = "mounted-edge-connect-token-secret-0123456789";
 const HOOK = "whsec_mounted_edge_dashboard";
 const PAGE = "https://app.example.com";
-const RUST = ["cargo", "rustc", "worker-build", "wasm-bindgen"];
-const PATH = process.env.PATH.split(":").filter((d) => d && !RUST.some((t) => existsSync(path.join(d, t)))).join(":");
-const ENV = { ...process.env, PATH, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+const { env: ENV, prove: proveNoRust } = noRustEnv();
 const procs = [];
 const servers = [];
 let sandbox, app, edge, dir, site, log = "";
@@ -35,9 +33,7 @@ const wrangler = (...args) => spawnSync(process.execPath, [path.join(APP, "node_
   { cwd: APP, env: ENV, encoding: "utf8", timeout: 180_000 });
 
 before(async () => {
-  for (const tool of RUST) {
-    assert.notEqual(spawnSync("bash", ["-c", `command -v ${tool}`], { env: ENV }).status, 0, `${tool} is on the PATH`);
-  }
+  proveNoRust();
   sandbox = await startSandbox(procs, ["--tenant-key", KEY, "--webhook-secret", HOOK, "--time-scale", "20"]);
   // Where the team's queue consumer and the edge's forward report what they got.
   const server = createServer((req, res) => {
@@ -63,7 +59,7 @@ before(async () => {
   const vars = path.join(dir, "dev.vars");
   writeFileSync(vars, [
     `PS_API_KEY=${KEY}`, `PS_BASE_URL=${sandbox}`, `CONNECT_TOKEN_SECRET=${SECRET}`, `PS_WEBHOOK_SECRET=${HOOK}`,
-    `ALLOWED_ORIGINS=${PAGE},${site.url}`, `APP_ORIGIN=${PAGE}`, `PILOT_EDGE_URL=${edge}`,
+    `ALLOWED_ORIGINS=${PAGE},${site.url}`, `APP_ORIGIN=${PAGE}`, `CORS_ORIGINS=${PAGE},${site.url}`, `PILOT_EDGE_URL=${edge}`,
     `FORWARD_WEBHOOK_URL=http://127.0.0.1:${sinkPort}/forwarded`, `APP_JOBS_SINK=http://127.0.0.1:${sinkPort}/jobs`,
     "STATUS_POLL_MS=60000", // webhooks, not polling, bring "connected" here
   ].join("\n"));
