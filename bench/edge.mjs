@@ -19,7 +19,8 @@ import { performance } from "node:perf_hooks";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROUNDS = Number(process.env.EDGE_ROUNDS ?? 7);
-const version = readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+const { startWorker, workspaceVersion } = await import("../tests/support/node.mjs");
+const version = workspaceVersion();
 const WRANGLER = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 const tmp = mkdtempSync(path.join(tmpdir(), "pilot-edge-bench-"));
@@ -42,7 +43,6 @@ bundles.standalone = { ...dryRun(project, path.join(tmp, "standalone-dist")), di
 bundles.mounted = { ...dryRun(path.join(ROOT, "tests/worker-app"), path.join(tmp, "mounted-dist")), dir: path.join(tmp, "mounted-dist") };
 
 // First answer of a fresh workerd on each bundle (the shared harness: tests/support/node.mjs).
-const { startWorker } = await import("../tests/support/node.mjs");
 async function firstAnswer(dir) {
   const files = readdirSync(dir);
   const main = files.find((f) => /^(index|worker)\.js$/.test(f));

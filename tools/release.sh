@@ -16,6 +16,8 @@
 #      the project's public home: add them then, and the "Deploy to Cloudflare" button.
 #   3. Tag `v<version>`, `npm publish` each tarball of target/release/<version>/, `cargo publish`
 #      pilot-connect-wire then pilot-connect.
+#   4. Then, with pilot-connect-edge on the registry, commit templates/pilot-connect-edge's
+#      package-lock.json (`npm install --package-lock-only` there): before, npm cannot resolve it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh

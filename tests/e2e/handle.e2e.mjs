@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
-import { launchChromium, serveFiles } from "../support/browser.mjs";
+import { launchChromium, serveFiles, widgetPage } from "../support/browser.mjs";
 import { spawnReady, freePort, signJws, startWorker } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -27,11 +27,7 @@ before(async () => {
   // The page: an empty document that imports the shipped entry as window.pc; /pkg/ is the package.
   ({ url: pageUrl, server } = await serveFiles(PKG, {
     prefix: "/pkg/",
-    page: (url) => url.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
-<body><div id="w"></div><div id="w2"></div><script type="module">
-import * as pc from "/pkg/index.js";
-window.pc = pc;
-</script>` : undefined,
+    page: widgetPage,
   }));
   const workerPort = await freePort();
   worker = `http://127.0.0.1:${workerPort}`;

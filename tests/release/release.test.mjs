@@ -10,11 +10,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { workspaceVersion } from "../support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (f) => readFileSync(path.join(ROOT, f), "utf8");
 const PACKAGES = ["pilot-connect-widget", "pilot-connect-server", "pilot-connect-edge"];
-const version = read("Cargo.toml").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+const version = workspaceVersion();
 const tarball = (name) => path.join(ROOT, `target/${name}-${version}.tgz`);
 const listing = (name) => execFileSync("tar", ["-tzf", tarball(name)], { encoding: "utf8" })
   .split("\n").filter(Boolean).map((f) => f.replace(/^package\//, "")).sort();

@@ -42,3 +42,13 @@ export async function serveFiles(dir, { prefix = "/", page } = {}) {
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
   return { url: `http://127.0.0.1:${port}`, server };
 }
+
+/**
+ * The test page of a packed widget served under `/pkg/` (`serveFiles(dir, { prefix: "/pkg/", page:
+ * widgetPage })`): an empty `#w` (and `#w2`) and the package's entry module as `window.pc`.
+ */
+export const widgetPage = (url) => url.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
+<body><div id="w"></div><div id="w2"></div><script type="module">
+import * as pc from "/pkg/index.js";
+window.pc = pc;
+</script>` : undefined;

@@ -144,3 +144,11 @@ export function noRustEnv() {
   };
   return { env, prove };
 }
+
+/** The workspace's one version (Cargo.toml `[workspace.package]`): the crates' and the npm packages'. */
+export function workspaceVersion() {
+  const toml = readFileSync(new URL("Cargo.toml", ROOT), "utf8");
+  const v = toml.match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)?.[1];
+  if (!v) throw new Error("Cargo.toml has no [workspace.package] version");
+  return v;
+}

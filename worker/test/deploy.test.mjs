@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnReady, signJws, startWorker, wranglerConfig } from "../../tests/support/node.mjs";
+import { spawnReady, signJws, startWorker, workspaceVersion, wranglerConfig } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KEY = "ps_deploy_suite_tenant_key_7a6b5c";
@@ -74,9 +74,7 @@ test("healthz: version, features and nothing missing on a full deployment", asyn
   const w = await worker({ PS_WEBHOOK_SECRET: HOOK });
   const r = await call(w, "/healthz", { origin: null });
   assert.equal(r.status, 200);
-  // The workspace's one version (Cargo.toml [workspace.package]).
-  const version = (await import("node:fs")).readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
-  assert.equal(r.body.version, version);
+  assert.equal(r.body.version, workspaceVersion());
   assert.deepEqual(r.body.features, { push: true, webhooks: true, forward: false, rateLimit: true, admin: false });
   assert.deepEqual(r.body.missing, []);
   assert.equal(r.body.ok, true);

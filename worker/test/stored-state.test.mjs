@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnReady, signJws, startWorker } from "../../tests/support/node.mjs";
+import { spawnReady, signJws, startWorker, workspaceVersion } from "../../tests/support/node.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURES = path.join(ROOT, "worker/test/fixtures/session-state");
@@ -139,7 +139,7 @@ test("every stored state an earlier build wrote is read: 2xx or a final error, n
 });
 
 test("writes this build's states as new fixtures (PILOT_WRITE_SESSION_FIXTURES=1)", { skip: !process.env.PILOT_WRITE_SESSION_FIXTURES }, async () => {
-  const version = readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+  const version = workspaceVersion();
   const write = (scenario, text) => {
     const name = `${scenario}-${version}.json`;
     const file = path.join(FIXTURES, name);

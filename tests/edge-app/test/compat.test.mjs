@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, serveFiles } from "../../support/browser.mjs";
-import { freePort, signJws, spawnReady, startWorker } from "../../support/node.mjs";
+import { launchChromium, serveFiles, widgetPage } from "../../support/browser.mjs";
+import { freePort, signJws, spawnReady, startWorker, workspaceVersion } from "../../support/node.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(APP, "../..");
 const FIXTURES = path.join(ROOT, "tests/fixtures/releases");
 const EDGE = path.join(APP, "node_modules/pilot-connect-edge/worker");
-const version = readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1];
+const version = workspaceVersion();
 const KEY = "ps_edge_compat_tenant_key_77";
 const SECRET = "edge-compat-connect-token-secret-0123456789";
 const cleanup = [];
@@ -38,8 +38,7 @@ for (const v of earlier) {
     cleanup.push(() => procs.forEach((p) => p.kill("SIGTERM")));
     const sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"), ["--port", "0", "--tenant-key", KEY],
       "pilot-sandbox listening on ", { procs });
-    const site = await serveFiles(dir, { prefix: "/pkg/", page: (u) => u.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
-<body><div id="w"></div><script type="module">import * as pc from "/pkg/index.js"; window.pc = pc;</script>` : undefined });
+    const site = await serveFiles(dir, { prefix: "/pkg/", page: widgetPage });
     cleanup.push(() => site.server.close());
     const port = await freePort();
     const edge = `http://127.0.0.1:${port}`;

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, serveFiles } from "../../support/browser.mjs";
+import { launchChromium, serveFiles, widgetPage } from "../../support/browser.mjs";
 import { freePort, noRustEnv, signJws, spawnReady } from "../../support/node.mjs";
 
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -79,8 +79,7 @@ test("wrangler types, tsc and wrangler deploy --dry-run pass on a fresh project 
 test("under wrangler dev against the sandbox, the packed widget goes QR → scan → connected by push", async () => {
   const site = await serveFiles(WIDGET, {
     prefix: "/pkg/",
-    page: (u) => u.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
-<body><div id="w"></div><script type="module">import * as pc from "/pkg/index.js"; window.pc = pc;</script>` : undefined,
+    page: widgetPage,
   });
   server = site.server;
   // The template's .dev.vars.example, filled in (plus the sandbox and this page's origin).

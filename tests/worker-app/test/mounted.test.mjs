@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { PilotStatus } from "pilot-connect-server";
-import { launchChromium, serveFiles } from "../../support/browser.mjs";
+import { launchChromium, serveFiles, widgetPage } from "../../support/browser.mjs";
 import { freePort, noRustEnv, signJws } from "../../support/node.mjs";
 import { ROOT, sign, startSandbox, until } from "../../support/recipes.mjs";
 
@@ -48,8 +48,7 @@ before(async () => {
   // A page with the packed widget, on an origin of its own.
   site = await serveFiles(path.join(ROOT, "target/widget-pkg"), {
     prefix: "/pkg/",
-    page: (u) => u.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
-<body><div id="w"></div><script type="module">import * as pc from "/pkg/index.js"; window.pc = pc;</script>` : undefined,
+    page: widgetPage,
   });
   servers.push(site.server);
   const port = await freePort();
