@@ -53,6 +53,7 @@ impl FetchTransport {
             Method::Post => FetchMethod::POST,
             Method::Delete => FetchMethod::DELETE,
             Method::Patch => FetchMethod::PATCH,
+            Method::Put => FetchMethod::PUT,
         };
         let timed_out = Rc::new(Cell::new(false));
         let flag = Rc::clone(&timed_out);

@@ -14,6 +14,8 @@ pub enum Method {
     Delete,
     /// `PATCH`
     Patch,
+    /// `PUT`
+    Put,
 }
 
 impl Method {
@@ -25,6 +27,7 @@ impl Method {
             Self::Post => "POST",
             Self::Delete => "DELETE",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! A typed, sans-IO client for the [Pilot Status](https://pilotstatus.com.br) number lifecycle:
 //! create (QR or Meta), connect (QR + pairing code), status, list/get, delete/restore/purge,
-//! remote pairing, `number.*` webhooks with signature checks, and connect tokens for the edge
-//! worker.
+//! remote pairing, the tenant's branding, `number.*` webhooks with signature checks, and connect
+//! tokens for the edge worker.
 //!
 //! Data flows one way: **builder → [`HttpRequest`] → transport → [`HttpResponse`] → parse →
 //! typed value**. Builders live in [`endpoints`], one file per endpoint; any transport that

@@ -428,3 +428,89 @@ pub struct WebhookLog {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// A tenant's branding (`GET`/`PUT /v1/branding`), also the per-link snapshot of a
+/// remote-pairing link (`branding` / `brandingOverride`). What the hosted connect page shows:
+/// URL query parameters win over the link's snapshot, which wins over the tenant's branding.
+///
+/// Every field is optional, and a field of the wrong JSON type (a number where a string is
+/// expected, …) reads as `None` instead of failing the whole answer; unknown fields are kept in
+/// `extra` and serialised back. The API's rules for what may be set (https URLs, `#RRGGBB`
+/// colours, lengths) are checked when a request is built
+/// ([`UpdateBranding`](crate::endpoints::UpdateBranding),
+/// [`CreateRemotePairing::branding`](crate::endpoints::CreateRemotePairing::branding)), not when an
+/// answer is read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Branding {
+    /// Logo image URL (https).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub logo_url: Option<String>,
+    /// Main colour, `#RRGGBB`.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub primary_color: Option<String>,
+    /// Background colour, `#RRGGBB`.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background_color: Option<String>,
+    /// Company name shown on the page (at most 60 characters).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub company_name: Option<String>,
+    /// Line under the company name (at most 120 characters).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subtitle: Option<String>,
+    /// Where the page's "help" link goes (https).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub support_url: Option<String>,
+    /// Where the person goes after pairing, unless the link says otherwise (https).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_redirect_url: Option<String>,
+    /// Hide the "Pilot Status" marks on the hosted pages.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_pilot_status_branding: Option<bool>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An optional field that reads as `None` when its value does not fit `T` (a number where a
+/// string is expected, …), instead of failing the whole answer. `null` is `None` too.
+pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
+}

@@ -61,6 +61,7 @@ impl Transport for NativeTransport {
             Method::Post => reqwest::Method::POST,
             Method::Delete => reqwest::Method::DELETE,
             Method::Patch => reqwest::Method::PATCH,
+            Method::Put => reqwest::Method::PUT,
         };
         let mut builder = self.http.request(method, request.url());
         for h in &request.headers {

@@ -7,9 +7,10 @@
 //! [`public_error`], [`qr_answer`] and the [`StatusAnswer`] / [`PublicState`] of a status.
 
 pub use pilot_connect_wire::{
-    field, is_masked_number, mask_number, renew, route, ErrorBody, FrameKind, PublicErrorCode,
-    PublicState, PushFields, PushFrame, QrAnswer, QrFields, ReadError, StatusAnswer, BEARER_PREFIX,
-    CLOSE_TOKEN_EXPIRED, CODE_LIFETIME_MAX_MS, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS, SUBPROTOCOL,
+    field, is_detail, is_masked_number, mask_number, renew, route, Branding, BrandingField,
+    BrandingRule, ErrorBody, FrameKind, PublicErrorCode, PublicState, PushFields, PushFrame,
+    QrAnswer, QrFields, ReadError, StatusAnswer, BEARER_PREFIX, CLOSE_TOKEN_EXPIRED,
+    CODE_LIFETIME_MAX_MS, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS, SUBPROTOCOL,
 };
 
 use crate::endpoints::{ConnectOutcome, NumberStatus};

@@ -1,4 +1,5 @@
-//! Input rules applied before anything is sent: phone numbers, names, ids in paths.
+//! Input rules applied before anything is sent: phone numbers, names, ids in paths, URLs,
+//! colours.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -233,6 +234,41 @@ pub fn http_url(field: &'static str, raw: &str) -> Result<String, ValidationErro
         Err(ValidationError::Url {
             field,
             value: raw.to_owned(),
+        })
+    }
+}
+
+/// [`http_url`] restricted to `https://` (the branding URLs: a logo, a support page, a
+/// redirect). Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Invalid`] ("must be an absolute https:// URL") for an `http://` URL or
+/// anything else that is not an absolute `https://` URL.
+pub fn https_url(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    match http_url(field, raw) {
+        Ok(url) if url.starts_with("https://") => Ok(url),
+        _ => Err(ValidationError::Invalid {
+            field,
+            reason: "must be an absolute https:// URL",
+        }),
+    }
+}
+
+/// A colour as `#RRGGBB`: `#` and six hex digits, either case. Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Invalid`].
+pub fn hex_color(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let t = raw.trim();
+    let ok = t
+        .strip_prefix('#')
+        .is_some_and(|hex| hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(ValidationError::Invalid {
+            field,
+            reason: "must be a colour written #RRGGBB (six hex digits)",
         })
     }
 }

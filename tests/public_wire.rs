@@ -25,6 +25,7 @@ fn read_qr(v: &Value) -> Result<QrAnswer, ReadError> {
         refresh_after_ms: v[field::REFRESH_AFTER_MS].as_f64(),
         masked_number: v[field::MASKED_NUMBER].as_str(),
         code_expires_in_ms: v[field::CODE_EXPIRES_IN_MS].as_f64(),
+        detail: v[field::DETAIL].as_str(),
     })
 }
 
@@ -119,7 +120,7 @@ fn readers_refuse_what_the_worker_never_sends() {
         QrAnswer::Pairing {
             refresh_after_ms, ..
         } => refresh_after_ms,
-        QrAnswer::Connected => unreachable!(),
+        QrAnswer::Connected | QrAnswer::Waiting { .. } => unreachable!(),
     };
     assert_eq!(refresh(None), DEFAULT_REFRESH_MS);
     assert_eq!(refresh(Some(5.0)), 1_000);

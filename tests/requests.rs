@@ -9,6 +9,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::{config, BASE, KEY};
 use pilot_connect::endpoints::*;
+use pilot_connect::model::Branding;
 use pilot_connect::validate::ValidationError;
 use pilot_connect::{
     ApiKey, Auth, Config, Error, HttpRequest, Link, MetaAccessToken, MetaAppSecret, Method,
@@ -331,12 +332,16 @@ fn remote_pairing_golden() {
         .meta_flow("embedded")
         .redirect_url("https://app.example/done")
         .external_ref("cust-42")
-        .branding(serde_json::json!({"companyName": "Acme"}))
+        .branding(Branding {
+            company_name: Some("Acme".into()),
+            ..Branding::default()
+        })
         .to_request(&cfg)
         .unwrap();
+    // The snapshot goes under both names the documentation uses (contract §11 item 7).
     assert_eq!(
         body(&req),
-        r#"{"provider":"META","metaFlow":"embedded","redirectUrl":"https://app.example/done","externalRef":"cust-42","branding":{"companyName":"Acme"}}"#
+        r#"{"provider":"META","metaFlow":"embedded","redirectUrl":"https://app.example/done","externalRef":"cust-42","branding":{"companyName":"Acme"},"brandingOverride":{"companyName":"Acme"}}"#
     );
     assert!(CreateRemotePairing::pilot_status("", "+5511999999999")
         .to_request(&cfg)
@@ -415,5 +420,296 @@ fn base_url_validation_and_default() {
         "https://a b",
     ] {
         assert!(cfg.clone().with_base_url(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn branding_get_and_update_golden() {
+    let cfg = config();
+    let req = GetBranding::new().to_request(&cfg).unwrap();
+    assert_eq!(
+        (req.method, req.url()),
+        (Method::Get, format!("{BASE}/v1/branding"))
+    );
+    assert_eq!(req.header("x-api-key"), Some(KEY));
+    assert!(req.body.is_empty());
+    assert_eq!(GetBranding, GetBranding::new());
+
+    // Set, clear (null), and the rest not sent at all; values trimmed.
+    let req = UpdateBranding::new()
+        .company_name("  Acme  ")
+        .primary_color("#0a84ff")
+        .clear_logo_url()
+        .hide_pilot_status_branding(true)
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(
+        (req.method, req.path_and_query()),
+        (Method::Put, "/v1/branding")
+    );
+    assert_eq!(req.method.as_str(), "PUT");
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(
+        body(&req),
+        r##"{"logoUrl":null,"primaryColor":"#0a84ff","companyName":"Acme","hidePilotStatusBranding":true}"##
+    );
+
+    // Every field, set; then every field, cleared. The last call for a field wins.
+    let all = UpdateBranding::new()
+        .logo_url("https://cdn.acme.example/logo.png")
+        .primary_color("#0A84FF")
+        .background_color("#FFFFFF")
+        .company_name("Acme")
+        .subtitle("Conecte seu WhatsApp")
+        .support_url("https://acme.example/ajuda")
+        .default_redirect_url("https://app.acme.example/ok")
+        .hide_pilot_status_branding(false);
+    assert_eq!(
+        body(&all.clone().to_request(&cfg).unwrap()),
+        r##"{"logoUrl":"https://cdn.acme.example/logo.png","primaryColor":"#0A84FF","backgroundColor":"#FFFFFF","companyName":"Acme","subtitle":"Conecte seu WhatsApp","supportUrl":"https://acme.example/ajuda","defaultRedirectUrl":"https://app.acme.example/ok","hidePilotStatusBranding":false}"##
+    );
+    let cleared = all
+        .clear_logo_url()
+        .clear_primary_color()
+        .clear_background_color()
+        .clear_company_name()
+        .clear_subtitle()
+        .clear_support_url()
+        .clear_default_redirect_url()
+        .clear_hide_pilot_status_branding();
+    assert_eq!(
+        body(&cleared.to_request(&cfg).unwrap()),
+        r#"{"logoUrl":null,"primaryColor":null,"backgroundColor":null,"companyName":null,"subtitle":null,"supportUrl":null,"defaultRedirectUrl":null,"hidePilotStatusBranding":null}"#
+    );
+    let req = UpdateBranding::new()
+        .clear_subtitle()
+        .subtitle("Again")
+        .to_request(&cfg)
+        .unwrap();
+    assert_eq!(body(&req), r#"{"subtitle":"Again"}"#);
+}
+
+#[test]
+fn branding_update_from_json_input() {
+    // What bindings pass through: null clears, an absent key is left as it is.
+    let from_json: UpdateBranding = serde_json::from_str(
+        r##"{"logoUrl":null,"companyName":"Acme","hidePilotStatusBranding":true}"##,
+    )
+    .unwrap();
+    assert_eq!(
+        from_json,
+        UpdateBranding::new()
+            .clear_logo_url()
+            .company_name("Acme")
+            .hide_pilot_status_branding(true)
+    );
+    assert_eq!(
+        body(&from_json.to_request(&config()).unwrap()),
+        r#"{"logoUrl":null,"companyName":"Acme","hidePilotStatusBranding":true}"#
+    );
+    for bad in [
+        r#"{"companyNmae":"Acme"}"#,
+        r#"{"companyName":5}"#,
+        r#"{"hidePilotStatusBranding":"yes"}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<UpdateBranding>(bad).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn branding_update_validation() {
+    let cfg = config();
+    let invalid = |u: UpdateBranding| match u.to_request(&cfg) {
+        Err(Error::Validation(e)) => e,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    // Nothing to change.
+    assert!(matches!(
+        invalid(UpdateBranding::new()),
+        ValidationError::Invalid {
+            field: "branding",
+            ..
+        }
+    ));
+    // URLs: absolute https only.
+    for (u, field) in [
+        (
+            UpdateBranding::new().logo_url("http://cdn.example/l.png"),
+            "logoUrl",
+        ),
+        (
+            UpdateBranding::new().support_url("http://acme.example/help"),
+            "supportUrl",
+        ),
+        (
+            UpdateBranding::new().default_redirect_url("http://acme.example/"),
+            "defaultRedirectUrl",
+        ),
+    ] {
+        assert_eq!(
+            invalid(u),
+            ValidationError::Invalid {
+                field,
+                reason: "must be an absolute https:// URL"
+            }
+        );
+    }
+    for raw in [
+        "cdn.example/logo.png",
+        "https://",
+        "https://a b",
+        "javascript:alert(1)",
+        "",
+    ] {
+        assert!(
+            matches!(
+                invalid(UpdateBranding::new().logo_url(raw)),
+                ValidationError::Invalid {
+                    field: "logoUrl",
+                    ..
+                }
+            ),
+            "{raw:?}"
+        );
+    }
+    // Colours: #RRGGBB.
+    for raw in ["#FFF", "0A84FF", "#0A84FG", "#0A84FF00", "blue", ""] {
+        assert!(
+            matches!(
+                invalid(UpdateBranding::new().background_color(raw)),
+                ValidationError::Invalid {
+                    field: "backgroundColor",
+                    ..
+                }
+            ),
+            "{raw:?}"
+        );
+    }
+    assert!(matches!(
+        invalid(UpdateBranding::new().primary_color("red")),
+        ValidationError::Invalid {
+            field: "primaryColor",
+            ..
+        }
+    ));
+    // Lengths count characters, not bytes: 60 "é" (120 bytes) is a valid company name.
+    let req = UpdateBranding::new()
+        .company_name("é".repeat(MAX_COMPANY_NAME))
+        .subtitle("ã".repeat(MAX_SUBTITLE))
+        .to_request(&cfg);
+    assert!(req.is_ok(), "{req:?}");
+    assert_eq!(
+        invalid(UpdateBranding::new().company_name("é".repeat(MAX_COMPANY_NAME + 1))),
+        ValidationError::TooLong {
+            field: "companyName",
+            max: 60
+        }
+    );
+    assert_eq!(
+        invalid(UpdateBranding::new().subtitle("x".repeat(MAX_SUBTITLE + 1))),
+        ValidationError::TooLong {
+            field: "subtitle",
+            max: 120
+        }
+    );
+    // Empty text is refused (clearing is explicit), so are control characters.
+    assert_eq!(
+        invalid(UpdateBranding::new().company_name("  ")),
+        ValidationError::Empty {
+            field: "companyName"
+        }
+    );
+    assert_eq!(
+        invalid(UpdateBranding::new().subtitle("a\nb")),
+        ValidationError::ControlCharacters { field: "subtitle" }
+    );
+    // A bad field among good ones still refuses the whole update; credentials are required.
+    assert!(matches!(
+        invalid(
+            UpdateBranding::new()
+                .company_name("Acme")
+                .primary_color("#12345")
+        ),
+        ValidationError::Invalid {
+            field: "primaryColor",
+            ..
+        }
+    ));
+    let anon = Config::anonymous().with_base_url(BASE).unwrap();
+    assert!(matches!(
+        GetBranding::new().to_request(&anon),
+        Err(Error::Validation(ValidationError::MissingCredentials))
+    ));
+    assert!(matches!(
+        UpdateBranding::new().company_name("Acme").to_request(&anon),
+        Err(Error::Validation(ValidationError::MissingCredentials))
+    ));
+}
+
+#[test]
+fn remote_pairing_branding_snapshot_is_checked_and_sent_under_both_names() {
+    let cfg = config();
+    let mut snapshot = Branding {
+        logo_url: Some(" https://cdn.acme.example/logo.png ".into()),
+        primary_color: Some("#0A84FF".into()),
+        hide_pilot_status_branding: Some(true),
+        ..Branding::default()
+    };
+    // A field this version does not know travels as it is.
+    snapshot
+        .extra
+        .insert("fontFamily".into(), serde_json::json!("Inter"));
+    let req = CreateRemotePairing::pilot_status("Cliente", "+5511999999999")
+        .branding(snapshot.clone())
+        .to_request(&cfg)
+        .unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    let want = serde_json::json!({
+        "logoUrl": "https://cdn.acme.example/logo.png",
+        "primaryColor": "#0A84FF",
+        "hidePilotStatusBranding": true,
+        "fontFamily": "Inter",
+    });
+    assert_eq!(sent["branding"], want);
+    assert_eq!(sent["brandingOverride"], want);
+    // Without a snapshot, neither name is sent.
+    let req = CreateRemotePairing::pilot_status("Cliente", "+5511999999999")
+        .to_request(&cfg)
+        .unwrap();
+    assert!(!body(&req).contains("branding") && !body(&req).contains("brandingOverride"));
+    // Checked like an update, before sending.
+    for (bad, field) in [
+        (
+            Branding {
+                logo_url: Some("http://cdn.example/l.png".into()),
+                ..Branding::default()
+            },
+            "logoUrl",
+        ),
+        (
+            Branding {
+                primary_color: Some("#abc".into()),
+                ..Branding::default()
+            },
+            "primaryColor",
+        ),
+        (
+            Branding {
+                company_name: Some("x".repeat(61)),
+                ..Branding::default()
+            },
+            "companyName",
+        ),
+    ] {
+        match CreateRemotePairing::meta().branding(bad).to_request(&cfg) {
+            Err(Error::Validation(
+                ValidationError::Invalid { field: f, .. }
+                | ValidationError::TooLong { field: f, .. },
+            )) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
     }
 }

@@ -9,7 +9,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::response;
 use pilot_connect::endpoints::*;
-use pilot_connect::model::{Number, QrError};
+use pilot_connect::model::{Branding, Number, QrError};
 use pilot_connect::{
     Error, ErrorCode, ErrorKind, ForbiddenScope, MetaAccessToken, MetaAppSecret, NumberState,
     PairingCode, Provider, QrImage,
@@ -689,4 +689,178 @@ fn a_missing_id_is_a_decode_error_with_its_path() {
         Error::Decode(d).to_string(),
         "could not decode the 200 response: the body is not valid JSON"
     );
+}
+
+#[test]
+fn branding_fixtures() {
+    // GET and PUT answer the same documented shape: `{ "branding": { … } }`.
+    let fixture = include_str!("fixtures/branding_200.json");
+    let want = Branding {
+        logo_url: Some("https://cdn.acme.example/logo.png".into()),
+        primary_color: Some("#0A84FF".into()),
+        background_color: Some("#FFFFFF".into()),
+        company_name: Some("Acme".into()),
+        subtitle: Some("Conecte seu WhatsApp".into()),
+        support_url: Some("https://acme.example/ajuda".into()),
+        default_redirect_url: Some("https://app.acme.example/conectado".into()),
+        hide_pilot_status_branding: Some(true),
+        extra: [(
+            "updatedAt".to_owned(),
+            serde_json::json!("2026-06-01T12:00:00.000Z"),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    let got = GetBranding::new().parse(&response(200, fixture)).unwrap();
+    assert_eq!(got, want);
+    let put = UpdateBranding::new().company_name("Acme");
+    assert_eq!(put.parse(&response(200, fixture)).unwrap(), want);
+    // Unknown fields survive a round trip; unset fields are not written.
+    let again: Branding = serde_json::from_str(&serde_json::to_string(&got).unwrap()).unwrap();
+    assert_eq!(again, got);
+    assert_eq!(
+        serde_json::to_value(Branding {
+            company_name: Some("Acme".into()),
+            ..Branding::default()
+        })
+        .unwrap(),
+        serde_json::json!({"companyName": "Acme"})
+    );
+
+    // A tenant that set nothing: `{}`, or `null` under the key.
+    let empty = include_str!("fixtures/branding_200_empty.json");
+    assert_eq!(
+        GetBranding::new().parse(&response(200, empty)).unwrap(),
+        Branding::default()
+    );
+    assert_eq!(
+        GetBranding::new()
+            .parse(&response(200, r#"{"branding":null}"#))
+            .unwrap(),
+        Branding::default()
+    );
+    // The plausible undocumented variant: the branding object bare.
+    let bare = GetBranding::new()
+        .parse(&response(
+            200,
+            r##"{"companyName":"Acme","primaryColor":"#000000"}"##,
+        ))
+        .unwrap();
+    assert_eq!(
+        (bare.company_name.as_deref(), bare.primary_color.as_deref()),
+        (Some("Acme"), Some("#000000"))
+    );
+    assert!(bare.extra.is_empty());
+}
+
+#[test]
+fn branding_is_lenient_field_by_field() {
+    // A field of the wrong type reads as None; the others are kept.
+    let b = GetBranding::new()
+        .parse(&response(
+            200,
+            r##"{"branding":{"companyName":42,"subtitle":"Ok","hidePilotStatusBranding":"yes","logoUrl":null,"primaryColor":["#000000"]}}"##,
+        ))
+        .unwrap();
+    assert_eq!(
+        b,
+        Branding {
+            subtitle: Some("Ok".into()),
+            ..Branding::default()
+        }
+    );
+    // What is not a branding at all is a decode error with its path.
+    for (body, path) in [
+        (r#"{"branding":"acme"}"#, "branding"),
+        (r#"{"branding":[1]}"#, "branding"),
+        ("[1]", ""),
+        ("\"acme\"", ""),
+    ] {
+        let e = GetBranding::new().parse(&response(200, body)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode, "{body}");
+        let Error::Decode(d) = &e else { panic!() };
+        assert_eq!(d.path, path, "{body}: {e}");
+    }
+    assert_eq!(
+        GetBranding::new()
+            .parse(&response(200, "{not json"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Decode
+    );
+}
+
+#[test]
+fn branding_errors() {
+    // A number key: 403 NUMBER_SCOPE_NOT_ALLOWED (contract §9.4).
+    for e in [
+        GetBranding::new()
+            .parse(&response(
+                403,
+                include_str!("fixtures/error_403_number_scope.json"),
+            ))
+            .unwrap_err(),
+        UpdateBranding::new()
+            .company_name("Acme")
+            .parse(&response(
+                403,
+                include_str!("fixtures/error_403_number_scope.json"),
+            ))
+            .unwrap_err(),
+    ] {
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Forbidden(ForbiddenScope::NumberKeyNotAllowed)
+        );
+        assert_eq!(e.code(), Some(&ErrorCode::NumberScopeNotAllowed));
+    }
+    let e = UpdateBranding::new()
+        .primary_color("#000000")
+        .parse(&response(400, include_str!("fixtures/error_400.json")))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+}
+
+#[test]
+fn remote_pairing_info_reads_the_snapshot_under_either_name() {
+    let info = |body: &str| RemotePairingInfo::new("t").parse(&response(200, body));
+    let acme = Branding {
+        company_name: Some("Acme".into()),
+        ..Branding::default()
+    };
+    // The fixture: no snapshot.
+    let plain = info(include_str!("fixtures/remote_pairing_info_200.json")).unwrap();
+    assert_eq!(plain.branding, None);
+    for name in ["branding", "brandingOverride"] {
+        let got = info(&format!(
+            r#"{{"valid":true,"{name}":{{"companyName":"Acme"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(got.branding.as_ref(), Some(&acme), "{name}");
+        assert!(got.extra.is_empty(), "{name}: {:?}", got.extra);
+        // Serialised back under the canonical name.
+        assert_eq!(
+            serde_json::to_value(&got).unwrap()["branding"],
+            serde_json::json!({"companyName": "Acme"})
+        );
+    }
+    // Both names at once (what a server that keeps both of our names may echo): no duplicate
+    // field error; `branding` wins, `brandingOverride` stays as received.
+    let both = info(
+        r#"{"valid":true,"brandingOverride":{"companyName":"Other"},"branding":{"companyName":"Acme"}}"#,
+    )
+    .unwrap();
+    assert_eq!(both.branding.as_ref(), Some(&acme));
+    assert_eq!(
+        both.extra["brandingOverride"],
+        serde_json::json!({"companyName": "Other"})
+    );
+    // A snapshot that is not an object does not fail the answer.
+    let odd = info(r#"{"valid":true,"branding":"acme"}"#).unwrap();
+    assert!(odd.valid && odd.branding.is_none());
+    // The answer's own required field still is.
+    let Error::Decode(d) = info(r#"{"branding":{}}"#).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(d.path, "valid");
 }

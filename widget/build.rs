@@ -1,5 +1,5 @@
-//! Minifies widget.css into OUT_DIR: the source stays readable, the wasm carries no
-//! comments or indentation.
+//! Minifies widget.css into OUT_DIR (the source stays readable, the wasm carries no comments or
+//! indentation), and writes the sRGB → linear table of the contrast checks.
 
 use std::{env, fs, path::Path};
 
@@ -37,9 +37,27 @@ fn minify(css: &str) -> String {
     out.replace(";}", "}")
 }
 
+/// WCAG 2's linear value of each sRGB byte, scaled to `u16`: the widget's contrast checks need
+/// `powf`, which `no_std` wasm does not have, for 256 values only.
+fn srgb_linear_table() -> String {
+    let mut out = String::from("/// WCAG 2's linear value of each sRGB byte, × 65535.\npub(crate) const LINEAR: [u16; 256] = [");
+    for i in 0..256 {
+        let c = f64::from(i) / 255.0;
+        let l = if c <= 0.040_45 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        };
+        out.push_str(&format!("{},", (l * 65535.0).round() as u16));
+    }
+    out.push_str("];\n");
+    out
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=src/widget.css");
     let css = fs::read_to_string("src/widget.css").unwrap_or_default();
     let dir = env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
     let _ = fs::write(Path::new(&dir).join("widget.min.css"), minify(&css));
+    let _ = fs::write(Path::new(&dir).join("srgb_linear.rs"), srgb_linear_table());
 }

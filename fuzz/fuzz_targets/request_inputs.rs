@@ -37,4 +37,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(req) = CreateNumber::new(name, phone).to_request(&cfg) {
         assert_eq!(req.path_and_query(), "/v1/numbers");
     }
+    // Branding text: refused or sent as checked JSON (trimmed, https, #RRGGBB), never a panic.
+    let update = UpdateBranding::new()
+        .logo_url(name)
+        .primary_color(phone)
+        .company_name(phone)
+        .subtitle(name);
+    if let Ok(req) = update.to_request(&cfg) {
+        let body = core::str::from_utf8(&req.body).expect("UTF-8 body");
+        assert!(body.starts_with(r#"{"logoUrl":"https://"#), "{body}");
+        assert_eq!(req.path_and_query(), "/v1/branding");
+    }
 });

@@ -75,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
         10 => check(RemotePairingInfo::new("t").parse(&r)),
         11 => check(RemotePairingStatus::new("t").parse(&r)),
         12 => check(RemotePairingConnect::new("t").parse(&r)),
+        14 => check(GetBranding::new().parse(&r)),
         13 => {
             if let Ok(s) = core::str::from_utf8(body) {
                 if let Ok(q) = QrImage::parse(s) {

@@ -53,6 +53,8 @@ export interface PilotConnectEnv {
   WEBHOOK_TRUST_MS?: string;
   /** How long a pairing code stays valid, if you know it (ms, at most 3600000). Default: unknown until observed. */
   PAIRING_CODE_TTL_MS?: string;
+  /** How long the tenant's branding (`GET /v1/branding`, read at most once per isolate per this, sent to widgets beside the answers) is reused (ms, default 600000, at most 86400000; `0`: never read). */
+  BRANDING_TTL_MS?: string;
   /** Edge in front: first wait before a failed forward is retried (s, default 5). */
   FORWARD_RETRY_BASE_SECS?: string;
 }

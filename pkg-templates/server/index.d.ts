@@ -378,6 +378,13 @@ export interface RemotePairingInfo extends Extra {
   primaryLink?: LinkInfo;
   /** Second link. */
   secondaryLink?: LinkInfo;
+  /**
+   * The link's branding snapshot, when it was created with one: read from `branding` or
+   * `brandingOverride` (the documentation uses both names). When an answer carries both,
+   * this is `branding` and `brandingOverride` stays with the unknown fields. A value that is
+   * not an object is left out.
+   */
+  branding?: Branding;
 }
 
 /** `{state, isFullyConnected, primaryLink?, secondaryLink?}`. */
@@ -458,6 +465,53 @@ export interface WebhookLog extends Extra {
   createdAt?: string;
 }
 
+/**
+ * A tenant's branding (`GET`/`PUT /v1/branding`), also the per-link snapshot of a
+ * remote-pairing link (`branding` / `brandingOverride`). What the hosted connect page shows:
+ * URL query parameters win over the link's snapshot, which wins over the tenant's branding.
+ */
+export interface Branding extends Extra {
+  /** Logo image URL (https). */
+  logoUrl?: string;
+  /** Main colour, `#RRGGBB`. */
+  primaryColor?: string;
+  /** Background colour, `#RRGGBB`. */
+  backgroundColor?: string;
+  /** Company name shown on the page (at most 60 characters). */
+  companyName?: string;
+  /** Line under the company name (at most 120 characters). */
+  subtitle?: string;
+  /** Where the page's "help" link goes (https). */
+  supportUrl?: string;
+  /** Where the person goes after pairing, unless the link says otherwise (https). */
+  defaultRedirectUrl?: string;
+  /** Hide the "Pilot Status" marks on the hosted pages. */
+  hidePilotStatusBranding?: boolean;
+}
+
+/**
+ * What `branding.update` takes: a field set to a value changes it, `null` clears it, a field
+ * left out is left as it is. At least one. Unknown keys are refused.
+ */
+export interface UpdateBrandingInput {
+  /** Logo image URL (https); `null` clears it. */
+  logoUrl?: string | null;
+  /** Main colour, `#RRGGBB`; `null` clears it. */
+  primaryColor?: string | null;
+  /** Background colour, `#RRGGBB`; `null` clears it. */
+  backgroundColor?: string | null;
+  /** Company name, 1…60 characters; `null` clears it. */
+  companyName?: string | null;
+  /** Line under the company name, 1…120 characters; `null` clears it. */
+  subtitle?: string | null;
+  /** Support page URL (https); `null` clears it. */
+  supportUrl?: string | null;
+  /** Where the person goes after pairing (https); `null` clears it. */
+  defaultRedirectUrl?: string | null;
+  /** Hide the "Pilot Status" marks on the hosted pages; `null` clears it. */
+  hidePilotStatusBranding?: boolean | null;
+}
+
 // </models>
 
 /** What `connect` means for the person holding the phone. */
@@ -473,24 +527,32 @@ export type ConnectResult =
   /** The documented 409: already connected, nothing to pair. */
   | { state: "connected" };
 
+/**
+ * A link's own branding snapshot, shown over the tenant's branding (`branding.get()`). Checked
+ * like `branding.update` before sending (https URLs, `#RRGGBB` colours, `companyName` ≤ 60 and
+ * `subtitle` ≤ 120 characters); sent to Pilot Status under both names its documentation uses.
+ * Give it as `branding` or as `brandingOverride`, not both.
+ */
+export type BrandingSnapshotInput =
+  | { branding?: Branding; brandingOverride?: never }
+  | { brandingOverride?: Branding; branding?: never };
+
 export type CreateRemotePairingInput =
-  | {
+  | ({
       provider?: "PILOT_STATUS";
       name: string;
       number: string;
       /** Also send the link to the phone over WhatsApp. */
       sendViaWhatsApp?: boolean;
       linkToApiKey?: boolean;
-      branding?: Record<string, unknown>;
-    }
-  | {
+    } & BrandingSnapshotInput)
+  | ({
       provider: "META";
       metaFlow?: Open<"embedded" | "credentials">;
       redirectUrl?: string;
       externalRef?: string;
       linkToApiKey?: boolean;
-      branding?: Record<string, unknown>;
-    };
+    } & BrandingSnapshotInput);
 
 /** A PILOT_STATUS link: the number is created with it, so its id is always there (a `decode` error at `numberId` otherwise). */
 export interface PilotStatusRemotePairingLink extends RemotePairingLink {
@@ -614,6 +676,21 @@ export interface Webhooks {
    */
   provisionEdge(input: ProvisionEdgeInput): Promise<ProvisionEdgeResult>;
 }
+
+/**
+ * `/v1/branding`: the tenant's branding, what the hosted connect page shows unless a link's own
+ * snapshot (`remotePairing.create({ branding })`) says otherwise. Tenant key only: a number key
+ * gets `forbidden` (`number_key_not_allowed`).
+ */
+export interface TenantBranding {
+  /** `GET /v1/branding`: the tenant's branding (`{}` when nothing is set). */
+  get(): Promise<Branding>;
+  /**
+   * `PUT /v1/branding`: changes the fields given (`null` clears one; a field left out is left
+   * as it is) and answers the whole branding. At least one change.
+   */
+  update(changes: UpdateBrandingInput): Promise<Branding>;
+}
 // </operations>
 
 export class PilotStatus {
@@ -626,6 +703,7 @@ export class PilotStatus {
   readonly numbers: Numbers;
   readonly remotePairing: RemotePairing;
   readonly webhooks: Webhooks;
+  readonly branding: TenantBranding;
   /** `{ client: "PilotStatus", credentials: "[redacted]" }` */
   toJSON(): { client: "PilotStatus"; credentials: "[redacted]" };
 }

@@ -146,6 +146,10 @@ const OPERATIONS = {
     logs: ["webhooks.logs", "keyOptions", "id"],
     provisionEdge: ["webhooks.provisionEdge", "input"],
   },
+  branding: {
+    get: ["branding.get", "none"],
+    update: ["branding.update", "input"],
+  },
 };
 // </operations>
 

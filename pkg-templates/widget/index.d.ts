@@ -4,16 +4,19 @@
 // `pilot-connect-widget/react` only.
 import type {
   WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectCallbackNames, PilotConnectEventName,
-  PilotConnectEventDetails,
+  PilotConnectEventDetails, PilotConnectBranding, UpdatableOption,
 } from "./types.js";
-export type { WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectEventName, PilotConnectEventDetails };
+export type {
+  WidgetState, ErrorKind, PilotConnectMessages, WidgetMode, PilotConnectEventName, PilotConnectEventDetails,
+  PilotConnectBranding, UpdatableOption,
+};
 
 export interface Appearance {
   /** `auto` follows `prefers-color-scheme`. The QR itself always stays dark on light. */
   theme?: "light" | "dark" | "auto";
   /** `card` (default): a bordered card with a title. `plain`: no border, background or title, to sit inside your own card. */
   variant?: "card" | "plain";
-  /** Mapped to CSS custom properties `--psw-*` (also settable from your CSS). */
+  /** Mapped to CSS custom properties `--psw-*` (also settable from your CSS); they win over `branding`'s colours. `borderRadius` reaches the card, every action and the QR's frame. */
   variables?: {
     colorPrimary?: string;
     colorBackground?: string;
@@ -66,6 +69,14 @@ export interface MountOptions extends PilotConnectCallbacks {
   /** Overrides of built-in strings, by name (`{n}`/`{m}` are numbers). */
   messages?: PilotConnectMessages;
   appearance?: Appearance;
+  /**
+   * Your branding, over the tenant's (what it set in Pilot Status's dashboard, which the edge sends)
+   * field by field, over the defaults: the logo and company name above the title, the subtitle under
+   * it, "Need help?" to `supportUrl`, the brand colours (adjusted when they would not be readable).
+   */
+  branding?: PilotConnectBranding;
+  /** The connected face's one action, e.g. `{ label: "Go to the inbox", href: "/inbox" }` (`href`: `https://…` or a path of this site). */
+  nextStep?: NextStep | null;
   /** QR codes shown before the `expired` state (default 6). */
   maxAttempts?: number;
   /** Status poll interval while pairing without the push stream (default 2500 ms). */
@@ -74,8 +85,11 @@ export interface MountOptions extends PilotConnectCallbacks {
   requestTimeoutMs?: number;
 }
 
+/** The connected face's action (a link styled as the main action). */
+export interface NextStep { label: string; href: string }
+
 /** What `handle.update()` can change in place. */
-export type UpdateOptions = Pick<MountOptions, "locale" | "messages" | "appearance" | "mode">;
+export type UpdateOptions = Pick<MountOptions, UpdatableOption>;
 
 export interface WidgetHandle {
   /** `idle` until the widget is mounted (wasm loaded); `unmounted` after `unmount()`; `destroyed` after `destroy()`. */

@@ -30,7 +30,7 @@ const hasDom = () => typeof window !== "undefined" && typeof document !== "undef
  * Mounts the connect widget into `target` (an Element or a CSS selector).
  *
  * Returns at once an object that is both the handle (`mount(target)`, `unmount()`, `destroy()`,
- * `update({ locale, messages, appearance, mode })`, `restart()`, `state`) and a Promise of it: it
+ * `update({ locale, messages, appearance, mode, branding, nextStep })`, `restart()`, `state`) and a Promise of it: it
  * resolves, once the wasm is loaded and the widget mounted, to a plain handle (no `then`) of the
  * same widget. Calls made before that are applied in order then; `destroy()` before it cancels the
  * mount (no DOM, no request, no socket) and the promise resolves with `state === "destroyed"`.
@@ -116,6 +116,8 @@ const PROPS = ["endpoint", "token", "locale", "mode", "getToken", "messages", "a
 export const CALLBACKS = Object.freeze(["onStateChange", "onQr", "onReady", "onConnected", "onExpired", "onError"]);
 // `options` fields fixed at mount: a change re-mounts.
 const FIXED = ["endpoint", "token", "maxAttempts", "pollIntervalMs", "requestTimeoutMs"];
+// The options update() changes in place, each with what stands for "not given".
+const LOOK = { locale: "auto", mode: "auto", messages: {}, appearance: {}, branding: {}, nextStep: null };
 // </tables>
 
 /**
@@ -216,15 +218,16 @@ export function defineCustomElement(name = "pilot-connect") {
 
     #look() {
       const o = this.#options ?? {};
+      const look = {};
+      for (const [k, none] of Object.entries(LOOK)) look[k] = o[k] ?? none;
       const appearance = { ...o.appearance, ...this.#appearance };
       appearance.theme = this.getAttribute("theme") ?? appearance.theme ?? "auto";
       appearance.variant = this.getAttribute("variant") ?? appearance.variant ?? "card";
-      return {
-        locale: this.getAttribute("locale") ?? o.locale ?? "auto",
-        mode: this.getAttribute("mode") ?? o.mode ?? "auto",
-        messages: this.#messages ?? o.messages ?? {},
-        appearance,
-      };
+      look.locale = this.getAttribute("locale") ?? look.locale;
+      look.mode = this.getAttribute("mode") ?? look.mode;
+      look.messages = this.#messages ?? look.messages;
+      look.appearance = appearance;
+      return look;
     }
 
     #restyle() {

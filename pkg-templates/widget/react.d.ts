@@ -10,8 +10,8 @@ import type { PilotConnectElement, PilotConnectElementOptions } from "./element.
 /**
  * `<PilotConnect>`'s props: every `mount()` option, plus the host `<div>`'s `className`, `style`, `id`.
  * The widget re-mounts only when `endpoint`, `token`, `maxAttempts`, `pollIntervalMs` or
- * `requestTimeoutMs` change, or `getToken` is added or removed; `locale`, `mode`, `messages` and
- * `appearance` update it in place (compared by value: inline objects are fine); the callbacks and
+ * `requestTimeoutMs` change, or `getToken` is added or removed; `locale`, `mode`, `messages`,
+ * `appearance`, `branding` and `nextStep` update it in place (compared by value: inline objects are fine); the callbacks and
  * `getToken` are always the latest ones passed (changing them re-mounts nothing). To start over
  * with another number, change the component's `key`.
  */

@@ -9,10 +9,12 @@ import { CALLBACKS, mount } from "./index.js";
 // <tables> generated from the widget's Rust tables (widget/src/types.rs): edit them there
 // The numeric options, all fixed at mount: a change re-mounts.
 const NUMBERS = ["maxAttempts", "pollIntervalMs", "requestTimeoutMs"];
+// The options update() changes in place, each with what stands for "not given".
+const LOOK = { locale: "auto", mode: "auto", messages: {}, appearance: {}, branding: {}, nextStep: null };
 // </tables>
 
-/** What update() can change in place, as one comparable key (plain data: inline objects are fine). */
-const lookOf = (p) => ({ locale: p.locale ?? "auto", mode: p.mode ?? "auto", messages: p.messages ?? {}, appearance: p.appearance ?? {} });
+/** What update() can change in place (`LOOK`), as one comparable key (plain data: inline objects are fine). */
+const lookOf = (p) => Object.fromEntries(Object.entries(LOOK).map(([k, none]) => [k, p[k] ?? none]));
 
 export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
   const host = useRef(null);
@@ -48,7 +50,7 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the numbers are listed one by one
   }, [endpoint, token, hasGetToken, ...numbers]);
 
-  // locale / mode / messages / appearance: in place.
+  // locale / mode / messages / appearance / branding / nextStep: in place.
   useEffect(() => {
     const h = handle.current;
     if (!h || applied.current === lookKey) return;

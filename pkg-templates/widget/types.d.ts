@@ -2,7 +2,7 @@
 // `cargo test -p pilot-connect-widget --test machine` checks it; PILOT_BLESS=1 rewrites it.
 
 /** A widget's state (`data-state`, `statechange`, `handle.state`). */
-export type WidgetState = "idle" | "loading" | "pairing" | "refreshing" | "connected" | "expired" | "error" | "destroyed";
+export type WidgetState = "idle" | "loading" | "pairing" | "refreshing" | "waiting" | "connected" | "expired" | "error" | "destroyed";
 /** What kind of failure `onError` reports. */
 export type ErrorKind = "network" | "rate_limited" | "unauthorized" | "origin" | "not_found" | "not_pairable" | "server" | "config";
 /** Which way of linking leads: `auto` (the pairing code on a touch phone, the QR elsewhere), `qr` or `code`. */
@@ -56,6 +56,10 @@ export interface PilotConnectMessages {
   reload?: string;
   connected?: string;
   connectedText?: string;
+  help?: string;
+  waitTitle?: string;
+  waitText?: string;
+  metaStatus?: string;
   retry?: string;
   errorNetworkTitle?: string;
   errorNetwork?: string;
@@ -76,3 +80,20 @@ export interface PilotConnectMessages {
   errorConfigTitle?: string;
   errorConfig?: string;
 }
+/** A tenant's branding, as Pilot Status names it (`GET /v1/branding`): the page's `branding` option wins over the tenant's, field by field. A value that breaks its rule makes `mount()` throw. */
+export interface PilotConnectBranding {
+  /** The tenant's name, beside its logo (and the logo's `alt`). Must be 1 to 60 characters. */
+  companyName?: string | null;
+  /** A line under the title. Must be 1 to 120 characters. */
+  subtitle?: string | null;
+  /** The logo (`https:` only), at most 32 px high. Must be an `https://` URL. */
+  logoUrl?: string | null;
+  /** The brand colour of actions, links and the QR's frame (adjusted for contrast). Must be `#RRGGBB`. */
+  primaryColor?: string | null;
+  /** The card's background in the light theme (text colours follow it for contrast). Must be `#RRGGBB`. */
+  backgroundColor?: string | null;
+  /** Where "Need help?" leads (`https:` only). Must be an `https://` URL. */
+  supportUrl?: string | null;
+}
+/** The options `update()` changes in place. */
+export type UpdatableOption = "locale" | "mode" | "messages" | "appearance" | "branding" | "nextStep";

@@ -3,11 +3,11 @@
 
 use pilot_connect::endpoints::{
     Connect, ConnectOutcome, CreateMetaNumber, CreateNumber, CreateRemotePairing, CreateWebhook,
-    DeleteNumber, DeleteWebhook, GetNumber, GetStatus, GetWebhook, ListNumbers, ListWebhooks,
-    PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus, RestoreNumber,
-    UpdateWebhook, WebhookLogs,
+    DeleteNumber, DeleteWebhook, GetBranding, GetNumber, GetStatus, GetWebhook, ListNumbers,
+    ListWebhooks, PurgeNumber, RemotePairingConnect, RemotePairingInfo, RemotePairingStatus,
+    RestoreNumber, UpdateBranding, UpdateWebhook, WebhookLogs,
 };
-use pilot_connect::model::Number;
+use pilot_connect::model::{Branding, Number};
 use pilot_connect::{Client, Error, ErrorKind, Link, MetaAccessToken, MetaAppSecret, Transport};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -30,8 +30,11 @@ pub enum Args {
 
 /// Defines [`Op`] from one table: each operation's group and method (the JS names), how its
 /// arguments travel ([`Args`]), its TypeScript member and doc. The dispatch ([`call`]),
-/// `index.js`'s method map ([`js_block`]) and `index.d.ts`'s `Numbers`, `RemotePairing` and
-/// `Webhooks` interfaces ([`dts_block`]) come from it; a test fails when the files differ.
+/// `index.js`'s method map ([`js_block`]) and `index.d.ts`'s `Numbers`, `RemotePairing`,
+/// `Webhooks` and `TenantBranding` interfaces ([`dts_block`]) come from it; a test fails when
+/// the files differ. A new group also needs its `readonly` property on `PilotStatus` in
+/// `index.d.ts` (hand-written) and, when its capitalised name is taken, an entry in
+/// [`GROUP_INTERFACES`].
 macro_rules! operations {
     ($($(#[doc = $doc:literal])* $variant:ident = $group:ident . $method:ident ($args:expr) $ts:literal;)*) => {
         /// An operation the package offers.
@@ -119,6 +122,11 @@ operations! {
     /// @throws {PilotStatusError} `validation` / `configuration` (nothing sent); `conflict` in
     /// `edge_in_front` mode when the number's one webhook points elsewhere than `forwardTo`.
     WebhooksProvisionEdge = webhooks.provisionEdge(Args::Input) "provisionEdge(input: ProvisionEdgeInput): Promise<ProvisionEdgeResult>;";
+    /// `GET /v1/branding`: the tenant's branding (`{}` when nothing is set).
+    BrandingGet = branding.get(Args::None) "get(): Promise<Branding>;";
+    /// `PUT /v1/branding`: changes the fields given (`null` clears one; a field left out is left
+    /// as it is) and answers the whole branding. At least one change.
+    BrandingUpdate = branding.update(Args::Input) "update(changes: UpdateBrandingInput): Promise<Branding>;";
 }
 
 impl Op {
@@ -146,13 +154,40 @@ pub const OPS_BEGIN: &str =
 pub const OPS_END: &str = "// </operations>";
 
 /// The doc of a group's interface, where it has one.
-const GROUP_DOCS: &[(&str, &[&str])] = &[(
-    "webhooks",
-    &[
-        "`/v1/webhooks`: one webhook per number. The signing secret is never returned by the API: it",
-        "comes from the dashboard (pass it to `verifyWebhook`).",
-    ],
-)];
+const GROUP_DOCS: &[(&str, &[&str])] = &[
+    (
+        "webhooks",
+        &[
+            "`/v1/webhooks`: one webhook per number. The signing secret is never returned by the API: it",
+            "comes from the dashboard (pass it to `verifyWebhook`).",
+        ],
+    ),
+    (
+        "branding",
+        &[
+            "`/v1/branding`: the tenant's branding, what the hosted connect page shows unless a link's own",
+            "snapshot (`remotePairing.create({ branding })`) says otherwise. Tenant key only: a number key",
+            "gets `forbidden` (`number_key_not_allowed`).",
+        ],
+    ),
+];
+
+/// A group's interface name when it is not the group's name capitalised (`branding` would be
+/// `Branding`, which is the model of its answers).
+pub const GROUP_INTERFACES: &[(&str, &str)] = &[("branding", "TenantBranding")];
+
+/// The name of a group's interface in `index.d.ts`.
+#[must_use]
+pub fn group_interface(group: &str) -> String {
+    if let Some((_, name)) = GROUP_INTERFACES.iter().find(|(g, _)| *g == group) {
+        return (*name).to_owned();
+    }
+    let mut name = group.to_owned();
+    if let Some(first) = name.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    name
+}
 
 /// The groups in table order.
 fn groups() -> Vec<&'static str> {
@@ -205,10 +240,7 @@ pub fn dts_block() -> String {
             }
             out.push_str(" */\n");
         }
-        let mut name = g.to_owned();
-        if let Some(first) = name.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
+        let name = group_interface(g);
         out.push_str(&format!("export interface {name} {{\n"));
         for op in Op::ALL.iter().filter(|op| op.group() == g) {
             let doc: Vec<&str> = op
@@ -290,10 +322,46 @@ struct RemotePairingArgs {
     #[serde(rename = "sendViaWhatsApp")]
     send_via_whatsapp: Option<bool>,
     link_to_api_key: Option<bool>,
-    branding: Option<Value>,
+    /// The per-link snapshot, under either documented name (both at once: a duplicate field).
+    #[serde(alias = "brandingOverride")]
+    branding: Option<BrandingArg>,
     meta_flow: Option<String>,
     redirect_url: Option<String>,
     external_ref: Option<String>,
+}
+
+/// A branding snapshot as the caller gives it: each known field of its JSON type or `null`
+/// (strictly, unlike the lenient [`Branding`] of answers, so `companyName: 42` is refused with
+/// its path rather than dropped); fields this version does not know travel as they are.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BrandingArg {
+    logo_url: Option<String>,
+    primary_color: Option<String>,
+    background_color: Option<String>,
+    company_name: Option<String>,
+    subtitle: Option<String>,
+    support_url: Option<String>,
+    default_redirect_url: Option<String>,
+    hide_pilot_status_branding: Option<bool>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+impl From<BrandingArg> for Branding {
+    fn from(a: BrandingArg) -> Self {
+        Branding {
+            logo_url: a.logo_url,
+            primary_color: a.primary_color,
+            background_color: a.background_color,
+            company_name: a.company_name,
+            subtitle: a.subtitle,
+            support_url: a.support_url,
+            default_redirect_url: a.default_redirect_url,
+            hide_pilot_status_branding: a.hide_pilot_status_branding,
+            extra: a.extra,
+        }
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ErrorRecord> {
@@ -369,7 +437,7 @@ fn remote_pairing(a: RemotePairingArgs) -> Result<CreateRemotePairing, ErrorReco
         ep = ep.link_to_api_key(v);
     }
     if let Some(v) = a.branding {
-        ep = ep.branding(v);
+        ep = ep.branding(v.into());
     }
     if let Some(v) = a.meta_flow {
         ep = ep.meta_flow(v);
@@ -562,6 +630,15 @@ async fn run<T: Transport>(client: &Client<T>, op: &str, args: &str) -> Result<V
             to_json(&client.send(&ep).await.map_err(err)?)
         }
         Some(Op::WebhooksProvisionEdge) => crate::edge::provision(client, args).await,
+        Some(Op::BrandingGet) => {
+            let NoArgs {} = parse_args(args)?;
+            to_json(&client.send(&GetBranding::new()).await.map_err(err)?)
+        }
+        Some(Op::BrandingUpdate) => {
+            // The input is the core's builder itself (strict; `null` clears a field).
+            let ep: UpdateBranding = parse_args(args)?;
+            to_json(&client.send(&ep).await.map_err(err)?)
+        }
         None => Err(
             ErrorRecord::new(Kind::Validation, format!("unknown operation {op:?}"))
                 .with_reason(Reason::UnknownArgument),

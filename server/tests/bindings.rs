@@ -904,3 +904,113 @@ fn code_unions_are_the_lists() {
     generated_block("index.d.ts", CODES_BEGIN, CODES_END, &codes_block());
     generated_block("index.d.ts", ENUMS_BEGIN, ENUMS_END, &enums_block());
 }
+
+/// `branding.get` / `branding.update`: the core's builders, `null` clears, an absent field is
+/// not sent; the remote-pairing snapshot is typed, under either name.
+#[tokio::test]
+async fn branding_get_update_and_the_link_snapshot() {
+    let c = client(vec![
+        ok(200, fixture("branding_200.json")),
+        ok(200, fixture("branding_200_empty.json")),
+    ]);
+    let got = run(&c, "branding.get", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(got["companyName"], "Acme");
+    assert_eq!(got["hidePilotStatusBranding"], true);
+    assert_eq!(
+        got["updatedAt"], "2026-06-01T12:00:00.000Z",
+        "unknown fields kept"
+    );
+    let out = run(
+        &c,
+        "branding.update",
+        json!({"companyName": " Acme ", "logoUrl": null, "primaryColor": "#0A84FF"}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(out, json!({}));
+    let sent = c.transport().sent.borrow().clone();
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path_and_query()),
+        ("GET", "/v1/branding")
+    );
+    assert_eq!(
+        (sent[1].method.as_str(), sent[1].path_and_query()),
+        ("PUT", "/v1/branding")
+    );
+    let body: Value = serde_json::from_slice(&sent[1].body).unwrap_or_default();
+    assert_eq!(
+        body,
+        json!({"logoUrl": null, "primaryColor": "#0A84FF", "companyName": "Acme"})
+    );
+
+    // Refused before sending, naming the field.
+    let c = client(vec![]);
+    for (args, field) in [
+        (json!({}), "branding"),
+        (json!({"logoUrl": "http://cdn.example/l.png"}), "logoUrl"),
+        (json!({"primaryColor": "#FFF"}), "primaryColor"),
+        (json!({"companyName": "x".repeat(61)}), "companyName"),
+        (json!({"companyName": 42}), "companyName"),
+        (json!({"compnayName": "Acme"}), "compnayName"),
+    ] {
+        let e = run(&c, "branding.update", args.clone())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{args} passed"));
+        assert_eq!(e.kind.as_str(), "validation", "{args}: {e:?}");
+        assert!(
+            e.field.as_deref() == Some(field)
+                || e.path.as_deref() == Some(field)
+                || e.message.contains(field),
+            "{args}: {e:?} should name {field}"
+        );
+        has_reason(&e);
+    }
+    for (args, what) in [
+        (
+            json!({"name": "A", "number": "+5511999999999", "branding": {"companyName": 42}}),
+            "companyName",
+        ),
+        (
+            json!({"name": "A", "number": "+5511999999999", "brandingOverride": {"primaryColor": "blue"}}),
+            "primaryColor",
+        ),
+        (
+            json!({"name": "A", "number": "+5511999999999", "branding": {}, "brandingOverride": {}}),
+            "branding",
+        ),
+    ] {
+        let e = run(&c, "remotePairing.create", args.clone())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{args} passed"));
+        assert_eq!(e.kind.as_str(), "validation", "{args}: {e:?}");
+        assert!(
+            format!("{e:?}").contains(what),
+            "{args}: {e:?} should name {what}"
+        );
+    }
+    assert!(c.transport().sent.borrow().is_empty(), "nothing was sent");
+
+    // Either input name: the snapshot is sent under both names, unknown fields kept.
+    for name in ["branding", "brandingOverride"] {
+        let c = client(vec![ok(201, fixture("remote_pairing_openapi.json"))]);
+        run(
+            &c,
+            "remotePairing.create",
+            json!({"name": "A", "number": "+5511999999999", name: {"companyName": "Acme", "subtitle": null, "fontFamily": "Inter"}}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let body: Value =
+            serde_json::from_slice(&c.transport().sent.borrow()[0].body).unwrap_or_default();
+        let want = json!({"companyName": "Acme", "fontFamily": "Inter"});
+        assert_eq!(
+            (&body["branding"], &body["brandingOverride"]),
+            (&want, &want),
+            "{name}"
+        );
+    }
+}

@@ -188,6 +188,16 @@ const MODELS: &[Model] = &[
         )
     },
     out("WebhookLog", "src/model.rs", "WebhookLog"),
+    out("Branding", "src/model.rs", "Branding"),
+    Model {
+        way: Way::In,
+        doc: Some("What `branding.update` takes: a field set to a value changes it, `null` clears it, a field\nleft out is left as it is. At least one. Unknown keys are refused."),
+        ..out(
+            "UpdateBrandingInput",
+            "src/endpoints/update_branding.rs",
+            "UpdateBranding",
+        )
+    },
 ];
 
 /// Rust types that are strings, numbers or open enums on the JSON side.
@@ -370,8 +380,10 @@ fn serde_attrs(attrs: &[Attribute]) -> Serde {
                 "flatten" => s.flatten = true,
                 "skip" => s.skip = true,
                 "rename" => s.rename = value,
-                // Do not change the JSON's shape.
+                // Do not change the JSON's shape (an alias is one more name accepted on
+                // input; the interface names the field as serde writes it).
                 "deny_unknown_fields"
+                | "alias"
                 | "deserialize_with"
                 | "serialize_with"
                 | "with"

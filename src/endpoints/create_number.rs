@@ -33,62 +33,44 @@ pub struct NumberSettings {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub always_online: Option<Option<bool>>,
     /// Evolution-GO: reject calls.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub reject_call: Option<Option<bool>>,
     /// Evolution-GO: mark incoming messages read.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub read_messages: Option<Option<bool>>,
     /// Evolution-GO: ignore groups.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub ignore_groups: Option<Option<bool>>,
     /// Evolution-GO: ignore status updates.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub ignore_status: Option<Option<bool>>,
     /// Evolution-GO: message sent when a call is rejected (≤ 1000 characters).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "explicit_null"
+        with = "super::explicit_null"
     )]
     pub msg_reject_call: Option<Option<String>>,
-}
-
-/// `Option<Option<T>>` where a present `null` is `Some(None)` (serde folds it into `None`).
-mod explicit_null {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<T: Serialize, S: Serializer>(
-        value: &Option<Option<T>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        value.serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// Creates a QR-paired number. The answer carries the first QR and pairing code.

@@ -16,6 +16,7 @@ mod create_number;
 mod create_webhook;
 mod delete_number;
 mod delete_webhook;
+mod get_branding;
 mod get_number;
 mod get_webhook;
 mod list_numbers;
@@ -27,6 +28,7 @@ mod remote_pairing_info;
 mod remote_pairing_status;
 mod restore_number;
 mod status;
+mod update_branding;
 mod update_webhook;
 mod webhook_logs;
 
@@ -36,6 +38,7 @@ pub use create_number::{CreateNumber, CreatedNumber, NumberSettings};
 pub use create_webhook::{CreateWebhook, MAX_WEBHOOK_NAME};
 pub use delete_number::{DeleteNumber, Deleted};
 pub use delete_webhook::DeleteWebhook;
+pub use get_branding::GetBranding;
 pub use get_number::GetNumber;
 pub use get_webhook::GetWebhook;
 pub use list_numbers::ListNumbers;
@@ -47,6 +50,7 @@ pub use remote_pairing_info::{RemotePairingInfo, RemotePairingInfoResult};
 pub use remote_pairing_status::{RemotePairingStatus, RemotePairingStatusResult};
 pub use restore_number::{RestoreNumber, Restored};
 pub use status::{GetStatus, NumberStatus};
+pub use update_branding::{UpdateBranding, MAX_COMPANY_NAME, MAX_SUBTITLE};
 pub use update_webhook::UpdateWebhook;
 pub use webhook_logs::{WebhookLogs, MAX_LOG_LIMIT};
 
@@ -152,6 +156,24 @@ pub(crate) fn parse_wrapped<T: DeserializeOwned>(
             })
         }
         other => other,
+    }
+}
+
+/// `Option<Option<T>>` where a present `null` is `Some(None)` (serde folds it into `None`).
+pub(crate) mod explicit_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 

@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::update_branding::checked_snapshot;
 use super::{authed, json_body, parse_json, Endpoint};
 use crate::config::Config;
 use crate::error::{DecodeError, Error};
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::{NumberInstance, Provider};
+use crate::model::{Branding, NumberInstance, Provider};
 use crate::validate;
 
 /// Which kind of link to create.
@@ -40,7 +41,7 @@ pub enum RemotePairingProvider {
 pub struct CreateRemotePairing {
     provider: RemotePairingProvider,
     link_to_api_key: Option<bool>,
-    branding: Option<Value>,
+    branding: Option<Branding>,
 }
 
 impl CreateRemotePairing {
@@ -76,8 +77,12 @@ impl CreateRemotePairing {
         self
     }
 
-    /// Per-link branding snapshot (`logoUrl`, `primaryColor`, `companyName`, …).
-    pub fn branding(mut self, branding: Value) -> Self {
+    /// Per-link branding snapshot, kept with the link: the hosted page shows it over the
+    /// tenant's branding (`GET /v1/branding`). Its fields are checked like
+    /// [`UpdateBranding`](super::UpdateBranding)'s before sending (https URLs, `#RRGGBB`
+    /// colours, lengths); fields left `None` are not sent, and `extra` travels as it is. It is
+    /// sent under both names the documentation uses, `branding` and `brandingOverride`.
+    pub fn branding(mut self, branding: Branding) -> Self {
         self.branding = Some(branding);
         self
     }
@@ -137,8 +142,13 @@ struct Body<'a> {
     redirect_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     external_ref: Option<&'a str>,
+    // The remote-pairing guide names the snapshot `branding`, the embed-connect guide
+    // `brandingOverride` (contract §11 item 7): no source says which one the server reads, so
+    // the same snapshot goes under both. A server that knows one ignores the other.
     #[serde(skip_serializing_if = "Option::is_none")]
-    branding: Option<&'a Value>,
+    branding: Option<&'a Branding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branding_override: Option<&'a Branding>,
 }
 
 /// Any of the documented answers (OpenAPI, guide, SDK). For a PILOT_STATUS link the number id
@@ -212,9 +222,11 @@ impl Endpoint for CreateRemotePairing {
     type Output = RemotePairingLink;
 
     fn to_request(&self, config: &Config) -> Result<HttpRequest, Error> {
+        let branding = self.branding.as_ref().map(checked_snapshot).transpose()?;
         let mut body = Body {
             link_to_api_key: self.link_to_api_key,
-            branding: self.branding.as_ref(),
+            branding: branding.as_ref(),
+            branding_override: branding.as_ref(),
             ..Body::default()
         };
         match &self.provider {

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::{anonymous, parse_json, token_path, Endpoint};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::{LinkInfo, NumberState};
+use crate::model::{lenient, Branding, LinkInfo, NumberState};
 
 /// Reads a pairing token. `404` when it is invalid or expired.
 #[must_use = "build it with `to_request` or send it with a client"]
@@ -52,6 +52,17 @@ pub struct RemotePairingInfoResult {
     /// Second link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_link: Option<LinkInfo>,
+    /// The link's branding snapshot, when it was created with one: read from `branding` or
+    /// `brandingOverride` (the documentation uses both names). When an answer carries both,
+    /// this is `branding` and `brandingOverride` stays with the unknown fields. A value that is
+    /// not an object is left out.
+    #[serde(
+        default,
+        alias = "brandingOverride",
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub branding: Option<Branding>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -65,6 +76,28 @@ impl Endpoint for RemotePairingInfo {
     }
 
     fn parse(&self, response: &HttpResponse) -> Result<RemotePairingInfoResult, Error> {
-        parse_json(response)
+        let mut body: Value = parse_json(response)?;
+        // Both names at once would be a duplicate field for serde's alias: read `branding`,
+        // keep `brandingOverride` as received in `extra`.
+        let second = body.as_object_mut().and_then(|map| {
+            if map.contains_key("branding") {
+                map.remove("brandingOverride")
+            } else {
+                None
+            }
+        });
+        let mut info: RemotePairingInfoResult =
+            serde_path_to_error::deserialize(body).map_err(|e| {
+                let path = e.path().to_string();
+                Error::Decode(DecodeError::from_json(
+                    response.status,
+                    &path,
+                    &e.into_inner(),
+                ))
+            })?;
+        if let Some(v) = second {
+            info.extra.insert("brandingOverride".into(), v);
+        }
+        Ok(info)
     }
 }

@@ -5,7 +5,7 @@
 // - screenshots of every state at phone / 280 / 800 px × light / dark and inside a host card
 //   with the plain appearance (target/e2e/phone/), each checked for content escaping the widget;
 // - embedding: hostile inherited styles change nothing but the font; one height across
-//   loading → pairing → connected, no layout shift.
+//   loading → pairing, no layout shift; connected, the widget shrinks to its success panel, once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
@@ -389,13 +389,18 @@ test("screenshots: every state at 390 (phone) / 280 / 800 px × light / dark, an
     for (const shot of ["loading-code", "pairing-code", "connected-code", "loading-qr", "pairing-qr", "error-qr"]) items.push({ id: `card-${shot}`, shot, card: true, opts: { appearance: { variant: "plain" } } });
     const { page: p, out, errors: e } = await shootAll(ctx, items, { prefix: `${width}-${scheme}` });
     for (const s of Object.values(out)) { problems.push(...s.problems); faces[s.file] = s.face; }
-    // One height across states, per face (and per variant): the widget does not grow or shrink.
+    // One height across the states before connected, per face (and per variant): the widget does
+    // not grow or shrink while pairing. Connected, it is shorter: its success panel only.
     for (const face of ["qr", "code"]) {
       for (const card of [false, true]) {
-        const hs = items.filter((it) => SHOTS[it.shot].face === face && !!it.card === card)
-          .map((it) => [it.id, out[it.id].height]);
+        const of = (connected) => items.filter((it) => SHOTS[it.shot].face === face && !!it.card === card
+          && stateOf(it.shot) === "connected" === connected).map((it) => [it.id, out[it.id].height]);
+        const hs = of(false);
         const min = Math.min(...hs.map(([, h]) => h)), max = Math.max(...hs.map(([, h]) => h));
         if (max - min > 2) heights.push(`${width}-${scheme} ${card ? "card/plain " : ""}${face} face: ${hs.map(([id, h]) => `${id} ${h.toFixed(1)}`).join(", ")}`);
+        for (const [id, h] of of(true)) {
+          if (!(h < min - 40)) heights.push(`${width}-${scheme} ${id}: connected is ${h.toFixed(1)} px, not compact beside ${min.toFixed(1)} px while pairing`);
+        }
       }
     }
     errors.push(...e);
@@ -473,7 +478,7 @@ test("embedding: hostile inherited styles change nothing but the font", async ()
     }
     assert.deepEqual(fontOnly, [], `${id}: only the font differs from the neutral page`);
     for (const [k, v] of Object.entries(hostile.styles)) {
-      if (k.endsWith(".code") || k.endsWith(".number") || /[. ]sr$/.test(k)) continue; // (their own letter-spacing / nowrap)
+      if (k.endsWith(".code") || k.endsWith(".number") || k.endsWith(".done-number") || /[. ]sr$/.test(k)) continue; // (their own letter-spacing / nowrap)
       assert.equal(v["text-transform"], "none", k);
       assert.equal(v["letter-spacing"], "normal", k);
       // The widget's own nowrap: the action buttons' labels on one line when the widget is wide.
@@ -487,7 +492,7 @@ test("embedding: hostile inherited styles change nothing but the font", async ()
   }
 });
 
-test("embedding: one height across loading → pairing → connected, no layout shift (real worker)", async () => {
+test("embedding: one height across loading → pairing, no layout shift; connected shrinks once (real worker)", async () => {
   const report = [];
   for (const [label, opts] of [["phone", PHONE], ["800", { viewport: { width: 800, height: 900 } }]]) {
     const id = await newNumber(label === "phone" ? "+5511987650003" : "+5511987650004");
@@ -518,16 +523,23 @@ test("embedding: one height across loading → pairing → connected, no layout 
     writeFileSync(path.join(OUT, `shift-${label}-connected.png`), await p.screenshot());
     await ctx.close();
     const seenStates = [...new Set(frames.map((f) => f.s))];
-    const hs = frames.map((f) => f.h), bs = frames.map((f) => f.below);
+    const end = frames.findIndex((f) => f.s === "connected");
+    const before = frames.slice(0, end), after = frames.slice(end);
+    const hs = before.map((f) => f.h), bs = before.map((f) => f.below);
     const byState = Object.fromEntries(seenStates.map((s) => [s, [...new Set(frames.filter((f) => f.s === s).map((f) => f.h.toFixed(1)))]]));
-    const cls = shifts.filter((s) => !s.input && s.t >= t0).reduce((a, s) => a + s.value, 0);
+    const tEnd = recorded.find((s) => s.state === "connected")?.t ?? Infinity;
+    const cls = shifts.filter((s) => !s.input && s.t >= t0 && s.t < tEnd).reduce((a, s) => a + s.value, 0);
     const mountShift = shifts.filter((s) => s.t < t0).reduce((a, s) => a + s.value, 0);
     report.push(`${label}: states ${recorded.map((s) => s.state).join(" → ")}; heights by state ${JSON.stringify(byState)}; CLS after first render ${cls.toFixed(4)} (insertion ${mountShift.toFixed(4)})`);
     console.log(`# ${report.at(-1)}`);
     if (cls > 0) console.log(`# shifts: ${JSON.stringify(shifts.filter((s) => s.t >= t0))}`);
     assert.ok(seenStates.includes("loading") && seenStates.includes("pairing") && seenStates.includes("connected"), `${label}: frames saw ${seenStates}`);
     assert.ok(Math.max(...hs) - Math.min(...hs) <= 2, `${label}: widget height varies ${Math.min(...hs)}..${Math.max(...hs)} px across ${JSON.stringify(byState)}`);
-    assert.ok(Math.max(...bs) - Math.min(...bs) <= 2, `${label}: the sibling below moves ${Math.min(...bs)}..${Math.max(...bs)} px`);
-    assert.ok(cls < 0.01, `${label}: cumulative layout shift ${cls}`);
+    assert.ok(Math.max(...bs) - Math.min(...bs) <= 2, `${label}: the sibling below moves ${Math.min(...bs)}..${Math.max(...bs)} px before connected`);
+    assert.ok(cls < 0.01, `${label}: cumulative layout shift before connected ${cls}`);
+    // Connected: one change, down to the success panel's height, and it stays there.
+    const ah = after.map((f) => f.h);
+    assert.ok(ah.at(-1) < Math.min(...hs) - 40, `${label}: connected is compact (${ah.at(-1)} px after ${Math.min(...hs)} px)`);
+    assert.ok(ah.every((h, i) => i === 0 || h <= ah[i - 1] + 0.5), `${label}: the height only goes down, once: ${ah.map((h) => h.toFixed(0))}`);
   }
 });

@@ -48,7 +48,22 @@ export async function serveFiles(dir, { prefix = "/", page } = {}) {
  * widgetPage })`): an empty `#w` (and `#w2`) and the package's entry module as `window.pc`.
  */
 export const widgetPage = (url) => url.pathname === "/" ? `<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <body><div id="w"></div><div id="w2"></div><script type="module">
 import * as pc from "/pkg/index.js";
 window.pc = pc;
 </script>` : undefined;
+
+/**
+ * What a mounted widget under `host` (a selector of its mount point) lays out: its height, and
+ * whether the pairing area and the success panel take room (the compact "connected" has only the
+ * latter).
+ */
+export function widgetLayout(page, host) {
+  return page.locator(host).evaluate((h) => {
+    const c = h.querySelector("[data-pilot-connect]");
+    const root = c.shadowRoot;
+    const laidOut = (s) => { const e = root.querySelector(s); return !!e && e.getBoundingClientRect().height > 0; };
+    return { height: c.getBoundingClientRect().height, pair: laidOut(".pair"), done: laidOut(".done") };
+  });
+}

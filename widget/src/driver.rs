@@ -10,21 +10,21 @@ use alloc::vec::Vec;
 
 use js_sys::Object;
 use pilot_connect_wire::{
-    field, renew, route as path, ErrorBody, FrameKind, PushFrame, QrAnswer, QrFields, StatusAnswer,
-    BEARER_PREFIX, CLOSE_TOKEN_EXPIRED, SUBPROTOCOL,
+    field, renew, route as path, Branding, ErrorBody, FrameKind, PushFrame, QrAnswer, QrFields,
+    StatusAnswer, BEARER_PREFIX, CLOSE_TOKEN_EXPIRED, SUBPROTOCOL,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, Document, Element};
 
-use crate::layout::Part;
+use crate::layout::{Part, Texts};
 use crate::machine::Mode;
 use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request, TIMER_COUNT};
 use crate::options::Options;
 use crate::page::{
-    browser_lang, close_events, emit, get, get_json, get_str, js_fn, navigator, now, open_events,
-    renew_token_with, send_events, set, set_str, token_claim, touch_phone, Callback, Listener,
-    Slot, Timer,
+    browser_lang, close_events, dark_query, emit, get, get_json, get_str, js_fn, navigator, now,
+    open_events, renew_token_with, send_events, set, set_str, token_claim, touch_phone, Callback,
+    Listener, Slot, Timer,
 };
 use crate::sched;
 use crate::view::View;
@@ -73,6 +73,7 @@ fn read_qr(body: &JsValue) -> Option<QrAnswer> {
     let qr = get_str(body, field::QR);
     let code = get_str(body, field::PAIRING_CODE);
     let number = get_str(body, field::MASKED_NUMBER);
+    let detail = get_str(body, field::DETAIL);
     QrAnswer::from_fields(QrFields {
         state: state.as_deref(),
         qr: qr.as_deref(),
@@ -80,6 +81,7 @@ fn read_qr(body: &JsValue) -> Option<QrAnswer> {
         refresh_after_ms: get(body, field::REFRESH_AFTER_MS).as_f64(),
         masked_number: number.as_deref(),
         code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
+        detail: detail.as_deref(),
     })
     .ok()
 }
@@ -346,10 +348,33 @@ impl Widget {
         let weak = Rc::downgrade(self);
         let done = js_fn(move |settled: JsValue| {
             if let Some(w) = weak.upgrade() {
+                w.tenant_branding(&settled);
                 w.settle(kind, id, |()| answer(kind, &settled));
             }
         });
         get_json(&url, &bearer, &signal, &done);
+    }
+
+    /// The tenant's branding beside a 200 answer (the edge sends it when it has one): shown
+    /// from now on, under the page's own. An answer without it changes nothing.
+    fn tenant_branding(&self, settled: &JsValue) {
+        if get(settled, "status").as_f64() != Some(200.0) {
+            return;
+        }
+        let b = get(&get(settled, "body"), field::BRANDING);
+        if !b.is_object() {
+            return;
+        }
+        let tenant = Branding::from_fields(|k| get_str(&b, k));
+        let changed = self.opts.with(|o| {
+            let changed = o.tenant != tenant;
+            o.tenant = tenant;
+            changed
+        });
+        if changed == Some(true) {
+            self.apply_appearance();
+            self.render();
+        }
     }
 
     /// Frees the slot of request `id` and dispatches its event, unless a newer request of the
@@ -487,6 +512,16 @@ impl Widget {
             let on_click = self.on(move |_| Some(event.clone()));
             ls.push(Listener::new(self.view.part(part), "click", on_click));
         }
+        // The colours are fitted to the theme as rendered: again when `auto` follows a new scheme.
+        let dark = dark_query();
+        if dark.is_object() {
+            let weak = Rc::downgrade(self);
+            ls.push(Listener::new(dark.unchecked_ref(), "change", move |_| {
+                if let Some(w) = weak.upgrade() {
+                    w.apply_appearance();
+                }
+            }));
+        }
         let doc = self.doc.clone();
         ls.push(Listener::new(
             &self.doc,
@@ -500,7 +535,8 @@ impl Widget {
         self.listeners.with(|l| *l = ls);
     }
 
-    /// `appearance.variables` → `--psw-*` custom properties on our container.
+    /// `appearance.variables` → `--psw-*` custom properties on our container, the brand's colours
+    /// under them (page > tenant), then the colours as rendered made readable.
     pub(crate) fn apply_appearance(&self) {
         const VARS: [(&str, &str); 7] = [
             ("colorPrimary", "--psw-color-primary:"),
@@ -511,10 +547,25 @@ impl Widget {
             ("borderRadius", "--psw-border-radius:"),
             ("spacingUnit", "--psw-spacing-unit:"),
         ];
-        let Some(vars) = self.opts.with(|o| o.variables.clone()) else {
+        let Some((vars, brand)) = self.opts.with(|o| (o.variables.clone(), o.brand())) else {
             return;
         };
         let mut style = String::new();
+        // The brand's colours (checked `#rrggbb`): under the page's variables.
+        for (color, prop, var) in [
+            (
+                brand.primary_color(),
+                "--psw-color-primary:",
+                "colorPrimary",
+            ),
+            (brand.background_color(), "--psw-brand-background:", ""),
+        ] {
+            if let (Some(c), None) = (color, get_str(&vars, var)) {
+                style.push_str(prop);
+                style.push_str(c);
+                style.push_str(";");
+            }
+        }
         for (key, prop) in VARS {
             // One declaration each: a value cannot close it and start another.
             let ends_declaration = |v: &String| v.bytes().any(|b| matches!(b, b';' | b'{' | b'}'));
@@ -525,6 +576,7 @@ impl Widget {
             }
         }
         let _ = self.view.container.set_attribute("style", &style);
+        self.view.fit_colors();
     }
 
     fn abort_all(&self) {

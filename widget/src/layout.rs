@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use pilot_connect_wire::PublicErrorCode;
+use pilot_connect_wire::{Branding, PublicErrorCode};
 
 use crate::machine::{ErrorKind, Failure, Frame, Phase};
 use crate::messages::{fill, nth, Msg};
@@ -14,6 +14,16 @@ use crate::messages::{fill, nth, Msg};
 pub trait Texts {
     /// The text of `m`.
     fn text(&self, m: Msg) -> String;
+
+    /// The branding shown (the page's over the tenant's).
+    fn brand(&self) -> Branding {
+        Branding::default()
+    }
+
+    /// The label of the connected face's action (`options.nextStep`), if any.
+    fn next_label(&self) -> Option<String> {
+        None
+    }
 }
 
 macro_rules! parts {
@@ -39,7 +49,14 @@ macro_rules! parts {
 }
 
 parts! {
+    /// The brand line: the logo and the company's name (shown when either is set).
+    Head "head",
+    /// The tenant's logo (`https:` only, set by property; hidden when it fails to load).
+    Logo "logo",
+    Company "company",
     Title "title",
+    /// The tenant's subtitle.
+    Subtitle "subtitle",
     /// The pairing area (QR or code, steps, actions).
     Pair "pair",
     /// The QR's frame (QR first).
@@ -78,16 +95,32 @@ parts! {
     ErrorText "error-text",
     /// The error panel's one action.
     Retry "retry",
+    /// An official number waiting on Meta.
+    Wait "wait",
+    WaitTitle "wait-title",
+    WaitText "wait-text",
+    /// "Status at Meta: PENDING" (when the edge read one).
+    WaitDetail "wait-detail",
+    WaitLabel "wait-label",
+    MetaStatus "meta-status",
     Done "done",
     DoneTitle "done-title",
+    /// The connected number, masked.
+    DoneNumber "done-number",
     DoneText "done-text",
+    /// The host's next step (`options.nextStep`), a link styled as the primary action.
+    Next "next",
+    /// "Need help?", to the tenant's `supportUrl`.
+    Help "help",
     /// The screen reader's polite announcement.
     Status "status",
 }
 
-/// The three panels that share one grid cell, so the widget keeps one height across states
-/// (the tallest): hidden ones stay laid out, invisible and inert (`data-off`), not removed.
-pub const STACKED: [Part; 3] = [Part::Pair, Part::Error, Part::Done];
+/// The panels that share one grid cell, so the widget keeps one height across the states before
+/// "connected" (the tallest): hidden ones stay laid out, invisible and inert (`data-off`), not
+/// removed. Connected (and waiting on Meta: nothing to pair), the others leave the layout and the
+/// widget is as tall as the panel shown: the height changes once, at the end.
+pub const STACKED: [Part; 4] = [Part::Pair, Part::Error, Part::Wait, Part::Done];
 
 /// Parts inside the pairing area that come and go with the state (the countdown, the actions,
 /// the code's lines): hidden the same way, so they keep their room and the widget does not jump
@@ -105,7 +138,9 @@ pub const RESERVED: [Part; 6] = [
 /// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
 /// go in with `textContent`). Stamped by one `innerHTML` (`stamp` in `page.js`).
 pub const TEMPLATE: &str = concat!(
-    r#"<div class="psw" part="container"><h2 class="title"></h2><div class="stack">"#,
+    r#"<div class="psw" part="container"><div class="head" part="header">"#,
+    r#"<img class="logo" part="logo" alt="" referrerpolicy="no-referrer"><span class="company"></span></div>"#,
+    r#"<h2 class="title"></h2><p class="subtitle"></p><div class="stack">"#,
     r#"<div class="pair"><div class="visual">"#,
     r#"<div class="frame" part="qr-frame"><div class="skeleton" aria-hidden="true"></div>"#,
     r#"<img class="qr" part="qr" width="240" height="240" hidden>"#,
@@ -123,9 +158,15 @@ pub const TEMPLATE: &str = concat!(
     r#"<div class="panel error" role="alert">"#,
     r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v6M12 16.5v.5"/></svg>"#,
     r#"<h3 class="error-title"></h3><p class="error-text"></p><button type="button" part="button" class="retry primary"></button></div>"#,
+    r#"<div class="panel wait">"#,
+    r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v5l3 2"/></svg>"#,
+    r#"<h3 class="wait-title"></h3><p class="wait-text"></p>"#,
+    r#"<p class="wait-detail"><span class="wait-label"></span> <bdi class="meta-status" dir="ltr"></bdi></p></div>"#,
     r#"<div class="panel done">"#,
     r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/><path d="m7.5 12.5 3 3 6-6.5"/></svg>"#,
-    r#"<h3 class="done-title"></h3><p class="done-text"></p></div></div>"#,
+    r#"<h3 class="done-title"></h3><bdi class="done-number" dir="ltr"></bdi><p class="done-text"></p>"#,
+    r#"<a class="next" part="button"></a></div></div>"#,
+    r#"<a class="help" part="link" target="_blank" rel="noopener noreferrer"></a>"#,
     r#"<p class="status sr" role="status" aria-live="polite"></p></div>"#,
 );
 
@@ -162,7 +203,7 @@ impl Scene {
 }
 
 /// Parts whose text is one message, whatever the state.
-const FIXED_TEXTS: [(Part, Msg); 12] = [
+const FIXED_TEXTS: [(Part, Msg); 16] = [
     (Part::Title, Msg::Title),
     (Part::ReloadLabel, Msg::Reload),
     (Part::CodeTitle, Msg::CodeTitle),
@@ -175,6 +216,10 @@ const FIXED_TEXTS: [(Part, Msg); 12] = [
     (Part::Retry, Msg::Retry),
     (Part::DoneTitle, Msg::Connected),
     (Part::DoneText, Msg::ConnectedText),
+    (Part::Help, Msg::Help),
+    (Part::WaitTitle, Msg::WaitTitle),
+    (Part::WaitText, Msg::WaitText),
+    (Part::WaitLabel, Msg::MetaStatus),
 ];
 
 /// The scene of frame `f`.
@@ -201,13 +246,30 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
     // link); while loading the code face shows its own skeleton.
     let code_face = f.show_code && (f.code.is_some() || !live);
     let code_known = f.code.is_some();
+    let brand = t.brand();
+    let next = t.next_label();
+    let connected = f.phase == Phase::Connected;
 
     let mut shown = [false; PARTS];
     for (part, visible) in [
-        (Part::Title, true),
+        (
+            Part::Head,
+            brand.logo_url().is_some() || brand.company_name().is_some(),
+        ),
+        (Part::Logo, brand.logo_url().is_some()),
+        (Part::Company, brand.company_name().is_some()),
+        // Connected, the success line is the title: the call to link and its subtitle go.
+        (Part::Title, !connected),
+        (Part::Subtitle, brand.subtitle().is_some() && !connected),
         (Part::Pair, pairing),
         (Part::Error, failure.is_some()),
-        (Part::Done, f.phase == Phase::Connected),
+        (Part::Wait, f.phase == Phase::Waiting),
+        (Part::WaitTitle, true),
+        (Part::WaitText, true),
+        (Part::WaitDetail, f.detail.is_some()),
+        (Part::WaitLabel, true),
+        (Part::MetaStatus, true),
+        (Part::Done, connected),
         (Part::Frame, !code_face),
         // The QR slot: a skeleton until the first QR, then the QR (dimmed while refreshing
         // and when expired, with the reload action on it when expired).
@@ -246,7 +308,10 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
         (Part::ErrorText, true),
         (Part::Retry, failure.is_some() && f.can_retry),
         (Part::DoneTitle, true),
+        (Part::DoneNumber, f.masked_number.is_some()),
         (Part::DoneText, true),
+        (Part::Next, next.is_some()),
+        (Part::Help, brand.support_url().is_some()),
         (Part::Status, true),
     ] {
         shown[part as usize] = visible;
@@ -270,6 +335,17 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
     );
     set(Part::Code, String::from(f.code.unwrap_or("")));
     set(Part::Number, String::from(f.masked_number.unwrap_or("")));
+    set(Part::MetaStatus, String::from(f.detail.unwrap_or("")));
+    set(
+        Part::DoneNumber,
+        String::from(f.masked_number.unwrap_or("")),
+    );
+    set(
+        Part::Company,
+        String::from(brand.company_name().unwrap_or("")),
+    );
+    set(Part::Subtitle, String::from(brand.subtitle().unwrap_or("")));
+    set(Part::Next, next.unwrap_or_default());
     set(
         Part::Copy,
         t.text(if f.copied { Msg::Copied } else { Msg::Copy }),
@@ -312,6 +388,7 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
         }
         Phase::Refreshing => t.text(Msg::Refreshing),
         Phase::Connected => t.text(Msg::Connected),
+        Phase::Waiting => t.text(Msg::WaitTitle),
         Phase::Expired => t.text(Msg::Expired),
         Phase::Error => f
             .failure

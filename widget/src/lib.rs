@@ -33,6 +33,7 @@ fn trap(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+pub mod contrast;
 pub mod layout;
 pub mod machine;
 pub mod messages;

@@ -21,6 +21,9 @@ pub enum Phase {
     Pairing,
     /// Asking for the next QR; the previous one stays (dimmed).
     Refreshing,
+    /// An official (Meta) number that Meta has not connected yet: nothing to scan; the edge
+    /// says when it is connected.
+    Waiting,
     /// The phone is linked.
     Connected,
     /// The attempt cap was reached: the last QR is dimmed with a reload action.
@@ -33,11 +36,12 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase (the TypeScript `WidgetState` is generated from it).
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Idle,
         Self::Loading,
         Self::Pairing,
         Self::Refreshing,
+        Self::Waiting,
         Self::Connected,
         Self::Expired,
         Self::Error,
@@ -52,6 +56,7 @@ impl Phase {
             Self::Loading => "loading",
             Self::Pairing => "pairing",
             Self::Refreshing => "refreshing",
+            Self::Waiting => "waiting",
             Self::Connected => "connected",
             Self::Expired => "expired",
             Self::Error => "error",
@@ -61,6 +66,12 @@ impl Phase {
 
     const fn showing_qr(self) -> bool {
         matches!(self, Self::Pairing | Self::Refreshing)
+    }
+
+    /// The widget watches the number: a QR or code on screen, or an official number waiting
+    /// on Meta (status polls, the push stream).
+    const fn watches(self) -> bool {
+        matches!(self, Self::Pairing | Self::Refreshing | Self::Waiting)
     }
 }
 
@@ -532,6 +543,8 @@ pub struct Frame<'a> {
     pub code_replaced: bool,
     /// The error panel's action can help (an unauthorized answer without `getToken` cannot).
     pub can_retry: bool,
+    /// Waiting on Meta: its status word, as the edge read it.
+    pub detail: Option<&'a str>,
 }
 
 /// The widget's whole logical state.
@@ -570,6 +583,8 @@ pub struct Machine {
     /// The person saw the code on screen (copied it, or left with it on screen).
     code_seen: bool,
     code_replaced: bool,
+    /// Meta's status word while waiting.
+    detail: Option<String>,
 }
 
 impl Machine {
@@ -603,6 +618,7 @@ impl Machine {
             code_expires_at: None,
             code_seen: false,
             code_replaced: false,
+            detail: None,
         }
     }
 
@@ -667,6 +683,7 @@ impl Machine {
                 .filter(|_| self.code.is_some())
                 .map(|at| ceil_seconds(at - now)),
             code_replaced: self.code_replaced,
+            detail: self.detail.as_deref(),
             // "Try again" only where trying again can work: a network or service failure, or a
             // refused token that getToken can replace. A page origin, a missing number, a number
             // that cannot pair and a worker without its settings need someone else; a rate
@@ -712,6 +729,7 @@ impl Machine {
                     self.code_expiry(code_expires_in_ms, now, &mut out);
                 }
             }
+            Event::QrArrived(QrAnswer::Waiting { detail }) => self.waiting(detail, &mut out),
             Event::StatusArrived(PublicState::Disconnected) if self.phase == Phase::Pairing => {
                 // The upstream attempt ended early: ask for the next QR now.
                 self.fetch_qr(&mut out);
@@ -720,7 +738,7 @@ impl Machine {
             Event::QrFailed(f) => self.failed(f, &mut out),
             Event::StatusFailed(f) => {
                 // Polls are best effort; only an auth problem stops pairing.
-                if self.phase.showing_qr()
+                if self.phase.watches()
                     && matches!(f.kind, ErrorKind::Unauthorized | ErrorKind::Origin)
                 {
                     self.failed(f, &mut out);
@@ -731,10 +749,10 @@ impl Machine {
                 self.renewing_push = false;
                 if ok && self.push {
                     out.push(Command::RenewPush);
-                } else if ok && self.phase.showing_qr() && !self.watching {
+                } else if ok && self.phase.watches() && !self.watching {
                     self.watching = true;
                     out.push(Command::Watch(true));
-                } else if !self.push && self.phase.showing_qr() {
+                } else if !self.push && self.phase.watches() {
                     self.push_closed(now, &mut out);
                 }
                 // A refused request that waited on the same getToken call goes on with it.
@@ -754,7 +772,7 @@ impl Machine {
             Event::Fired(Timer::Refresh) if self.phase == Phase::Pairing && !self.hidden => {
                 self.fetch_qr(&mut out)
             }
-            Event::Fired(Timer::Poll) if self.phase.showing_qr() && !self.hidden && !self.push => {
+            Event::Fired(Timer::Poll) if self.phase.watches() && !self.hidden && !self.push => {
                 out.push(Command::Fetch(Request::Status));
                 self.arm(Timer::Poll, self.cfg.poll_ms, &mut out);
             }
@@ -783,7 +801,7 @@ impl Machine {
                 self.renewing_push = true;
                 out.push(Command::RenewToken);
             }
-            Event::Fired(Timer::Reopen) if self.phase.showing_qr() && !self.watching => {
+            Event::Fired(Timer::Reopen) if self.phase.watches() && !self.watching => {
                 self.watching = true;
                 out.push(Command::Watch(true));
             }
@@ -826,7 +844,7 @@ impl Machine {
             Event::PushClosed if self.watching => self.push_closed(now, &mut out),
             Event::PushLapsed if self.watching => {
                 self.disarm(Timer::TokenRenew, &mut out);
-                if self.cfg.can_renew_token && self.phase.showing_qr() && !self.renewing_push {
+                if self.cfg.can_renew_token && self.phase.watches() && !self.renewing_push {
                     // Not a drop: no backoff, the stream comes back with a fresh token.
                     self.push = false;
                     self.watching = false;
@@ -877,7 +895,7 @@ impl Machine {
         } else {
             self.push_refusals = self.push_refusals.saturating_add(1);
         }
-        if self.phase.showing_qr() && !self.hidden && !self.is_armed(Timer::Poll) {
+        if self.phase.watches() && !self.hidden && !self.is_armed(Timer::Poll) {
             self.arm(Timer::Poll, self.cfg.poll_ms, out);
         }
         if !self.push_off() {
@@ -1056,6 +1074,36 @@ impl Machine {
         }
     }
 
+    /// An official number Meta has not connected yet: its face, watched (push, else status
+    /// polls) until "connected". No attempts, no QR timers.
+    fn waiting(&mut self, detail: Option<String>, out: &mut Out) {
+        if !matches!(
+            self.phase,
+            Phase::Idle | Phase::Loading | Phase::Refreshing | Phase::Waiting | Phase::Error
+        ) {
+            return;
+        }
+        self.detail = detail;
+        self.failure = None;
+        self.token_renewed = false;
+        self.disarm(Timer::Retry, out);
+        for t in [Timer::Refresh, Timer::Tick, Timer::CodeExpiry] {
+            self.disarm(t, out);
+        }
+        self.set_phase(Phase::Waiting, out);
+        if !self.hidden && !self.push && !self.is_armed(Timer::Poll) {
+            self.arm(Timer::Poll, self.cfg.poll_ms, out);
+        }
+        if !self.watching && !self.push_off() && !self.is_armed(Timer::Reopen) {
+            self.watching = true;
+            out.push(Command::Watch(true));
+        }
+        if !self.ready_sent {
+            self.ready_sent = true;
+            out.push(Command::Emit(Emitted::Ready));
+        }
+    }
+
     /// The code's lifetime as the worker knows it (`None`: it does not): a countdown, and a
     /// timer that asks for the next code when it runs out.
     fn code_expiry(&mut self, expires_in_ms: Option<u32>, now: f64, out: &mut Out) {
@@ -1121,7 +1169,7 @@ impl Machine {
             return;
         }
         self.hidden = hidden;
-        if !self.phase.showing_qr() {
+        if !self.phase.watches() {
             return;
         }
         if hidden {
@@ -1151,7 +1199,9 @@ impl Machine {
                 self.arm(Timer::CodeExpiry, l as u32, out);
             }
         }
-        self.arm(Timer::Tick, TICK_MS, out);
+        if self.phase.showing_qr() {
+            self.arm(Timer::Tick, TICK_MS, out);
+        }
         out.render();
     }
 }

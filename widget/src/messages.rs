@@ -87,6 +87,14 @@ messages! {
         "Your number is linked and ready to use.",
         "Tu número está vinculado y listo para usar."
     ]
+    Help "help" ["Precisa de ajuda?", "Need help?", "¿Necesitas ayuda?"]
+    WaitTitle "waitTitle" ["Número oficial do WhatsApp", "Official WhatsApp number", "Número oficial de WhatsApp"]
+    WaitText "waitText" [
+        "A Meta está concluindo a configuração deste número. Esta tela se atualiza sozinha.",
+        "Meta is finishing this number's setup. This screen updates by itself.",
+        "Meta está terminando la configuración de este número. Esta pantalla se actualiza sola."
+    ]
+    MetaStatus "metaStatus" ["Status na Meta:", "Status at Meta:", "Estado en Meta:"]
     Retry "retry" ["Tentar novamente", "Try again", "Reintentar"]
     ErrorNetworkTitle "errorNetworkTitle" ["Sem conexão", "No connection", "Sin conexión"]
     ErrorNetwork "errorNetwork" [

@@ -4,6 +4,8 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
+use pilot_connect_wire::{Branding, BrandingRule};
+
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -13,6 +15,7 @@ use crate::machine::Mode;
 use crate::machine::{MAX_ATTEMPTS, POLL_INTERVAL, REQUEST_TIMEOUT};
 use crate::messages::{Locale, Msg};
 use crate::page::{error, get, get_str, get_u32};
+use crate::types::NEXT_LABEL_MAX;
 
 /// Everything the page passed in.
 pub(crate) struct Options {
@@ -31,6 +34,12 @@ pub(crate) struct Options {
     pub poll_ms: u32,
     pub timeout_ms: u32,
     pub callbacks: JsValue,
+    /// The page's own branding (`options.branding`): it wins over the tenant's.
+    pub branding: Branding,
+    /// The tenant's branding, as the edge's last answer carrying one said.
+    pub tenant: Branding,
+    /// `options.nextStep`: the connected face's action, `(label, href)`.
+    pub next_step: Option<(String, String)>,
 }
 
 impl Options {
@@ -70,6 +79,9 @@ impl Options {
             poll_ms: get_u32(o, POLL_INTERVAL),
             timeout_ms: get_u32(o, REQUEST_TIMEOUT),
             callbacks: o.clone(),
+            branding: Branding::default(),
+            tenant: Branding::default(),
+            next_step: None,
         };
         opts.restyle(o, browser_lang)?;
         Ok(opts)
@@ -84,6 +96,14 @@ impl Options {
         let mode = parse_mode(o)?;
         let appearance = get(o, "appearance");
         let variant = parse_variant(&appearance)?;
+        let branding = parse_branding(o)?;
+        let next_step = parse_next_step(o)?;
+        if let Some(b) = branding {
+            self.branding = b;
+        }
+        if let Some(n) = next_step {
+            self.next_step = n;
+        }
         self.mode = mode.unwrap_or(self.mode);
         self.variant = variant.unwrap_or(self.variant);
         if let Some(l) = get_str(o, "locale") {
@@ -116,7 +136,61 @@ impl Options {
     pub(crate) fn check_style(o: &JsValue) -> Result<(), JsValue> {
         parse_mode(o)?;
         parse_variant(&get(o, "appearance"))?;
+        parse_branding(o)?;
+        parse_next_step(o)?;
         Ok(())
+    }
+}
+
+/// `options.branding`: `None` when not given (kept as it is); `null` or `{}` clears it. Every
+/// value must pass its rule.
+fn parse_branding(o: &JsValue) -> Result<Option<Branding>, JsValue> {
+    let b = get(o, "branding");
+    if b.is_undefined() {
+        return Ok(None);
+    }
+    Branding::check(|k| {
+        let v = get(&b, k);
+        // Not a string: refused as the rule says (`undefined`/`null`: not set).
+        (!v.is_undefined() && !v.is_null()).then(|| v.as_string().unwrap_or_default())
+    })
+    .map(Some)
+    .map_err(|f| {
+        let mut m = String::from("pilot-connect: options.branding.");
+        m.push_str(f.wire());
+        m.push_str(" must be ");
+        m.push_str(f.rule().describe());
+        error(&m)
+    })
+}
+
+/// `options.nextStep`: `{ label, href }`, `href` an `https://` URL or a path of the page's own
+/// site (`/…`). `None` when not given; `null` clears it.
+fn parse_next_step(o: &JsValue) -> Result<Option<Option<(String, String)>>, JsValue> {
+    let n = get(o, "nextStep");
+    if n.is_undefined() {
+        return Ok(None);
+    }
+    if n.is_null() {
+        return Ok(Some(None));
+    }
+    let label = get_str(&n, "label").and_then(|l| BrandingRule::Text(NEXT_LABEL_MAX).accept(&l));
+    let href = get_str(&n, "href").and_then(|h| {
+        let h = h.trim_ascii();
+        let path = h.starts_with('/')
+            && !h.starts_with("//")
+            && h.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+        if path {
+            Some(h.to_owned())
+        } else {
+            BrandingRule::HttpsUrl.accept(h)
+        }
+    });
+    match (label, href) {
+        (Some(l), Some(h)) => Ok(Some(Some((l, h)))),
+        _ => Err(error(
+            "pilot-connect: options.nextStep must be { label, href }: a label of 1 to 80 characters, and an https:// URL or a path of this site (/…)",
+        )),
     }
 }
 
@@ -145,5 +219,13 @@ fn parse_variant(appearance: &JsValue) -> Result<Option<&'static str>, JsValue> 
 impl Texts for Options {
     fn text(&self, m: Msg) -> String {
         get_str(&self.messages, m.key()).unwrap_or_else(|| self.locale.text(m).to_owned())
+    }
+
+    fn brand(&self) -> Branding {
+        self.branding.or(&self.tenant)
+    }
+
+    fn next_label(&self) -> Option<String> {
+        self.next_step.as_ref().map(|n| n.0.clone())
     }
 }

@@ -84,3 +84,39 @@ export function tokenClaim(token, key) {
     return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")))[key];
   } catch {}
 }
+
+/**
+ * Sets a URL property (`src`, `href`) the view checked, only when it changed: a failed image is
+ * marked `data-failed` (the CSS hides it) until its URL changes.
+ */
+export function setUrl(el, prop, url) {
+  if (el.dataset.url === url) return;
+  el.dataset.url = url;
+  el.removeAttribute("data-failed");
+  if (prop === "src") el.onerror = () => el.setAttribute("data-failed", "");
+  el[prop] = url;
+}
+
+/** A computed style of `el` (`rgb(…)` for colours), or "" when it has none. */
+export function computed(el, prop) {
+  try { return getComputedStyle(el).getPropertyValue(prop); } catch { return ""; }
+}
+
+/** The rendered height of `el` (px). */
+export function heightOf(el) {
+  return el.getBoundingClientRect().height;
+}
+
+/** Animates `el` from `from` px to its height now, unless the person prefers reduced motion. */
+export function growFrom(el, from) {
+  const to = el.getBoundingClientRect().height;
+  if (!from || Math.abs(to - from) < 1 || typeof el.animate !== "function") return;
+  if (typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+  el.animate([{ height: from + "px", overflow: "hidden" }, { height: to + "px", overflow: "hidden" }],
+    { duration: 280, easing: "cubic-bezier(.2, 0, 0, 1)" });
+}
+
+/** The page's `(prefers-color-scheme: dark)` query (its `change` re-fits the colours), or `undefined`. */
+export function darkQuery() {
+  return typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : undefined;
+}

@@ -58,6 +58,22 @@ extern "C" {
     /// Sends a text frame on the push stream (a closing socket drops it).
     #[wasm_bindgen(js_name = sendEvents)]
     pub(crate) fn send_events(ws: &JsValue, text: &str);
+    /// Sets `el[prop] = url` (a URL the view checked) when it changed; a failed image is marked
+    /// `data-failed` until its URL changes.
+    #[wasm_bindgen(js_name = setUrl)]
+    pub(crate) fn set_url(el: &Element, prop: &str, url: &str);
+    /// A computed style of `el` (`rgb(…)` for colours), or `""`.
+    pub(crate) fn computed(el: &Element, prop: &str) -> String;
+    /// The rendered height of `el` (px).
+    #[wasm_bindgen(js_name = heightOf)]
+    pub(crate) fn height_of(el: &Element) -> f64;
+    /// Animates `el` from `from` px to its height now (not when the person prefers reduced
+    /// motion).
+    #[wasm_bindgen(js_name = growFrom)]
+    pub(crate) fn grow_from(el: &Element, from: f64);
+    /// `matchMedia("(prefers-color-scheme: dark)")`, or `undefined`.
+    #[wasm_bindgen(js_name = darkQuery)]
+    pub(crate) fn dark_query() -> JsValue;
 }
 
 #[wasm_bindgen]

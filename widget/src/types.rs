@@ -7,6 +7,7 @@ use alloc::string::String;
 
 use crate::machine::{ErrorKind, Mode, Phase, EVENTS, EVENT_DETAILS, NUMBER_OPTIONS};
 use crate::messages::TS_MESSAGES;
+use pilot_connect_wire::{BrandingField, BrandingRule};
 
 fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>) {
     out.push_str("export type ");
@@ -19,6 +20,21 @@ fn union(out: &mut String, name: &str, items: impl Iterator<Item = &'static str>
     }
     out.push_str(";\n");
 }
+
+/// The options `update()` changes in place, each with what stands for "not given" in the React
+/// component and the element (a removed prop goes back to it), as JS. One list: their tables and
+/// the `UpdateOptions` type are generated from it.
+pub const LOOK: [(&str, &str); 6] = [
+    ("locale", "\"auto\""),
+    ("mode", "\"auto\""),
+    ("messages", "{}"),
+    ("appearance", "{}"),
+    ("branding", "{}"),
+    ("nextStep", "null"),
+];
+
+/// The longest `nextStep.label`.
+pub const NEXT_LABEL_MAX: usize = 80;
 
 /// The whole `types.d.ts`.
 #[must_use]
@@ -73,6 +89,27 @@ pub fn typescript() -> String {
     }
     out.push_str("}\n");
     out.push_str(TS_MESSAGES);
+    out.push_str(
+        "/** A tenant's branding, as Pilot Status names it (`GET /v1/branding`): the page's `branding` option wins over the tenant's, field by field. A value that breaks its rule makes `mount()` throw. */\n",
+    );
+    out.push_str("export interface PilotConnectBranding {\n");
+    for f in BrandingField::ALL {
+        out.push_str("  /**");
+        out.push_str(f.doc());
+        out.push_str(" Must be ");
+        out.push_str(match f.rule() {
+            BrandingRule::Text(60) => "1 to 60 characters.",
+            BrandingRule::Text(_) => "1 to 120 characters.",
+            BrandingRule::HttpsUrl => "an `https://` URL.",
+            BrandingRule::Color => "`#RRGGBB`.",
+        });
+        out.push_str(" */\n  ");
+        out.push_str(f.wire());
+        out.push_str("?: string | null;\n");
+    }
+    out.push_str("}\n");
+    out.push_str("/** The options `update()` changes in place. */\n");
+    union(&mut out, "UpdatableOption", LOOK.iter().map(|l| l.0));
     out
 }
 
@@ -110,8 +147,23 @@ pub fn index_js_block() -> String {
             .chain(NUMBER_OPTIONS.iter().map(|o| o.key)),
     );
     out.push_str(";\n");
+    look_js(&mut out);
     out.push_str(JS_END);
     out
+}
+
+/// `LOOK`: the options `update()` changes in place, each with what stands for "not given".
+fn look_js(out: &mut String) {
+    out.push_str("// The options update() changes in place, each with what stands for \"not given\".\nconst LOOK = { ");
+    for (i, (key, default)) in LOOK.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(key);
+        out.push_str(": ");
+        out.push_str(default);
+    }
+    out.push_str(" };\n");
 }
 
 /// `react.js`'s block: `NUMBERS` (the numeric options, all fixed at mount).
@@ -123,6 +175,7 @@ pub fn react_js_block() -> String {
     );
     js_list(&mut out, NUMBER_OPTIONS.iter().map(|o| o.key));
     out.push_str(";\n");
+    look_js(&mut out);
     out.push_str(JS_END);
     out
 }

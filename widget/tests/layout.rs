@@ -35,6 +35,7 @@ fn frame(phase: Phase, show_code: bool) -> Frame<'static> {
         code_seconds_left: None,
         code_replaced: false,
         can_retry: true,
+        detail: None,
     }
 }
 
@@ -194,4 +195,87 @@ fn an_unhelpful_retry_is_not_offered() {
     let mut f = frame(Phase::Error, false);
     f.can_retry = false;
     assert!(!scene(&f, &En).shown(Part::Retry));
+}
+
+/// A page that passed branding and a next step.
+struct Branded(pilot_connect_wire::Branding, Option<&'static str>);
+impl Texts for Branded {
+    fn text(&self, m: Msg) -> String {
+        Locale::En.text(m).to_owned()
+    }
+    fn brand(&self) -> pilot_connect_wire::Branding {
+        self.0.clone()
+    }
+    fn next_label(&self) -> Option<String> {
+        self.1.map(str::to_owned)
+    }
+}
+
+#[test]
+fn branding_shows_in_every_face_and_nothing_without_it() {
+    use pilot_connect_wire::{Branding, BrandingField as F};
+    let full = Branding::default()
+        .with(F::CompanyName, "Acme")
+        .with(F::Subtitle, "Link the clinic's number")
+        .with(F::LogoUrl, "https://logo.test/a.png")
+        .with(F::SupportUrl, "https://help.test");
+    for phase in [
+        Phase::Loading,
+        Phase::Pairing,
+        Phase::Expired,
+        Phase::Error,
+        Phase::Connected,
+    ] {
+        for code in [false, true] {
+            let s = scene(&frame(phase, code), &Branded(full.clone(), None));
+            for p in [Part::Head, Part::Logo, Part::Company, Part::Help] {
+                assert!(s.shown(p), "{phase:?} {p:?}");
+            }
+            // Connected, the success line takes the title area's place (the brand line stays).
+            let connected = phase == Phase::Connected;
+            assert_eq!(s.shown(Part::Title), !connected, "{phase:?}");
+            assert_eq!(s.shown(Part::Subtitle), !connected, "{phase:?}");
+            assert_eq!(s.text(Part::Company), Some("Acme"));
+            assert_eq!(s.text(Part::Subtitle), Some("Link the clinic's number"));
+            assert_eq!(s.text(Part::Help), Some("Need help?"));
+            let bare = scene(&frame(phase, code), &En);
+            for p in [
+                Part::Head,
+                Part::Logo,
+                Part::Company,
+                Part::Subtitle,
+                Part::Help,
+            ] {
+                assert!(!bare.shown(p), "no branding: {phase:?} {p:?} hidden");
+            }
+        }
+    }
+    // A name without a logo: the brand line shows, the image does not.
+    let name_only = Branding::default().with(F::CompanyName, "Acme");
+    let s = scene(&frame(Phase::Pairing, false), &Branded(name_only, None));
+    assert!(s.shown(Part::Head) && s.shown(Part::Company) && !s.shown(Part::Logo));
+}
+
+#[test]
+fn connected_is_the_success_line_the_number_and_the_next_step() {
+    let s = scene(
+        &frame(Phase::Connected, false),
+        &Branded(Default::default(), Some("Go to the inbox")),
+    );
+    assert!(s.shown(Part::Done) && !s.shown(Part::Pair) && !s.shown(Part::Error));
+    assert!(s.shown(Part::DoneNumber));
+    assert_eq!(s.text(Part::DoneNumber), Some("+55 11 9••••-1234"));
+    assert!(s.shown(Part::Next));
+    assert_eq!(s.text(Part::Next), Some("Go to the inbox"));
+    let mut f = frame(Phase::Connected, false);
+    f.masked_number = None;
+    let plain = scene(&f, &En);
+    assert!(
+        !plain.shown(Part::Next),
+        "no next step unless the host passes one"
+    );
+    assert!(
+        !plain.shown(Part::DoneNumber),
+        "no number line when the number is not known"
+    );
 }

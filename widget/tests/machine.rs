@@ -71,6 +71,10 @@ fn in_phase(phase: Phase) -> Machine {
             m.handle(qr(1), t);
             m.handle(Event::Fired(Timer::Refresh), t);
         }
+        Phase::Waiting => {
+            m.handle(Event::Start, t);
+            m.handle(waiting(), t);
+        }
         Phase::Connected => {
             m.handle(Event::Start, t);
             m.handle(status(PublicState::Connected), t);
@@ -94,11 +98,18 @@ fn in_phase(phase: Phase) -> Machine {
     m
 }
 
-const PHASES: [Phase; 8] = [
+fn waiting() -> Event {
+    Event::QrArrived(QrAnswer::Waiting {
+        detail: Some("PENDING".into()),
+    })
+}
+
+const PHASES: [Phase; 9] = [
     Phase::Idle,
     Phase::Loading,
     Phase::Pairing,
     Phase::Refreshing,
+    Phase::Waiting,
     Phase::Connected,
     Phase::Expired,
     Phase::Error,
@@ -110,6 +121,7 @@ fn events() -> Vec<(&'static str, Event)> {
         ("start", Event::Start),
         ("qr", qr(9)),
         ("qr-connected", Event::QrArrived(QrAnswer::Connected)),
+        ("qr-waiting", waiting()),
         ("status-connected", status(PublicState::Connected)),
         ("status-disconnected", status(PublicState::Disconnected)),
         ("status-connecting", status(PublicState::Connecting)),
@@ -161,24 +173,27 @@ fn expected(from: Phase, event: &str) -> Phase {
         (Expired, "restart") => Refreshing,
         (Expired, _) => Expired,
         (Idle | Loading | Pairing | Refreshing | Error, "qr") => Pairing,
+        // An official number: nothing to scan, waiting on Meta (a QR number never turns into one).
+        (Idle | Loading | Refreshing | Waiting | Error, "qr-waiting") => Waiting,
         (Pairing, "status-disconnected" | "fired-refresh") => Refreshing,
-        (Idle | Loading | Pairing | Refreshing | Error, "qr-failed-network" | "qr-failed-429") => {
-            Error
-        }
+        (
+            Idle | Loading | Pairing | Refreshing | Waiting | Error,
+            "qr-failed-network" | "qr-failed-429",
+        ) => Error,
         // 401 with getToken: one renewal (shown as refreshing/loading), not an error.
         (Pairing, "qr-failed-401") => Refreshing,
-        (Idle | Loading | Refreshing | Error, "qr-failed-401") => {
-            if from == Idle || from == Error {
+        (Idle | Loading | Refreshing | Waiting | Error, "qr-failed-401") => {
+            if matches!(from, Idle | Error | Waiting) {
                 Refreshing
             } else {
                 from
             }
         }
-        (Pairing | Refreshing, "status-failed-403") => Error,
+        (Pairing | Refreshing | Waiting, "status-failed-403") => Error,
         (Loading | Refreshing, "token-none") => Error,
         (Loading, "token-ok") => Loading,
         (Refreshing, "token-ok") => Refreshing,
-        (Pairing | Idle | Loading | Refreshing | Error, "restart") => {
+        (Pairing | Idle | Loading | Refreshing | Waiting | Error, "restart") => {
             if from == Pairing || from == Refreshing {
                 Refreshing
             } else {
@@ -217,6 +232,41 @@ fn every_state_times_every_event() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_official_number_waits_watched_and_connects() {
+    let mut m = Machine::new(cfg(6, false), false);
+    m.handle(Event::Start, 0.0);
+    let c = m.handle(waiting(), 0.0);
+    assert_eq!(m.phase(), Phase::Waiting);
+    assert!(
+        has(&c, Command::Arm(Timer::Poll, 2_500)),
+        "polls without push"
+    );
+    assert!(has(&c, Command::Watch(true)), "asks for the push stream");
+    assert!(!c.iter().any(|x| matches!(
+        x,
+        Command::Arm(Timer::Refresh | Timer::Tick | Timer::CodeExpiry, _)
+    )));
+    assert_eq!(m.frame(0.0).detail, Some("PENDING"));
+    assert_eq!(
+        emitted(&c),
+        vec![Emitted::StateChange(Phase::Waiting), Emitted::Ready]
+    );
+    // A poll asks the status; nothing asks for a QR, whatever the time.
+    let c = m.handle(Event::Fired(Timer::Poll), 2_500.0);
+    assert!(has(&c, Command::Fetch(Request::Status)));
+    assert!(!has(&c, Command::Fetch(Request::Qr)));
+    let c = m.handle(Event::Fired(Timer::Refresh), 600_000.0);
+    assert!(c.is_empty() && m.phase() == Phase::Waiting, "{c:?}");
+    // The push stream opens: no more polls. Then "connected".
+    m.handle(Event::PushOpened, 3_000.0);
+    let c = m.handle(Event::Fired(Timer::Poll), 5_000.0);
+    assert!(!has(&c, Command::Fetch(Request::Status)));
+    let c = m.handle(Event::StatusArrived(PublicState::Connected), 9_000.0);
+    assert_eq!(m.phase(), Phase::Connected);
+    assert!(emitted(&c).contains(&Emitted::Connected));
 }
 
 #[test]
@@ -567,7 +617,7 @@ fn typescript_types_list_exactly_the_names_in_use() {
     assert_eq!(union("PilotConnectEventName").len(), 6);
     // Every message key is in the generated interface, once.
     let keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
-    assert_eq!(keys.len(), 46, "one key per message");
+    assert_eq!(keys.len(), 50, "one key per message");
     for key in keys {
         assert_eq!(
             ts.matches(&format!("  {key}?: string;")).count(),
@@ -809,7 +859,7 @@ fn packed_message_lists_read_back_in_order() {
     let mut keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(keys.len(), 46, "46 distinct, non-empty keys");
+    assert_eq!(keys.len(), 50, "50 distinct, non-empty keys");
     assert!(keys.iter().all(|k| !k.is_empty()));
     for locale in [Locale::PtBr, Locale::En, Locale::Es] {
         // The last message is where a missing separator would show.

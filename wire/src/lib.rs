@@ -5,9 +5,12 @@
 //! `alloc`), so the widget's wasm carries no `std`.
 //!
 //! `GET /v1/qr` → [`QrAnswer`]: `{state:"pairing", qr, pairingCode, refreshAfterMs, maskedNumber,
-//! codeExpiresInMs}` | `{state:"connected"}`
+//! codeExpiresInMs}` | `{state:"connected"}` | `{state:"waiting", detail}` (an official number
+//! that Meta has not connected yet: it never pairs by QR)
 //! `GET /v1/status` → [`StatusAnswer`]: `{state:"connecting"|"connected"|"disconnected"|"unknown", stale}`
 //! errors → [`ErrorBody`]: `{error:{code, message}}` with one of [`PublicErrorCode`].
+//! Each 200 answer of those two routes may carry the tenant's [`Branding`] as `branding`
+//! (only fields that pass their [`BrandingRule`]); pushed frames do not.
 //!
 //! The field names live in [`field`]; each answer has `to_json` (writers) and `from_fields`
 //! (any reader: serde, `Reflect`, …), so writer and readers cannot drift. QR images pass one
@@ -15,6 +18,9 @@
 #![no_std]
 
 extern crate alloc;
+
+mod branding;
+pub use branding::{Branding, Field as BrandingField, Rule as BrandingRule, URL_MAX};
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -205,6 +211,12 @@ pub mod field {
     pub const MESSAGE: &str = "message";
     /// Inside `error` of a pushed `rate_limited` frame: when the session calls again (ms).
     pub const RETRY_AFTER_MS: &str = "retryAfterMs";
+    /// A waiting answer's word from Meta (the number's `health.metaStatus`, e.g. `PENDING`), or
+    /// `null`.
+    pub const DETAIL: &str = "detail";
+    /// Beside a 200 answer of `/v1/qr` or `/v1/status`: the tenant's [`crate::Branding`], when
+    /// the edge has one.
+    pub const BRANDING: &str = "branding";
 }
 
 /// Why a public answer could not be read.
@@ -237,6 +249,22 @@ pub enum QrAnswer {
     },
     /// Already connected.
     Connected,
+    /// An official (Meta) number that is not connected yet: nothing to scan; the edge watches
+    /// its status and says "connected" when Meta is done.
+    Waiting {
+        /// Meta's status word as the number read gave it ([`is_detail`]), e.g. `PENDING`.
+        detail: Option<String>,
+    },
+}
+
+/// Whether `s` may be shown as a waiting answer's detail: 1 to 40 ASCII letters, digits, `_`,
+/// `-` or spaces (a status word, never free text).
+#[must_use]
+pub fn is_detail(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' '))
 }
 
 /// The fields of a QR answer as a reader found them (serde, `Reflect`, …), for
@@ -255,6 +283,8 @@ pub struct QrFields<'a> {
     pub masked_number: Option<&'a str>,
     /// [`field::CODE_EXPIRES_IN_MS`]
     pub code_expires_in_ms: Option<f64>,
+    /// [`field::DETAIL`]
+    pub detail: Option<&'a str>,
 }
 
 /// A code lifetime longer than this (one hour) is not believed.
@@ -274,6 +304,9 @@ impl QrAnswer {
     pub fn from_fields(f: QrFields<'_>) -> Result<Self, ReadError> {
         match f.state {
             Some("connected") => Ok(Self::Connected),
+            Some("waiting") => Ok(Self::Waiting {
+                detail: f.detail.filter(|d| is_detail(d)).map(str::to_owned),
+            }),
             Some("pairing") => {
                 let qr = f.qr.filter(|q| is_png_data_url(q)).ok_or(ReadError::Qr)?;
                 let (lo, hi) = REFRESH_RANGE_MS;
@@ -329,6 +362,10 @@ impl QrAnswer {
             }
             Self::Connected => {
                 m.insert(field::STATE.into(), "connected".into());
+            }
+            Self::Waiting { detail } => {
+                m.insert(field::STATE.into(), "waiting".into());
+                m.insert(field::DETAIL.into(), detail.clone().into());
             }
         }
         serde_json::Value::Object(m)
@@ -458,7 +495,7 @@ pub enum PushFrame {
 pub enum FrameKind {
     /// An error object: a [`PushFrame::Failure`].
     Failure,
-    /// `state: "pairing"`: a QR answer.
+    /// `state: "pairing"` or `"waiting"`: a QR answer.
     Qr,
     /// Any other state: a status.
     Status,
@@ -480,8 +517,8 @@ pub struct PushFields<'a> {
 }
 
 impl PushFrame {
-    /// Reads a frame: an error object is a failure, `state: "pairing"` a QR answer, any other
-    /// state a status (so `{state:"connected"}` reads as the connected status).
+    /// Reads a frame: an error object is a failure, `state: "pairing"` or `"waiting"` a QR
+    /// answer, any other state a status (so `{state:"connected"}` reads as the connected status).
     ///
     /// # Errors
     /// [`ReadError::Code`] for an error with a code this version does not know; those of
@@ -506,7 +543,7 @@ impl PushFrame {
     pub fn kind(error: bool, state: Option<&str>) -> FrameKind {
         if error {
             FrameKind::Failure
-        } else if state == Some("pairing") {
+        } else if matches!(state, Some("pairing" | "waiting")) {
             FrameKind::Qr
         } else {
             FrameKind::Status
@@ -758,6 +795,31 @@ mod tests {
     }
 
     #[test]
+    fn a_waiting_detail_is_a_status_word_or_nothing() {
+        for (raw, read) in [
+            (Some("PENDING"), Some("PENDING")),
+            (Some("IN_REVIEW 2"), Some("IN_REVIEW 2")),
+            (Some("<b>x</b>"), None),
+            (Some(""), None),
+            (None, None),
+        ] {
+            let a = QrAnswer::from_fields(QrFields {
+                state: Some("waiting"),
+                detail: raw,
+                ..QrFields::default()
+            });
+            assert_eq!(
+                a,
+                Ok(QrAnswer::Waiting {
+                    detail: read.map(Into::into)
+                })
+            );
+        }
+        assert!(!is_detail(&"A".repeat(41)));
+        assert_eq!(PushFrame::kind(false, Some("waiting")), FrameKind::Qr);
+    }
+
+    #[test]
     fn every_code_reads_back() {
         for &code in PublicErrorCode::ALL {
             assert_eq!(PublicErrorCode::parse(code.as_str()), Some(code));
@@ -789,6 +851,10 @@ mod tests {
                 code: PublicErrorCode::NotFound,
                 retry_after_ms: None,
             },
+            PushFrame::Qr(QrAnswer::Waiting {
+                detail: Some("PENDING".into()),
+            }),
+            PushFrame::Qr(QrAnswer::Waiting { detail: None }),
         ];
         fn s<'a>(o: &'a serde_json::Value, k: &str) -> Option<&'a str> {
             o.get(k).and_then(serde_json::Value::as_str)
@@ -813,6 +879,7 @@ mod tests {
                     code_expires_in_ms: v
                         .get(field::CODE_EXPIRES_IN_MS)
                         .and_then(serde_json::Value::as_f64),
+                    detail: s(&v, field::DETAIL),
                 },
                 stale: v.get(field::STALE).and_then(serde_json::Value::as_bool),
             });

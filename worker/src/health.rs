@@ -119,6 +119,8 @@ deps! {
         "How long a webhook for a number keeps its session from polling (ms, default 600000).";
     PAIRING_CODE_TTL_MS: Var, Optional,
         "How long a pairing code stays valid, if you know it (ms, at most 3600000). Default: unknown until observed.";
+    BRANDING_TTL_MS: Var, Optional,
+        "How long the tenant's branding (`GET /v1/branding`, read at most once per isolate per this, sent to widgets beside the answers) is reused (ms, default 600000, at most 86400000; `0`: never read).";
     FORWARD_RETRY_BASE_SECS: Var, Optional,
         "Edge in front: first wait before a failed forward is retried (s, default 5).";
 }

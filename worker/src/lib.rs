@@ -14,6 +14,7 @@
 //! live in the `pilot-connect` core.
 
 mod admin;
+mod branding;
 mod forward;
 mod health;
 mod hooks;
@@ -104,12 +105,12 @@ async fn queue(
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     report_missing(&env);
     let method = req.method();
     // `Request::path` parses the whole URL in wasm on every call: once per request is enough.
     let path = req.path();
-    let resp = handle(req, &env, method.clone(), &path).await;
+    let resp = handle(req, &env, &ctx, method.clone(), &path).await;
     console_log!("{} {} -> {}", method.as_ref(), path, resp.status_code());
     Ok(resp)
 }
@@ -183,7 +184,13 @@ const ROUTES: [Route; 7] = [
     },
 ];
 
-async fn handle(req: Request, env: &Env, method: Method, full_path: &str) -> Response {
+async fn handle(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    method: Method,
+    full_path: &str,
+) -> Response {
     // Routes live under the base path (a mount's prefix): anything else is not ours.
     let base = settings::base_path(env).unwrap_or_default();
     let Some(path) = settings::under_base(full_path, &base) else {
@@ -252,7 +259,11 @@ async fn handle(req: Request, env: &Env, method: Method, full_path: &str) -> Res
         action => {
             let token = bearer(&req);
             match authorize(&req, env, settings, &reply, origin.as_deref(), token).await {
-                Ok(claims) => serve(&claims, action, &ns, &reply, hook_url(&req, settings)).await,
+                Ok(claims) => {
+                    let hook_url = hook_url(&req, settings);
+                    let branding = branding::tenant(settings, ctx);
+                    serve(&claims, action, &ns, &reply, hook_url, branding).await
+                }
                 Err(resp) => resp,
             }
         }
@@ -437,6 +448,7 @@ async fn serve(
     ns: &worker::ObjectNamespace,
     reply: &Reply,
     hook_url: Option<String>,
+    branding: impl core::future::Future<Output = std::rc::Rc<pilot_connect::public::Branding>>,
 ) -> Response {
     let link = claims.link.clone().unwrap_or(Link::Primary);
     let webhooks = claims.webhooks == Some(true);
@@ -445,12 +457,16 @@ async fn serve(
     } else {
         SessionRequest::Status { webhooks, hook_url }
     };
-    let answered = match SessionClient::new(ns, &claims.sub, &link) {
-        Ok(session) => session.call(&request).await,
-        Err(e) => Err(e),
+    let answer = async {
+        match SessionClient::new(ns, &claims.sub, &link) {
+            Ok(session) => session.call(&request).await,
+            Err(e) => Err(e),
+        }
     };
+    // The tenant's branding is read (when stale) while the session answers.
+    let (answered, branding) = futures_util::future::join(answer, branding).await;
     match answered {
-        Ok(resp) => relay(resp, reply).await,
+        Ok(resp) => relay(resp, reply, &branding).await,
         Err(e) => {
             console_error!("session object failed: {e}");
             reply.error(PublicErrorCode::Unavailable)
@@ -458,13 +474,25 @@ async fn serve(
     }
 }
 
-/// The session's answer (already in the public wire format) as the page's: a fetched
-/// response's headers are immutable, so status, `Retry-After` and body move to a new one.
-async fn relay(mut resp: Response, reply: &Reply) -> Response {
+/// The session's answer (already in the public wire format) as the page's, with the tenant's
+/// branding beside a 200's fields: a fetched response's headers are immutable, so status,
+/// `Retry-After` and body move to a new one.
+async fn relay(
+    mut resp: Response,
+    reply: &Reply,
+    tenant: &pilot_connect::public::Branding,
+) -> Response {
     let status = resp.status_code();
     let retry = resp.headers().get("retry-after").ok().flatten();
     let relayed = match resp.bytes().await {
-        Ok(body) => Response::from_bytes(body).map(|r| reply.decorate(r.with_status(status))),
+        Ok(body) => {
+            let body = if status == 200 {
+                branding::with_branding(body, tenant)
+            } else {
+                body
+            };
+            Response::from_bytes(body).map(|r| reply.decorate(r.with_status(status)))
+        }
         Err(e) => Err(e),
     };
     match (relayed, retry) {

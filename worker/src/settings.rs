@@ -56,6 +56,9 @@ pub struct Settings {
     /// observed wins). Unset (the default): nothing is assumed, and `codeExpiresInMs` stays
     /// `null` until observed. At most an hour (`CODE_LIFETIME_MAX_MS`, what a reader accepts).
     pub pairing_code_ttl: Option<Duration>,
+    /// `BRANDING_TTL_MS`: how long the tenant's branding, read once per isolate, is reused
+    /// (default 10 min). `None` (`0`): never read; widgets show the page's branding only.
+    pub branding_ttl: Option<Duration>,
 }
 
 /// The admin routes' bearer secret: never printed, compared in constant time.
@@ -268,6 +271,14 @@ impl Settings {
                         .map(Duration::from_millis)
                         .ok_or(ConfigError::Invalid("PAIRING_CODE_TTL_MS"))?,
                 ),
+            },
+            branding_ttl: match text(env, "BRANDING_TTL_MS") {
+                None => Some(Duration::from_millis(600_000)),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(0) => None,
+                    Ok(ms) if ms <= 86_400_000 => Some(Duration::from_millis(ms)),
+                    _ => return Err(ConfigError::Invalid("BRANDING_TTL_MS")),
+                },
             },
             webhook_trust: match text(env, "WEBHOOK_TRUST_MS") {
                 None => Duration::from_millis(DEFAULT.webhook_trust_ms as u64),

@@ -6,20 +6,22 @@
 use core::cell::Cell;
 use core::time::Duration;
 
-use pilot_connect::endpoints::{Connect, Endpoint, GetNumber, GetStatus, ListWebhooks};
+use pilot_connect::endpoints::{
+    Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListWebhooks,
+};
 use pilot_connect::fetch::FetchTransport;
-use pilot_connect::public::{self, public_error, PublicErrorCode, QrAnswer};
+use pilot_connect::public::{self, public_error, Branding, PublicErrorCode, QrAnswer};
 use pilot_connect::retry::RetryPolicy;
 use pilot_connect::webhook::EventName;
 use pilot_connect::{
-    ApiError, Client, DecodeError, Error, HttpRequest, HttpResponse, Link, Transport,
+    ApiError, Client, Config, DecodeError, Error, HttpRequest, HttpResponse, Link, Transport,
     TransportError,
 };
 use worker::console_error;
 
 use crate::settings::{ConfigError, Settings};
 
-pub use crate::session::machine::{Called, Failed, StatusRead};
+pub use crate::session::machine::{Called, Failed, NumberFacts, StatusRead};
 
 /// The fetch transport, counting the requests it sends.
 struct Counting {
@@ -143,16 +145,16 @@ pub async fn status(
     }
 }
 
-/// `GET /v1/numbers/{number}` (the core's [`GetNumber`] request), for the phone number only,
-/// masked here ([`public::mask_number`]): the raw digits never leave this function. Only the
-/// `number` field is read (a string, or a JSON number), whatever else the answer holds (the core's full `Number`
-/// parse would add kilobytes to the upload for fields the session never uses). `Ok(None)`:
-/// Pilot Status answered, with no number that can be masked.
-pub async fn masked_number(
+/// `GET /v1/numbers/{number}` (the core's [`GetNumber`] request), for three facts only: the
+/// phone number, masked here ([`public::mask_number`]: the raw digits never leave this
+/// function), the `provider` (an official number never pairs by QR) and Meta's
+/// `health.metaStatus`. Only those fields are read, whatever else the answer holds (the core's
+/// full `Number` parse would add kilobytes to the upload for fields the session never uses).
+pub async fn number_facts(
     cfg: &Result<Settings, ConfigError>,
     number: &str,
     retries: bool,
-) -> Called<Option<String>> {
+) -> Called<NumberFacts> {
     let Ok(s) = cfg else {
         return config_failed();
     };
@@ -170,17 +172,29 @@ pub async fn masked_number(
             serde_json::from_slice::<serde_json::Value>(&resp.body)
                 .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
         })
-        .map(|v| match v.get("number") {
-            // Documented as a string of digits; a JSON number is read as its digits too.
-            Some(serde_json::Value::String(n)) => public::mask_number(n),
-            Some(serde_json::Value::Number(n)) => public::mask_number(&n.to_string()),
-            _ => None,
-        })
+        .map(|v| facts_of(&v))
         .map_err(|e| failed(&e));
     Called {
         result,
         started,
         attempts: c.transport().sent.get(),
+    }
+}
+
+/// The facts of a number answer (pure: tested natively).
+pub fn facts_of(v: &serde_json::Value) -> NumberFacts {
+    let text =
+        |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str).map(str::to_owned);
+    NumberFacts {
+        masked: match v.get("number") {
+            // Documented as a string of digits; a JSON number is read as its digits too.
+            Some(serde_json::Value::String(n)) => public::mask_number(n),
+            Some(serde_json::Value::Number(n)) => public::mask_number(&n.to_string()),
+            _ => None,
+        },
+        provider: text(v.get("provider")),
+        meta_status: text(v.get("health").and_then(|h| h.get("metaStatus")))
+            .filter(|d| public::is_detail(d)),
     }
 }
 
@@ -217,5 +231,45 @@ pub async fn webhooks_reach(
         result,
         started,
         attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/branding`, one request (no retries: the next read is a `BRANDING_TTL_MS` away), read
+/// as a page may show it ([`crate::branding::from_answer`]: the JSON, not the core's full parse,
+/// which would add to the upload for fields never sent). Empty on any failure, logged (kind and
+/// status only): a number key's 403 or a 404 mean "no tenant branding".
+pub async fn branding(upstream: Config, timeout: Duration) -> Branding {
+    let c = Client::new(
+        upstream,
+        Counting {
+            inner: FetchTransport::with_timeout(timeout),
+            sent: Cell::new(0),
+        },
+    )
+    .with_retry_policy(RetryPolicy {
+        max_rate_limit_wait: Duration::ZERO,
+        ..RetryPolicy::none()
+    });
+    let answer = match GetBranding::new().to_request(c.config()) {
+        Ok(request) => c.execute(&request).await,
+        Err(e) => Err(e),
+    };
+    let read = answer.and_then(|resp| {
+        if !resp.is_success() {
+            return Err(Error::Api(ApiError::from_response(&resp)));
+        }
+        serde_json::from_slice::<serde_json::Value>(&resp.body)
+            .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
+    });
+    match read {
+        Ok(v) => crate::branding::from_answer(&v),
+        Err(e) => {
+            console_error!(
+                "branding: {:?} status={:?}: the widgets show no tenant branding until BRANDING_TTL_MS is over",
+                e.kind(),
+                e.status()
+            );
+            Branding::default()
+        }
     }
 }

@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { launchChromium } from "../../support/browser.mjs";
+import { launchChromium, widgetLayout } from "../../support/browser.mjs";
 import { freePort, spawnReady, startWorker } from "../../support/node.mjs";
 import { ensureWorkerBuild, phone } from "../../support/recipes.mjs";
 import { watchPage, until } from "../../support/widget-page.mjs";
@@ -85,10 +85,15 @@ test("hydrated in Chromium: one widget, one /v1/qr per rotation, one socket, one
   // Scanned right after a QR arrived, so no /v1/qr is in flight.
   const n = await qrs();
   await until(async () => (await qrs()) > n, "a fresh QR", 10_000);
+  const pairing = await widgetLayout(page, "#connect-slot > .widget");
   const scan = await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" });
   assert.equal(scan.status, 200, await scan.text());
   await page.waitForSelector('#connect-slot > .widget[data-state="connected"]', { timeout: 15_000 });
   await new Promise((r) => setTimeout(r, 1_500)); // a rotation more: any late duplicate shows
+  // "Connected" is compact in the Next page too: the success panel only.
+  const done = await widgetLayout(page, "#connect-slot > .widget");
+  assert.ok(pairing.pair && !done.pair && done.done, `connected lays out the success panel only (${JSON.stringify(done)})`);
+  assert.ok(done.height < pairing.height - 40, `compact: ${done.height} px after ${pairing.height} px`);
   writeFileSync(path.join(OUT, "next-connected.png"), await page.screenshot());
 
   const rec = await page.evaluate(() => window.__rec);

@@ -49,6 +49,9 @@ const cases = [
     (o) => { assert.equal(o.id, "wh_01J8ZK"); assert.equal(o.secretHint, "…7f3a"); }],
   ["webhook_list_200.json", 200, (ps) => ps.webhooks.list(), (o) => assert.equal(o[0].active, false)],
   ["webhook_logs_200.json", 200, (ps) => ps.webhooks.logs("wh_1"), (o) => { assert.equal(o[1].statusCode, undefined); assert.equal(o[0].durationMs, 84); }],
+  ["branding_200.json", 200, (ps) => ps.branding.get(),
+    (o) => { assert.equal(o.companyName, "Acme"); assert.equal(o.hidePilotStatusBranding, true); assert.equal(o.updatedAt, "2026-06-01T12:00:00.000Z"); }],
+  ["branding_200_empty.json", 200, (ps) => ps.branding.update({ subtitle: null }), (o) => assert.deepEqual(o, {})],
 ];
 
 for (const [file, status, call, check] of cases) {

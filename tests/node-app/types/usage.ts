@@ -3,6 +3,7 @@
 import {
   PilotStatus, PilotStatusError, Secret, mintConnectToken, verifyConnectToken, verifyWebhook, signWebhook, relayWebhook,
   type ConnectResult, type NumberState, type WebhookEvent, type ErrorKind, type ErrorReason, type ProvisionEdgeResult, type RelayResult,
+  type Branding, type UpdateBrandingInput,
 } from "pilot-connect-server";
 
 async function typical(): Promise<void> {
@@ -152,4 +153,35 @@ function reasons(e: PilotStatusError, created: Awaited<ReturnType<PilotStatus["n
   e.reason = "internal";
 }
 
-void typical; void misuse; void edge; void reasons;
+async function branding(pilot: PilotStatus): Promise<void> {
+  const current: Branding = await pilot.branding.get();
+  const name: string | undefined = current.companyName;
+  const hidden: boolean | undefined = current.hidePilotStatusBranding;
+  void name; void hidden; void current.somethingNew; // unknown fields stay readable
+  const changes: UpdateBrandingInput = { companyName: "Acme", logoUrl: null, hidePilotStatusBranding: false };
+  const after: Branding = await pilot.branding.update(changes);
+  void after;
+  // The link's snapshot is a Branding, under either documented name.
+  const snapshot: Branding = { companyName: "Acme", primaryColor: "#0A84FF" };
+  const link = await pilot.remotePairing.create({ name: "Cliente", number: "+5511988887777", branding: snapshot });
+  const id: string = link.numberId;
+  void id;
+  await pilot.remotePairing.create({ provider: "META", brandingOverride: snapshot });
+  const info = await pilot.remotePairing.info(link.token ?? "");
+  const linkBranding: Branding | undefined = info.branding;
+  void linkBranding;
+  // @ts-expect-error companyName is a string (or null to clear it)
+  void pilot.branding.update({ companyName: 42 });
+  // @ts-expect-error hidePilotStatusBranding is a boolean
+  void pilot.branding.update({ hidePilotStatusBranding: "yes" });
+  // @ts-expect-error a snapshot is an object of branding fields
+  void pilot.remotePairing.create({ name: "Cliente", number: "+5511988887777", branding: "Acme" });
+  // @ts-expect-error one name or the other, not both
+  void pilot.remotePairing.create({ name: "Cliente", number: "+5511988887777", branding: snapshot, brandingOverride: snapshot });
+  // @ts-expect-error a snapshot's fields are typed: companyName is a string
+  void pilot.remotePairing.create({ provider: "META", branding: { companyName: 42 } });
+  // @ts-expect-error branding is read-only
+  pilot.branding = pilot.branding;
+}
+
+void typical; void misuse; void edge; void reasons; void branding;

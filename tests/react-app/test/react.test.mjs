@@ -12,7 +12,7 @@ import { createServer } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "../../support/browser.mjs";
+import { launchChromium, widgetLayout } from "../../support/browser.mjs";
 import { freePort, signJws, spawnReady, startWorker } from "../../support/node.mjs";
 import { watchPage, until } from "../../support/widget-page.mjs";
 import { ensureWorkerBuild, phone } from "../../support/recipes.mjs";
@@ -139,13 +139,19 @@ async function exercise(url, label) {
   await until(() => w.sockets.length === 4, `${label}: one new push stream per widget`, 5_000);
   assert.equal(w.sockets.filter((s) => !s.isClosed()).length, 2, `${label}: only the new streams are open`);
 
-  // Scanned right after a QR arrived (so no /v1/qr is in flight), each in turn.
+  // Scanned right after a QR arrived (so no /v1/qr is in flight), each in turn; "connected"
+  // is compact (the success panel only), under React as anywhere.
   for (const which of ["component", "element"]) {
     const before = (await qrsOf())[which];
     await until(async () => (await qrsOf())[which] > before, `${label}: a fresh QR in the ${which}`, 10_000);
+    const pairing = await widgetLayout(page, hosts[which]);
     const r = await fetch(`${sandbox}/_sandbox/numbers/${ids[which]}/scan`, { method: "POST" });
     assert.equal(r.status, 200, await r.text());
     await page.waitForSelector(`${hosts[which]}[data-state="connected"]`, { timeout: 15_000 });
+    await new Promise((res) => setTimeout(res, 400)); // past the height's animation
+    const done = await widgetLayout(page, hosts[which]);
+    assert.ok(pairing.pair && !done.pair && done.done, `${label}: ${which} connected lays out the success panel only (${JSON.stringify(done)})`);
+    assert.ok(done.height < pairing.height - 40, `${label}: ${which} compact: ${done.height} px after ${pairing.height} px`);
   }
   await new Promise((r) => setTimeout(r, 1_500)); // a rotation more: any late duplicate shows
   writeFileSync(path.join(OUT, `react-${label}-connected.png`), await page.screenshot({ fullPage: true }));

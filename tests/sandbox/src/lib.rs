@@ -6,9 +6,23 @@
 //! webhooks with retries, rate-limits per key and injects faults on demand. Dual numbers
 //! (`POST /v1/numbers/{id}/upgrade-to-dual`) get a secondary link that pairs on its own
 //! (`?link=secondary` on connect/status, `{"link": "secondary"}` on the phone's control
-//! routes) and fires the same, link-less `number.*` webhooks. Control routes
+//! routes) and fires the same, link-less `number.*` webhooks. Meta (official) numbers are
+//! connected at creation, or with `--meta-numbers pending` wait on Meta until a control route
+//! connects them (`health.metaStatus` `PENDING` / `CONNECTED`). Control routes
 //! under `/_sandbox/` play the phone (scan, type the code, disconnect, receive messages), play
-//! the dashboard (a webhook's signing secret) and steer faults.
+//! Meta (connect or disconnect an official number), play the dashboard (a webhook's signing
+//! secret) and steer faults.
+//!
+//! A `provider: "META"` remote-pairing link is served as Pilot's hosted page would serve it:
+//! `remotePairingUrl` (`/connect/{token}`) is a local HTML page that plays Meta's Embedded Signup
+//! (the link's company name, "Continue with Facebook", pick or type a number, then finish,
+//! cancel at one of Meta's steps, or fail with a Meta error id). Finishing makes an official
+//! number (`OPEN`, `health.metaStatus` `CONNECTED`), sends the signed `number.created` and
+//! `number.connected`, spends the link and sends the browser to the link's `redirectUrl` (303).
+//! `POST /_sandbox/remote-pairing/{token}/finish|cancel|fail` do what the page's buttons do.
+//! What the Pilot Status documentation leaves open about that flow is a flag each
+//! ([`LinkAfterSuccess`], [`LinkNumberId`], [`LinkExternalRef`], [`RedirectParams`],
+//! [`LinkAfterAbort`]; `docs/meta-inferences.md` says why each default was chosen).
 
 #![warn(missing_docs)]
 
@@ -91,6 +105,105 @@ pub fn per_webhook_secret(global: &pilot_connect::WebhookSecret, webhook_id: &st
     )
 }
 
+/// How a Meta (official) number starts when `POST /v1/numbers/meta` or a finished hosted Meta
+/// signup (a `provider: "META"` remote-pairing link) creates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetaNumbers {
+    /// Connected at once: state `OPEN`, `health.metaStatus` `CONNECTED` (default).
+    Open,
+    /// Not connected yet, waiting on Meta: state `CLOSE`, `health.metaStatus` `PENDING`, until
+    /// `POST /_sandbox/numbers/{id}/meta` `{"state": "OPEN"}` connects it.
+    Pending,
+}
+
+/// What the public token endpoints answer once a Meta link's signup is finished (the docs:
+/// "poll until OPEN", and "after connection the single-use token is cleared"; not when).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkAfterSuccess {
+    /// The token's status answers `OPEN` once, and that read clears it: every later
+    /// `GET /v1/remote-pairing/{token}[/status]` is 404 (default).
+    OpenThenGone,
+    /// The token is cleared as the number connects: the status is 404 straight away.
+    Gone,
+}
+
+/// Where a finished Meta link names the number it made (`numberId`). No documented answer of
+/// the token endpoints has the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkNumberId {
+    /// In neither answer (default; SDK 1.15 types both answers without it).
+    None,
+    /// In `GET /v1/remote-pairing/{token}/status`.
+    Status,
+    /// In `GET /v1/remote-pairing/{token}`.
+    Info,
+    /// In both.
+    Both,
+}
+
+impl LinkNumberId {
+    /// `numberId` in the status answer?
+    #[must_use]
+    pub fn in_status(self) -> bool {
+        matches!(self, Self::Status | Self::Both)
+    }
+
+    /// `numberId` in the token info?
+    #[must_use]
+    pub fn in_info(self) -> bool {
+        matches!(self, Self::Info | Self::Both)
+    }
+}
+
+/// Where a Meta link's `externalRef` ("correlation reference") comes back on the number it
+/// made. The docs say no more than that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkExternalRef {
+    /// Nowhere.
+    None,
+    /// In the `data` of that number's `number.*` webhooks (default).
+    Webhook,
+    /// In `GET /v1/numbers/{id}`.
+    Detail,
+    /// In both.
+    Both,
+}
+
+impl LinkExternalRef {
+    /// `externalRef` in the number's `number.*` webhook data?
+    #[must_use]
+    pub fn in_webhook(self) -> bool {
+        matches!(self, Self::Webhook | Self::Both)
+    }
+
+    /// `externalRef` in `GET /v1/numbers/{id}`?
+    #[must_use]
+    pub fn in_detail(self) -> bool {
+        matches!(self, Self::Detail | Self::Both)
+    }
+}
+
+/// What the 303 to a finished Meta link's `redirectUrl` adds to it (query parameters; none is
+/// documented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RedirectParams {
+    /// The `redirectUrl` as given (default).
+    None,
+    /// `status=success`.
+    Status,
+    /// `status=success&numberId=…`, and `&externalRef=…` when the link has one.
+    Full,
+}
+
+/// What a Meta link is worth after the person cancelled the signup or Meta failed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkAfterAbort {
+    /// Still pending: the person can try again on the same link (default).
+    Retry,
+    /// Spent: the token is cleared (public endpoints 404, the page and control routes 410).
+    Spent,
+}
+
 /// Start-up settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -122,6 +235,22 @@ pub struct Options {
     pub status_shape: StatusShape,
     /// Number-key policy.
     pub number_keys: NumberKeyPolicy,
+    /// Whether a new Meta number is connected at once (`open`, default) or waits on Meta
+    /// (`pending`: `CLOSE` / `metaStatus` `PENDING` until `POST /_sandbox/numbers/{id}/meta`).
+    pub meta_numbers: MetaNumbers,
+    /// Meta link, finished: the token's status answers `OPEN` once and then 404
+    /// (`open-then-gone`, default), or 404 at once (`gone`).
+    pub link_after_success: LinkAfterSuccess,
+    /// Meta link, finished: whether the new number's id is in the token's status answer, its
+    /// info, both or neither (default).
+    pub link_number_id: LinkNumberId,
+    /// Meta link: whether its `externalRef` is echoed in the new number's `number.*` webhook data
+    /// (default), in `GET /v1/numbers/{id}`, both or neither.
+    pub link_external_ref: LinkExternalRef,
+    /// Meta link, finished: what the 303 to its `redirectUrl` adds (nothing by default).
+    pub redirect_params: RedirectParams,
+    /// Meta link, cancelled or failed: still usable (`retry`, default) or spent.
+    pub link_after_abort: LinkAfterAbort,
     /// Largest accepted body.
     pub max_body_bytes: usize,
     /// Log each request to stderr (never keys).
@@ -144,6 +273,12 @@ impl Default for Options {
             webhook_secrets: WebhookSecrets::Global,
             status_shape: StatusShape::Full,
             number_keys: NumberKeyPolicy::Allow,
+            meta_numbers: MetaNumbers::Open,
+            link_after_success: LinkAfterSuccess::OpenThenGone,
+            link_number_id: LinkNumberId::None,
+            link_external_ref: LinkExternalRef::Webhook,
+            redirect_params: RedirectParams::None,
+            link_after_abort: LinkAfterAbort::Retry,
             max_body_bytes: 64 * 1024,
             verbose: false,
         }

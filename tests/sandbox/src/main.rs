@@ -4,7 +4,10 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use clap::Parser;
-use pilot_sandbox::{NumberKeyPolicy, Options, StatusShape, WebhookSecrets, WebhooksPerNumber};
+use pilot_sandbox::{
+    LinkAfterAbort, LinkAfterSuccess, LinkExternalRef, LinkNumberId, MetaNumbers, NumberKeyPolicy,
+    Options, RedirectParams, StatusShape, WebhookSecrets, WebhooksPerNumber,
+};
 
 /// A local, stateful Pilot Status number API: QR pairing that rotates like WhatsApp, signed
 /// webhooks, rate limits and fault injection. Control routes live under /_sandbox/.
@@ -63,6 +66,35 @@ struct Cli {
     /// Whether number-scoped keys may use /v1/numbers routes (the docs disagree).
     #[arg(long = "number-key-policy", value_enum, default_value_t = NumberKeyPolicy::Allow)]
     number_key_policy: NumberKeyPolicy,
+    /// How a Meta number created with POST /v1/numbers/meta (or by a hosted Meta signup) starts: `open` (connected at once,
+    /// health.metaStatus CONNECTED) or `pending` (not connected yet: state CLOSE, metaStatus
+    /// PENDING, until POST /_sandbox/numbers/{id}/meta {"state":"OPEN"} plays Meta connecting it).
+    #[arg(long, value_enum, default_value_t = MetaNumbers::Open)]
+    meta_numbers: MetaNumbers,
+    /// Meta remote-pairing link, signup finished: `open-then-gone` (GET
+    /// /v1/remote-pairing/{token}/status answers OPEN once, then the token is cleared and every
+    /// later read is 404) or `gone` (cleared as the number connects: 404 at once). Undocumented.
+    #[arg(long, value_enum, default_value_t = LinkAfterSuccess::OpenThenGone)]
+    link_after_success: LinkAfterSuccess,
+    /// Meta remote-pairing link, signup finished: where the new number's id appears as
+    /// `numberId`: `none`, `status` (the token's status), `info` (the token's info) or `both`.
+    /// Undocumented.
+    #[arg(long, value_enum, default_value_t = LinkNumberId::None)]
+    link_number_id: LinkNumberId,
+    /// Meta remote-pairing link: where its `externalRef` is echoed on the number it made: `none`,
+    /// `webhook` (data of its number.* webhooks), `detail` (GET /v1/numbers/{id}) or `both`.
+    /// Undocumented.
+    #[arg(long, value_enum, default_value_t = LinkExternalRef::Webhook)]
+    link_external_ref: LinkExternalRef,
+    /// Meta remote-pairing link, signup finished: what the 303 to its redirectUrl adds: `none`,
+    /// `status` (?status=success) or `full` (?status=success&numberId=…&externalRef=…).
+    /// Undocumented.
+    #[arg(long, value_enum, default_value_t = RedirectParams::None)]
+    redirect_params: RedirectParams,
+    /// Meta remote-pairing link, signup cancelled or failed: `retry` (the link stays pending and
+    /// usable) or `spent` (the token is cleared). Undocumented.
+    #[arg(long, value_enum, default_value_t = LinkAfterAbort::Retry)]
+    link_after_abort: LinkAfterAbort,
     /// Largest accepted request body in bytes.
     #[arg(long, default_value_t = 65_536)]
     max_body_bytes: usize,
@@ -88,6 +120,12 @@ async fn main() -> std::process::ExitCode {
         webhook_secrets: cli.webhook_secrets,
         status_shape: cli.status_shape,
         number_keys: cli.number_key_policy,
+        meta_numbers: cli.meta_numbers,
+        link_after_success: cli.link_after_success,
+        link_number_id: cli.link_number_id,
+        link_external_ref: cli.link_external_ref,
+        redirect_params: cli.redirect_params,
+        link_after_abort: cli.link_after_abort,
         max_body_bytes: cli.max_body_bytes,
         verbose: cli.verbose,
     };

@@ -207,6 +207,20 @@ pub struct NumberRec {
     pub key_id: String,
     /// WhatsApp profile name once connected.
     pub profile_name: Option<String>,
+    /// The `externalRef` of the Meta link that made it, and where it is echoed.
+    pub external_ref: Option<ExternalRef>,
+}
+
+/// A Meta link's `externalRef`, kept on the number it made, with where `--link-external-ref`
+/// echoes it (fixed when the number is made: the flags do not change while running).
+#[derive(Debug, Clone)]
+pub struct ExternalRef {
+    /// As the link was given it.
+    pub value: String,
+    /// In the `data` of the number's `number.*` webhooks.
+    pub in_events: bool,
+    /// In `GET /v1/numbers/{id}`.
+    pub in_detail: bool,
 }
 
 /// Derived connection state.
@@ -300,6 +314,19 @@ impl NumberRec {
         } else {
             "PILOT_STATUS"
         }
+    }
+
+    /// `health.metaStatus` of a Meta number: `CONNECTED` while its (primary) link is `OPEN`,
+    /// `PENDING` otherwise (waiting on Meta). `None` for a QR number. The documentation names
+    /// the field but not its values: these two are the sandbox's inference.
+    pub fn meta_status(&self) -> Option<&'static str> {
+        self.meta.as_ref().map(|_| {
+            if self.primary.open_since.is_some() {
+                "CONNECTED"
+            } else {
+                "PENDING"
+            }
+        })
     }
 
     /// Starts a new attempt on link `which` unless one is running; returns (ref index, ref,
@@ -411,7 +438,8 @@ impl NumberRec {
         v
     }
 
-    /// `GET /v1/numbers/{id}` detail.
+    /// `GET /v1/numbers/{id}` detail. A Meta number's `health` carries `metaStatus`
+    /// ([`NumberRec::meta_status`]); a QR number's has none.
     pub fn detail(&mut self, clock: &Clock) -> Value {
         let mut v = self.summary(clock);
         let open = self.primary.open_since.is_some();
@@ -419,10 +447,15 @@ impl NumberRec {
         if let Some(obj) = v.as_object_mut() {
             obj.remove("apiKeys");
             obj.insert("coexistence".into(), Value::Null);
-            obj.insert(
-                "health".into(),
-                json!({"qualityRating": if open {"GREEN"} else {"UNKNOWN"}, "sendable": sendable}),
-            );
+            let mut health =
+                json!({"qualityRating": if open {"GREEN"} else {"UNKNOWN"}, "sendable": sendable});
+            if let (Some(status), Some(h)) = (self.meta_status(), health.as_object_mut()) {
+                h.insert("metaStatus".into(), json!(status));
+            }
+            if let Some(r) = self.external_ref.as_ref().filter(|r| r.in_detail) {
+                obj.insert("externalRef".into(), json!(r.value));
+            }
+            obj.insert("health".into(), health);
             obj.insert(
                 "meta".into(),
                 match &self.meta {
@@ -462,19 +495,112 @@ impl NumberRec {
         if let (Some(p), Some(o)) = (&self.profile_name, v.as_object_mut()) {
             o.insert("profileName".into(), json!(p));
         }
+        if let (Some(r), Some(o)) = (
+            self.external_ref.as_ref().filter(|r| r.in_events),
+            v.as_object_mut(),
+        ) {
+            o.insert("externalRef".into(), json!(r.value));
+        }
         v
+    }
+}
+
+/// Why a Meta link's signup did not finish (the person cancelled, or Meta failed it).
+#[derive(Debug, Clone)]
+pub enum Abort {
+    /// Cancelled at one of Meta's steps (`current_step` of Meta's `CANCEL` event).
+    Cancelled {
+        /// e.g. `PHONE_NUMBER_SETUP`.
+        step: String,
+        /// Virtual time.
+        at: f64,
+    },
+    /// Meta's `ERROR` event.
+    Failed {
+        /// Meta's `error_id` (what support asks for).
+        error_id: String,
+        /// Meta's `error_message`.
+        message: String,
+        /// Meta's `session_id`.
+        session_id: String,
+        /// Virtual time.
+        at: f64,
+    },
+}
+
+/// Why a token left [`State::tokens`] (the page and the control routes still tell why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retired {
+    /// Its signup finished (or its number connected) and the single-use token was cleared.
+    Used,
+    /// Older than 24 h.
+    Expired,
+    /// Cancelled or failed under `--link-after-abort spent`.
+    Abandoned,
+}
+
+impl Retired {
+    /// Wire value (control view).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Used => "used",
+            Self::Expired => "expired",
+            Self::Abandoned => "abandoned",
+        }
     }
 }
 
 /// A remote-pairing link.
 #[derive(Debug, Clone)]
 pub struct TokenRec {
-    /// The number it pairs (`None` for Meta links).
+    /// The number it pairs (`None` for a Meta link until its signup is finished: then the
+    /// number it made).
     pub number_id: Option<String>,
     /// Virtual creation time.
     pub created: f64,
     /// `PILOT_STATUS` or `META`.
     pub provider: &'static str,
+    /// The link's branding snapshot by the name it came under (`branding`, `brandingOverride`,
+    /// or both), answered under the same name by the token's info.
+    pub branding: serde_json::Map<String, Value>,
+    /// Meta: where the browser goes once the signup is finished.
+    pub redirect_url: Option<String>,
+    /// Meta: the correlation reference given at creation.
+    pub external_ref: Option<String>,
+    /// Meta: `embedded` or `credentials` as given (the sandbox plays both as Embedded Signup).
+    pub meta_flow: Option<String>,
+    /// Meta: when the signup was finished (the link is spent: the page and the control routes
+    /// refuse it; the public endpoints answer until the token is cleared).
+    pub finished: Option<f64>,
+    /// Meta: cancelled or failed signups so far, oldest first.
+    pub aborts: Vec<Abort>,
+}
+
+impl TokenRec {
+    /// A new link, nothing Meta-specific set.
+    pub fn new(
+        provider: &'static str,
+        number_id: Option<String>,
+        created: f64,
+        branding: serde_json::Map<String, Value>,
+    ) -> Self {
+        Self {
+            number_id,
+            created,
+            provider,
+            branding,
+            redirect_url: None,
+            external_ref: None,
+            meta_flow: None,
+            finished: None,
+            aborts: Vec::new(),
+        }
+    }
+
+    /// Older than [`TOKEN_TTL_SECS`] at `now`?
+    pub fn expired(&self, now: f64) -> bool {
+        now - self.created > TOKEN_TTL_SECS
+    }
 }
 
 /// Everything the sandbox remembers.
@@ -486,8 +612,13 @@ pub struct State {
     pub keys: HashMap<String, KeyRec>,
     /// Raw keys by key id.
     pub key_ids: HashMap<String, String>,
-    /// Remote-pairing tokens.
+    /// Remote-pairing tokens the public endpoints answer.
     pub tokens: HashMap<String, TokenRec>,
+    /// Tokens cleared (used, expired, abandoned), kept so the hosted page and the control
+    /// routes can say why a link no longer works.
+    pub retired: HashMap<String, (TokenRec, Retired)>,
+    /// The tenant's branding (`/v1/branding`): the fields set, by their JSON name.
+    pub branding: serde_json::Map<String, Value>,
     seq: u64,
 }
 
@@ -517,6 +648,13 @@ impl State {
                 scope,
             },
         );
+    }
+
+    /// Clears a token (the public endpoints answer 404 from now on), remembering why.
+    pub fn retire(&mut self, token: &str, why: Retired) {
+        if let Some(t) = self.tokens.remove(token) {
+            self.retired.insert(token.to_owned(), (t, why));
+        }
     }
 
     /// Drops soft-deleted numbers whose window ended; returns their ids (the caller drops
@@ -598,6 +736,7 @@ impl State {
                 key,
                 key_id,
                 profile_name: None,
+                external_ref: None,
             },
         );
         id

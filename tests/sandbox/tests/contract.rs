@@ -996,6 +996,270 @@ async fn remote_pairing_and_public_token_endpoints() {
 }
 
 #[tokio::test]
+async fn tenant_branding_get_and_put() {
+    use pilot_connect::model::Branding;
+    let sb = sandbox(Options::default()).await;
+    let c = client(&sb.base_url);
+    let raw = Raw::new(&sb.base_url);
+    let get = || raw.call("GET", "/v1/branding", Some(TENANT), None);
+    let put = |body: &str| {
+        let (raw, body) = (&raw, body.to_owned());
+        async move {
+            raw.call("PUT", "/v1/branding", Some(TENANT), Some(&body))
+                .await
+        }
+    };
+
+    // Nothing set: the documented wrapper around an empty object.
+    let (s, _, v) = get().await;
+    assert_eq!((s, v), (200, json!({"branding": {}})));
+    assert_eq!(
+        c.send(&GetBranding::new()).await.unwrap(),
+        Branding::default()
+    );
+
+    // Through the core: set some fields; the answer is the whole branding.
+    let out = c
+        .send(
+            &UpdateBranding::new()
+                .company_name("Acme")
+                .primary_color("#0A84FF")
+                .logo_url("https://cdn.acme.example/logo.png")
+                .hide_pilot_status_branding(true),
+        )
+        .await
+        .unwrap();
+    let want = Branding {
+        company_name: Some("Acme".into()),
+        primary_color: Some("#0A84FF".into()),
+        logo_url: Some("https://cdn.acme.example/logo.png".into()),
+        hide_pilot_status_branding: Some(true),
+        ..Branding::default()
+    };
+    assert_eq!(out, want);
+    assert_eq!(c.send(&GetBranding::new()).await.unwrap(), want);
+
+    // An omitted field stays; null clears.
+    let out = c
+        .send(
+            &UpdateBranding::new()
+                .subtitle("Conecte seu WhatsApp")
+                .clear_logo_url(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        Branding {
+            logo_url: None,
+            subtitle: Some("Conecte seu WhatsApp".into()),
+            ..want.clone()
+        }
+    );
+    let (s, _, v) = put(r#"{"companyName":null,"hidePilotStatusBranding":false}"#).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"branding": {"primaryColor": "#0A84FF", "subtitle": "Conecte seu WhatsApp", "hidePilotStatusBranding": false}})
+    );
+    assert_eq!(get().await.2, v);
+
+    // Bad values: 400 in the documented validation shape, and nothing changes (even the good
+    // fields of the same request).
+    for body in [
+        r#"{"logoUrl":"http://cdn.example/logo.png"}"#,
+        r#"{"supportUrl":"not a url"}"#,
+        r#"{"defaultRedirectUrl":"https://"}"#,
+        r##"{"primaryColor":"#FFF"}"##,
+        r#"{"backgroundColor":"white"}"#,
+        r##"{"companyName":"Acme","primaryColor":"#GGGGGG"}"##,
+        r#"{"subtitle":""}"#,
+        r#"{"hidePilotStatusBranding":"yes"}"#,
+        r#"{"companyName":42}"#,
+        r#"{"compnayName":"Acme"}"#,
+        r#"{}"#,
+        r#"[]"#,
+        r#"{not json"#,
+    ] {
+        let (s, _, e) = put(body).await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (400, Some("Validation error")),
+            "{body}: {e}"
+        );
+    }
+    let long = format!(r#"{{"companyName":"{}"}}"#, "é".repeat(61));
+    assert_eq!(put(&long).await.0, 400);
+    let fits = format!(r#"{{"companyName":"{}"}}"#, "é".repeat(60));
+    assert_eq!(put(&fits).await.0, 200, "60 characters (120 bytes) fit");
+    assert_eq!(
+        put(&format!(r#"{{"subtitle":"{}"}}"#, "x".repeat(121)))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(get().await.2["branding"]["companyName"], "é".repeat(60));
+    assert_eq!(get().await.2["branding"]["primaryColor"], "#0A84FF");
+
+    // Tenant keys only: a number key gets 403 NUMBER_SCOPE_NOT_ALLOWED on both routes.
+    let id = raw.create_id("Marca", "+5511970000031").await;
+    let key = raw.control(&id).await["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (m, body) in [("GET", None), ("PUT", Some(r#"{"companyName":"Mine"}"#))] {
+        let (s, _, v) = raw.call(m, "/v1/branding", Some(&key), body).await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["error"].is_string()),
+            (403, Some("NUMBER_SCOPE_NOT_ALLOWED"), true),
+            "{m}: {v}"
+        );
+    }
+    let cn = client_with(&sb.base_url, &key, Duration::from_secs(5));
+    let e = cn.send(&GetBranding::new()).await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.code()),
+        (
+            ErrorKind::Forbidden(ForbiddenScope::NumberKeyNotAllowed),
+            Some(&ErrorCode::NumberScopeNotAllowed)
+        )
+    );
+    let e = cn
+        .send(&UpdateBranding::new().company_name("Mine"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Forbidden(ForbiddenScope::NumberKeyNotAllowed)
+    );
+    assert_eq!(raw.call("GET", "/v1/branding", None, None).await.0, 401);
+    assert_eq!(
+        get().await.2["branding"]["companyName"],
+        "é".repeat(60),
+        "unchanged"
+    );
+
+    // Counted by route name.
+    let hits = raw.call("GET", "/_sandbox/stats", None, None).await.2;
+    assert!(hits["hits"]["branding_get"].as_u64() >= Some(5), "{hits}");
+    assert!(
+        hits["hits"]["branding_update"].as_u64() >= Some(10),
+        "{hits}"
+    );
+    sb.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn remote_pairing_links_keep_their_branding_snapshot() {
+    use pilot_connect::model::Branding;
+    let sb = sandbox(Options::default()).await;
+    let c = client(&sb.base_url);
+    let raw = Raw::new(&sb.base_url);
+    let info = |token: String| {
+        let raw = &raw;
+        async move {
+            raw.call("GET", &format!("/v1/remote-pairing/{token}"), None, None)
+                .await
+                .2
+        }
+    };
+    // Under the name it was given, and only that one.
+    for (i, name) in ["branding", "brandingOverride"].into_iter().enumerate() {
+        let body = json!({
+            "name": "Cliente", "number": format!("+551197000004{i}"),
+            name: {"companyName": "Acme", "primaryColor": "#0A84FF", "subtitle": null, "fontFamily": "Inter"},
+        });
+        let (s, _, link) = raw
+            .call(
+                "POST",
+                "/v1/numbers/remote-pairing",
+                Some(TENANT),
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(s, 201, "{link}");
+        let got = info(link["remotePairingToken"].as_str().unwrap().to_owned()).await;
+        assert_eq!(
+            got[name],
+            json!({"companyName": "Acme", "primaryColor": "#0A84FF", "fontFamily": "Inter"}),
+            "{name}: {got}"
+        );
+        let other = if name == "branding" {
+            "brandingOverride"
+        } else {
+            "branding"
+        };
+        assert!(got.get(other).is_none(), "{name}: {got}");
+    }
+    // Without one: neither name.
+    let plain = c
+        .send(&CreateRemotePairing::pilot_status(
+            "Sem marca",
+            "+5511970000049",
+        ))
+        .await
+        .unwrap();
+    let got = info(plain.token().unwrap().to_owned()).await;
+    assert!(
+        got.get("branding").is_none() && got.get("brandingOverride").is_none(),
+        "{got}"
+    );
+
+    // Through the core: sent under both names, read back typed (no duplicate-field error),
+    // for a QR link and a Meta link.
+    let snapshot = Branding {
+        company_name: Some("Acme".into()),
+        logo_url: Some("https://cdn.acme.example/logo.png".into()),
+        ..Branding::default()
+    };
+    let anon = pilot_connect::Client::new(
+        pilot_connect::Config::anonymous()
+            .with_base_url(&sb.base_url)
+            .unwrap(),
+        pilot_connect::native::NativeTransport::new().unwrap(),
+    );
+    for ep in [
+        CreateRemotePairing::pilot_status("Com marca", "+5511970000050").branding(snapshot.clone()),
+        CreateRemotePairing::meta().branding(snapshot.clone()),
+    ] {
+        let link = c.send(&ep).await.unwrap();
+        let token = link.token().unwrap().to_owned();
+        let typed = anon.send(&RemotePairingInfo::new(&token)).await.unwrap();
+        assert_eq!(typed.branding.as_ref(), Some(&snapshot));
+        let got = info(token).await;
+        assert_eq!(got["branding"], got["brandingOverride"], "{got}");
+    }
+
+    // A bad snapshot is refused before anything is created.
+    let before = c.send(&ListNumbers::new()).await.unwrap().len();
+    for snap in [
+        json!({"logoUrl": "http://cdn.example/l.png"}),
+        json!({"primaryColor": "blue"}),
+        json!({"companyName": "x".repeat(61)}),
+        json!("Acme"),
+    ] {
+        for name in ["branding", "brandingOverride"] {
+            let body = json!({"name": "X", "number": "+5511970000059", name: snap});
+            let (s, _, e) = raw
+                .call(
+                    "POST",
+                    "/v1/numbers/remote-pairing",
+                    Some(TENANT),
+                    Some(&body.to_string()),
+                )
+                .await;
+            assert_eq!(
+                (s, e["error"].as_str()),
+                (400, Some("Validation error")),
+                "{body}: {e}"
+            );
+        }
+    }
+    assert_eq!(c.send(&ListNumbers::new()).await.unwrap().len(), before);
+    sb.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_binary_starts_prints_its_url_and_stops_on_sigterm() {
     use tokio::io::AsyncBufReadExt as _;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pilot-sandbox"))

@@ -238,7 +238,7 @@ impl Driver {
                 }
                 // The number read is the same for both links of a dual number.
                 (Some((number, _)), Call::Number) => {
-                    Settled::Number(upstream::masked_number(&cfg, &number, retries).await)
+                    Settled::Number(upstream::number_facts(&cfg, &number, retries).await)
                 }
                 (Some((number, _)), Call::Hooks) => Settled::Hooks(
                     upstream::webhooks_reach(&cfg, &number, &hook_url, retries).await,

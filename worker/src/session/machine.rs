@@ -19,9 +19,12 @@
 //!   with jitter) and pushes every failure to its viewers;
 //! - applies webhooks in order (an event older than the last applied one is ignored) and once
 //!   (retried deliveries are dropped by the core's dedup key);
-//! - reads the number itself once from Pilot Status (`GET /v1/numbers/{id}`, beside the first
-//!   QR call, never in front of it for more than [`NUMBER_WAIT_MS`], within its own [`Budget`])
-//!   and keeps it masked, for the `maskedNumber` of every pairing answer;
+//! - reads the number itself once from Pilot Status (`GET /v1/numbers/{id}`, within its own
+//!   [`Budget`]) and keeps it masked, for the `maskedNumber` of every pairing answer, with its
+//!   provider: a new session's first connect waits for that read (never for a failed one), so an
+//!   official (Meta) number is never asked for a QR. Its viewers get [`QrAnswer::Waiting`] (with
+//!   Meta's status word) until its status says connected, from the status reads and webhooks
+//!   alone;
 //! - times the pairing codes it hands out: the lifetime of the last code it saw end by itself is
 //!   the `codeExpiresInMs` of the next ones (see [`Machine::code_expires_in`]);
 //! - keeps all that in [`Saved`] (stored as [`STORAGE_KEY`]), so an eviction or restart loses
@@ -31,8 +34,8 @@ use std::collections::VecDeque;
 
 use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
 use pilot_connect::public::{
-    is_masked_number, PublicErrorCode, PublicState, PushFrame, QrAnswer, QrFields, StatusAnswer,
-    CODE_LIFETIME_MAX_MS,
+    is_detail, is_masked_number, PublicErrorCode, PublicState, PushFrame, QrAnswer, QrFields,
+    StatusAnswer, CODE_LIFETIME_MAX_MS,
 };
 use pilot_connect::webhook::EventName;
 use pilot_connect::Link;
@@ -191,8 +194,8 @@ pub enum Settled {
     Qr(Called<QrAnswer>),
     /// The status.
     Status(Called<StatusRead>),
-    /// The number read: its masked form, `None` when it had none that can be masked.
-    Number(Called<Option<String>>),
+    /// The number read.
+    Number(Called<NumberFacts>),
     /// The number's webhooks listed: whether one delivers to this edge.
     Hooks(Called<bool>),
 }
@@ -340,6 +343,18 @@ pub struct StoredQr {
     pub fresh_until: f64,
 }
 
+/// What a number read says (the driver reads only these fields of the answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberFacts {
+    /// `mask_number` of its phone number; `None` when it had none that can be masked.
+    pub masked: Option<String>,
+    /// Its `provider` as Pilot Status spelled it (`PILOT_STATUS`, `META`, or one this build does
+    /// not know); `None` when absent.
+    pub provider: Option<String>,
+    /// `health.metaStatus`, when it passes the wire's detail rule.
+    pub meta_status: Option<String>,
+}
+
 /// The number being linked, read once from Pilot Status and kept masked only: the session never
 /// needs the raw digits again, so it does not keep them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -349,6 +364,22 @@ pub struct NumberRead {
     /// (not asked again).
     #[serde(default)]
     pub masked: Option<String>,
+    /// Its provider (`None`: not given, or a state written before 0.4, which read none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Meta's status word for an official number (`health.metaStatus`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_status: Option<String>,
+}
+
+impl NumberRead {
+    /// An official number: it never pairs by QR.
+    #[must_use]
+    pub fn is_meta(&self) -> bool {
+        self.provider
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("META"))
+    }
 }
 
 /// The pairing code on offer, as this session saw it: when it first saw it (ms), and the last
@@ -485,10 +516,16 @@ impl Saved {
         if !keep {
             saved.qr = None;
         }
-        if let Some(NumberRead { masked: Some(m) }) = &saved.number {
+        if let Some(NumberRead {
+            masked: Some(m), ..
+        }) = &saved.number
+        {
             if !is_masked_number(m) {
                 saved.number = None;
             }
+        }
+        if let Some(n) = saved.number.as_mut() {
+            n.meta_status = n.meta_status.take().filter(|d| is_detail(d));
         }
         (saved, error)
     }
@@ -503,6 +540,9 @@ enum Waiter {
     Upgrade(ReplyId),
     /// A webhook: acknowledged once the call settled.
     Ack(ReplyId, EventAck),
+    /// An HTTP ask for the QR of an official number: a status read's answer, as a QR answer
+    /// (connected, or waiting on Meta).
+    Official(ReplyId),
 }
 
 /// A QR answer fresh from upstream, waiting (at most [`NUMBER_WAIT_MS`]) for the number read.
@@ -541,6 +581,12 @@ pub struct Machine {
     held: Option<Held>,
     /// The alarm's QR check waits for the status read it started.
     alarm_tail: bool,
+    /// Who asks for a QR while a new session's first number read is out: a connect waits for
+    /// it (the number may be an official one); `Some(vec![])`: the session's own rotation.
+    parked: Option<Vec<Waiter>>,
+    /// A number read settled in this session, or it had shown QRs before (restored): a read
+    /// tried again later goes beside the connect, never in front of it.
+    number_tried: bool,
 }
 
 impl Machine {
@@ -551,7 +597,6 @@ impl Machine {
             primary: *link == Link::Primary,
             timing,
             policy: BudgetPolicy::default(),
-            saved,
             status: None,
             polled_at: 0.0,
             qr_call: None,
@@ -562,6 +607,9 @@ impl Machine {
             hook_url: None,
             held: None,
             alarm_tail: false,
+            parked: None,
+            number_tried: saved.qr.is_some(),
+            saved,
         }
     }
 
@@ -660,6 +708,28 @@ impl Machine {
     }
 
     // --- rules -------------------------------------------------------------------------------
+
+    /// An official (Meta) number, as the number read said: never asked for a QR.
+    #[must_use]
+    pub fn is_official(&self) -> bool {
+        self.saved.number.as_ref().is_some_and(NumberRead::is_meta)
+    }
+
+    /// An official number's answer to a QR ask, from a status: connected, or waiting on Meta
+    /// with what the number read said.
+    fn official_answer(&self, state: PublicState) -> QrAnswer {
+        if state == PublicState::Connected {
+            QrAnswer::Connected
+        } else {
+            QrAnswer::Waiting {
+                detail: self
+                    .saved
+                    .number
+                    .as_ref()
+                    .and_then(|n| n.meta_status.clone()),
+            }
+        }
+    }
 
     /// Within the trust window of the last webhook, webhooks keep this session current.
     #[must_use]
@@ -791,7 +861,7 @@ impl Machine {
                 pairing_code,
                 refresh_after_ms,
             },
-            QrAnswer::Connected => QrAnswer::Connected,
+            other => other,
         }
     }
 
@@ -868,7 +938,18 @@ impl Machine {
         if !now.watched || s.connected || s.budget.halted() || calling {
             return None;
         }
-        let mut next = s.qr.as_ref().map_or(t, |q| q.fresh_until - QR_MIN_LEFT_MS);
+        let official = self.is_official();
+        if self.parked.is_some() || (official && !self.polls(t)) {
+            // Waiting for the number read; or an official number whose webhooks say when it
+            // connects: nothing to rotate, nothing to poll.
+            return None;
+        }
+        // An official number has no QR to rotate: only its status polls.
+        let mut next = if official {
+            f64::INFINITY
+        } else {
+            s.qr.as_ref().map_or(t, |q| q.fresh_until - QR_MIN_LEFT_MS)
+        };
         if self.held.is_some() {
             // A QR is on its way (waiting for the number read): no rotation before it lands.
             next = next.max(t + NUMBER_WAIT_MS);
@@ -938,7 +1019,8 @@ impl Machine {
     fn reply(waiters: Vec<Waiter>, answer: &Answer, out: &mut Vec<Effect>) {
         for w in waiters {
             out.push(match w {
-                Waiter::Answer(id) => Effect::Reply {
+                // Only a status read has official waiters; a failure is theirs as it is.
+                Waiter::Answer(id) | Waiter::Official(id) => Effect::Reply {
                     id,
                     reply: Reply::Answer(answer.clone()),
                 },
@@ -954,11 +1036,12 @@ impl Machine {
         }
     }
 
-    /// Reads the number from Pilot Status, once, in the background: unless it is known, a read
-    /// is under way, the number is connected, or either budget holds calls back (the session's:
-    /// no read while its calls fail; the read's own: after a failed read, backoff and caps as
-    /// for any call, a final answer until a webhook or a new visit). Never in front of a QR for
-    /// longer than [`NUMBER_WAIT_MS`].
+    /// Reads the number from Pilot Status, once: unless it is known, a read is under way, the
+    /// number is connected, or either budget holds calls back (the session's: no read while its
+    /// calls fail; the read's own: after a failed read, backoff and caps as for any call, a final
+    /// answer until a webhook or a new visit). A new session's first connect waits for its first
+    /// read (one attempt); a read tried again later goes beside the connect, never in front of a
+    /// QR for longer than [`NUMBER_WAIT_MS`].
     fn read_number(&mut self, t: f64, out: &mut Vec<Effect>) {
         let s = &self.saved;
         let due = s.number.is_none()
@@ -973,7 +1056,9 @@ impl Machine {
         self.saved.number_budget.begin();
         out.push(Effect::Call {
             call: Call::Number,
-            retries: !self.saved.number_budget.failing(),
+            // The read a new session's first connect waits for is one attempt: a failure lets
+            // the connect go at once (and the read is tried again later, within its budget).
+            retries: self.number_tried && !self.saved.number_budget.failing(),
         });
     }
 
@@ -988,6 +1073,9 @@ impl Machine {
         } else {
             self.read_number(t, out);
             self.list_hooks(t, out);
+            if self.is_official() {
+                return self.ask_official(waiter, now, out);
+            }
             if let Some(a) = self.fresh_qr(t) {
                 Some(Answer::Qr(a))
             } else {
@@ -996,6 +1084,11 @@ impl Machine {
         };
         match answer {
             Some(a) => Self::reply(waiter.into_iter().collect(), &a, out),
+            None if self.number_call && !self.number_tried && self.saved.number.is_none() => {
+                // A new session: what the number is (an official one never pairs by QR) comes
+                // first. Its read settling (or failing) asks again for everyone parked here.
+                self.parked.get_or_insert_with(Vec::new).extend(waiter);
+            }
             None => {
                 // A QR held for the number read is the one coming: wait with it.
                 if let Some(held) = self.held.as_mut() {
@@ -1003,6 +1096,33 @@ impl Machine {
                 } else {
                     self.join(Call::Qr, waiter, out);
                 }
+            }
+        }
+    }
+
+    /// An official number's QR ask: the status (shared for `STATUS_TTL_MS`, or read) as a QR
+    /// answer. No connect, ever.
+    fn ask_official(&mut self, waiter: Option<Waiter>, now: Now, out: &mut Vec<Effect>) {
+        let fresh = self
+            .status
+            .filter(|(_, at)| now.t - at < self.timing.status_ttl_ms)
+            .map(|(a, _)| a.state);
+        match (fresh, waiter) {
+            (Some(state), Some(w)) => {
+                let a = self.official_answer(state);
+                if matches!(w, Waiter::Upgrade(_)) {
+                    // A new watcher gets the face as its first frame.
+                    out.push(Effect::Push(PushFrame::Qr(a.clone())));
+                }
+                Self::reply(vec![w], &Answer::Qr(a), out);
+            }
+            (Some(_), None) => {}
+            (None, waiter) => {
+                let waiter = waiter.map(|w| match w {
+                    Waiter::Answer(id) => Waiter::Official(id),
+                    other => other,
+                });
+                self.read_status(waiter, now, out);
             }
         }
     }
@@ -1055,10 +1175,15 @@ impl Machine {
         let t = now.t;
         self.read_number(t, out);
         self.list_hooks(t, out);
+        let official = self.is_official();
         let snapshot = if self.saved.connected {
             Some(PushFrame::Qr(QrAnswer::Connected))
         } else if let Some(f) = self.held_back(t) {
             Some(f.frame())
+        } else if official {
+            self.status
+                .filter(|(_, at)| t - at < self.timing.status_ttl_ms)
+                .map(|(a, _)| PushFrame::Qr(self.official_answer(a.state)))
         } else {
             self.fresh_qr(t).map(PushFrame::Qr)
         };
@@ -1090,6 +1215,7 @@ impl Machine {
     fn alarm_tail(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.alarm_tail = false;
         let stale = !self.saved.connected
+            && !self.is_official()
             && self
                 .saved
                 .qr
@@ -1175,6 +1301,8 @@ impl Machine {
                     fresh_until: t + f64::from(*refresh_after_ms),
                 });
             }
+            // Not a connect answer (official numbers are never asked): nothing to keep.
+            QrAnswer::Waiting { .. } => {}
         }
         out.push(Effect::Save);
         let a = self.decorate(a, t);
@@ -1202,12 +1330,22 @@ impl Machine {
                 if changed {
                     out.push(Effect::Save);
                 }
-                if changed || a.0.state == PublicState::Disconnected {
+                let official = self.is_official();
+                let upgrades = waiters.iter().any(|w| matches!(w, Waiter::Upgrade(_)));
+                if official && (changed || upgrades) {
+                    // Its viewers (a new watcher among them) see the waiting or connected face.
+                    out.push(Effect::Push(PushFrame::Qr(self.official_answer(a.0.state))));
+                } else if changed || a.0.state == PublicState::Disconnected {
                     out.push(Effect::Push(PushFrame::Status(a.0)));
                 }
                 if acks {
                     out.push(Effect::Save);
                 }
+                let (qr_waiters, waiters): (Vec<_>, Vec<_>) = waiters
+                    .into_iter()
+                    .partition(|w| matches!(w, Waiter::Official(_)));
+                let as_qr = Answer::Qr(self.official_answer(a.0.state));
+                Self::reply(qr_waiters, &as_qr, out);
                 Self::reply(waiters, &Answer::Status(a.0), out);
             }
         }
@@ -1246,26 +1384,48 @@ impl Machine {
         (a, was != self.saved.connected)
     }
 
-    fn number_settled(&mut self, called: Called<Option<String>>, now: Now, out: &mut Vec<Effect>) {
+    fn number_settled(&mut self, called: Called<NumberFacts>, now: Now, out: &mut Vec<Effect>) {
         self.number_call = false;
+        self.number_tried = true;
         Self::settle(&mut self.saved.number_budget, &self.policy, &called, now);
         // A failure is logged by the driver's call; the viewers' QR is not at fault, so nothing
         // is pushed.
         let learned = match called.result {
-            Ok(masked) => {
-                let some = masked.is_some();
-                self.saved.number = Some(NumberRead { masked });
+            // The read a new session's connect waits for: a final answer (no such number, a key
+            // Pilot Status refuses) is the session's answer too, with no connect after it.
+            Err(f) if self.parked.is_some() && f.outcome() == Outcome::Final => {
+                Self::settle(&mut self.saved.budget, &self.policy, &called, now);
+                self.failed(f, now, out);
+                false
+            }
+            Ok(facts) => {
+                let some = facts.masked.is_some();
+                self.saved.number = Some(NumberRead {
+                    masked: facts.masked,
+                    provider: facts.provider,
+                    meta_status: facts.meta_status.filter(|d| is_detail(d)),
+                });
                 some
             }
             Err(_) => false,
         };
         out.push(Effect::Save);
-        if learned && !self.saved.connected {
+        if learned && !self.saved.connected && !self.is_official() {
             if let Some(a) = self.fresh_qr(now.t) {
                 out.push(Effect::Push(PushFrame::Qr(a)));
             }
         }
         self.release_held(out);
+        // Everyone who waited for the read asks again: an official number's status, else the
+        // connect (also when the read failed: the number is then of unknown provider).
+        if let Some(parked) = self.parked.take() {
+            if parked.is_empty() {
+                self.ask_qr(None, now, out);
+            }
+            for w in parked {
+                self.ask_qr(Some(w), now, out);
+            }
+        }
     }
 
     /// A verified lifecycle webhook about this number: applied once, in order. An event that

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use super::machine::{
-    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, Reply, ReplyId, Saved,
-    Settled, StatusRead, StoredFailure, Timing, HOOKS_TTL_MS, NUMBER_WAIT_MS,
+    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, NumberFacts, Reply,
+    ReplyId, Saved, Settled, StatusRead, StoredFailure, StoredQr, Timing, HOOKS_TTL_MS,
+    NUMBER_WAIT_MS,
 };
 use super::EventAck;
 use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
@@ -45,6 +46,10 @@ struct Sim {
     hook_registered: bool,
     logs: Vec<Note>,
     upstream: Upstream,
+    /// The number read's `provider` (an official number is `META`).
+    provider: &'static str,
+    /// The number read fails (502) while the other calls work.
+    number_fails: bool,
     /// Upstream latency (ms).
     latency: f64,
     /// Connects per code (the code changes every this many connects).
@@ -78,6 +83,8 @@ impl Sim {
             hook_registered: false,
             logs: Vec::new(),
             upstream: Upstream::Pairing,
+            provider: "PILOT_STATUS",
+            number_fails: false,
             latency: 100.0,
             code_every: 1_000,
             connects: 0,
@@ -112,6 +119,10 @@ impl Sim {
                     assert!(
                         !self.flight.iter().any(|(_, c, _)| c == call),
                         "two {call:?} calls in flight"
+                    );
+                    assert!(
+                        !(*call == Call::Qr && self.provider == "META" && self.m.is_official()),
+                        "a connect for an official number"
                     );
                     self.calls.push((self.t, *call));
                     self.flight.push((self.t + self.latency, *call, self.t));
@@ -234,11 +245,16 @@ impl Sim {
                 started,
                 attempts: 1,
             }),
-            // The number read succeeds unless Pilot Status fails everything.
+            // The number read succeeds unless Pilot Status fails everything (or it alone fails).
             Call::Number => Settled::Number(Called {
                 result: match self.upstream {
                     Upstream::Failing(code) => fail(code),
-                    _ => Ok(Some(MASKED.into())),
+                    _ if self.number_fails => fail(PublicErrorCode::UpstreamError),
+                    _ => Ok(NumberFacts {
+                        masked: Some(MASKED.into()),
+                        provider: Some(self.provider.into()),
+                        meta_status: (self.provider == "META").then(|| "PENDING".into()),
+                    }),
                 },
                 started,
                 attempts: 1,
@@ -358,7 +374,8 @@ fn in_state(state: State) -> Sim {
                 PublicErrorCode::RateLimited
             });
             s.ask(Ask::Qr);
-            s.run_for(150.0);
+            // The number read, then the connect.
+            s.run_for(250.0);
             s.upstream = Upstream::Pairing;
         }
     }
@@ -374,6 +391,7 @@ fn short(reply: Option<&Reply>) -> String {
         None => "waits".into(),
         Some(Reply::Answer(Answer::Qr(QrAnswer::Pairing { .. }))) => "qr".into(),
         Some(Reply::Answer(Answer::Qr(QrAnswer::Connected))) => "connected".into(),
+        Some(Reply::Answer(Answer::Qr(QrAnswer::Waiting { .. }))) => "waiting".into(),
         Some(Reply::Answer(Answer::Status(a))) => a.state.as_str().into(),
         Some(Reply::Answer(Answer::Failed(f))) => f.code.as_str().into(),
         Some(Reply::Upgrade(None)) => "upgrade".into(),
@@ -394,9 +412,10 @@ fn states_by_inputs() {
     use Call::{Number as N, Qr as Q, Status as S};
     // (state, input, calls started at once, what the request gets at once)
     let table: &[(State, &str, &[Call], &str)] = &[
-        (State::New, "ask qr", &[N, Q], "waits"),
+        // A new session reads the number first: its connect waits for it.
+        (State::New, "ask qr", &[N], "waits"),
         (State::New, "ask status", &[S], "waits"),
-        (State::New, "watch", &[N, Q], "waits"),
+        (State::New, "watch", &[N], "waits"),
         (State::New, "event connected", &[], "ack(pairing=false)"),
         (State::Pairing, "ask qr", &[], "qr"),
         (State::Pairing, "ask status", &[S], "waits"),
@@ -510,20 +529,44 @@ fn viewers_share_one_connect_and_one_status_read() {
 }
 
 #[test]
-fn the_first_qr_waits_for_the_number_read_but_never_longer_than_the_bound() {
-    // The read lands inside the bound: the first answer has the number.
+fn a_new_sessions_connect_waits_for_the_number_read_and_never_for_a_failed_one() {
+    // The read first, then the connect: the first answer has the number.
     let mut s = Sim::new(Link::Primary, fast());
     let id = s.ask(Ask::Qr);
+    assert_eq!(s.calls, vec![(T0, Call::Number)], "the read alone first");
     s.run_for(300.0);
+    assert_eq!(s.count(Call::Qr), 1);
     match s.qr_reply(id) {
         QrAnswer::Pairing { masked_number, .. } => {
             assert_eq!(masked_number.as_deref(), Some(MASKED));
         }
-        QrAnswer::Connected => panic!("connected"),
+        other => panic!("{other:?}"),
     }
-    // A QR back while the read is still out waits NUMBER_WAIT_MS at most, then goes without.
+    // A failing read: the connect goes as soon as it failed (a number of unknown provider).
     let mut s = Sim::new(Link::Primary, fast());
+    s.number_fails = true;
     let id = s.ask(Ask::Qr);
+    s.run_for(300.0);
+    match s.qr_reply(id) {
+        QrAnswer::Pairing { masked_number, .. } => assert_eq!(masked_number, None),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_read_tried_again_beside_a_connect_holds_its_qr_never_longer_than_the_bound() {
+    // A restored session that showed QRs before: its read goes beside the connect.
+    let saved = Saved {
+        qr: Some(StoredQr {
+            qr: PNG.into(),
+            code: None,
+            fresh_until: T0 - 1.0,
+        }),
+        ..Saved::default()
+    };
+    let mut s = Sim::with_saved(Link::Primary, fast(), saved);
+    let id = s.ask(Ask::Qr);
+    assert_eq!(s.count(Call::Number) + s.count(Call::Qr), 2, "both at once");
     s.t += 100.0;
     let (_, _, started) = s
         .flight
@@ -543,7 +586,7 @@ fn the_first_qr_waits_for_the_number_read_but_never_longer_than_the_bound() {
     s.input(Input::NumberWaitOver);
     match s.qr_reply(id) {
         QrAnswer::Pairing { masked_number, .. } => assert_eq!(masked_number, None),
-        QrAnswer::Connected => panic!("connected"),
+        other => panic!("{other:?}"),
     }
     // When it lands, the viewers get the QR again, with the number.
     s.flight.iter_mut().for_each(|f| f.0 = s.t + 1.0);
@@ -551,6 +594,77 @@ fn the_first_qr_waits_for_the_number_read_but_never_longer_than_the_bound() {
     s.run_for(10.0);
     assert!(s.pushed.iter().any(|f| matches!(f,
         PushFrame::Qr(QrAnswer::Pairing { masked_number: Some(m), .. }) if m == MASKED)));
+}
+
+#[test]
+fn an_official_number_is_never_asked_for_a_qr_and_shows_its_state() {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.provider = "META";
+    let ids: Vec<_> = (0..5).map(|_| s.ask(Ask::Qr)).collect();
+    s.watch();
+    s.run_for(400.0);
+    assert_eq!(s.count(Call::Qr), 0, "no connect, ever");
+    assert_eq!(s.count(Call::Number), 1);
+    assert_eq!(s.count(Call::Status), 1, "one status read for six viewers");
+    for id in &ids {
+        assert_eq!(
+            s.qr_reply(*id),
+            QrAnswer::Waiting {
+                detail: Some("PENDING".into())
+            }
+        );
+    }
+    assert!(
+        s.pushed
+            .iter()
+            .any(|f| matches!(f, PushFrame::Qr(QrAnswer::Waiting { .. }))),
+        "the watcher sees the waiting face"
+    );
+    // While it waits: status polls at the interval, never a connect, and nothing is rotated.
+    s.run_for(60_000.0);
+    assert_eq!(s.count(Call::Qr), 0);
+    let polls = s.count(Call::Status);
+    assert!((20..=26).contains(&polls), "one poll per 2.5 s: {polls}");
+    // Meta finishes: the next poll says connected, to every viewer.
+    s.upstream = Upstream::Linked;
+    s.pushed.clear();
+    s.run_for(3_000.0);
+    assert!(s
+        .pushed
+        .iter()
+        .any(|f| matches!(f, PushFrame::Qr(QrAnswer::Connected))));
+    let id = s.ask(Ask::Qr);
+    assert_eq!(s.qr_reply(id), QrAnswer::Connected);
+    let before = s.calls.len();
+    s.run_for(60_000.0);
+    assert_eq!(s.calls.len(), before, "connected: no more calls");
+    assert_eq!(s.count(Call::Qr), 0);
+}
+
+#[test]
+fn an_official_number_connected_already_answers_connected_at_once_and_by_webhook() {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.provider = "META";
+    s.upstream = Upstream::Linked;
+    let id = s.ask(Ask::Qr);
+    s.run_for(300.0);
+    assert_eq!(s.qr_reply(id), QrAnswer::Connected);
+    assert_eq!(s.count(Call::Qr), 0);
+    // Waiting, then the webhook says connected: pushed, no poll needed.
+    let mut s = Sim::new(Link::Primary, fast());
+    s.provider = "META";
+    s.watch();
+    s.run_for(300.0);
+    s.pushed.clear();
+    s.event("number.connected", "k-meta", Some(T0 + 500.0));
+    assert!(s.pushed.iter().any(|f| matches!(
+        f,
+        PushFrame::Status(StatusAnswer {
+            state: PublicState::Connected,
+            ..
+        })
+    )));
+    assert_eq!(s.count(Call::Qr), 0);
 }
 
 #[test]
@@ -1043,7 +1157,7 @@ fn a_qr_from_a_call_that_started_before_connected_is_stale() {
     let mut s = Sim::new(Link::Primary, fast());
     s.latency = 1_000.0;
     s.watch();
-    s.run_for(1_100.0); // the first QR is out
+    s.run_for(2_100.0); // the number read, then the first QR is out
     s.run_for(18_500.0); // the rotation's connect is in flight
     assert!(
         s.flight.iter().any(|(_, c, _)| *c == Call::Qr),
@@ -1068,7 +1182,7 @@ fn a_qr_from_a_call_that_started_before_connected_is_stale() {
 
 #[test]
 fn watchers_of_an_unknown_number_cost_one_call() {
-    // A final answer allows one call: no status check may start beside the first connect.
+    // A final answer allows one call: nothing may start beside the first read.
     for viewers in [1, 5] {
         let mut s = Sim::new(Link::Primary, fast());
         s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
@@ -1076,7 +1190,7 @@ fn watchers_of_an_unknown_number_cost_one_call() {
             s.watch();
         }
         s.run_for(120_000.0);
-        let session = s.calls.iter().filter(|(_, c)| *c != Call::Number).count();
-        assert_eq!(session, 1, "{viewers} watchers: {:?}", s.calls);
+        // The one call is the number read the first connect waits for: its 404 is final.
+        assert_eq!(s.calls, vec![(T0, Call::Number)], "{viewers} watchers");
     }
 }

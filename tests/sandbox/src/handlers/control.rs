@@ -26,6 +26,12 @@ fn index(app: &App) -> Value {
                 .filter(|r| !r.name.is_empty())
                 .map(|r| (format!("{} {}", r.method, r.path), r.name))
                 .collect::<std::collections::BTreeMap<_, _>>(),
+            // Pages a person opens (Pilot's hosted page), neither API nor control.
+            "pages": ROUTES
+                .iter()
+                .filter(|r| !r.path.starts_with("/_sandbox") && !r.path.starts_with("/v1"))
+                .map(|r| (format!("{} {}", r.method, r.path), r.doc))
+                .collect::<std::collections::BTreeMap<_, _>>(),
             "faultRoutes": route_names(),
             "faultKinds": ["latency", "status", "rate_limit", "malformed", "drop"],
     })
@@ -98,6 +104,7 @@ pub(super) async fn control_number(AxState(app): AxState<Shared>, Path(id): Path
             "apiKeyId": n.key_id,
             "metaVerifyToken": n.meta.as_ref().map(|m| m.verify_token.clone()),
             "metaAppId": n.meta.as_ref().map(|m| m.app_id.clone()),
+            "metaStatus": n.meta_status(),
         }),
     ))
 }
@@ -303,6 +310,76 @@ pub(super) async fn control_disconnect(
     Ok(json_response(
         StatusCode::OK,
         &json!({ "ok": true, "state": "CLOSE", "link": which.as_str() }),
+    ))
+}
+
+/// `POST /_sandbox/numbers/{id}/meta` (`{"state": "OPEN" | "CLOSE"}`): Meta connects or
+/// disconnects an official number. Its (primary) link moves to that state, `updated` moves on,
+/// `health.metaStatus` follows (`CONNECTED` / `PENDING`) and the same signed `number.connected`
+/// / `number.disconnected` events as `scan` / `disconnect` go out (a Meta close carries no
+/// `error` / `errorCode`: no device logged out). A number already in that state → 200
+/// (`changed: false`) and no event; a QR number → 400 `FEATURE_NOT_SUPPORTED`; an unknown or
+/// deleted one → 404.
+pub(super) async fn control_meta(
+    AxState(app): AxState<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let m = object(&body)?;
+    let wanted = match m.get("state") {
+        Some(Value::String(s)) if s == "OPEN" => Conn::Open,
+        Some(Value::String(s)) if s == "CLOSE" => Conn::Close,
+        _ => return Err(invalid("state: must be \"OPEN\" or \"CLOSE\"")),
+    };
+    let (event, meta_status) = {
+        let mut st = lock(&app.state);
+        let now = app.clock.now();
+        app.purge_expired(&mut st, now);
+        let n = live_number(&mut st, &id)?;
+        if n.meta.is_none() {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "Not a Meta number: /_sandbox/numbers/{id}/meta moves Meta (official) numbers only; \
+                 a QR number connects with scan or pair and logs out with disconnect",
+                Some("FEATURE_NOT_SUPPORTED"),
+            ));
+        }
+        let event = if n.settle(now) == wanted {
+            None
+        } else {
+            let name = if wanted == Conn::Open {
+                n.open(LinkId::Primary, now)
+                    .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
+                "number.connected"
+            } else {
+                n.close(LinkId::Primary, now)
+                    .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e, None))?;
+                "number.disconnected"
+            };
+            Some((name, n.event_data(&app.clock)))
+        };
+        let meta_status = n.meta_status();
+        if event
+            .as_ref()
+            .is_some_and(|(name, _)| *name == "number.connected")
+        {
+            // A hosted Meta link that made this number is spent once it connects.
+            super::hosted::number_connected(&app, &mut st, &id);
+        }
+        (event, meta_status)
+    };
+    let changed = event.is_some();
+    if let Some((name, data)) = event {
+        app.hooks.emit(name, data);
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "ok": true,
+            "state": wanted.as_str(),
+            "metaStatus": meta_status,
+            "changed": changed,
+        }),
     ))
 }
 

@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -23,7 +23,7 @@ use crate::state::{
     Conn, LinkId, MetaRec, NumberRec, Scope, State, RESTORE_WINDOW_SECS, TOKEN_TTL_SECS,
 };
 use crate::webhooks::Target;
-use crate::{lock, App, NumberKeyPolicy, StatusShape};
+use crate::{lock, App, MetaNumbers, NumberKeyPolicy, StatusShape};
 
 type Shared = Arc<App>;
 
@@ -31,8 +31,10 @@ type Shared = Arc<App>;
 /// every check (`authenticate`, input helpers, scope rules).
 type Reply = Result<Response, Response>;
 
+mod branding;
 mod control;
 mod gate;
+mod hosted;
 mod numbers;
 mod remote_pairing;
 mod webhooks;
@@ -150,6 +152,34 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     },
     RouteDef {
         method: "GET",
+        path: "/connect/{token}",
+        name: "",
+        doc: "remotePairingUrl of a Meta link: the hosted page playing Meta's Embedded Signup (company name, #continue \"Continue with Facebook\" (?step=number without JavaScript), #pick-number / #other-number / #display-name, #finish, #cancel-step + #cancel, #error-message + #error-id + #fail); unknown or QR token 404, used / expired / abandoned 410",
+        handler: || get(hosted::page),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/connect/{token}/finish",
+        name: "",
+        doc: "the page's finish form (number, otherNumber wins when not blank, displayName) -> 303 to the link's redirectUrl (--redirect-params), else an HTML result page (#result data-outcome=finished data-number-id); same code as the control route",
+        handler: || post(hosted::page_finish),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/connect/{token}/cancel",
+        name: "",
+        doc: "the page's cancel form (step: one of Meta's current_step values) -> HTML result page (#result data-outcome=cancelled data-step, #try-again while the link is usable)",
+        handler: || post(hosted::page_cancel),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/connect/{token}/fail",
+        name: "",
+        doc: "the page's fail form (errorId, errorMessage) -> HTML result page (#result data-outcome=failed data-error-id data-session-id)",
+        handler: || post(hosted::page_fail),
+    },
+    RouteDef {
+        method: "GET",
         path: "/v1/webhooks",
         name: "webhooks_list",
         doc: "list webhooks",
@@ -189,6 +219,20 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         name: "webhook_logs",
         doc: "delivery attempts (?limit=&event=)",
         handler: || get(webhooks::logs),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/v1/branding",
+        name: "branding_get",
+        doc: "the tenant's branding -> {branding: {…}} ({} when nothing is set); tenant key only",
+        handler: || get(branding::get_branding),
+    },
+    RouteDef {
+        method: "PUT",
+        path: "/v1/branding",
+        name: "branding_update",
+        doc: "change the tenant's branding (a value sets a field, null clears it, a field left out stays) -> {branding: {…}}; tenant key only",
+        handler: || put(branding::update_branding),
     },
     RouteDef {
         method: "GET",
@@ -234,10 +278,45 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     },
     RouteDef {
         method: "POST",
+        path: "/_sandbox/numbers/{id}/meta",
+        name: "",
+        doc: "Meta connects or disconnects a Meta (official) number ({\"state\": \"OPEN\" | \"CLOSE\"}; health.metaStatus CONNECTED | PENDING) -> {ok, state, metaStatus, changed}; number.connected / number.disconnected on a change, none when it already has that state; a QR number -> 400",
+        handler: || post(control::control_meta),
+    },
+    RouteDef {
+        method: "POST",
         path: "/_sandbox/numbers/{id}/messages",
         name: "",
         doc: "the number's contact writes messages (needs an OPEN link; {count?: 1-1000, event?: \"message.received\", from?, content?, participantName?}) -> {messageIds, webhookIds}; signed message.* deliveries",
         handler: || post(control::control_messages),
+    },
+    RouteDef {
+        method: "GET",
+        path: "/_sandbox/remote-pairing/{token}",
+        name: "",
+        doc: "a remote-pairing link as the sandbox keeps it, cleared or not: {token, provider, status: pending | finished | used | expired | abandoned, pageUrl, createdAt, expiresAt, numberId, finishedAt, redirectUrl, externalRef, metaFlow, branding, aborts: [{outcome, step | errorId, errorMessage, sessionId, at}]}",
+        handler: || get(hosted::control_view),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/_sandbox/remote-pairing/{token}/finish",
+        name: "",
+        doc: "finish a Meta link's signup, like the page's #finish ({\"number\"?: \"+55…\" (default: the first number the page offers), \"displayName\"?}) -> {ok, outcome: finished, numberId, number, displayName, state, metaStatus, redirect, tokenCleared}; makes an official number (OPEN / CONNECTED, or CLOSE / PENDING with --meta-numbers pending), signed number.created + number.connected, single use; unknown token 404, QR link 400, used / expired / abandoned 410, phone taken 409",
+        handler: || post(hosted::control_finish),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/_sandbox/remote-pairing/{token}/cancel",
+        name: "",
+        doc: "the person cancels a Meta link's signup at one of Meta's steps ({\"step\"?: BUSINESS_ACCOUNT_SELECTION | WABA_PHONE_PROFILE_PICKER | WHATSAPP_BUSINESS_PROFILE_SETUP | PHONE_NUMBER_SETUP (default) | PHONE_NUMBER_VERIFICATION | PERMISSIONS}) -> {ok, outcome: cancelled, step, linkUsable} (--link-after-abort); no number, no webhook",
+        handler: || post(hosted::control_cancel),
+    },
+    RouteDef {
+        method: "POST",
+        path: "/_sandbox/remote-pairing/{token}/fail",
+        name: "",
+        doc: "Meta fails a Meta link's signup ({\"errorId\"?, \"errorMessage\"?}) -> {ok, outcome: failed, errorId, errorMessage, sessionId, linkUsable} (--link-after-abort); no number, no webhook",
+        handler: || post(hosted::control_fail),
     },
     RouteDef {
         method: "GET",

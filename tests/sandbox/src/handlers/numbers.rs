@@ -124,11 +124,15 @@ pub(super) async fn create_meta(
                 None,
             ));
         };
+        if app.opts.meta_numbers == MetaNumbers::Pending {
+            // Not connected yet: waiting on Meta until `POST /_sandbox/numbers/{id}/meta`.
+            n.primary.open_since = None;
+        }
         let body = json!({
             "number": {
                 "id": n.id, "number": n.phone, "name": n.name, "provider": "META",
                 "metaPhoneId": phone_id, "metaWabaId": waba_id,
-                "isFullyConnected": true, "createdAt": app.clock.iso_at(n.created),
+                "isFullyConnected": n.fully_connected(now), "createdAt": app.clock.iso_at(n.created),
             },
             "webhook": { "url": format!("{}/webhooks/meta", app.base_url), "verifyToken": verify_token },
             "linkedApiKeyId": linked,

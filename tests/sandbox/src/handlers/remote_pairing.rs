@@ -1,7 +1,50 @@
 //! Remote pairing: `POST /v1/numbers/remote-pairing` and the public `/v1/remote-pairing/{token}` routes.
 
+use super::branding;
 use super::numbers::pairing_answer;
 use super::*;
+use crate::state::{Retired, TokenRec};
+use crate::LinkAfterSuccess;
+
+/// `redirectUrl` of a Meta link: absent, or an absolute `http(s)://` URL (the sandbox also
+/// takes `http://` so that tests can land on loopback).
+fn redirect_url(m: &Map<String, Value>) -> Result<Option<String>, Response> {
+    let s = match m.get("redirectUrl") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.trim(),
+        Some(_) => return Err(invalid("redirectUrl: must be a string")),
+    };
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or_default();
+    if rest.is_empty()
+        || rest.starts_with(['/', '?', '#'])
+        || s.len() > 2048
+        || s.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid("redirectUrl: must be an absolute http(s):// URL"));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// `externalRef` of a Meta link: absent, or a string of 1-255 characters.
+fn external_ref(m: &Map<String, Value>) -> Result<Option<String>, Response> {
+    match m.get("externalRef") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 255 => Ok(Some(s.clone())),
+        Some(_) => Err(invalid("externalRef: must be a string of 1-255 characters")),
+    }
+}
+
+/// `metaFlow` of a Meta link: absent, `embedded` or `credentials`.
+fn meta_flow(m: &Map<String, Value>) -> Result<Option<String>, Response> {
+    match m.get("metaFlow") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s == "embedded" || s == "credentials" => Ok(Some(s.clone())),
+        Some(_) => Err(invalid("metaFlow: must be embedded or credentials")),
+    }
+}
 
 pub(super) async fn remote_pairing(
     AxState(app): AxState<Shared>,
@@ -21,6 +64,13 @@ pub(super) async fn remote_pairing(
         Some(Value::String(p)) if p == "META" => "META",
         Some(_) => return Err(invalid("provider: must be PILOT_STATUS or META")),
     };
+    // The per-link snapshot, under whichever documented name it came (both are kept).
+    let mut branding = Map::new();
+    for name in ["branding", "brandingOverride"] {
+        if let Some(snapshot) = branding::snapshot(&m, name)? {
+            branding.insert(name.to_owned(), snapshot);
+        }
+    }
     let token = format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
         fastrand::u32(..),
@@ -31,14 +81,12 @@ pub(super) async fn remote_pairing(
     );
     let url = format!("{}/connect/{token}", app.base_url);
     if provider == "META" {
-        st.tokens.insert(
-            token.clone(),
-            crate::state::TokenRec {
-                number_id: None,
-                created: now,
-                provider,
-            },
-        );
+        // The link's page (`/connect/{token}`) plays Embedded Signup: see `hosted`.
+        let mut rec = TokenRec::new(provider, None, now, branding);
+        rec.redirect_url = redirect_url(&m)?;
+        rec.external_ref = external_ref(&m)?;
+        rec.meta_flow = meta_flow(&m)?;
+        st.tokens.insert(token.clone(), rec);
         return Ok(json_response(
             StatusCode::CREATED,
             &json!({ "provider": "META", "remotePairingToken": token, "remotePairingUrl": url, "numberId": null }),
@@ -57,11 +105,7 @@ pub(super) async fn remote_pairing(
     let id = st.create_number(&name, &number, None, now);
     st.tokens.insert(
         token.clone(),
-        crate::state::TokenRec {
-            number_id: Some(id.clone()),
-            created: now,
-            provider,
-        },
+        TokenRec::new(provider, Some(id.clone()), now, branding),
     );
     let Some(n) = st.numbers.get_mut(&id) else {
         return Err(error(
@@ -96,47 +140,79 @@ pub(super) async fn remote_pairing(
 
 // ---------- public token endpoints ----------
 
+/// Runs `f` on a live token (and the number it pairs or made). A status read (`syncs`) of a
+/// finished Meta link whose number is `OPEN` clears the token under
+/// `--link-after-success open-then-gone`: that answer is the last one.
 fn with_token(
     app: &App,
     token: &str,
-    f: impl FnOnce(Option<&mut NumberRec>, &App) -> Response,
+    syncs: bool,
+    f: impl FnOnce(Option<&mut NumberRec>, &App, &TokenRec) -> Response,
 ) -> Reply {
     let mut st = lock(&app.state);
     let now = app.clock.now();
     app.purge_expired(&mut st, now);
-    let expired = || error(StatusCode::NOT_FOUND, "Invalid or expired token", None);
-    let t = st.tokens.get(token).ok_or_else(expired)?;
-    if now - t.created > TOKEN_TTL_SECS {
-        st.tokens.remove(token);
-        return Err(expired());
+    let t = st.tokens.get(token).ok_or_else(token_gone)?;
+    if t.expired(now) {
+        st.retire(token, Retired::Expired);
+        return Err(token_gone());
     }
-    match t.number_id.clone() {
-        Some(id) => match st.numbers.get_mut(&id) {
-            Some(n) if n.deleted.is_none() => Ok(f(Some(n), app)),
-            _ => Err(expired()),
-        },
-        None => Ok(f(None, app)),
+    let t = t.clone();
+    let Some(id) = t.number_id.clone() else {
+        return Ok(f(None, app, &t));
+    };
+    let n = st
+        .numbers
+        .get_mut(&id)
+        .filter(|n| n.deleted.is_none())
+        .ok_or_else(token_gone)?;
+    let resp = f(Some(n), app, &t);
+    let open = n.primary.open_since.is_some();
+    if syncs
+        && open
+        && t.provider == "META"
+        && app.opts.link_after_success == LinkAfterSuccess::OpenThenGone
+    {
+        // "Poll until OPEN": this read saw it; the single-use token is cleared.
+        st.retire(token, Retired::Used);
     }
+    Ok(resp)
+}
+
+fn token_gone() -> Response {
+    error(StatusCode::NOT_FOUND, "Invalid or expired token", None)
 }
 
 pub(super) async fn token_info(AxState(app): AxState<Shared>, Path(token): Path<String>) -> Reply {
-    with_token(&app, &token, |n, app| match n {
-        Some(n) => {
-            let state = n.settle(app.clock.now());
-            json_response(
-                StatusCode::OK,
-                &json!({
+    with_token(&app, &token, false, |n, app, t| {
+        let meta = t.provider == "META";
+        let mut info = match n {
+            // A finished Meta link: the state of the number it made, and (per
+            // --link-number-id) its id.
+            Some(n) if meta => {
+                let state = n.settle(app.clock.now());
+                let mut v = json!({ "valid": true, "provider": "META", "state": state.as_str() });
+                if let (true, Some(o)) = (app.opts.link_number_id.in_info(), v.as_object_mut()) {
+                    o.insert("numberId".into(), json!(n.id));
+                }
+                v
+            }
+            Some(n) => {
+                let state = n.settle(app.clock.now());
+                json!({
                     "valid": true, "name": n.name, "number": n.phone, "maskedNumber": masked(&n.phone),
                     "state": state.as_str(),
                     "primaryLink": n.link_info(LinkId::Primary, &app.clock),
                     "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
-                }),
-            )
+                })
+            }
+            None => json!({ "valid": true, "provider": "META" }),
+        };
+        // The link's snapshot, under the name(s) it was created with.
+        if let Some(o) = info.as_object_mut() {
+            o.extend(t.branding.clone());
         }
-        None => json_response(
-            StatusCode::OK,
-            &json!({ "valid": true, "provider": "META" }),
-        ),
+        json_response(StatusCode::OK, &info)
     })
 }
 
@@ -144,17 +220,23 @@ pub(super) async fn token_status(
     AxState(app): AxState<Shared>,
     Path(token): Path<String>,
 ) -> Reply {
-    with_token(&app, &token, |n, app| match n {
+    with_token(&app, &token, true, |n, app, t| match n {
         Some(n) => {
-            let state = n.settle(app.clock.now());
-            json_response(
-                StatusCode::OK,
-                &json!({
-                    "state": state.as_str(), "isFullyConnected": n.fully_connected(app.clock.now()),
-                    "primaryLink": n.link_info(LinkId::Primary, &app.clock),
-                    "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
-                }),
-            )
+            let now = app.clock.now();
+            let state = n.settle(now);
+            let mut body = json!({
+                "state": state.as_str(), "isFullyConnected": n.fully_connected(now),
+                "primaryLink": n.link_info(LinkId::Primary, &app.clock),
+                "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
+            });
+            if let (true, true, Some(o)) = (
+                t.provider == "META",
+                app.opts.link_number_id.in_status(),
+                body.as_object_mut(),
+            ) {
+                o.insert("numberId".into(), json!(n.id));
+            }
+            json_response(StatusCode::OK, &body)
         }
         None => json_response(
             StatusCode::OK,
@@ -167,7 +249,12 @@ pub(super) async fn token_connect(
     AxState(app): AxState<Shared>,
     Path(token): Path<String>,
 ) -> Reply {
-    with_token(&app, &token, |n, app| match n {
+    with_token(&app, &token, false, |n, app, t| match n {
+        Some(_) if t.provider == "META" => error(
+            StatusCode::BAD_REQUEST,
+            "Meta links use Embedded Signup, not QR pairing",
+            Some("FEATURE_NOT_SUPPORTED"),
+        ),
         // The hosted link pairs the primary link.
         Some(n) => pairing_answer(n, LinkId::Primary, app),
         None => error(
