@@ -236,7 +236,8 @@ export function defineCustomElement(name = "pilot-connect") {
       const key = JSON.stringify(look);
       if (key === this.#styled) return;
       this.#styled = key;
-      this.#handle.update(look);
+      // A bad value is logged and changes nothing (as a bad attribute would).
+      try { this.#handle.update(look); } catch (e) { console.error(e); }
     }
 
     #stop() {

@@ -55,7 +55,9 @@ export const PilotConnect = forwardRef(function PilotConnect(props, ref) {
     const h = handle.current;
     if (!h || applied.current === lookKey) return;
     applied.current = lookKey;
-    h.update(look);
+    // A bad value (a branding colour from a setting, say) is logged and changes nothing: it must
+    // not unmount the app around the widget.
+    try { h.update(look); } catch (e) { console.error(e); }
   }, [lookKey]);
 
   useImperativeHandle(ref, () => ({

@@ -65,6 +65,16 @@ async function setBranding(b) {
   assert.equal(r.status, 200, await r.clone().text());
 }
 
+// A host page with a strict CSP: no style-src 'unsafe-inline' (nor any inline style), scripts by
+// nonce, images from data: and the logo host, connections to the worker only. Violations recorded.
+const cspPage = () => `<!doctype html><html lang="en"><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self' 'nonce-e2e' 'wasm-unsafe-eval'; style-src 'self'; img-src data: https://logo.test; connect-src 'self' ${worker} ${worker.replace("http:", "ws:")}">
+<body><div id="w"></div><div id="w2"></div><script type="module" nonce="e2e">
+window.violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.violations.push(e.violatedDirective + " " + e.blockedURI));
+import("/pkg/index.js").then((pc) => { window.pc = pc; });
+</script>`;
+
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   assert.ok(existsSync(path.join(BUILT, "index.js")), "target/widget-pkg is built (bash tools/build-widget.sh)");
@@ -72,7 +82,7 @@ before(async () => {
   sandbox = await spawnReady(path.join(ROOT, "target/debug/pilot-sandbox"),
     ["--port", "0", "--tenant-key", KEY, "--time-scale", "20", "--rate-limit", "0"], "pilot-sandbox listening on ", { procs });
   await setBranding(TENANT);
-  ({ url: site, server } = await serveFiles(PKG, { prefix: "/pkg/", page: widgetPage }));
+  ({ url: site, server } = await serveFiles(PKG, { prefix: "/pkg/", page: (url) => (url.pathname === "/csp" ? cspPage() : widgetPage(url)) }));
   const port = await freePort();
   worker = `http://127.0.0.1:${port}`;
   ({ mf } = await startWorker({
@@ -219,6 +229,24 @@ test("javascript:, http: and data: logos are refused: mount() rejects and nothin
   assert.match(next ?? "", /options\.nextStep/);
   assert.equal(await p.evaluate(() => document.querySelectorAll("#w2 [data-pilot-connect]").length), 0, "nothing mounted");
   assert.deepEqual(p.logos, [], "no logo request");
+  await p.context().close();
+});
+
+test("under a strict CSP (no inline styles): styled, branded, readable, no violation", async () => {
+  const p = await open();
+  await p.goto(`${site}/csp`);
+  await p.waitForFunction(() => window.pc);
+  await mount(p, await number());
+  await p.waitForFunction(() => document.querySelector("#w [data-pilot-connect]").shadowRoot.querySelector(".logo").complete);
+  const l = await look(p);
+  assert.equal(l.radius.card, "12px", "the widget's own stylesheet applies");
+  assert.equal(l.company, TENANT.companyName);
+  assert.ok(l.logo?.loaded, "the logo, from the allowed host");
+  assert.notEqual(l.primary, "rgb(255, 255, 0)", "the colour fitting applies (inline style through the CSSOM)");
+  for (const [what, r] of Object.entries(l.contrast)) assert.ok(r >= 4.5, `${what}: ${r.toFixed(2)}:1`);
+  const errorPanel = await p.evaluate(() => getComputedStyle(document.querySelector("#w [data-pilot-connect]").shadowRoot.querySelector(".error")).visibility);
+  assert.equal(errorPanel, "hidden", "panels not shown are hidden (the stylesheet is there)");
+  assert.deepEqual(await p.evaluate(() => window.violations), [], "no CSP violation");
   await p.context().close();
 });
 

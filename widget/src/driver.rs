@@ -23,8 +23,8 @@ use crate::machine::{Command, Config, Emitted, Event, Failure, Machine, Request,
 use crate::options::Options;
 use crate::page::{
     browser_lang, close_events, dark_query, emit, get, get_json, get_str, js_fn, navigator, now,
-    open_events, renew_token_with, send_events, set, set_str, token_claim, touch_phone, Callback,
-    Listener, Slot, Timer,
+    open_events, renew_token_with, send_events, set, set_str, set_style, token_claim, touch_phone,
+    Callback, Listener, Slot, Timer,
 };
 use crate::sched;
 use crate::view::View;
@@ -575,7 +575,7 @@ impl Widget {
                 style.push_str(";");
             }
         }
-        let _ = self.view.container.set_attribute("style", &style);
+        set_style(&self.view.container, &style);
         self.view.fit_colors();
     }
 

@@ -13,7 +13,11 @@ export function stamp(host, css, html, classes) {
   container.setAttribute("data-pilot-connect", "");
   host.append(container);
   const shadow = container.attachShadow({ mode: "open" });
-  shadow.innerHTML = "<style>" + css + "</style>" + html;
+  // A constructed stylesheet, not a <style>: a page whose CSP has no style-src 'unsafe-inline'
+  // styles it too (a <style> is the fallback where constructable sheets are missing).
+  let sheet;
+  try { sheet = new CSSStyleSheet(); sheet.replaceSync(css); shadow.adoptedStyleSheets = [sheet]; } catch { sheet = null; }
+  shadow.innerHTML = (sheet ? "" : "<style>" + css + "</style>") + html;
   const root = shadow.lastElementChild;
   return [container, root, ...classes.split("\0").slice(0, -1).map((c) => root.getElementsByClassName(c)[0])];
 }
@@ -95,6 +99,11 @@ export function setUrl(el, prop, url) {
   el.removeAttribute("data-failed");
   if (prop === "src") el.onerror = () => el.setAttribute("data-failed", "");
   el[prop] = url;
+}
+
+/** `el`'s inline style through the CSSOM (`style.cssText`), which a CSP without style-src 'unsafe-inline' allows (a style attribute it refuses). */
+export function setStyle(el, text) {
+  el.style.cssText = text;
 }
 
 /** A computed style of `el` (`rgb(…)` for colours), or "" when it has none. */

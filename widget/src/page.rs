@@ -62,6 +62,10 @@ extern "C" {
     /// `data-failed` until its URL changes.
     #[wasm_bindgen(js_name = setUrl)]
     pub(crate) fn set_url(el: &Element, prop: &str, url: &str);
+    /// Sets `el`'s inline style through the CSSOM (`style.cssText`: allowed by a CSP that
+    /// refuses style attributes).
+    #[wasm_bindgen(js_name = setStyle)]
+    pub(crate) fn set_style(el: &Element, text: &str);
     /// A computed style of `el` (`rgb(…)` for colours), or `""`.
     pub(crate) fn computed(el: &Element, prop: &str) -> String;
     /// The rendered height of `el` (px).

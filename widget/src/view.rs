@@ -14,7 +14,7 @@ use crate::layout::{scene, Part, Texts, CLASSES, PARTS, RESERVED, STACKED, TEMPL
 use crate::machine::{Frame, Phase};
 use crate::messages::Msg;
 use crate::options::Options;
-use crate::page::{computed, get_str, grow_from, height_of, set_url, stamp};
+use crate::page::{computed, get_str, grow_from, height_of, set_style, set_url, stamp};
 
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
@@ -139,7 +139,7 @@ impl View {
     /// when the widget is not rendered (no computed colours).
     pub fn fit_colors(&self) {
         let root = &self.root;
-        let _ = root.remove_attribute("style");
+        set_style(root, "");
         let color = |p: Part, prop: &str| Rgb::parse(&computed(self.part(p), prop));
         // The card's own background; a plain (transparent) one: the actions' background.
         let bg = Rgb::parse(&computed(root, "background-color"))
@@ -176,7 +176,7 @@ impl View {
             put("--_on-primary:", fit.on_primary);
         }
         if !style.is_empty() {
-            let _ = root.set_attribute("style", &style);
+            set_style(root, &style);
         }
     }
 }

@@ -134,7 +134,11 @@ test("under wrangler dev against the sandbox, the packed widget goes QR → scan
   await wait(() => /^[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(
     document.querySelector("[data-pilot-connect]")?.shadowRoot?.querySelector(".code")?.textContent?.trim() ?? ""), "a pairing code");
   await page.screenshot({ path: path.join(ROOT, "target/edge-standalone-pairing.png") });
-  assert.ok(frames.some((f) => f.includes('"pairing"')), "the push stream is open and carries the QR");
+  // The widget opens the push stream once its first QR is on screen: its first frame follows.
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000 && !frames.some((f) => f.includes('"pairing"'));) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(frames.some((f) => f.includes('"pairing"')), `the push stream is open and carries the QR: ${frames.slice(-3)}`);
   assert.equal((await fetch(`${sandbox}/_sandbox/numbers/${id}/scan`, { method: "POST" })).status, 200);
   await wait(() => document.querySelector("#w").dataset.state === "connected", "connected");
   assert.ok(frames.some((f) => f.includes('"connected"')), `"connected" came by push: ${frames.slice(-3)}`);

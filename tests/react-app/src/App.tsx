@@ -1,8 +1,16 @@
 import { useCallback, useState } from 'react'
 import { PilotConnect } from 'pilot-connect-widget/react'
-import type { PilotConnectElementOptions, WidgetState } from 'pilot-connect-widget'
+import type { PilotConnectBranding, PilotConnectElementOptions, WidgetState } from 'pilot-connect-widget'
 import { cfg, rec } from './e2e.ts'
 import './App.css'
+
+// The branding the #brand button cycles through: none, a good one, one with a bad colour (as a
+// setting typed by a customer could be): the widget logs it and keeps what it showed.
+const BRANDS: (PilotConnectBranding | undefined)[] = [
+  undefined,
+  { companyName: 'Acme Clínicas', primaryColor: '#0e7490' },
+  { companyName: 'Acme Clínicas', primaryColor: 'teal' },
+]
 
 // One object for the element's `options` property: a new object each render would be a change.
 const ELEMENT_OPTIONS: PilotConnectElementOptions = { maxAttempts: 30 }
@@ -10,6 +18,7 @@ const ELEMENT_OPTIONS: PilotConnectElementOptions = { maxAttempts: 30 }
 function App() {
   const [shown, setShown] = useState(true)
   const [locale, setLocale] = useState('en')
+  const [brand, setBrand] = useState(0)
   // Shown on the page, so each widget state change re-renders App (and the widgets' parents).
   const [componentState, setComponentState] = useState<WidgetState | 'none'>('none')
   const [elementState, setElementState] = useState<WidgetState | 'none'>('none')
@@ -28,6 +37,9 @@ function App() {
         <button id="locale" onClick={() => setLocale((l) => (l === 'en' ? 'pt-BR' : 'en'))}>
           {locale === 'en' ? 'Português' : 'English'}
         </button>
+        <button id="brand" onClick={() => setBrand((b) => (b + 1) % BRANDS.length)}>
+          Branding {brand}
+        </button>
         <p>
           component: <output id="component-state">{componentState}</output>, element:{' '}
           <output id="element-state">{elementState}</output>
@@ -42,6 +54,7 @@ function App() {
               endpoint={cfg.endpoint}
               token={cfg.tokenA}
               locale={locale}
+              branding={BRANDS[brand]}
               appearance={{ theme: 'light' }}
               maxAttempts={30}
               onReady={() => { rec.component.ready += 1 }}

@@ -123,6 +123,22 @@ async function exercise(url, label) {
     `${label}: and back`, 5_000);
   writeFileSync(path.join(OUT, `react-${label}-pairing.png`), await page.screenshot({ fullPage: true }));
 
+  // Branding as a prop, in place; then a bad colour (from a customer's setting, say): logged, the
+  // widget keeps what it showed, and the app around it stays mounted.
+  const company = () => page.locator("#component-slot .company").evaluate((e) => (e.checkVisibility() ? e.textContent : null));
+  await page.click("#brand");
+  await until(async () => (await company()) === "Acme Clínicas", `${label}: the branding prop shown in place`, 5_000);
+  const errorsBefore = w.errors.length;
+  await page.click("#brand");
+  await until(() => w.errors.length > errorsBefore, `${label}: the bad colour logged`, 5_000);
+  assert.match(w.errors.slice(errorsBefore).join("\n"), /options\.branding\.primaryColor must be a #RRGGBB colour/);
+  w.errors.splice(errorsBefore); // expected: asserted above
+  assert.equal(await page.locator("#toggle").count(), 1, `${label}: the app is still mounted`);
+  assert.equal(await company(), "Acme Clínicas", `${label}: the widget kept what it showed`);
+  assert.deepEqual(await containers(), { component: 1, element: 1 }, `${label}: the same widgets`);
+  await page.click("#brand");
+  await until(async () => (await company()) === null, `${label}: no branding again`, 5_000);
+
   // Unmounted (React state) right after a QR arrived, then mounted again.
   const n0 = await qrsOf();
   await until(async () => { const n = await qrsOf(); return n.component > n0.component; }, "a fresh QR", 10_000);
