@@ -4,6 +4,12 @@
 //! Claims: `sub` (number id), `aud` (the worker), `iat`, `exp` (at most one hour after `iat`),
 //! optional `nbf`, `link` (`primary`/`secondary`) and `origin` (the page allowed to use it).
 //! Verification accepts `alg: HS256` only, so `none` and algorithm confusion are refused.
+//!
+//! Two kinds: a **number** token (`sub` is a number id) and a **pairing-link** token (`rp`
+//! names a Meta remote-pairing link that has no number yet; `sub` is the link's token). A
+//! pairing-link token's header lists [`KIND_HEADER`] in `crit` (RFC 7515 §4.1.11): an edge of
+//! 0.3.0 or earlier refuses every `crit` token (`invalid_token`) instead of reading the link's
+//! token as a number id.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -11,8 +17,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::model::Link;
+use crate::model::{Link, Provider};
 use crate::secret::ConnectTokenSecret;
+use crate::validate;
 
 /// Longest allowed lifetime.
 pub const MAX_TTL_SECS: u64 = 3600;
@@ -20,11 +27,122 @@ pub const MAX_TTL_SECS: u64 = 3600;
 pub const DEFAULT_LEEWAY_SECS: u64 = 30;
 /// Tokens longer than this are refused unparsed.
 pub const MAX_TOKEN_LEN: usize = 4096;
+/// The header parameter a pairing-link token names in `crit`.
+pub const KIND_HEADER: &str = "pck";
+/// Its value for a pairing-link token.
+pub const KIND_REMOTE_PAIRING: &str = "remotePairing";
+/// How long a remote-pairing link lives once created (24 h, documented).
+pub const LINK_LIFETIME_SECS: u64 = 24 * 3600;
+/// Where Pilot Status hosts a link when only its token is known (the embed-connect guide's
+/// `remotePairingUrl`).
+pub const DEFAULT_LINK_PAGE: &str = "https://connect.pilotstatus.com.br/connect/";
+
+/// The longest `externalRef` a pairing-link token carries.
+pub const MAX_REF_LEN: usize = 255;
+
+/// Whether `s` may name a pairing link's session as its `externalRef`.
+#[must_use]
+pub fn is_external_ref(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_REF_LEN && !s.chars().any(|c| c.is_control() || c == '|')
+}
+
+/// The pairing link a token of that kind is for (claim `rp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemotePairingClaim {
+    /// The link's token (`remotePairingToken`, or the last path segment of its URL).
+    pub token: String,
+    /// Pilot Status's hosted page for it (`remotePairingUrl`): `https:` (or `http:` on loopback).
+    pub url: String,
+    /// The link's provider. Only `META` links get tokens of this kind: a `PILOT_STATUS` link
+    /// comes with a number id, and a number token pairs it by QR.
+    pub provider: Provider,
+    /// When the link stops being valid (Unix seconds; created + 24 h).
+    pub exp: u64,
+    /// The `externalRef` the link was created with: a webhook whose `data.externalRef` names it
+    /// reaches this link's session ([I]: where Pilot Status echoes it is not documented).
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+}
+
+impl RemotePairingClaim {
+    /// The claim for a link given as its token or its URL, valid until `link_exp`.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidClaims`] when `token_or_url` is neither a link token nor a link URL
+    /// ([`validate::page_url`]'s rule, the token as its last path segment).
+    pub fn meta(token_or_url: &str, link_exp: u64) -> Result<Self, TokenError> {
+        let raw = token_or_url.trim();
+        let (token, url) = if raw.contains("://") {
+            let url = validate::page_url("remotePairing", raw).map_err(|_| {
+                TokenError::InvalidClaims(
+                    "remotePairing URL must be https:// (or http:// on loopback)",
+                )
+            })?;
+            let path = url.split(['?', '#']).next().unwrap_or_default();
+            let token = path.rsplit('/').next().unwrap_or_default().to_owned();
+            (token, url)
+        } else {
+            (raw.to_owned(), format!("{DEFAULT_LINK_PAGE}{raw}"))
+        };
+        let claim = Self {
+            token,
+            url,
+            provider: Provider::Meta,
+            exp: link_exp,
+            external_ref: None,
+        };
+        claim.check()?;
+        Ok(claim)
+    }
+
+    /// With the `externalRef` the link was created with.
+    ///
+    /// # Errors
+    /// [`TokenError::InvalidClaims`] when it is empty, longer than [`MAX_REF_LEN`] or holds a
+    /// control character or `|`.
+    pub fn with_external_ref(mut self, external_ref: &str) -> Result<Self, TokenError> {
+        self.external_ref = Some(external_ref.to_owned());
+        self.check()?;
+        Ok(self)
+    }
+
+    fn check(&self) -> Result<(), TokenError> {
+        if let Some(r) = &self.external_ref {
+            if !is_external_ref(r) {
+                return Err(TokenError::InvalidClaims(
+                    "the pairing link's externalRef must be 1-255 characters, no control characters or |",
+                ));
+            }
+        }
+        let token_ok = !self.token.is_empty()
+            && self.token.len() <= 256
+            && self
+                .token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
+        if !token_ok {
+            return Err(TokenError::InvalidClaims(
+                "the pairing link's token must be 1-256 URL-safe characters",
+            ));
+        }
+        if validate::page_url("rp.url", &self.url).is_err() {
+            return Err(TokenError::InvalidClaims(
+                "the pairing link's URL must be https:// (or http:// on loopback)",
+            ));
+        }
+        if self.provider != Provider::Meta {
+            return Err(TokenError::InvalidClaims(
+                "only META pairing links take this token: a PILOT_STATUS link has a numberId, mint a number token for it",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The claims of a connect token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectClaims {
-    /// The number id this token may pair.
+    /// The number id this token may pair (a pairing-link token: the link's token).
     pub sub: String,
     /// The worker it is for.
     pub aud: String,
@@ -46,6 +164,14 @@ pub struct ConnectClaims {
     /// the number's session need not poll its status while it pairs. Absent: not known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<bool>,
+    /// A pairing-link token's link (then the header's `crit` names [`KIND_HEADER`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rp: Option<RemotePairingClaim>,
+    /// The link's own branding snapshot (the `branding`/`brandingOverride` it was created
+    /// with), for the widget: page options > this > the tenant's. Fields are checked where
+    /// they are shown (the wire's `Branding` rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ConnectClaims {
@@ -66,7 +192,35 @@ impl ConnectClaims {
             link: None,
             origin: None,
             webhooks: None,
+            rp: None,
+            branding: None,
         }
+    }
+
+    /// Claims for a Meta pairing link (`sub` is its token), valid `ttl_secs` from `now`.
+    #[must_use]
+    pub fn remote_pairing(
+        link: RemotePairingClaim,
+        audience: impl Into<String>,
+        now: u64,
+        ttl_secs: u64,
+    ) -> Self {
+        let mut c = Self::new(link.token.clone(), audience, now, ttl_secs);
+        c.rp = Some(link);
+        c
+    }
+
+    /// Carries the link's branding snapshot to the widget.
+    #[must_use]
+    pub fn with_branding(mut self, branding: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.branding = Some(branding);
+        self
+    }
+
+    /// The pairing link, when this is a pairing-link token.
+    #[must_use]
+    pub fn remote_pairing_link(&self) -> Option<&RemotePairingClaim> {
+        self.rp.as_ref()
     }
 
     /// Restricts the token to one page origin.
@@ -131,6 +285,39 @@ struct Header {
     typ: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     crit: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pck: Option<serde_json::Value>,
+}
+
+impl Header {
+    /// The header for `claims`: a pairing-link token is marked critical.
+    fn for_claims(claims: &ConnectClaims) -> Self {
+        let link = claims.rp.is_some();
+        Self {
+            alg: "HS256".into(),
+            typ: Some("JWT".into()),
+            crit: link.then(|| serde_json::json!([KIND_HEADER])),
+            pck: link.then(|| KIND_REMOTE_PAIRING.into()),
+        }
+    }
+
+    /// Whether the header is a number token's (no `crit`) or a pairing-link token's (`crit`
+    /// naming exactly [`KIND_HEADER`], which says `remotePairing`): `Some(is_link)`. Any other
+    /// critical extension is unknown to this version: `None`.
+    fn kind(&self) -> Option<bool> {
+        match (&self.crit, &self.pck) {
+            (None, None) => Some(false),
+            (Some(crit), Some(pck)) => {
+                let ours = crit
+                    .as_array()
+                    .is_some_and(|a| a.len() == 1 && a[0].as_str() == Some(KIND_HEADER))
+                    && pck.as_str() == Some(KIND_REMOTE_PAIRING);
+                ours.then_some(true)
+            }
+            // `pck` outside `crit` (or the reverse) is not a token we mint.
+            _ => None,
+        }
+    }
 }
 
 fn mac(secret: &ConnectTokenSecret) -> Hmac<Sha256> {
@@ -158,6 +345,26 @@ fn check_claims_shape(c: &ConnectClaims) -> Result<(), TokenError> {
             "link must be primary or secondary",
         ));
     }
+    if let Some(rp) = &c.rp {
+        rp.check()?;
+        if c.sub != rp.token {
+            return Err(TokenError::InvalidClaims(
+                "sub must be the pairing link's token",
+            ));
+        }
+        if c.link == Some(Link::Secondary) {
+            return Err(TokenError::InvalidClaims(
+                "a pairing link has no secondary link: link must be absent or primary",
+            ));
+        }
+        // A link lives 24 h from its creation, before the token was minted. (One already
+        // expired is the edge's to answer: `link_expired`, with no call.)
+        if rp.exp > c.iat.saturating_add(LINK_LIFETIME_SECS) {
+            return Err(TokenError::InvalidClaims(
+                "the pairing link's exp must be at most 24 h after iat",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -168,11 +375,7 @@ fn check_claims_shape(c: &ConnectClaims) -> Result<(), TokenError> {
 /// (including claims so long that the token would exceed [`MAX_TOKEN_LEN`]).
 pub fn mint(secret: &ConnectTokenSecret, claims: &ConnectClaims) -> Result<String, TokenError> {
     check_claims_shape(claims)?;
-    let header = Header {
-        alg: "HS256".into(),
-        typ: Some("JWT".into()),
-        crit: None,
-    };
+    let header = Header::for_claims(claims);
     let enc = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
     let h = serde_json::to_vec(&header).map_err(|_| TokenError::Malformed("header"))?;
     let p = serde_json::to_vec(claims).map_err(|_| TokenError::InvalidClaims("claims"))?;
@@ -267,9 +470,9 @@ pub fn verify(
     if header.alg != "HS256" {
         return Err(TokenError::UnsupportedAlgorithm(header.alg));
     }
-    if header.crit.is_some() {
-        return Err(TokenError::Malformed("crit extensions are not supported"));
-    }
+    let Some(is_link) = header.kind() else {
+        return Err(TokenError::Malformed("unknown crit extension"));
+    };
     let sig = URL_SAFE_NO_PAD
         .decode(s64)
         .map_err(|_| TokenError::Malformed("signature"))?;
@@ -285,6 +488,12 @@ pub fn verify(
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or(TokenError::Malformed("claims"))?;
     check_claims_shape(&claims)?;
+    // The header and the claims say the same kind, or the token is not one we minted.
+    if is_link != claims.rp.is_some() {
+        return Err(TokenError::InvalidClaims(
+            "a pairing link's claims need its crit header, and only they",
+        ));
+    }
     let now = opts.now;
     let leeway = opts.leeway_secs;
     if now > claims.exp.saturating_add(leeway) {

@@ -7,9 +7,9 @@
 //! [`public_error`], [`qr_answer`] and the [`StatusAnswer`] / [`PublicState`] of a status.
 
 pub use pilot_connect_wire::{
-    field, is_detail, is_masked_number, mask_number, renew, route, Branding, BrandingField,
-    BrandingRule, ErrorBody, FrameKind, PublicErrorCode, PublicState, PushFields, PushFrame,
-    QrAnswer, QrFields, ReadError, StatusAnswer, BEARER_PREFIX, CLOSE_TOKEN_EXPIRED,
+    field, is_detail, is_masked_number, is_number_id, mask_number, renew, route, Branding,
+    BrandingField, BrandingRule, ErrorBody, FrameKind, PublicErrorCode, PublicState, PushFields,
+    PushFrame, QrAnswer, QrFields, ReadError, StatusAnswer, BEARER_PREFIX, CLOSE_TOKEN_EXPIRED,
     CODE_LIFETIME_MAX_MS, DEFAULT_REFRESH_MS, REFRESH_RANGE_MS, SUBPROTOCOL,
 };
 
@@ -44,7 +44,7 @@ pub fn qr_answer(
     refresh_after_ms: u32,
 ) -> Result<QrAnswer, PublicErrorCode> {
     match outcome {
-        ConnectOutcome::AlreadyConnected => Ok(QrAnswer::Connected),
+        ConnectOutcome::AlreadyConnected => Ok(QrAnswer::Connected { number_id: None }),
         ConnectOutcome::Pairing(p) => {
             let qr = p
                 .qrcode_base64
@@ -80,5 +80,6 @@ pub fn status_answer(status: &NumberStatus) -> StatusAnswer {
     StatusAnswer {
         state: public_state(status),
         stale: status.stale.unwrap_or(false),
+        number_id: None,
     }
 }

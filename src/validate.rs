@@ -254,6 +254,64 @@ pub fn https_url(field: &'static str, raw: &str) -> Result<String, ValidationErr
     }
 }
 
+/// A page a browser is sent to (a pairing link, the page it returns to): an absolute `https://`
+/// URL, or `http://` on a loopback host (`localhost`, `127.x.x.x`, `[::1]`: a laptop, the
+/// sandbox). Returns it trimmed.
+///
+/// # Errors
+/// [`ValidationError::Invalid`] for anything else (`javascript:`, `data:`, `http:` elsewhere).
+pub fn page_url(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let bad = ValidationError::Invalid {
+        field,
+        reason: "must be an absolute https:// URL (http:// only on a loopback host)",
+    };
+    let url = http_url(field, raw).map_err(|_| bad.clone())?;
+    if url.starts_with("https://") || is_loopback(host_of(&url)) {
+        Ok(url)
+    } else {
+        Err(bad)
+    }
+}
+
+/// The `scheme://host[:port]` of an absolute http(s) URL, lowercased as browsers serialise an
+/// origin (default ports dropped); `None` when it is not one.
+#[must_use]
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    // Userinfo is not part of an origin.
+    let authority = authority.rsplit('@').next()?.to_ascii_lowercase();
+    if authority.is_empty() {
+        return None;
+    }
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|r| {
+            r.split('.').count() == 3 && r.split('.').all(|o| o.parse::<u8>().is_ok())
+        })
+}
+
 /// A colour as `#RRGGBB`: `#` and six hex digits, either case. Returns it trimmed.
 ///
 /// # Errors

@@ -26,6 +26,7 @@ fn read_qr(v: &Value) -> Result<QrAnswer, ReadError> {
         masked_number: v[field::MASKED_NUMBER].as_str(),
         code_expires_in_ms: v[field::CODE_EXPIRES_IN_MS].as_f64(),
         detail: v[field::DETAIL].as_str(),
+        number_id: v[field::NUMBER_ID].as_str(),
     })
 }
 
@@ -46,7 +47,10 @@ fn answers_round_trip() {
             masked_number: None,
             code_expires_in_ms: None,
         },
-        QrAnswer::Connected,
+        QrAnswer::Connected { number_id: None },
+        QrAnswer::Connected {
+            number_id: Some("wa_new".into()),
+        },
     ] {
         assert_eq!(read_qr(&answer.to_json()).unwrap(), answer);
     }
@@ -57,10 +61,17 @@ fn answers_round_trip() {
         PublicState::Unknown,
     ] {
         for stale in [true, false] {
-            let a = StatusAnswer { state, stale };
+            let a = StatusAnswer {
+                state,
+                stale,
+                number_id: None,
+            };
             let v = a.to_json();
-            let back =
-                StatusAnswer::from_fields(v[field::STATE].as_str(), v[field::STALE].as_bool());
+            let back = StatusAnswer::from_fields(
+                v[field::STATE].as_str(),
+                v[field::STALE].as_bool(),
+                v[field::NUMBER_ID].as_str(),
+            );
             assert_eq!(back.unwrap(), a);
         }
     }
@@ -120,7 +131,7 @@ fn readers_refuse_what_the_worker_never_sends() {
         QrAnswer::Pairing {
             refresh_after_ms, ..
         } => refresh_after_ms,
-        QrAnswer::Connected | QrAnswer::Waiting { .. } => unreachable!(),
+        QrAnswer::Connected { .. } | QrAnswer::Waiting { .. } => unreachable!(),
     };
     assert_eq!(refresh(None), DEFAULT_REFRESH_MS);
     assert_eq!(refresh(Some(5.0)), 1_000);
@@ -158,11 +169,11 @@ fn readers_refuse_what_the_worker_never_sends() {
         assert_eq!(masked_number.is_some(), number.contains('•'), "{number}");
     }
     assert_eq!(
-        StatusAnswer::from_fields(None, Some(true)),
+        StatusAnswer::from_fields(None, Some(true), None),
         Err(ReadError::State)
     );
     assert_eq!(
-        StatusAnswer::from_fields(Some("teleported"), None).map(|s| s.state),
+        StatusAnswer::from_fields(Some("teleported"), None, None).map(|s| s.state),
         Ok(PublicState::Unknown)
     );
     assert_eq!(ErrorBody::from_fields(Some("not_ours")), None);

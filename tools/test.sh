@@ -30,7 +30,7 @@ STAGES=(
   "react|fresh React 19 + Vite + TypeScript app: <PilotConnect> and <pilot-connect> under StrictMode, in Chromium"
   "next|fresh Next.js app: packed packages, next build, route handlers, the SSR page hydrated in Chromium, tsc"
   "recipes|framework recipes (Express, Hono, Fastify, Cloudflare Worker) against the sandbox, each with tsc"
-  "e2e|end to end in Chromium: demo page → worker (workerd) → sandbox; the phone, embedding, branding, official-number and hosted-Meta-signup suites"
+  "e2e|end to end in Chromium: demo page → worker (workerd) → sandbox; the phone, embedding, branding, official-number, hosted-Meta-signup and Meta-signup-widget suites"
   "demo|demo smoke: sandbox + wrangler dev + Node backend, flow through the worker, webhook back"
   "release|release checks: one version everywhere, licences and file lists of the three tarballs, exports against README's public list"
   "reports|bench/REPORT.md and the README's figures are what bench/report.mjs renders from bench/report.json"
@@ -190,7 +190,7 @@ stage_next() {
 # What each recipe app shows beyond the common suite (token, webhook + relay, numbers, tsc with
 # strict and skipLibCheck false over its types.ts).
 declare -A RECIPE=(
-  [express]="express.raw webhook + relayWebhook end to end (sandbox one/many, the worker in workerd, push), provisionEdge topologies, the express.json() pitfall"
+  [express]="express.raw webhook + relayWebhook end to end (sandbox one/many, the worker in workerd, push), provisionEdge topologies, the express.json() pitfall, Meta signup links mapped to customers (webhook or polling)"
   [hono]="@hono/node-server: c.req.text() webhook, relay, tokens, numbers"
   [fastify]="buffer content-type parser on the webhook route, relay, tokens, numbers"
   [worker]="a Hono API Worker: the recipe (request.text() webhook, relay in waitUntil, tokens, numbers) bundled in workerd; the edge mounted under /pilot behind its middleware, under wrangler dev"
@@ -208,7 +208,7 @@ stage_recipes() {
 
 stage_e2e() {
   need sandbox worker widget node-app
-  node --test --test-timeout=180000 tests/e2e/widget.e2e.mjs tests/e2e/states.e2e.mjs tests/e2e/phone.e2e.mjs tests/e2e/branding.e2e.mjs tests/e2e/official.e2e.mjs tests/e2e/hosted-meta.e2e.mjs
+  node --test --test-timeout=180000 tests/e2e/widget.e2e.mjs tests/e2e/states.e2e.mjs tests/e2e/phone.e2e.mjs tests/e2e/branding.e2e.mjs tests/e2e/official.e2e.mjs tests/e2e/hosted-meta.e2e.mjs tests/e2e/signup.e2e.mjs
 }
 
 stage_demo() {

@@ -767,6 +767,7 @@ export type EdgeErrorCode =
   | "unavailable"
   | "invalid_signature"
   | "bad_request"
+  | "link_expired"
   | "payload_too_large"
   | "no_forward_target"
 ;
@@ -891,20 +892,27 @@ export class Secret {
 
 // ── Connect tokens (for the pilot-connect edge worker) ──────────────────────────────────────
 
-export interface MintConnectTokenOptions {
+interface MintConnectTokenCommon {
   /**
    * The HS256 secret shared with the worker (CONNECT_TOKEN_SECRET), at least 32 bytes.
    * `undefined`, empty or shorter: `PilotStatusError` `configuration`.
    */
   secret: string | undefined;
-  /** The number the token may pair (`sub`). */
-  numberId: string;
   /** The worker's CONNECT_TOKEN_AUDIENCE (`aud`). */
   audience: string;
   /** The only page origin allowed to use it, e.g. `https://app.example.com`. */
   origin?: string;
   /** Lifetime, 1…3600 s (default 600). */
   ttlSeconds?: number;
+  /** Unix seconds; default the current time. */
+  now?: number;
+}
+
+/** A token for a number: the widget pairs it by QR or code (or shows an official number's state). */
+export interface MintNumberTokenOptions extends MintConnectTokenCommon {
+  /** The number the token may pair (`sub`). */
+  numberId: string;
+  remotePairing?: never;
   link?: Link;
   /**
    * `true` when the number's lifecycle webhooks reach the edge — any topology `provisionEdge`
@@ -914,9 +922,44 @@ export interface MintConnectTokenOptions {
    * the session polls `STATUS_POLL_MS` as before.
    */
   webhooks?: boolean;
-  /** Unix seconds; default the current time. */
-  now?: number;
 }
+
+/**
+ * A token for a Meta pairing link (`remotePairing.create({ provider: "META", … })`), which has
+ * no number until the person picks one at Meta: the widget opens Pilot Status's hosted signup
+ * and the edge watches the link. The token's header marks it critical, so an edge of 0.3.0 or
+ * earlier refuses it (`invalid_token`).
+ */
+export interface MintPairingLinkTokenOptions extends MintConnectTokenCommon {
+  numberId?: never;
+  /** The link's `remotePairingUrl` (preferred) or `remotePairingToken`. */
+  remotePairing: string;
+  /** When the link expires (Unix seconds): default 24 h from `now`, for a link just created. */
+  remotePairingExpiresAt?: number;
+  /**
+   * The link's own branding snapshot (what you created it with): the widget shows it between
+   * the page's options and the tenant's. Each field is checked (`validation` names a bad one);
+   * fields a page does not show are left out.
+   */
+  branding?: Branding;
+  /**
+   * The `redirectUrl` you created the link with, checked: https (http on loopback) and on
+   * `origin` (the phone returns there and mounts the widget with a token for the same link).
+   * Not carried in the token.
+   */
+  redirectUrl?: string;
+  /**
+   * The `externalRef` you created the link with: where Pilot Status echoes it in the new
+   * number's webhooks, the edge's session for this link hears "connected" (with the number's id)
+   * the moment it happens, instead of at its next poll.
+   */
+  externalRef?: string;
+  /** A pairing link has only a primary link. */
+  link?: "primary";
+  webhooks?: never;
+}
+
+export type MintConnectTokenOptions = MintNumberTokenOptions | MintPairingLinkTokenOptions;
 
 export interface VerifyConnectTokenOptions {
   /** As in `MintConnectTokenOptions`: `undefined`, empty or shorter than 32 bytes is `configuration`. */
@@ -930,6 +973,7 @@ export interface VerifyConnectTokenOptions {
 }
 
 export interface ConnectClaims {
+  /** The number id (a pairing-link token: the link's token). */
   sub: string;
   aud: string;
   iat: number;
@@ -938,6 +982,10 @@ export interface ConnectClaims {
   link?: Link;
   origin?: string;
   webhooks?: boolean;
+  /** A pairing-link token's link. */
+  rp?: { token: string; url: string; provider: "META"; exp: number; ref?: string };
+  /** A pairing-link token's branding snapshot. */
+  branding?: Branding;
 }
 
 /** @throws {PilotStatusError} `configuration` (the secret), `validation` (other options). */

@@ -4,7 +4,7 @@
 /** A widget's state (`data-state`, `statechange`, `handle.state`). */
 export type WidgetState = "idle" | "loading" | "pairing" | "refreshing" | "waiting" | "connected" | "expired" | "error" | "destroyed";
 /** What kind of failure `onError` reports. */
-export type ErrorKind = "network" | "rate_limited" | "unauthorized" | "origin" | "not_found" | "not_pairable" | "server" | "config";
+export type ErrorKind = "network" | "rate_limited" | "unauthorized" | "origin" | "not_found" | "not_pairable" | "server" | "config" | "link_expired";
 /** Which way of linking leads: `auto` (the pairing code on a touch phone, the QR elsewhere), `qr` or `code`. */
 export type WidgetMode = "auto" | "qr" | "code";
 /** The name of each event (`pilot-connect:<name>` and `pilotconnect<name>` on the element). */
@@ -60,6 +60,14 @@ export interface PilotConnectMessages {
   waitTitle?: string;
   waitText?: string;
   metaStatus?: string;
+  signupTitle?: string;
+  signupText?: string;
+  signup?: string;
+  signupOpen?: string;
+  signupReopen?: string;
+  signupBlocked?: string;
+  signupNewTab?: string;
+  signupClosed?: string;
   retry?: string;
   errorNetworkTitle?: string;
   errorNetwork?: string;
@@ -71,6 +79,8 @@ export interface PilotConnectMessages {
   errorUnauthorized?: string;
   errorOriginTitle?: string;
   errorOrigin?: string;
+  errorLinkExpiredTitle?: string;
+  errorLinkExpired?: string;
   errorNotFoundTitle?: string;
   errorNotFound?: string;
   errorNotPairableTitle?: string;

@@ -1,6 +1,10 @@
 //! Connect tokens and webhook signatures, with the worker's rules (they are the core's).
 
-use pilot_connect::connect_token::{self, ConnectClaims, VerifyOptions, MAX_TTL_SECS};
+use pilot_connect::connect_token::{
+    self, ConnectClaims, RemotePairingClaim, VerifyOptions, LINK_LIFETIME_SECS, MAX_TTL_SECS,
+};
+use pilot_connect::public::Branding;
+use pilot_connect::validate;
 use pilot_connect::webhook::{self, SignatureError, WebhookError, WebhookEvent};
 use pilot_connect::{ConnectTokenSecret, Link, WebhookSecret};
 use serde::Deserialize;
@@ -17,7 +21,17 @@ pub const DEFAULT_TTL_SECS: u64 = 600;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MintArgs {
     secret: Option<String>,
-    number_id: String,
+    number_id: Option<String>,
+    /// A Meta pairing link: its `remotePairingToken` or `remotePairingUrl`.
+    remote_pairing: Option<String>,
+    /// When the link expires (Unix seconds); default 24 h after `now` (a link just created).
+    remote_pairing_expires_at: Option<u64>,
+    /// The link's branding snapshot (what it was created with).
+    branding: Option<serde_json::Map<String, Value>>,
+    /// The page the link was created to return to (its `redirectUrl`): checked, not carried.
+    redirect_url: Option<String>,
+    /// The link's `externalRef`: a webhook naming it reaches the link's session on the edge.
+    external_ref: Option<String>,
     audience: String,
     origin: Option<String>,
     ttl_seconds: Option<u64>,
@@ -61,7 +75,9 @@ fn webhook_secret(raw: &str) -> Result<WebhookSecret, ErrorRecord> {
 ///
 /// # Errors
 /// A `configuration` record for a missing, empty or short secret; a `validation` record for a
-/// lifetime outside 1…3600 s, an empty number id or audience, or an unknown `link`.
+/// lifetime outside 1…3600 s, an empty number id or audience, an unknown `link`, both or
+/// neither of `numberId` and `remotePairing`, a pairing link with `link: "secondary"`, a bad
+/// link, branding field or `redirectUrl`.
 pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
     let a: MintArgs = parse_args(args)?;
     let secret = token_secret(a.secret.as_deref())?;
@@ -72,7 +88,73 @@ pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
             format!("ttlSeconds must be between 1 and {MAX_TTL_SECS}"),
         ));
     }
-    let mut claims = ConnectClaims::new(a.number_id, a.audience, a.now.unwrap_or(now), ttl);
+    let now = a.now.unwrap_or(now);
+    let invalid =
+        |field: &str, message: String| ErrorRecord::invalid_argument(field.into(), message);
+    let mut claims = match (a.number_id, a.remote_pairing) {
+        (Some(id), None) => {
+            for (set, name) in [
+                (a.remote_pairing_expires_at.is_some(), "remotePairingExpiresAt"),
+                (a.branding.is_some(), "branding"),
+                (a.redirect_url.is_some(), "redirectUrl"),
+                (a.external_ref.is_some(), "externalRef"),
+            ] {
+                if set {
+                    return Err(invalid(name, format!("{name} goes with remotePairing, not numberId")));
+                }
+            }
+            ConnectClaims::new(id, a.audience, now, ttl)
+        }
+        (None, Some(link)) => {
+            let link_exp = a
+                .remote_pairing_expires_at
+                .unwrap_or(now.saturating_add(LINK_LIFETIME_SECS));
+            let mut rp = RemotePairingClaim::meta(&link, link_exp)
+                .map_err(|e| invalid("remotePairing", e.to_string()))?;
+            if let Some(r) = &a.external_ref {
+                rp = rp
+                    .with_external_ref(r)
+                    .map_err(|e| invalid("externalRef", e.to_string()))?;
+            }
+            if a.link == Some(Link::Secondary) {
+                return Err(invalid(
+                    "link",
+                    "a pairing link has no secondary link: leave link out".into(),
+                ));
+            }
+            if let Some(url) = &a.redirect_url {
+                check_redirect(url, a.origin.as_deref())?;
+            }
+            let mut c = ConnectClaims::remote_pairing(rp, a.audience, now, ttl);
+            if let Some(b) = a.branding {
+                let checked = Branding::check(|k| b.get(k).and_then(Value::as_str).map(str::to_owned))
+                    .map_err(|f| {
+                        invalid(
+                            &format!("branding.{}", f.wire()),
+                            format!("branding.{} is not a valid value", f.wire()),
+                        )
+                    })?;
+                if let Value::Object(m) = checked.to_json() {
+                    if !m.is_empty() {
+                        c = c.with_branding(m);
+                    }
+                }
+            }
+            c
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "remotePairing",
+                "numberId and remotePairing are exclusive: a token is for a number or for a pairing link".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(invalid(
+                "numberId",
+                "numberId (a number) or remotePairing (a Meta pairing link's token or URL) is required".into(),
+            ))
+        }
+    };
     if let Some(origin) = a.origin {
         claims = claims.with_origin(origin);
     }
@@ -86,6 +168,24 @@ pub fn mint(args: &str, now: u64) -> Result<String, ErrorRecord> {
         // Claims a verifier would refuse are the caller's input: validation.
         ErrorRecord::from(&e).with_reason(crate::Reason::InvalidArgument)
     })
+}
+
+/// A pairing link's `redirectUrl` must be a page the widget runs on: https (http on loopback),
+/// on the token's origin (the phone comes back to it and mounts the widget with a new token).
+fn check_redirect(url: &str, origin: Option<&str>) -> Result<(), ErrorRecord> {
+    let bad = |m: String| ErrorRecord::invalid_argument("redirectUrl".into(), m);
+    let url = validate::page_url("redirectUrl", url).map_err(|e| bad(e.to_string()))?;
+    let Some(origin) = origin else {
+        return Err(bad(
+            "redirectUrl needs origin: the page it returns to must be the token's page".into(),
+        ));
+    };
+    if validate::origin_of(&url).as_deref() != Some(origin) {
+        return Err(bad(format!(
+            "redirectUrl must be on the token's origin {origin} (got {url})"
+        )));
+    }
+    Ok(())
 }
 
 /// Verifies a connect token the way the worker does and answers its claims as JSON.

@@ -299,6 +299,128 @@ async fn a_client_without_a_key_refuses_keyed_calls_before_sending() {
 const SECRET: &str = "binding-test-connect-secret-0123456789";
 
 #[test]
+fn a_pairing_link_token_carries_the_link_and_its_branding() {
+    let url = "http://127.0.0.1:8787/connect/rp_abc";
+    let t = tokens::mint(
+        &json!({"secret": SECRET, "remotePairing": url, "audience": "edge",
+            "origin": "http://localhost:3000", "redirectUrl": "http://localhost:3000/back?x=1",
+            "branding": {"companyName": "Acme", "primaryColor": "#112233", "defaultRedirectUrl": "https://x.example"},
+            "now": 1_000})
+        .to_string(),
+        1_000,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims: Value = serde_json::from_str(
+        &tokens::verify(
+            &t,
+            &json!({"secret": SECRET, "audience": "edge", "origin": "http://localhost:3000"})
+                .to_string(),
+            1_010,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}")),
+    )
+    .unwrap_or_default();
+    assert_eq!(claims["sub"], "rp_abc");
+    assert_eq!(
+        claims["rp"],
+        json!({"token": "rp_abc", "url": url, "provider": "META", "exp": 1_000 + 86_400})
+    );
+    // Only the fields a page shows, each checked.
+    assert_eq!(
+        claims["branding"],
+        json!({"companyName": "Acme", "primaryColor": "#112233"})
+    );
+
+    let refused = |args: Value| {
+        let e = tokens::mint(&args.to_string(), 1_000)
+            .err()
+            .unwrap_or_else(|| panic!("{args} passed"));
+        assert_eq!(e.kind.as_str(), "validation", "{args}: {e:?}");
+        e.field.unwrap_or_default()
+    };
+    let base = json!({"secret": SECRET, "audience": "edge", "origin": "https://app.example"});
+    let with = |extra: Value| {
+        let mut v = base.clone();
+        for (k, x) in extra.as_object().into_iter().flatten() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    assert_eq!(
+        refused(with(json!({"numberId": "wa_1", "remotePairing": "rp_1"}))),
+        "remotePairing"
+    );
+    assert_eq!(refused(with(json!({}))), "numberId");
+    assert_eq!(
+        refused(with(json!({"remotePairing": "rp_1", "link": "secondary"}))),
+        "link"
+    );
+    assert_eq!(
+        refused(with(
+            json!({"remotePairing": "http://example.com/connect/rp_1"})
+        )),
+        "remotePairing"
+    );
+    assert_eq!(
+        refused(with(json!({"numberId": "wa_1", "branding": {}}))),
+        "branding"
+    );
+    assert_eq!(
+        refused(with(json!({"numberId": "wa_1", "externalRef": "c1"}))),
+        "externalRef"
+    );
+    assert_eq!(
+        refused(with(json!({"remotePairing": "rp_1", "externalRef": "a|b"}))),
+        "externalRef"
+    );
+    let with_ref = tokens::mint(
+        &with(json!({"remotePairing": "rp_1", "externalRef": "cust_42"})).to_string(),
+        1_000,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims: Value = serde_json::from_str(
+        &tokens::verify(
+            &with_ref,
+            &json!({"secret": SECRET, "audience": "edge", "origin": "https://app.example"})
+                .to_string(),
+            1_010,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}")),
+    )
+    .unwrap_or_default();
+    assert_eq!(claims["rp"]["ref"], "cust_42");
+    assert_eq!(
+        refused(with(
+            json!({"remotePairing": "rp_1", "branding": {"logoUrl": "javascript:alert(1)"}})
+        )),
+        "logoUrl"
+    );
+    for redirect in [
+        "https://other.example/back",
+        "http://app.example/back",
+        "javascript:alert(1)",
+    ] {
+        assert_eq!(
+            refused(with(
+                json!({"remotePairing": "rp_1", "redirectUrl": redirect})
+            )),
+            "redirectUrl",
+            "{redirect}"
+        );
+    }
+    let mut no_origin =
+        with(json!({"remotePairing": "rp_1", "redirectUrl": "https://app.example/back"}));
+    no_origin.as_object_mut().map(|m| m.remove("origin"));
+    assert_eq!(refused(no_origin), "redirectUrl");
+    assert!(tokens::mint(
+        &with(json!({"remotePairing": "rp_1", "redirectUrl": "https://app.example/back"}))
+            .to_string(),
+        1_000
+    )
+    .is_ok());
+}
+
+#[test]
 fn tokens_round_trip_with_the_workers_rules() {
     let t = tokens::mint(
         &json!({"secret": SECRET, "numberId": "wa_1", "audience": "edge", "origin": "https://app.example", "ttlSeconds": 120}).to_string(),

@@ -1,11 +1,14 @@
 // The Express recipe for pilot-connect-server (its README, "Express"): the three things every
 // backend writes — a connect token for the widget, the Pilot Status webhook verified from the raw
 // body (its lifecycle events relayed to the edge worker), numbers created, listed and deleted —
-// and, on a second route, the app.use(express.json()) pitfall, so its error can be seen.
+// and, on a second route, the app.use(express.json()) pitfall, so its error can be seen. Official
+// numbers: Meta signup links matched to the customers by this backend alone (meta-links.mjs, the
+// recipe; its routes under /api/meta-links, its webhook step in the receiver).
 import express from "express";
 import {
   PilotStatus, PilotStatusError, mintConnectToken, verifyWebhook, relayWebhook, SIGNATURE_HEADER,
 } from "pilot-connect-server";
+import { LinkBusyError, MemoryLinkStore, metaLinks } from "./meta-links.mjs";
 
 const {
   PS_API_KEY, PS_BASE_URL, PS_WEBHOOK_SECRET, CONNECT_TOKEN_SECRET,
@@ -13,16 +16,26 @@ const {
   APP_ORIGIN, // the page that mounts the widget
   PUBLIC_URL, // where Pilot Status reaches this app (its own webhook)
   PORT = "3000",
+  META_LINKS_POLL_MS, // poll the pending Meta signup links this often (e.g. 30000); unset: only POST /api/meta-links/poll
 } = process.env;
 
 const pilot = new PilotStatus({ apiKey: PS_API_KEY, baseUrl: PS_BASE_URL });
 const app = express();
+
+// Meta signup links: the store is in memory here (yours is your database).
+const linkStore = new MemoryLinkStore();
+const links = metaLinks({
+  pilot, store: linkStore, tokens: { secret: CONNECT_TOKEN_SECRET, audience: PILOT_EDGE_URL, origin: APP_ORIGIN },
+  redirectUrl: `${APP_ORIGIN}/connected`,
+});
+if (META_LINKS_POLL_MS) links.every(Number(META_LINKS_POLL_MS));
 
 /** What this app did with each delivery (a real backend: its database). The test reads it. */
 const received = [];
 
 /** A failure as JSON with a fitting status (messages never hold a secret). */
 function fail(res, e) {
+  if (e instanceof LinkBusyError) return res.status(409).json({ kind: "conflict", message: e.message });
   if (!(e instanceof PilotStatusError)) { console.error(e); return res.status(500).json({ kind: "internal" }); }
   const status = { validation: 400, bad_request: 400, decode: 400, signature: 401, not_found: 404, conflict: 409,
     rate_limited: 429, configuration: 500, raw_body_required: 500 }[e.kind] ?? 502;
@@ -30,14 +43,23 @@ function fail(res, e) {
 }
 
 // The webhook: the raw bytes (express.raw), registered BEFORE app.use(express.json()).
-function receiveWebhook(req, res) {
+async function receiveWebhook(req, res) {
   let event;
   try {
     event = verifyWebhook(PS_WEBHOOK_SECRET, req.body, req.get(SIGNATURE_HEADER));
   } catch (e) {
     return fail(res, e); // 401 forged or unsigned, 400 not an event, 500 raw_body_required (a parser ran first)
   }
-  const entry = { event: event.event, dedupKey: event.dedupKey, relay: null };
+  // A number.created / number.connected naming a customer's Meta link maps it (idempotent); every
+  // other event goes on as before. A store failure answers 500: Pilot Status delivers again.
+  let metaLink;
+  try {
+    metaLink = await links.onWebhook(event);
+  } catch (e) {
+    console.error("meta links: webhook step failed:", e);
+    return res.status(500).json({ kind: "internal" });
+  }
+  const entry = { event: event.event, dedupKey: event.dedupKey, relay: null, ...(metaLink ? { metaLink } : {}) };
   received.push(entry); // handle it here (deliveries are retried: drop repeats by event.dedupKey)
   res.sendStatus(200);
   // Relay topology: the lifecycle events on to the edge, after answering (message.* stay here).
@@ -73,6 +95,29 @@ app.delete("/api/numbers/:id", async (req, res) => {
 });
 
 app.get("/api/received", (req, res) => res.json(received));
+
+// Meta signup links. POST {customerId, companyName?} → 201 {link, token}: the customer's link (its
+// pending one while it lasts) and the widget's token for it (a real app takes the customer from the
+// session). POST …/poll: one poll (what META_LINKS_POLL_MS runs). POST …/track {customerId, linkUrl,
+// createdAt}: a link made elsewhere. GET: every link (what the test reads).
+app.post("/api/meta-links", async (req, res) => {
+  try {
+    const { customerId, companyName } = req.body ?? {};
+    if (typeof customerId !== "string" || !customerId) return res.status(400).json({ kind: "validation", field: "customerId" });
+    res.status(201).json(await links.create(customerId, companyName ? { companyName } : undefined));
+  } catch (e) { fail(res, e); }
+});
+app.post("/api/meta-links/poll", async (req, res) => {
+  try { res.json(await links.poll()); } catch (e) { fail(res, e); }
+});
+app.post("/api/meta-links/track", async (req, res) => {
+  const { customerId, linkUrl, createdAt } = req.body ?? {};
+  const at = Date.parse(createdAt);
+  if (typeof customerId !== "string" || !customerId) return res.status(400).json({ kind: "validation", field: "customerId" });
+  if (Number.isNaN(at)) return res.status(400).json({ kind: "validation", field: "createdAt" });
+  try { res.status(201).json(await links.track(customerId, linkUrl, at)); } catch (e) { fail(res, e); }
+});
+app.get("/api/meta-links", (req, res) => res.json(linkStore.all()));
 
 // The pitfall: the same receiver registered AFTER app.use(express.json()). express.json() has
 // already parsed the body, so express.raw() leaves it alone and verifyWebhook gets an object:

@@ -12,9 +12,15 @@ export const CHROMIUM = process.env.CHROME_BIN ?? "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run", "--disable-quic"];
 
-/** Launches Chromium with `extraArgs` on top of the shared flags (e.g. `--js-flags=--expose-gc`). */
-export function launchChromium(extraArgs = []) {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs] });
+/**
+ * Launches Chromium with `extraArgs` on top of the shared flags (e.g. `--js-flags=--expose-gc`).
+ * `popupBlocker: true` keeps Chromium's popup blocker on (Playwright turns it off by default).
+ */
+export function launchChromium(extraArgs = [], { popupBlocker = false } = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs],
+    ...(popupBlocker ? { ignoreDefaultArgs: ["--disable-popup-blocking"] } : {}),
+  });
 }
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
@@ -31,6 +37,8 @@ export async function serveFiles(dir, { prefix = "/", page } = {}) {
     const url = new URL(req.url, "http://x");
     const html = page?.(url);
     if (typeof html === "string") return res.writeHead(200, { "content-type": "text/html" }).end(html);
+    // `{ html, headers }`: the page with headers of its own (a COOP, a CSP).
+    if (typeof html?.html === "string") return res.writeHead(200, { "content-type": "text/html", ...html.headers }).end(html.html);
     if (url.pathname === "/favicon.ico") return res.writeHead(204).end();
     if (!url.pathname.startsWith(prefix)) return res.writeHead(404).end();
     let file = path.join(root, decodeURIComponent(url.pathname.slice(prefix.length)));

@@ -74,6 +74,7 @@ fn read_qr(body: &JsValue) -> Option<QrAnswer> {
     let code = get_str(body, field::PAIRING_CODE);
     let number = get_str(body, field::MASKED_NUMBER);
     let detail = get_str(body, field::DETAIL);
+    let number_id = get_str(body, field::NUMBER_ID);
     QrAnswer::from_fields(QrFields {
         state: state.as_deref(),
         qr: qr.as_deref(),
@@ -82,16 +83,28 @@ fn read_qr(body: &JsValue) -> Option<QrAnswer> {
         masked_number: number.as_deref(),
         code_expires_in_ms: get(body, field::CODE_EXPIRES_IN_MS).as_f64(),
         detail: detail.as_deref(),
+        number_id: number_id.as_deref(),
     })
     .ok()
 }
 
-/// A `/v1/status` answer (or a pushed status frame).
+/// A `/v1/status` answer (or a pushed status frame): "connected" naming the number (a pairing
+/// link's) is the connected answer with its id.
 fn read_status(body: &JsValue) -> Option<Event> {
     let state = get_str(body, field::STATE);
-    StatusAnswer::from_fields(state.as_deref(), get(body, field::STALE).as_bool())
-        .ok()
-        .map(|a| Event::StatusArrived(a.state))
+    let number_id = get_str(body, field::NUMBER_ID);
+    let a = StatusAnswer::from_fields(
+        state.as_deref(),
+        get(body, field::STALE).as_bool(),
+        number_id.as_deref(),
+    )
+    .ok()?;
+    Some(match a.number_id {
+        Some(id) => Event::QrArrived(QrAnswer::Connected {
+            number_id: Some(id),
+        }),
+        None => Event::StatusArrived(a.state),
+    })
 }
 
 /// A pushed frame as a machine event: a QR answer, a status, or the session's failure, told
@@ -127,6 +140,8 @@ pub(crate) struct Widget {
     request_ids: core::cell::Cell<u32>,
     listeners: Slot<Vec<Listener>>,
     push: Slot<Option<Push>>,
+    /// The hosted signup's window, while the widget holds its handle.
+    signup: Slot<Option<JsValue>>,
     /// The widget's own strong reference while mounted: a page that drops the handle `mount()`
     /// gave it (the README's quick start does) must not lose the widget to the garbage collector.
     /// Only `teardown()` (unmount, destroy) lets go.
@@ -141,6 +156,8 @@ impl Widget {
                 poll_ms: opts.poll_ms,
                 can_renew_token: opts.get_token.is_some(),
                 code_first: opts.mode.code_first(touch_phone()),
+                phone: touch_phone(),
+                framed: crate::page::framed(),
             },
             doc.hidden(),
         );
@@ -155,6 +172,7 @@ impl Widget {
             request_ids: core::cell::Cell::new(0),
             listeners: Slot::new(Vec::new()),
             push: Slot::new(None),
+            signup: Slot::new(None),
             mounted: Slot::new(None),
         });
         w.mounted.with(|m| *m = Some(w.clone()));
@@ -177,6 +195,15 @@ impl Widget {
     }
 
     fn step(self: &Rc<Self>, event: Event) {
+        // The edge's waiting answer for a pairing link's token is the signup face.
+        let event = match event {
+            Event::QrArrived(QrAnswer::Waiting { .. })
+                if self.opts.with(|o| o.is_link_token()) == Some(true) =>
+            {
+                Event::SignupArrived
+            }
+            e => e,
+        };
         let opened = event == Event::PushOpened;
         let commands = self
             .machine
@@ -292,6 +319,37 @@ impl Widget {
             }
             Command::Render => self.render(),
             Command::Emit(e) => self.emit(e),
+            Command::OpenSignup(how) => self.open_signup(how),
+            Command::CheckSignup => {
+                let closed = self
+                    .signup
+                    .with(|w| w.as_ref().is_none_or(crate::page::window_closed));
+                self.dispatch(Event::SignupWindow {
+                    closed: closed.unwrap_or(true),
+                });
+            }
+            Command::CloseSignup => {
+                if let Some(Some(w)) = self.signup.with(Option::take) {
+                    crate::page::close_window(&w);
+                }
+            }
+        }
+    }
+
+    /// Opens the token's hosted signup: a popup (its outcome goes back to the machine), or the
+    /// whole page. No URL that passes the rule: nothing opens.
+    fn open_signup(self: &Rc<Self>, how: crate::machine::SignupHow) {
+        let Some(url) = self.opts.with(|o| o.signup_url()).flatten() else {
+            return;
+        };
+        match how {
+            crate::machine::SignupHow::Navigate => crate::page::navigate(&url),
+            crate::machine::SignupHow::Popup => {
+                let w = crate::page::open_window(&url, "pilot-connect-signup");
+                let opened = w.is_object();
+                self.signup.with(|s| *s = opened.then_some(w));
+                self.dispatch(Event::SignupOpened(opened));
+            }
         }
     }
 
@@ -472,10 +530,21 @@ impl Widget {
                 });
             }
             Emitted::Connected => {
-                let id = self
-                    .opts
-                    .with(|o| o.token.as_deref().map(|t| token_claim(t, "sub")));
-                let id = id.flatten().filter(JsValue::is_string);
+                // The id the edge named (a pairing link's new number), else the token's number;
+                // a pairing link's token names the link, never a number: `null` then.
+                let named = self
+                    .machine
+                    .with(|m| m.number_id().map(JsValue::from))
+                    .flatten();
+                let id = named.or_else(|| {
+                    self.opts
+                        .with(|o| {
+                            let t = o.token.as_deref().filter(|_| !o.is_link_token())?;
+                            Some(token_claim(t, "sub"))
+                        })
+                        .flatten()
+                        .filter(JsValue::is_string)
+                });
                 set(&detail, "numberId", &or_null(id));
             }
             Emitted::Error(f) => {
@@ -508,6 +577,7 @@ impl Widget {
             (Part::Retry, Event::Restart),
             (Part::Copy, Event::Copy),
             (Part::Switch, Event::SwitchView),
+            (Part::Signup, Event::SignupClicked),
         ] {
             let on_click = self.on(move |_| Some(event.clone()));
             ls.push(Listener::new(self.view.part(part), "click", on_click));

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use pilot_connect_wire::{Branding, PublicErrorCode};
 
-use crate::machine::{ErrorKind, Failure, Frame, Phase};
+use crate::machine::{ErrorKind, Failure, Frame, Phase, SignupStep};
 use crate::messages::{fill, nth, Msg};
 
 /// The texts of one render, resolved by the driver (built-ins or the page's overrides).
@@ -103,6 +103,12 @@ parts! {
     WaitDetail "wait-detail",
     WaitLabel "wait-label",
     MetaStatus "meta-status",
+    /// A Meta pairing link: where its signup stands (open, blocked, closed).
+    SignupNote "signup-note",
+    /// "Continue with Facebook" (or "Reopen the window"): opens the hosted signup.
+    Signup "signup",
+    /// The hosted signup as a plain link (a refused popup); its `href` is set by property.
+    SignupLink "signup-link",
     Done "done",
     DoneTitle "done-title",
     /// The connected number, masked.
@@ -161,7 +167,9 @@ pub const TEMPLATE: &str = concat!(
     r#"<div class="panel wait">"#,
     r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="10"/><path d="M12 7v5l3 2"/></svg>"#,
     r#"<h3 class="wait-title"></h3><p class="wait-text"></p>"#,
-    r#"<p class="wait-detail"><span class="wait-label"></span> <bdi class="meta-status" dir="ltr"></bdi></p></div>"#,
+    r#"<p class="wait-detail"><span class="wait-label"></span> <bdi class="meta-status" dir="ltr"></bdi></p>"#,
+    r#"<p class="signup-note" role="status"></p><button type="button" part="button" class="signup primary"></button>"#,
+    r#"<a class="signup-link" part="link" target="_blank" rel="noopener noreferrer"></a></div>"#,
     r#"<div class="panel done">"#,
     r#"<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/><path d="m7.5 12.5 3 3 6-6.5"/></svg>"#,
     r#"<h3 class="done-title"></h3><bdi class="done-number" dir="ltr"></bdi><p class="done-text"></p>"#,
@@ -249,6 +257,7 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
     let brand = t.brand();
     let next = t.next_label();
     let connected = f.phase == Phase::Connected;
+    let signup = f.signup;
 
     let mut shown = [false; PARTS];
     for (part, visible) in [
@@ -266,7 +275,20 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
         (Part::Wait, f.phase == Phase::Waiting),
         (Part::WaitTitle, true),
         (Part::WaitText, true),
-        (Part::WaitDetail, f.detail.is_some()),
+        (Part::WaitDetail, f.detail.is_some() && signup.is_none()),
+        (
+            Part::SignupNote,
+            matches!(
+                signup,
+                Some(SignupStep::Open | SignupStep::Blocked | SignupStep::Closed)
+            ),
+        ),
+        // Blocked, the link is the action (the button would be refused again).
+        (
+            Part::Signup,
+            signup.is_some() && signup != Some(SignupStep::Blocked),
+        ),
+        (Part::SignupLink, signup == Some(SignupStep::Blocked)),
         (Part::WaitLabel, true),
         (Part::MetaStatus, true),
         (Part::Done, connected),
@@ -336,6 +358,27 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
     set(Part::Code, String::from(f.code.unwrap_or("")));
     set(Part::Number, String::from(f.masked_number.unwrap_or("")));
     set(Part::MetaStatus, String::from(f.detail.unwrap_or("")));
+    if let Some(step) = signup {
+        set(Part::WaitTitle, t.text(Msg::SignupTitle));
+        set(Part::WaitText, t.text(Msg::SignupText));
+        set(
+            Part::Signup,
+            t.text(match step {
+                SignupStep::Ready => Msg::Signup,
+                _ => Msg::SignupReopen,
+            }),
+        );
+        set(Part::SignupLink, t.text(Msg::SignupNewTab));
+        set(
+            Part::SignupNote,
+            match step {
+                SignupStep::Open => t.text(Msg::SignupOpen),
+                SignupStep::Blocked => t.text(Msg::SignupBlocked),
+                SignupStep::Closed => t.text(Msg::SignupClosed),
+                SignupStep::Ready => String::new(),
+            },
+        );
+    }
     set(
         Part::DoneNumber,
         String::from(f.masked_number.unwrap_or("")),
@@ -388,6 +431,7 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
         }
         Phase::Refreshing => t.text(Msg::Refreshing),
         Phase::Connected => t.text(Msg::Connected),
+        Phase::Waiting if signup.is_some() => t.text(Msg::SignupTitle),
         Phase::Waiting => t.text(Msg::WaitTitle),
         Phase::Expired => t.text(Msg::Expired),
         Phase::Error => f
@@ -420,5 +464,6 @@ pub fn error_texts(f: &Failure) -> (Msg, Msg) {
         ErrorKind::NotPairable => (Msg::ErrorNotPairableTitle, Msg::ErrorNotPairable),
         ErrorKind::Server => (Msg::ErrorServerTitle, Msg::ErrorServer),
         ErrorKind::Config => (Msg::ErrorConfigTitle, Msg::ErrorConfig),
+        ErrorKind::LinkExpired => (Msg::ErrorLinkExpiredTitle, Msg::ErrorLinkExpired),
     }
 }

@@ -94,11 +94,14 @@ pub enum ErrorKind {
     Server,
     /// The worker is not configured.
     Config,
+    /// A Meta pairing link expired (24 h) or was never valid: the page's `getToken` may give a
+    /// token for a new link, and the widget starts over on it.
+    LinkExpired,
 }
 
 impl ErrorKind {
     /// Every kind (the TypeScript `ErrorKind` is generated from it).
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Network,
         Self::RateLimited,
         Self::Unauthorized,
@@ -107,6 +110,7 @@ impl ErrorKind {
         Self::NotPairable,
         Self::Server,
         Self::Config,
+        Self::LinkExpired,
     ];
 
     /// The public name.
@@ -121,6 +125,7 @@ impl ErrorKind {
             Self::NotPairable => "not_pairable",
             Self::Server => "server",
             Self::Config => "config",
+            Self::LinkExpired => "link_expired",
         }
     }
 }
@@ -187,6 +192,7 @@ impl Failure {
             (_, Some(C::NotFound)) | (404, _) => ErrorKind::NotFound,
             (_, Some(C::NotPairable)) | (409, _) => ErrorKind::NotPairable,
             (_, Some(C::ConfigError)) => ErrorKind::Config,
+            (_, Some(C::LinkExpired)) | (410, _) => ErrorKind::LinkExpired,
             _ => ErrorKind::Server,
         };
         // A rate limit always waits (its Retry-After, or a default); a passing upstream failure
@@ -239,6 +245,8 @@ timers! {
     CodeExpiry,
     /// The push stream's token lapses soon: renew it over the stream (`getToken`).
     TokenRenew,
+    /// Look whether the signup window is still open.
+    SignupCheck,
 }
 
 /// First wait before reopening a dropped push stream.
@@ -257,6 +265,37 @@ pub const TOKEN_RENEW_AHEAD_MS: u32 = 60_000;
 /// The least wait before a renewal: a `getToken` that gives short-lived tokens is called at
 /// most this often, never in a loop.
 pub const TOKEN_RENEW_MIN_MS: u32 = 10_000;
+
+/// How often the driver looks whether the signup window is still open.
+pub const SIGNUP_CHECK_MS: u32 = 1_000;
+/// A signup window reported closed sooner than this after it opened is not believed closed: a
+/// host page with `Cross-Origin-Opener-Policy: same-origin` loses its handle to a cross-origin
+/// window the moment the window navigates (the handle then says "closed" while the window is
+/// open), and a person rarely closes it this fast.
+pub const SIGNUP_SEEN_OPEN_MS: f64 = 3_000.0;
+
+/// Where a Meta pairing link's signup stands on this page (the edge says when it is done).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignupStep {
+    /// Not opened yet: one action, "Continue with Facebook".
+    Ready,
+    /// Pilot Status's hosted signup is open in its window: finish there (or reopen it).
+    Open,
+    /// The browser refused the window (a frame without `allow-popups`): a plain link.
+    Blocked,
+    /// The window closed before the signup finished: still watching, reopen offered.
+    Closed,
+}
+
+/// How to open the hosted signup.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignupHow {
+    /// A popup window, opened by the person's click.
+    Popup,
+    /// The whole page goes to the link (a phone, or a popup that could not open); Pilot
+    /// Status sends the person back to the link's `redirectUrl`.
+    Navigate,
+}
 
 /// The worker routes the driver calls.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -310,6 +349,17 @@ pub enum Event {
     TokenLeft(u32),
     /// The number's session pushed a failure (its own upstream call failed).
     PushFailed(Failure),
+    /// The edge's waiting answer for a Meta pairing link (the page's token names one).
+    SignupArrived,
+    /// The person asked to open (or reopen) the hosted signup.
+    SignupClicked,
+    /// The popup opened (`true`) or the browser refused it.
+    SignupOpened(bool),
+    /// What the driver found when it looked at the signup window.
+    SignupWindow {
+        /// Its handle says it is closed.
+        closed: bool,
+    },
     /// Unmounted or destroyed.
     Destroy,
 }
@@ -407,6 +457,12 @@ pub enum Command {
     RenewPush,
     /// Put the pairing code on the clipboard.
     CopyCode,
+    /// Open the hosted signup this way (from the person's click: a popup needs it).
+    OpenSignup(SignupHow),
+    /// Look at the signup window and say ([`Event::SignupWindow`]).
+    CheckSignup,
+    /// Close the signup window, if it is still ours (done).
+    CloseSignup,
     /// Render [`Machine::view`].
     Render,
     /// Tell the page.
@@ -507,6 +563,12 @@ pub struct Config {
     /// Lead with the pairing code rather than the QR (`mode: "code"`, or `"auto"` on a touch
     /// phone, where the QR on screen cannot be scanned by the phone showing it).
     pub code_first: bool,
+    /// The page looks like a touch phone: a signup opens as a full-page navigation (phones and
+    /// in-app browsers lose popups).
+    pub phone: bool,
+    /// The widget runs in a frame: a refused popup is offered as a link, never a navigation of
+    /// the frame (the hosted signup is never framed).
+    pub framed: bool,
 }
 
 /// How long the "copied" confirmation stays.
@@ -545,6 +607,8 @@ pub struct Frame<'a> {
     pub can_retry: bool,
     /// Waiting on Meta: its status word, as the edge read it.
     pub detail: Option<&'a str>,
+    /// A Meta pairing link's signup, where it stands (waiting phase only).
+    pub signup: Option<SignupStep>,
 }
 
 /// The widget's whole logical state.
@@ -585,6 +649,16 @@ pub struct Machine {
     code_replaced: bool,
     /// Meta's status word while waiting.
     detail: Option<String>,
+    /// A Meta pairing link: where its signup stands.
+    signup: Option<SignupStep>,
+    /// When (ms) the signup window opened.
+    signup_opened_at: f64,
+    /// The window's handle said "open" at a check after it opened.
+    signup_seen_open: bool,
+    /// The connected number's id, when the edge named it (a pairing link's new number).
+    number_id: Option<String>,
+    /// The expired link `getToken` was asked to replace (told to the page already).
+    expired_link: Option<Failure>,
 }
 
 impl Machine {
@@ -619,7 +693,18 @@ impl Machine {
             code_seen: false,
             code_replaced: false,
             detail: None,
+            signup: None,
+            signup_opened_at: 0.0,
+            signup_seen_open: false,
+            number_id: None,
+            expired_link: None,
         }
+    }
+
+    /// The connected number's id, when the edge named it.
+    #[must_use]
+    pub fn number_id(&self) -> Option<&str> {
+        self.number_id.as_deref()
     }
 
     /// Whether the pairing code leads.
@@ -684,6 +769,7 @@ impl Machine {
                 .map(|at| ceil_seconds(at - now)),
             code_replaced: self.code_replaced,
             detail: self.detail.as_deref(),
+            signup: self.signup.filter(|_| self.phase == Phase::Waiting),
             // "Try again" only where trying again can work: a network or service failure, or a
             // refused token that getToken can replace. A page origin, a missing number, a number
             // that cannot pair and a worker without its settings need someone else; a rate
@@ -696,6 +782,8 @@ impl Machine {
                 | ErrorKind::NotFound
                 | ErrorKind::NotPairable
                 | ErrorKind::Config => false,
+                // A new link comes from the page's backend (getToken).
+                ErrorKind::LinkExpired => self.cfg.can_renew_token,
             }),
         }
     }
@@ -712,8 +800,13 @@ impl Machine {
         match event {
             Event::Start if self.phase == Phase::Idle => self.fetch_qr(&mut out),
             Event::Start => {}
-            Event::QrArrived(QrAnswer::Connected)
-            | Event::StatusArrived(PublicState::Connected) => self.connected(&mut out),
+            Event::QrArrived(QrAnswer::Connected { number_id }) => {
+                if number_id.is_some() {
+                    self.number_id = number_id;
+                }
+                self.connected(&mut out);
+            }
+            Event::StatusArrived(PublicState::Connected) => self.connected(&mut out),
             Event::QrArrived(QrAnswer::Pairing {
                 qr,
                 pairing_code,
@@ -764,10 +857,18 @@ impl Machine {
                     }
                 }
             }
-            Event::TokenRenewed(true) if self.is_fetching() => self.fetch_qr(&mut out),
-            Event::TokenRenewed(false) if self.is_fetching() => {
-                self.fail(Failure::no_token(), &mut out)
+            Event::TokenRenewed(true) if self.is_fetching() => {
+                self.expired_link = None;
+                self.fetch_qr(&mut out);
             }
+            Event::TokenRenewed(false) if self.is_fetching() => match self.expired_link.take() {
+                // No new link: the expired one's panel (the page heard it once).
+                Some(f) => {
+                    self.failure = Some(f);
+                    self.set_phase(Phase::Error, &mut out);
+                }
+                None => self.fail(Failure::no_token(), &mut out),
+            },
             Event::TokenRenewed(_) => {}
             Event::Fired(Timer::Refresh) if self.phase == Phase::Pairing && !self.hidden => {
                 self.fetch_qr(&mut out)
@@ -801,6 +902,9 @@ impl Machine {
                 self.renewing_push = true;
                 out.push(Command::RenewToken);
             }
+            Event::Fired(Timer::SignupCheck) if self.signup == Some(SignupStep::Open) => {
+                out.push(Command::CheckSignup);
+            }
             Event::Fired(Timer::Reopen) if self.phase.watches() && !self.watching => {
                 self.watching = true;
                 out.push(Command::Watch(true));
@@ -809,6 +913,13 @@ impl Machine {
             Event::Visibility { hidden } => self.visibility(hidden, now, &mut out),
             Event::Restart => {
                 if self.phase != Phase::Connected {
+                    // "Try again" on an expired link asks the page for a new one again.
+                    if self
+                        .failure
+                        .is_some_and(|f| f.kind == ErrorKind::LinkExpired)
+                    {
+                        self.token_renewed = false;
+                    }
                     self.attempt = 0;
                     self.failure = None;
                     self.code_replaced = false;
@@ -864,6 +975,54 @@ impl Machine {
             }
             Event::PushOpened | Event::PushClosed | Event::PushLapsed | Event::TokenLeft(_) => {}
             Event::PushFailed(f) => self.push_failed(f, &mut out),
+            Event::SignupArrived => {
+                self.waiting(None, &mut out);
+                if self.phase == Phase::Waiting && self.signup.is_none() {
+                    self.signup = Some(SignupStep::Ready);
+                    out.render();
+                }
+            }
+            Event::SignupClicked if self.phase == Phase::Waiting && self.signup.is_some() => {
+                let how = if self.cfg.phone {
+                    SignupHow::Navigate
+                } else {
+                    SignupHow::Popup
+                };
+                out.push(Command::OpenSignup(how));
+            }
+            Event::SignupOpened(true) if self.signup.is_some() => {
+                self.signup = Some(SignupStep::Open);
+                self.signup_opened_at = now;
+                self.signup_seen_open = false;
+                self.arm(Timer::SignupCheck, SIGNUP_CHECK_MS, &mut out);
+                out.render();
+            }
+            Event::SignupOpened(false) if self.signup.is_some() => {
+                if self.cfg.framed {
+                    self.signup = Some(SignupStep::Blocked);
+                    self.disarm(Timer::SignupCheck, &mut out);
+                    out.render();
+                } else {
+                    // A top-level page whose popup was refused: the page goes to the link.
+                    out.push(Command::OpenSignup(SignupHow::Navigate));
+                }
+            }
+            Event::SignupWindow { closed } if self.signup == Some(SignupStep::Open) => {
+                if !closed {
+                    self.signup_seen_open = true;
+                    self.arm(Timer::SignupCheck, SIGNUP_CHECK_MS, &mut out);
+                } else if self.signup_seen_open
+                    && now - self.signup_opened_at >= SIGNUP_SEEN_OPEN_MS
+                {
+                    // Seen open, then closed: the person closed it before finishing. The edge
+                    // keeps watching (a signup may still land); reopening is offered.
+                    self.signup = Some(SignupStep::Closed);
+                    out.render();
+                }
+                // Closed at once: a handle cut by the page's opener policy (or a window
+                // closed as fast): nothing to tell, so the face stays as it is.
+            }
+            Event::SignupClicked | Event::SignupOpened(_) | Event::SignupWindow { .. } => {}
             Event::Destroy => {
                 self.disarm_all(&mut out);
                 self.unwatch(&mut out);
@@ -917,7 +1076,9 @@ impl Machine {
             f.kind,
             ErrorKind::NotFound | ErrorKind::NotPairable | ErrorKind::Config
         );
-        if fatal || self.is_fetching() || self.phase == Phase::Error {
+        if f.kind == ErrorKind::LinkExpired {
+            self.failed(f, out);
+        } else if fatal || self.is_fetching() || self.phase == Phase::Error {
             self.fail(f, out);
         }
     }
@@ -1131,6 +1292,9 @@ impl Machine {
         self.disarm_all(out);
         self.unwatch(out);
         out.push(Command::Abort);
+        if self.signup.take() == Some(SignupStep::Open) {
+            out.push(Command::CloseSignup);
+        }
         self.failure = None;
         self.copied = false;
         self.set_phase(Phase::Connected, out);
@@ -1139,6 +1303,18 @@ impl Machine {
 
     fn failed(&mut self, f: Failure, out: &mut Out) {
         if matches!(self.phase, Phase::Connected | Phase::Expired) {
+            return;
+        }
+        // An expired pairing link: the page hears it, and its getToken may start a new link.
+        if f.kind == ErrorKind::LinkExpired && self.cfg.can_renew_token && !self.token_renewed {
+            self.token_renewed = true;
+            self.expired_link = Some(f);
+            self.signup = None;
+            self.disarm(Timer::SignupCheck, out);
+            self.unwatch(out);
+            out.push(Command::Emit(Emitted::Error(f)));
+            self.set_phase(Phase::Loading, out);
+            out.push(Command::RenewToken);
             return;
         }
         // An expired token is renewed once through getToken, then the QR is asked again.
@@ -1156,6 +1332,7 @@ impl Machine {
 
     fn fail(&mut self, f: Failure, out: &mut Out) {
         self.disarm_pairing(out);
+        self.disarm(Timer::SignupCheck, out);
         self.failure = Some(f);
         self.set_phase(Phase::Error, out);
         out.push(Command::Emit(Emitted::Error(f)));
@@ -1204,6 +1381,61 @@ impl Machine {
         }
         out.render();
     }
+}
+
+/// Whether a pairing link's URL (from the page's token) may be opened: `https://`, or `http://`
+/// on a loopback host (a laptop, the sandbox). Anything else (`javascript:`, `data:`, plain
+/// `http:` elsewhere) is never opened or linked.
+#[must_use]
+pub fn signup_url_ok(url: &str) -> bool {
+    // Bytes only: `char` patterns would link UTF-8 searchers into the wasm.
+    if url
+        .bytes()
+        .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+    {
+        return false;
+    }
+    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(r), _) => (true, r.as_bytes()),
+        (None, Some(r)) => (false, r.as_bytes()),
+        _ => return false,
+    };
+    let end = rest
+        .iter()
+        .position(|c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    if authority.is_empty() || authority.contains(&b'@') {
+        return false;
+    }
+    if https {
+        return true;
+    }
+    let host = match authority.strip_prefix(b"[") {
+        Some(v6) => v6.split(|c| *c == b']').next(),
+        None => authority.split(|c| *c == b':').next(),
+    }
+    .unwrap_or_default();
+    host.eq_ignore_ascii_case(b"localhost") || host == b"::1" || is_loopback_v4(host)
+}
+
+/// `127.a.b.c`, each part 1 to 3 digits up to 255.
+fn is_loopback_v4(host: &[u8]) -> bool {
+    let Some(rest) = host.strip_prefix(b"127.") else {
+        return false;
+    };
+    let mut parts = 0;
+    for part in rest.split(|c| *c == b'.') {
+        parts += 1;
+        let value = part.iter().try_fold(0u32, |v, d| {
+            d.is_ascii_digit()
+                .then(|| v.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+        });
+        if part.is_empty() || part.len() > 3 || value.is_none_or(|v| v > 255) {
+            return false;
+        }
+    }
+    parts == 3
 }
 
 /// Whole seconds in `ms`, rounded up, never negative (no `f64::ceil` without std).

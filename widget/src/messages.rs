@@ -95,6 +95,34 @@ messages! {
         "Meta está terminando la configuración de este número. Esta pantalla se actualiza sola."
     ]
     MetaStatus "metaStatus" ["Status na Meta:", "Status at Meta:", "Estado en Meta:"]
+    SignupTitle "signupTitle" [
+        "Conecte seu número oficial do WhatsApp",
+        "Connect your official WhatsApp number",
+        "Conecta tu número oficial de WhatsApp"
+    ]
+    SignupText "signupText" [
+        "Você vai continuar no Facebook para escolher o número e concluir o cadastro.",
+        "You'll continue on Facebook to pick the number and finish the signup.",
+        "Continuarás en Facebook para elegir el número y terminar el registro."
+    ]
+    Signup "signup" ["Continuar com o Facebook", "Continue with Facebook", "Continuar con Facebook"]
+    SignupOpen "signupOpen" [
+        "Conclua o cadastro na janela do Facebook. Esta tela se atualiza sozinha.",
+        "Finish the signup in the Facebook window. This screen updates by itself.",
+        "Termina el registro en la ventana de Facebook. Esta pantalla se actualiza sola."
+    ]
+    SignupReopen "signupReopen" ["Reabrir a janela", "Reopen the window", "Reabrir la ventana"]
+    SignupBlocked "signupBlocked" [
+        "O navegador bloqueou a janela do Facebook. Abra o cadastro em uma nova aba:",
+        "Your browser blocked the Facebook window. Open the signup in a new tab:",
+        "El navegador bloqueó la ventana de Facebook. Abre el registro en una pestaña nueva:"
+    ]
+    SignupNewTab "signupNewTab" ["Abrir em uma nova aba", "Open in a new tab", "Abrir en una pestaña nueva"]
+    SignupClosed "signupClosed" [
+        "A janela foi fechada antes de concluir. Você pode abri-la de novo.",
+        "The window closed before the signup finished. You can open it again.",
+        "La ventana se cerró antes de terminar. Puedes abrirla de nuevo."
+    ]
     Retry "retry" ["Tentar novamente", "Try again", "Reintentar"]
     ErrorNetworkTitle "errorNetworkTitle" ["Sem conexão", "No connection", "Sin conexión"]
     ErrorNetwork "errorNetwork" [
@@ -121,6 +149,12 @@ messages! {
         "Esta página não está autorizada a conectar o WhatsApp. Fale com o suporte.",
         "This page is not allowed to link WhatsApp. Please contact support.",
         "Esta página no está autorizada para vincular WhatsApp. Contacta con soporte."
+    ]
+    ErrorLinkExpiredTitle "errorLinkExpiredTitle" ["Link expirado", "Link expired", "Enlace caducado"]
+    ErrorLinkExpired "errorLinkExpired" [
+        "Este link de cadastro expirou ou já foi usado. Atualize a página para receber um novo.",
+        "This signup link expired or was already used. Refresh the page to get a new one.",
+        "Este enlace de registro caducó o ya se usó. Actualiza la página para recibir uno nuevo."
     ]
     ErrorNotFoundTitle "errorNotFoundTitle" ["Número não encontrado", "Number not found", "Número no encontrado"]
     ErrorNotFound "errorNotFound" [

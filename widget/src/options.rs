@@ -43,6 +43,21 @@ pub(crate) struct Options {
 }
 
 impl Options {
+    /// The hosted signup of the token's Meta pairing link (its `rp.url` claim), when the token
+    /// is a pairing link's and the URL may be opened ([`crate::machine::signup_url_ok`]). The
+    /// edge verifies the token; the widget only reads where to send the person.
+    pub(crate) fn signup_url(&self) -> Option<String> {
+        let rp = crate::page::token_claim(self.token.as_deref()?, "rp");
+        get_str(&rp, "url").filter(|u| crate::machine::signup_url_ok(u))
+    }
+
+    /// Whether the token is a pairing link's (its `sub` is then the link, not a number).
+    pub(crate) fn is_link_token(&self) -> bool {
+        self.token
+            .as_deref()
+            .is_some_and(|t| crate::page::token_claim(t, "rp").is_object())
+    }
+
     pub(crate) fn parse(o: &JsValue, browser_lang: &str) -> Result<Self, JsValue> {
         let endpoint = get_str(o, "endpoint")
             .map(|e| {

@@ -129,3 +129,32 @@ export function growFrom(el, from) {
 export function darkQuery() {
   return typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : undefined;
 }
+
+/**
+ * Opens `url` in a popup named `name` from the person's click (a popup needs it), or returns
+ * `null` when the browser refuses (a blocker, a sandboxed frame). `noopener` is not asked: the
+ * handle tells the widget when the window closes (a host page with COOP same-origin loses it).
+ */
+export function openWindow(url, name) {
+  try { return window.open(url, name, "popup,width=600,height=760") || null; } catch { return null; }
+}
+
+/** Whether a window the widget opened says it is closed (a handle that cannot be read: closed). */
+export function windowClosed(w) {
+  try { return !!w.closed; } catch { return true; }
+}
+
+/** Closes a window the widget opened (done): nothing when its handle was cut or it is gone. */
+export function closeWindow(w) {
+  try { if (!w.closed) w.close(); } catch {}
+}
+
+/** Sends the whole page to `url` (a phone, or a popup the browser refused on a top-level page). */
+export function navigate(url) {
+  window.location.assign(url);
+}
+
+/** Whether the widget runs in a frame (a refused popup is then a link: the signup is never framed). */
+export function framed() {
+  try { return window.top !== window.self; } catch { return true; }
+}

@@ -78,6 +78,20 @@ extern "C" {
     /// `matchMedia("(prefers-color-scheme: dark)")`, or `undefined`.
     #[wasm_bindgen(js_name = darkQuery)]
     pub(crate) fn dark_query() -> JsValue;
+    /// `window.open(url, name, popup features)` from the person's click: the window, or `null`
+    /// when the browser refused it.
+    #[wasm_bindgen(js_name = openWindow)]
+    pub(crate) fn open_window(url: &str, name: &str) -> JsValue;
+    /// Whether a window the widget opened says it is closed.
+    #[wasm_bindgen(js_name = windowClosed)]
+    pub(crate) fn window_closed(w: &JsValue) -> bool;
+    /// Closes a window the widget opened, if it still can.
+    #[wasm_bindgen(js_name = closeWindow)]
+    pub(crate) fn close_window(w: &JsValue);
+    /// `location.assign(url)`: the whole page goes there.
+    pub(crate) fn navigate(url: &str);
+    /// Whether the widget runs in a frame.
+    pub(crate) fn framed() -> bool;
 }
 
 #[wasm_bindgen]

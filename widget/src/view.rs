@@ -129,6 +129,11 @@ impl View {
         if let Some((_, href)) = &o.next_step {
             set_url(self.part(Part::Next), "href", href);
         }
+        if s.shown(Part::SignupLink) {
+            if let Some(url) = o.signup_url() {
+                set_url(self.part(Part::SignupLink), "href", &url);
+            }
+        }
         if let Some(h) = before {
             grow_from(root, h);
         }

@@ -36,6 +36,7 @@ fn frame(phase: Phase, show_code: bool) -> Frame<'static> {
         code_replaced: false,
         can_retry: true,
         detail: None,
+        signup: None,
     }
 }
 
@@ -278,4 +279,43 @@ fn connected_is_the_success_line_the_number_and_the_next_step() {
         !plain.shown(Part::DoneNumber),
         "no number line when the number is not known"
     );
+}
+
+#[test]
+fn a_pairing_links_face_has_one_action_then_says_where_the_signup_stands() {
+    use pilot_connect_widget::machine::SignupStep;
+    use Part::*;
+    let at = |step: SignupStep| {
+        let mut f = frame(Phase::Waiting, false);
+        f.detail = Some("PENDING");
+        f.signup = Some(step);
+        scene(&f, &En)
+    };
+    let ready = at(SignupStep::Ready);
+    for p in [Wait, WaitTitle, WaitText, Signup] {
+        assert!(ready.shown(p), "{p:?}");
+    }
+    for p in [SignupNote, SignupLink, WaitDetail, Pair, Error, Done] {
+        assert!(!ready.shown(p), "{p:?}");
+    }
+    assert_eq!(ready.text(Signup), Some("Continue with Facebook"));
+    assert_eq!(
+        ready.text(WaitTitle),
+        Some("Connect your official WhatsApp number")
+    );
+    let open = at(SignupStep::Open);
+    assert!(open.shown(SignupNote) && open.shown(Signup));
+    assert_eq!(open.text(Signup), Some("Reopen the window"));
+    assert!(open.text(SignupNote).unwrap().contains("Facebook window"));
+    let blocked = at(SignupStep::Blocked);
+    assert!(blocked.shown(SignupLink) && blocked.shown(SignupNote) && !blocked.shown(Signup));
+    assert_eq!(blocked.text(SignupLink), Some("Open in a new tab"));
+    let closed = at(SignupStep::Closed);
+    assert!(closed.shown(Signup) && closed.text(SignupNote).unwrap().contains("closed"));
+    // An official number's waiting face is unchanged: Meta's word, no signup action.
+    let mut f = frame(Phase::Waiting, false);
+    f.detail = Some("PENDING");
+    let official = scene(&f, &En);
+    assert!(official.shown(WaitDetail) && !official.shown(Signup) && !official.shown(SignupLink));
+    assert_eq!(official.text(WaitTitle), Some("Official WhatsApp number"));
 }

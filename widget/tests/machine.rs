@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pilot_connect_widget::machine::{
-    Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request, Timer, TIMERS,
-    TIMER_COUNT, TOKEN_RENEW_MIN_MS,
+    signup_url_ok, Command, Config, Emitted, ErrorKind, Event, Failure, Machine, Phase, Request,
+    SignupHow, SignupStep, Timer, SIGNUP_CHECK_MS, SIGNUP_SEEN_OPEN_MS, TIMERS, TIMER_COUNT,
+    TOKEN_RENEW_MIN_MS,
 };
 use pilot_connect_wire::{PublicErrorCode, PublicState, QrAnswer};
 use proptest::prelude::*;
@@ -19,6 +20,8 @@ fn cfg(max: u32, renew: bool) -> Config {
         poll_ms: 2_500,
         can_renew_token: renew,
         code_first: false,
+        phone: false,
+        framed: false,
     }
 }
 
@@ -120,7 +123,10 @@ fn events() -> Vec<(&'static str, Event)> {
     vec![
         ("start", Event::Start),
         ("qr", qr(9)),
-        ("qr-connected", Event::QrArrived(QrAnswer::Connected)),
+        (
+            "qr-connected",
+            Event::QrArrived(QrAnswer::Connected { number_id: None }),
+        ),
         ("qr-waiting", waiting()),
         ("status-connected", status(PublicState::Connected)),
         ("status-disconnected", status(PublicState::Disconnected)),
@@ -527,7 +533,7 @@ fn any_event() -> impl Strategy<Value = Event> {
     prop_oneof![
         Just(Event::Start),
         (1u32..4).prop_map(qr),
-        Just(Event::QrArrived(QrAnswer::Connected)),
+        Just(Event::QrArrived(QrAnswer::Connected { number_id: None })),
         prop_oneof![
             Just(PublicState::Connecting),
             Just(PublicState::Connected),
@@ -613,11 +619,11 @@ fn typescript_types_list_exactly_the_names_in_use() {
     };
     let phases: Vec<String> = PHASES.iter().map(|p| p.as_str().to_owned()).collect();
     assert_eq!(union("WidgetState"), phases);
-    assert_eq!(union("ErrorKind").len(), 8);
+    assert_eq!(union("ErrorKind").len(), 9);
     assert_eq!(union("PilotConnectEventName").len(), 6);
     // Every message key is in the generated interface, once.
     let keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
-    assert_eq!(keys.len(), 50, "one key per message");
+    assert_eq!(keys.len(), 60, "one key per message");
     for key in keys {
         assert_eq!(
             ts.matches(&format!("  {key}?: string;")).count(),
@@ -859,7 +865,7 @@ fn packed_message_lists_read_back_in_order() {
     let mut keys: Vec<&str> = pilot_connect_widget::messages::keys().collect();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(keys.len(), 50, "50 distinct, non-empty keys");
+    assert_eq!(keys.len(), 60, "60 distinct, non-empty keys");
     assert!(keys.iter().all(|k| !k.is_empty()));
     for locale in [Locale::PtBr, Locale::En, Locale::Es] {
         // The last message is where a missing separator would show.
@@ -1127,6 +1133,200 @@ fn the_push_streams_token_is_renewed_before_it_lapses_and_after() {
     m.handle(Event::Fired(Timer::Reopen), 85.0);
     m.handle(Event::PushOpened, 90.0);
     m.handle(Event::TokenLeft(600_000), 90.0);
-    let c = m.handle(Event::QrArrived(QrAnswer::Connected), 100.0);
+    let c = m.handle(
+        Event::QrArrived(QrAnswer::Connected { number_id: None }),
+        100.0,
+    );
     assert!(c.contains(&Command::Disarm(Timer::TokenRenew)), "{c:?}");
+}
+
+// --- a Meta pairing link: the signup face -----------------------------------------------------
+
+fn signup_machine(c: Config) -> Machine {
+    let mut m = Machine::new(c, false);
+    m.handle(Event::Start, 0.0);
+    let cmds = m.handle(Event::SignupArrived, 10.0);
+    assert_eq!(m.phase(), Phase::Waiting);
+    assert!(
+        has(&cmds, Command::Watch(true)),
+        "the edge is watched: {cmds:?}"
+    );
+    assert!(emitted(&cmds).contains(&Emitted::Ready));
+    assert_eq!(m.frame(10.0).signup, Some(SignupStep::Ready));
+    m
+}
+
+#[test]
+fn a_click_opens_the_popup_then_the_window_is_watched_until_connected() {
+    let mut m = signup_machine(cfg(3, true));
+    let c = m.handle(Event::SignupClicked, 100.0);
+    assert_eq!(c, vec![Command::OpenSignup(SignupHow::Popup)]);
+    let c = m.handle(Event::SignupOpened(true), 100.0);
+    assert_eq!(m.frame(100.0).signup, Some(SignupStep::Open));
+    assert!(has(&c, Command::Arm(Timer::SignupCheck, SIGNUP_CHECK_MS)));
+    // Each check looks at the window; open, it looks again.
+    let c = m.handle(Event::Fired(Timer::SignupCheck), 1_100.0);
+    assert_eq!(c, vec![Command::CheckSignup]);
+    let c = m.handle(Event::SignupWindow { closed: false }, 1_100.0);
+    assert!(has(&c, Command::Arm(Timer::SignupCheck, SIGNUP_CHECK_MS)));
+    // The edge says connected (pushed, naming the number): the window is closed, the page told.
+    let c = m.handle(
+        Event::QrArrived(QrAnswer::Connected {
+            number_id: Some("wa_new".into()),
+        }),
+        2_000.0,
+    );
+    assert_eq!(m.phase(), Phase::Connected);
+    assert!(has(&c, Command::CloseSignup));
+    assert!(emitted(&c).contains(&Emitted::Connected));
+    assert_eq!(m.number_id(), Some("wa_new"));
+    assert!(TIMERS.iter().all(|t| !m.is_armed(*t)), "nothing left armed");
+}
+
+#[test]
+fn a_window_seen_open_then_closed_offers_reopening_and_keeps_watching() {
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::SignupClicked, 100.0);
+    m.handle(Event::SignupOpened(true), 100.0);
+    m.handle(Event::SignupWindow { closed: false }, 1_100.0);
+    m.handle(Event::SignupWindow { closed: false }, 2_100.0);
+    let c = m.handle(
+        Event::SignupWindow { closed: true },
+        100.0 + SIGNUP_SEEN_OPEN_MS + 900.0,
+    );
+    assert_eq!(m.frame(0.0).signup, Some(SignupStep::Closed));
+    assert!(
+        !has(&c, Command::Watch(false)),
+        "still watching: a signup may still land"
+    );
+    assert_eq!(m.phase(), Phase::Waiting);
+    // Reopening is the same action.
+    assert_eq!(
+        m.handle(Event::SignupClicked, 9_000.0),
+        vec![Command::OpenSignup(SignupHow::Popup)]
+    );
+    m.handle(Event::SignupOpened(true), 9_000.0);
+    assert_eq!(m.frame(0.0).signup, Some(SignupStep::Open));
+}
+
+#[test]
+fn a_handle_cut_at_once_by_the_opener_policy_is_never_called_closed() {
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::SignupClicked, 100.0);
+    m.handle(Event::SignupOpened(true), 100.0);
+    // COOP same-origin: the handle says closed from its first look, the window is open.
+    let c = m.handle(Event::SignupWindow { closed: true }, 1_100.0);
+    assert_eq!(m.frame(0.0).signup, Some(SignupStep::Open));
+    assert!(
+        !has(&c, Command::Arm(Timer::SignupCheck, SIGNUP_CHECK_MS)),
+        "no more looks"
+    );
+    // Seen open only briefly, then closed before the threshold: not believed either.
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::SignupOpened(true), 100.0);
+    m.handle(Event::SignupWindow { closed: false }, 1_100.0);
+    m.handle(Event::SignupWindow { closed: true }, 2_100.0);
+    assert_eq!(m.frame(0.0).signup, Some(SignupStep::Open));
+}
+
+#[test]
+fn a_phone_navigates_a_refused_popup_navigates_or_in_a_frame_becomes_a_link() {
+    let mut m = signup_machine(Config {
+        phone: true,
+        ..cfg(3, true)
+    });
+    assert_eq!(
+        m.handle(Event::SignupClicked, 100.0),
+        vec![Command::OpenSignup(SignupHow::Navigate)]
+    );
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::SignupClicked, 100.0);
+    assert_eq!(
+        m.handle(Event::SignupOpened(false), 100.0),
+        vec![Command::OpenSignup(SignupHow::Navigate)]
+    );
+    let mut m = signup_machine(Config {
+        framed: true,
+        ..cfg(3, true)
+    });
+    m.handle(Event::SignupClicked, 100.0);
+    m.handle(Event::SignupOpened(false), 100.0);
+    assert_eq!(m.frame(0.0).signup, Some(SignupStep::Blocked));
+    assert!(m
+        .handle(Event::Fired(Timer::SignupCheck), 1_100.0)
+        .is_empty());
+}
+
+#[test]
+fn an_expired_link_is_told_once_and_get_token_starts_a_new_one() {
+    let expired = fail(410, Some(PublicErrorCode::LinkExpired), None);
+    assert_eq!(expired.kind, ErrorKind::LinkExpired);
+    assert_eq!(ErrorKind::LinkExpired.as_str(), "link_expired");
+    // With getToken: onError(link_expired), a new token, a new link's face.
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::SignupOpened(true), 100.0);
+    let c = m.handle(Event::PushFailed(expired), 500.0);
+    assert_eq!(
+        emitted(&c),
+        vec![
+            Emitted::Error(expired),
+            Emitted::StateChange(Phase::Loading)
+        ]
+    );
+    assert!(has(&c, Command::RenewToken) && has(&c, Command::Watch(false)));
+    let c = m.handle(Event::TokenRenewed(true), 600.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    m.handle(Event::SignupArrived, 700.0);
+    assert_eq!(
+        m.frame(700.0).signup,
+        Some(SignupStep::Ready),
+        "the new link starts afresh"
+    );
+    // getToken gives none: the expired panel, told once.
+    let mut m = signup_machine(cfg(3, true));
+    m.handle(Event::QrFailed(expired), 500.0);
+    let c = m.handle(Event::TokenRenewed(false), 600.0);
+    assert_eq!(m.phase(), Phase::Error);
+    assert!(
+        !emitted(&c).iter().any(|e| matches!(e, Emitted::Error(_))),
+        "{c:?}"
+    );
+    assert!(m.frame(0.0).can_retry, "try again asks getToken again");
+    let c = m.handle(Event::Restart, 700.0);
+    assert!(has(&c, Command::Fetch(Request::Qr)));
+    let c = m.handle(Event::QrFailed(expired), 800.0);
+    assert!(has(&c, Command::RenewToken), "asked again: {c:?}");
+    // Without getToken: the panel, no retry.
+    let mut m = signup_machine(cfg(3, false));
+    let c = m.handle(Event::QrFailed(expired), 500.0);
+    assert_eq!(m.phase(), Phase::Error);
+    assert!(emitted(&c).contains(&Emitted::Error(expired)));
+    assert!(!m.frame(0.0).can_retry);
+}
+
+#[test]
+fn only_https_or_loopback_http_signup_urls_open() {
+    for ok in [
+        "https://connect.pilotstatus.com.br/connect/abc",
+        "http://127.0.0.1:8787/connect/abc",
+        "http://localhost:3000/connect/abc",
+        "http://[::1]:8080/connect/abc",
+    ] {
+        assert!(signup_url_ok(ok), "{ok}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "http://evil.example/connect/abc",
+        "http://127.0.0.1.evil.example/x",
+        "http://127.0.0.99999999999999999999/x",
+        "http://127.0.0/x",
+        "http://localhost@evil.example/x",
+        "https://",
+        "https:///x",
+        "https://a b",
+        "//connect.example/x",
+    ] {
+        assert!(!signup_url_ok(bad), "{bad}");
+    }
 }

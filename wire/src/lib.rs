@@ -106,6 +106,9 @@ public_error_codes! {
     InvalidSignature = "invalid_signature", 401, "Missing or invalid webhook signature.";
     /// Webhook receiver: a signed body that is not an event.
     BadRequest = "bad_request", 400, "The request body is not valid.";
+    /// A Meta pairing link that expired (24 h) or was never valid: the page asks its backend
+    /// for a new link (the widget's `getToken`).
+    LinkExpired = "link_expired", 410, "This signup link has expired. Ask for a new one.";
     /// Webhook receiver: the body is over the size limit.
     PayloadTooLarge = "payload_too_large", 413, "The request body is too large.";
     /// Webhook receiver: a customer's own traffic (`message.*`, `call.*`) reached an edge with
@@ -217,6 +220,9 @@ pub mod field {
     /// Beside a 200 answer of `/v1/qr` or `/v1/status`: the tenant's [`crate::Branding`], when
     /// the edge has one.
     pub const BRANDING: &str = "branding";
+    /// A connected answer's number id ([`is_number_id`]), when the edge knows one that the
+    /// page's token does not name: a Meta pairing link's new number, as Pilot Status told it.
+    pub const NUMBER_ID: &str = "numberId";
 }
 
 /// Why a public answer could not be read.
@@ -248,7 +254,11 @@ pub enum QrAnswer {
         code_expires_in_ms: Option<u32>,
     },
     /// Already connected.
-    Connected,
+    Connected {
+        /// The number's id, when the token did not name it (a pairing link's new number) and a
+        /// source gave it; `None` is a valid outcome.
+        number_id: Option<String>,
+    },
     /// An official (Meta) number that is not connected yet: nothing to scan; the edge watches
     /// its status and says "connected" when Meta is done.
     Waiting {
@@ -265,6 +275,16 @@ pub fn is_detail(s: &str) -> bool {
         && s.len() <= 40
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' '))
+}
+
+/// Whether `s` may be passed on as a number id: 1 to 128 ASCII letters, digits, `_`, `-`, `.`
+/// or `:` (Pilot Status's ids are `wa_…`/`num_…`; nothing a page could be tricked by).
+#[must_use]
+pub fn is_number_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
 /// The fields of a QR answer as a reader found them (serde, `Reflect`, …), for
@@ -285,6 +305,8 @@ pub struct QrFields<'a> {
     pub code_expires_in_ms: Option<f64>,
     /// [`field::DETAIL`]
     pub detail: Option<&'a str>,
+    /// [`field::NUMBER_ID`]
+    pub number_id: Option<&'a str>,
 }
 
 /// A code lifetime longer than this (one hour) is not believed.
@@ -303,7 +325,9 @@ impl QrAnswer {
     /// [`ReadError`].
     pub fn from_fields(f: QrFields<'_>) -> Result<Self, ReadError> {
         match f.state {
-            Some("connected") => Ok(Self::Connected),
+            Some("connected") => Ok(Self::Connected {
+                number_id: read_number_id(f.number_id),
+            }),
             Some("waiting") => Ok(Self::Waiting {
                 detail: f.detail.filter(|d| is_detail(d)).map(str::to_owned),
             }),
@@ -360,8 +384,11 @@ impl QrAnswer {
                     (*code_expires_in_ms).into(),
                 );
             }
-            Self::Connected => {
+            Self::Connected { number_id } => {
                 m.insert(field::STATE.into(), "connected".into());
+                if let Some(id) = number_id {
+                    m.insert(field::NUMBER_ID.into(), id.as_str().into());
+                }
             }
             Self::Waiting { detail } => {
                 m.insert(field::STATE.into(), "waiting".into());
@@ -409,13 +436,20 @@ impl PublicState {
     }
 }
 
+fn read_number_id(raw: Option<&str>) -> Option<String> {
+    raw.filter(|id| is_number_id(id)).map(str::to_owned)
+}
+
 /// The body of `GET /v1/status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusAnswer {
     /// The state.
     pub state: PublicState,
     /// `true`: upstream did not answer live and this is the last state it remembered.
     pub stale: bool,
+    /// Connected: the number's id, when the token did not name it (see
+    /// [`QrAnswer::Connected`]).
+    pub number_id: Option<String>,
 }
 
 impl StatusAnswer {
@@ -423,11 +457,27 @@ impl StatusAnswer {
     ///
     /// # Errors
     /// [`ReadError::State`] when `state` is missing.
-    pub fn from_fields(state: Option<&str>, stale: Option<bool>) -> Result<Self, ReadError> {
+    pub fn from_fields(
+        state: Option<&str>,
+        stale: Option<bool>,
+        number_id: Option<&str>,
+    ) -> Result<Self, ReadError> {
+        let state = PublicState::parse(state.ok_or(ReadError::State)?);
         Ok(Self {
-            state: PublicState::parse(state.ok_or(ReadError::State)?),
+            state,
             stale: stale.unwrap_or(false),
+            number_id: read_number_id(number_id).filter(|_| state == PublicState::Connected),
         })
+    }
+
+    /// A live answer in `state`, with no number id.
+    #[must_use]
+    pub const fn live(state: PublicState) -> Self {
+        Self {
+            state,
+            stale: false,
+            number_id: None,
+        }
     }
 
     /// The JSON body.
@@ -437,6 +487,9 @@ impl StatusAnswer {
         let mut m = serde_json::Map::new();
         m.insert(field::STATE.into(), self.state.as_str().into());
         m.insert(field::STALE.into(), self.stale.into());
+        if let Some(id) = &self.number_id {
+            m.insert(field::NUMBER_ID.into(), id.as_str().into());
+        }
         serde_json::Value::Object(m)
     }
 }
@@ -533,7 +586,9 @@ impl PushFrame {
                 retry_after_ms: Self::retry_after(f.retry_after_ms),
             }),
             FrameKind::Qr => QrAnswer::from_fields(f.qr).map(Self::Qr),
-            FrameKind::Status => StatusAnswer::from_fields(f.qr.state, f.stale).map(Self::Status),
+            FrameKind::Status => {
+                StatusAnswer::from_fields(f.qr.state, f.stale, f.qr.number_id).map(Self::Status)
+            }
         }
     }
 
@@ -842,6 +897,7 @@ mod tests {
             PushFrame::Status(StatusAnswer {
                 state: PublicState::Disconnected,
                 stale: true,
+                number_id: None,
             }),
             PushFrame::Failure {
                 code: PublicErrorCode::RateLimited,
@@ -880,6 +936,7 @@ mod tests {
                         .get(field::CODE_EXPIRES_IN_MS)
                         .and_then(serde_json::Value::as_f64),
                     detail: s(&v, field::DETAIL),
+                    number_id: s(&v, field::NUMBER_ID),
                 },
                 stale: v.get(field::STALE).and_then(serde_json::Value::as_bool),
             });
@@ -897,7 +954,8 @@ mod tests {
             read,
             Ok(PushFrame::Status(StatusAnswer {
                 state: PublicState::Connected,
-                stale: false
+                stale: false,
+                number_id: None,
             }))
         );
         let unknown = PushFields {
@@ -914,7 +972,57 @@ mod tests {
             assert!((400..600).contains(&code.status()), "{code:?}");
             assert!(code.message().ends_with('.'), "{code:?}");
         }
-        assert_eq!(PublicErrorCode::ALL.len(), 20);
+        assert_eq!(PublicErrorCode::ALL.len(), 21);
+    }
+
+    #[test]
+    fn a_connected_answer_carries_a_checked_number_id() {
+        let a = QrAnswer::Connected {
+            number_id: Some("wa_new".into()),
+        };
+        #[cfg(feature = "json")]
+        assert_eq!(a.to_json()[field::NUMBER_ID], "wa_new");
+        let read = |id: Option<&str>| {
+            QrAnswer::from_fields(QrFields {
+                state: Some("connected"),
+                number_id: id,
+                ..QrFields::default()
+            })
+        };
+        assert_eq!(read(Some("wa_new")), Ok(a));
+        for bad in ["", "<script>", "a b", &"x".repeat(129)] {
+            assert_eq!(
+                read(Some(bad)),
+                Ok(QrAnswer::Connected { number_id: None }),
+                "{bad}"
+            );
+        }
+        // A pushed `{state:"connected", numberId}` reads as a status that keeps it; any other
+        // state drops it.
+        let frame = |state| {
+            PushFrame::from_fields(PushFields {
+                qr: QrFields {
+                    state: Some(state),
+                    number_id: Some("wa_new"),
+                    ..QrFields::default()
+                },
+                ..PushFields::default()
+            })
+        };
+        assert_eq!(
+            frame("connected"),
+            Ok(PushFrame::Status(StatusAnswer {
+                state: PublicState::Connected,
+                stale: false,
+                number_id: Some("wa_new".into()),
+            }))
+        );
+        assert_eq!(
+            frame("connecting"),
+            Ok(PushFrame::Status(StatusAnswer::live(
+                PublicState::Connecting
+            )))
+        );
     }
 
     #[test]

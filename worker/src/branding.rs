@@ -122,6 +122,11 @@ pub fn from_answer(v: &Value) -> Branding {
     Branding::from_fields(|k| object.get(k).and_then(Value::as_str).map(str::to_owned))
 }
 
+/// A pairing link's snapshot from its token's `branding` claim, read as leniently.
+pub fn from_object(m: &serde_json::Map<String, Value>) -> Branding {
+    Branding::from_fields(|k| m.get(k).and_then(Value::as_str).map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@
 //! - anything else (`number.created`, health events, events of the future) is acknowledged,
 //!   as the contract asks.
 
+use pilot_connect::connect_token;
 use pilot_connect::public::PublicErrorCode;
 use pilot_connect::webhook::{self, WebhookEvent, SIGNATURE_HEADER};
 use pilot_connect::Link;
@@ -23,6 +24,7 @@ use worker::{console_error, Env, Request, Response};
 
 use crate::forward::{self, ForwardJob};
 use crate::reply::Reply;
+use crate::session::protocol::Subject;
 use crate::session::{EventAck, SessionClient, SessionRequest};
 use crate::settings::Settings;
 use crate::SESSIONS;
@@ -97,15 +99,48 @@ pub async fn receive(mut req: Request, env: &Env, s: &Settings) -> Response {
                 key: event.dedup_key().unwrap_or_default(),
                 at: Some(data.created_at.clone()),
                 ambiguous: false,
+                number_id: None,
             };
             if let Err(e) = tell_sessions(env, &data.number_id, &request).await {
                 // Pilot Status retries a failed delivery: say so rather than lose the event.
                 console_error!("webhook forward failed: {e}");
                 return reply.error(PublicErrorCode::Unavailable);
             }
+            // [I] Where Pilot Status echoes a Meta link's `externalRef` (its number's
+            // webhooks), the link's session hears it, with the new number's id.
+            let external_ref = data
+                .extra
+                .get("externalRef")
+                .and_then(serde_json::Value::as_str)
+                .filter(|r| connect_token::is_external_ref(r));
+            if let Some(r) = external_ref {
+                let mut to_link = request.clone();
+                if let SessionRequest::Event { number_id, .. } = &mut to_link {
+                    *number_id = Some(data.number_id.clone());
+                }
+                if let Err(e) = tell_link(env, r, &to_link).await {
+                    console_error!("webhook forward to a pairing link failed: {e}");
+                    return reply.error(PublicErrorCode::Unavailable);
+                }
+            }
         }
     }
     reply.empty(204)
+}
+
+/// Tells the session of the pairing link created with `external_ref` what happened.
+async fn tell_link(env: &Env, external_ref: &str, request: &SessionRequest) -> worker::Result<()> {
+    let ns = env.durable_object(SESSIONS)?;
+    let resp = SessionClient::of(&ns, &Subject::of_external_ref(external_ref))?
+        .call(request)
+        .await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "the pairing link's session refused the event ({})",
+            resp.status_code()
+        )));
+    }
+    Ok(())
 }
 
 /// Tells every link's session of the number what happened: the secondary link first, so the

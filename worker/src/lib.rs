@@ -29,13 +29,13 @@ pub use session::NumberSession;
 
 use pilot_connect::connect_token::{self, ConnectClaims, TokenError, VerifyOptions};
 use pilot_connect::public::{route as path, PublicErrorCode, BEARER_PREFIX, SUBPROTOCOL};
-use pilot_connect::Link;
 use worker::{console_error, console_log, event, Context, Env, Method, Request, Response};
 
 use std::cell::OnceCell;
 use std::rc::Rc;
 
 use crate::reply::{with_header, Reply};
+use crate::session::protocol::Subject;
 use crate::session::{SessionClient, SessionRequest};
 use crate::settings::{ConfigError, Settings};
 
@@ -392,8 +392,7 @@ async fn events(
         Ok(c) => c,
         Err(resp) => return resp,
     };
-    let link = claims.link.clone().unwrap_or(Link::Primary);
-    let watched = match SessionClient::new(ns, &claims.sub, &link) {
+    let watched = match SessionClient::of(ns, &Subject::of(&claims)) {
         Ok(session) => {
             let hook = hook_url(&req, s);
             let audience = audience_of(&req, s);
@@ -404,6 +403,9 @@ async fn events(
                     hook.as_deref(),
                     claims.exp,
                     &audience,
+                    claims
+                        .remote_pairing_link()
+                        .map(|rp| (rp.token.as_str(), rp.exp)),
                 )
                 .await
         }
@@ -450,23 +452,40 @@ async fn serve(
     hook_url: Option<String>,
     branding: impl core::future::Future<Output = std::rc::Rc<pilot_connect::public::Branding>>,
 ) -> Response {
-    let link = claims.link.clone().unwrap_or(Link::Primary);
     let webhooks = claims.webhooks == Some(true);
+    let link_exp = claims.remote_pairing_link().map(|rp| rp.exp);
+    let link_token = claims.remote_pairing_link().map(|rp| rp.token.clone());
     let request = if action == Action::Qr {
-        SessionRequest::Qr { webhooks, hook_url }
+        SessionRequest::Qr {
+            webhooks,
+            hook_url,
+            link_exp,
+            link_token,
+        }
     } else {
-        SessionRequest::Status { webhooks, hook_url }
+        SessionRequest::Status {
+            webhooks,
+            hook_url,
+            link_exp,
+            link_token,
+        }
     };
     let answer = async {
-        match SessionClient::new(ns, &claims.sub, &link) {
+        match SessionClient::of(ns, &Subject::of(claims)) {
             Ok(session) => session.call(&request).await,
             Err(e) => Err(e),
         }
     };
     // The tenant's branding is read (when stale) while the session answers.
-    let (answered, branding) = futures_util::future::join(answer, branding).await;
+    let (answered, tenant) = futures_util::future::join(answer, branding).await;
+    // A pairing link's own snapshot comes before the tenant's (the page's options before both,
+    // in the widget).
+    let shown = match &claims.branding {
+        Some(link) => branding::from_object(link).or(&tenant),
+        None => (*tenant).clone(),
+    };
     match answered {
-        Ok(resp) => relay(resp, reply, &branding).await,
+        Ok(resp) => relay(resp, reply, &shown).await,
         Err(e) => {
             console_error!("session object failed: {e}");
             reply.error(PublicErrorCode::Unavailable)

@@ -7,7 +7,8 @@ use core::cell::Cell;
 use core::time::Duration;
 
 use pilot_connect::endpoints::{
-    Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListWebhooks,
+    Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListWebhooks, RemotePairingStatus,
+    RemotePairingStatusResult,
 };
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, Branding, PublicErrorCode, QrAnswer};
@@ -142,6 +143,56 @@ pub async fn status(
         result,
         started,
         attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/remote-pairing/{token}/status` (public: no key) as a public status answer, for a
+/// Meta pairing link's session. A `numberId` in the answer ([I]: not documented) is passed on
+/// when it is a plausible id; a 404 is the session's to read ([`super::session::machine`]).
+pub async fn link_status(
+    cfg: &Result<Settings, ConfigError>,
+    token: &str,
+    retries: bool,
+) -> Called<StatusRead> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let result = c
+        .send(&RemotePairingStatus::new(token))
+        .await
+        .map(|st| StatusRead {
+            answer: link_answer(&st),
+            dual: false,
+        })
+        .map_err(|e| failed(&e));
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
+}
+
+/// A link status as the public answer (pure: tested natively).
+pub fn link_answer(st: &RemotePairingStatusResult) -> public::StatusAnswer {
+    let state = if st.is_link_connected() {
+        public::PublicState::Connected
+    } else {
+        // Before the signup the link's number (if any) is not connected: whatever word Pilot
+        // uses, the session shows "waiting".
+        public::PublicState::Connecting
+    };
+    let number_id = st
+        .extra
+        .get("numberId")
+        .and_then(serde_json::Value::as_str)
+        .filter(|id| public::is_number_id(id))
+        .map(str::to_owned);
+    public::StatusAnswer {
+        state,
+        stale: false,
+        number_id,
     }
 }
 

@@ -9,6 +9,7 @@ import {
   mintConnectToken,
   relayWebhook,
   verifyWebhook,
+  type WebhookEvent,
 } from "pilot-connect-server";
 
 /** A client from the environment. An unset PS_API_KEY throws here, naming it. */
@@ -70,18 +71,28 @@ export async function connectToken(req: Request): Promise<Response> {
  * A Pilot Status webhook: the signature is checked over the raw body (`req.text()`, never
  * `req.json()`), then the event is handled. 200 when valid, 401 for a bad signature. The
  * lifecycle events are relayed to the edge worker (PILOT_EDGE_URL) in `after()`, once the
- * answer is sent; `message.*` stay here.
+ * answer is sent; `message.*` stay here. `handle` (the Meta signup links, lib/links.ts) sees every
+ * verified event: what it answers is added as `handled`; if it throws (your database is down), the
+ * answer is 500 and Pilot Status delivers again.
  */
-export async function receiveWebhook(req: Request): Promise<Response> {
+export async function receiveWebhook(req: Request, handle?: (event: WebhookEvent) => Promise<unknown>): Promise<Response> {
   const raw = await req.text();
   const signature = req.headers.get(SIGNATURE_HEADER);
+  let event: WebhookEvent;
   try {
-    const event = verifyWebhook(process.env.PS_WEBHOOK_SECRET, raw, signature);
-    // Deliveries are retried: a real backend drops repeats by `event.dedupKey` here.
-    after(() => relayWebhook({ rawBody: raw, signature, edgeUrl: process.env.PILOT_EDGE_URL })
-      .catch((e: unknown) => console.error("relay to the edge failed:", e)));
-    return Response.json({ ok: true, event: event.event, dedupKey: event.dedupKey });
+    event = verifyWebhook(process.env.PS_WEBHOOK_SECRET, raw, signature);
   } catch (e) {
     return failure(e);
   }
+  // Deliveries are retried: a real backend drops repeats by `event.dedupKey` here.
+  let handled: unknown = null;
+  try {
+    handled = (await handle?.(event)) ?? null;
+  } catch (e) {
+    console.error("webhook handler failed:", e);
+    return Response.json({ kind: "internal", message: "internal error" }, { status: 500 });
+  }
+  after(() => relayWebhook({ rawBody: raw, signature, edgeUrl: process.env.PILOT_EDGE_URL })
+    .catch((e: unknown) => console.error("relay to the edge failed:", e)));
+  return Response.json({ ok: true, event: event.event, dedupKey: event.dedupKey, ...(handled === null ? {} : { handled }) });
 }

@@ -115,3 +115,35 @@ test("hydrated in Chromium: one widget, one /v1/qr per rotation, one socket, one
   assert.deepEqual(w.errors, [], "no console error or page error");
   await page.close();
 });
+
+test("an official number: /connect/official renders <PilotConnect> for the customer's Meta signup link — Continue with Facebook, the popup, connected", async () => {
+  const customer = `next-official-${Date.now()}`;
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(`${app}/connect/official?customer=${encodeURIComponent(customer)}`);
+  const host = "#official-slot > .widget";
+  await page.waitForSelector(`${host}[data-state="waiting"]`, { timeout: 30_000 });
+  const button = page.locator(`${host} .signup`);
+  await until(async () => (await button.isVisible()) && (await button.textContent()) === "Continuar com o Facebook", "the signup action", 5_000);
+  const links = await (await fetch(`${app}/api/meta-links`)).json();
+  const link = (Array.isArray(links) ? links : Object.values(links)).find((l) => l.customerId === customer);
+  assert.ok(link, `the app made the customer's link: ${JSON.stringify(links)}`);
+  const [popup] = await Promise.all([page.waitForEvent("popup"), button.click()]);
+  await popup.waitForLoadState();
+  assert.equal(popup.url(), link.linkUrl, "the customer's hosted signup");
+  const token = link.linkUrl.split("/").pop();
+  const r = await fetch(`${sandbox}/_sandbox/remote-pairing/${token}/finish`, { method: "POST", body: "{}" });
+  assert.equal(r.status, 200, await r.text());
+  await page.waitForSelector(`${host}[data-state="connected"]`, { timeout: 15_000 });
+  await until(async () => (await page.locator("#official-state").textContent()) === "connected", "React saw connected", 5_000);
+  const rec = await page.evaluate(() => window.__official);
+  assert.equal(rec.connected.length, 1, "onConnected once");
+  assert.deepEqual(rec.errors, []);
+  assert.equal(rec.tokens, 1, "one token for the link");
+  await until(async () => popup.isClosed(), "the widget closed its window", 5_000);
+  assert.deepEqual(errors, [], "no console error or page error");
+  writeFileSync(path.join(OUT, "next-official-connected.png"), await page.screenshot());
+  await page.close();
+});

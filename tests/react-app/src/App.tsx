@@ -15,6 +15,30 @@ const BRANDS: (PilotConnectBranding | undefined)[] = [
 // One object for the element's `options` property: a new object each render would be a change.
 const ELEMENT_OPTIONS: PilotConnectElementOptions = { maxAttempts: 30 }
 
+/** A Meta pairing link's widget, alone on the page: "Continue with Facebook" until connected. */
+function MetaLink({ token }: { token: string }) {
+  const [state, setState] = useState<WidgetState | 'none'>('none')
+  return (
+    <section id="meta-slot">
+      <h2>Official number</h2>
+      <output id="meta-state">{state}</output>
+      <PilotConnect
+        className="widget"
+        endpoint={cfg.endpoint}
+        token={token}
+        locale="pt-BR"
+        nextStep={{ label: 'Ir para o painel', href: '/' }}
+        onStateChange={({ state }) => {
+          rec.meta.states.push(state)
+          setState(state)
+        }}
+        onConnected={(e) => { rec.meta.connected.push(e) }}
+        onError={(e) => { rec.meta.errors.push(e) }}
+      />
+    </section>
+  )
+}
+
 function App() {
   const [shown, setShown] = useState(true)
   const [locale, setLocale] = useState('en')
@@ -27,6 +51,7 @@ function App() {
     return cfg.tokenB
   }, [])
 
+  if (cfg.tokenMeta) return <MetaLink token={cfg.tokenMeta} />
   return (
     <>
       <h1>Vite + React</h1>

@@ -13,11 +13,12 @@ export interface Log {
 
 declare global {
   interface Window {
-    __E2E: { endpoint: string; tokenA: string; tokenB: string }
-    __rec: { component: Log; element: Log }
+    /** `tokenMeta`: a Meta pairing link's token; the page then shows that widget alone. */
+    __E2E: { endpoint: string; tokenA: string; tokenB: string; tokenMeta?: string }
+    __rec: { component: Log; element: Log; meta: Log }
   }
 }
 
 const fresh = (): Log => ({ ready: 0, states: [], qr: [], connected: [], errors: [], tokens: 0 })
 export const cfg = window.__E2E
-export const rec = (window.__rec = { component: fresh(), element: fresh() })
+export const rec = (window.__rec = { component: fresh(), element: fresh(), meta: fresh() })

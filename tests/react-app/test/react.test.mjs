@@ -212,6 +212,51 @@ test("React 19 + Vite production build: the same", async () => {
   await exercise(buildUrl, "build");
 });
 
+/** A Meta pairing link (`provider: "META"`) and its connect token (header `crit: ["pck"]`). */
+async function metaLinkToken() {
+  const r = await fetch(`${sandbox}/v1/numbers/remote-pairing`, { method: "POST",
+    headers: { "x-api-key": KEY, "content-type": "application/json" },
+    body: JSON.stringify({ provider: "META", metaFlow: "embedded", externalRef: "react-app" }) });
+  assert.equal(r.status, 201, await r.clone().text());
+  const link = await r.json();
+  const token = link.remotePairingToken ?? link.remotePairingUrl.split("/").pop();
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = signJws({ sub: token, aud: worker, iat: now, exp: now + 600,
+    rp: { token, url: link.remotePairingUrl, provider: "META", exp: now + 86_400 } },
+  SECRET, { alg: "HS256", typ: "JWT", crit: ["pck"], pck: "remotePairing" });
+  return { token, url: link.remotePairingUrl, jwt };
+}
+
+for (const [label, url] of [["dev", () => devUrl], ["build", () => buildUrl]]) {
+  test(`React 19 + Vite ${label}: <PilotConnect> with a Meta pairing link — Continue with Facebook, the popup, connected`, async () => {
+    const link = await metaLinkToken();
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.addInitScript((cfg) => { window.__E2E = cfg; }, { endpoint: worker, tokenA: "", tokenB: "", tokenMeta: link.jwt });
+    await page.goto(`${url()}/`);
+    const host = "#meta-slot > .widget";
+    await page.waitForSelector(`${host}[data-state="waiting"]`, { timeout: 20_000 });
+    const button = page.locator(`${host} .signup`);
+    await until(async () => (await button.isVisible()) && (await button.textContent()) === "Continuar com o Facebook", `${label}: the signup action`, 5_000);
+    const [popup] = await Promise.all([page.waitForEvent("popup"), button.click()]);
+    await popup.waitForLoadState();
+    assert.equal(popup.url(), link.url, `${label}: the link's hosted signup`);
+    const r = await fetch(`${sandbox}/_sandbox/remote-pairing/${link.token}/finish`, { method: "POST", body: "{}" });
+    assert.equal(r.status, 200, await r.text());
+    await page.waitForSelector(`${host}[data-state="connected"]`, { timeout: 15_000 });
+    await until(async () => (await page.locator("#meta-state").textContent()) === "connected", `${label}: React saw connected`, 5_000);
+    const rec = await recOf(page, "meta");
+    assert.deepEqual(rec.connected, [{ numberId: null }], `${label}: onConnected once`);
+    assert.deepEqual(rec.errors, []);
+    assert.equal(await page.locator(`${host} .next`).textContent(), "Ir para o painel");
+    await until(async () => popup.isClosed(), `${label}: the widget closed its window`, 5_000);
+    assert.deepEqual(errors, []);
+    writeFileSync(path.join(OUT, `react-${label}-meta-connected.png`), await page.screenshot({ fullPage: true }));
+    await page.close();
+  });
+}
+
 test("tsc --noEmit over the app (the react-ts template's tsconfig, skipLibCheck false: the package's .d.ts too)", () => {
   const tsc = path.join(APP, "node_modules/typescript/bin/tsc");
   const run = (...args) => {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use pilot_connect::connect_token::LINK_LIFETIME_SECS;
 use pilot_connect::public::{renew, ErrorBody, PublicErrorCode, CLOSE_TOKEN_EXPIRED, SUBPROTOCOL};
 use pilot_connect::Link;
 use serde_json::Value;
@@ -25,8 +26,8 @@ use super::machine::{
     Timing, STORAGE_KEY,
 };
 use super::protocol::{
-    parse_object_name, SessionRequest, AUDIENCE_HEADER, HOOK_URL_HEADER, TOKEN_EXP_HEADER,
-    WEBHOOKS_HEADER,
+    SessionRequest, Subject, AUDIENCE_HEADER, HOOK_URL_HEADER, LINK_EXP_HEADER, LINK_TOKEN_HEADER,
+    TOKEN_EXP_HEADER, WEBHOOKS_HEADER,
 };
 use crate::upstream;
 
@@ -80,12 +81,8 @@ fn unnamed<T>() -> Called<T> {
 
 impl Driver {
     /// Who this object speaks for, from its own name.
-    fn identity(&self) -> Option<(String, Link)> {
-        self.state
-            .id()
-            .name()
-            .as_deref()
-            .and_then(parse_object_name)
+    fn identity(&self) -> Option<Subject> {
+        self.state.id().name().as_deref().and_then(Subject::parse)
     }
 
     /// Whether a widget watches: an open socket (one closing, or closed but not yet let go by
@@ -119,10 +116,33 @@ impl Driver {
             .as_ref()
             .as_ref()
             .map_or_else(|_| Timing::default(), crate::settings::Settings::timing);
-        let link = self.identity().map_or(Link::Primary, |(_, l)| l);
+        let identity = self.identity();
+        let link = match &identity {
+            Some(Subject::Number { link, .. }) => link.clone(),
+            _ => Link::Primary,
+        };
         let mut slot = self.machine.borrow_mut();
         if slot.is_none() {
-            *slot = Some(Machine::new(&link, timing, saved));
+            let mut m = Machine::new(&link, timing, saved);
+            if let (Some(Subject::PairingLink { token, .. }), false) =
+                (&identity, m.is_pairing_link())
+            {
+                // Its requests say which link and until when it is valid; until one does, the
+                // documented lifetime from now (the object never calls as a number).
+                let until = js_sys::Date::now() + LINK_LIFETIME_SECS as f64 * 1000.0;
+                let _ = m.handle(
+                    Input::PairingLink {
+                        exp_ms: until,
+                        token: token.clone(),
+                    },
+                    Now {
+                        t: js_sys::Date::now(),
+                        watched: false,
+                        jitter: 0.0,
+                    },
+                );
+            }
+            *slot = Some(m);
         }
     }
 
@@ -213,11 +233,16 @@ impl Driver {
         };
         let cfg = crate::settings(&self.env);
         let identity = self.identity();
-        let hook_url = self
+        let (hook_url, link_token) = self
             .machine
             .borrow()
             .as_ref()
-            .and_then(|m| m.hook_url().map(str::to_owned))
+            .map(|m| {
+                (
+                    m.hook_url().map(str::to_owned).unwrap_or_default(),
+                    m.link_token().map(str::to_owned),
+                )
+            })
             .unwrap_or_default();
         self.spawn(async move {
             let settled = match (identity, call) {
@@ -230,19 +255,38 @@ impl Driver {
                         Call::Hooks => Settled::Hooks(unnamed()),
                     }
                 }
-                (Some((number, link)), Call::Qr) => {
+                (Some(Subject::Number { number, link }), Call::Qr) => {
                     Settled::Qr(upstream::qr(&cfg, &number, link, retries).await)
                 }
-                (Some((number, link)), Call::Status) => {
+                (Some(Subject::Number { number, link }), Call::Status) => {
                     Settled::Status(upstream::status(&cfg, &number, link, retries).await)
                 }
                 // The number read is the same for both links of a dual number.
-                (Some((number, _)), Call::Number) => {
+                (Some(Subject::Number { number, .. }), Call::Number) => {
                     Settled::Number(upstream::number_facts(&cfg, &number, retries).await)
                 }
-                (Some((number, _)), Call::Hooks) => Settled::Hooks(
+                (Some(Subject::Number { number, .. }), Call::Hooks) => Settled::Hooks(
                     upstream::webhooks_reach(&cfg, &number, &hook_url, retries).await,
                 ),
+                (Some(Subject::PairingLink { .. }), Call::Status) => match link_token {
+                    Some(token) => {
+                        Settled::Status(upstream::link_status(&cfg, &token, retries).await)
+                    }
+                    None => {
+                        worker::console_error!("session: a pairing link without its token");
+                        Settled::Status(unnamed())
+                    }
+                },
+                // A pairing link's machine never asks these (it is official from the start).
+                (Some(Subject::PairingLink { .. }), call) => {
+                    worker::console_error!("session: a pairing link has no {call:?} call");
+                    match call {
+                        Call::Qr => Settled::Qr(unnamed()),
+                        Call::Number => Settled::Number(unnamed()),
+                        Call::Status => Settled::Status(unnamed()),
+                        Call::Hooks => Settled::Hooks(unnamed()),
+                    }
+                }
             };
             me.step(Input::Settled(settled)).await;
         });
@@ -286,6 +330,17 @@ impl Driver {
                 worker::console_error!("session: a request went without its reply");
                 failure_response(Failed::from(PublicErrorCode::UpstreamError))
             }
+        }
+    }
+
+    /// A pairing link's request says which link and until when it is valid (Unix seconds).
+    async fn link_expires(&self, link_exp: Option<u64>, token: Option<String>) {
+        if let (Some(exp), Some(token)) = (link_exp, token) {
+            self.step(Input::PairingLink {
+                exp_ms: exp as f64 * 1000.0,
+                token,
+            })
+            .await;
         }
     }
 
@@ -359,6 +414,8 @@ impl DurableObject for NumberSession {
         if is_upgrade(&req) {
             let header = |name: &str| req.headers().get(name).ok().flatten();
             let webhooks = header(WEBHOOKS_HEADER).as_deref() == Some("1");
+            let link_exp = header(LINK_EXP_HEADER).and_then(|e| e.parse::<u64>().ok());
+            this.link_expires(link_exp, header(LINK_TOKEN_HEADER)).await;
             let lease = match (header(TOKEN_EXP_HEADER), header(AUDIENCE_HEADER)) {
                 (Some(exp), Some(aud)) => exp.parse().ok().map(|exp| Lease {
                     exp,
@@ -379,24 +436,42 @@ impl DurableObject for NumberSession {
                 drop(this.take_waiting(id));
                 return this.watch(false, None, None).await;
             }
-            SessionRequest::Qr { webhooks, hook_url } => Input::Ask {
-                id,
-                ask: Ask::Qr,
+            SessionRequest::Qr {
                 webhooks,
                 hook_url,
-            },
-            SessionRequest::Status { webhooks, hook_url } => Input::Ask {
-                id,
-                ask: Ask::Status,
+                link_exp,
+                link_token,
+            } => {
+                this.link_expires(link_exp, link_token).await;
+                Input::Ask {
+                    id,
+                    ask: Ask::Qr,
+                    webhooks,
+                    hook_url,
+                }
+            }
+            SessionRequest::Status {
                 webhooks,
                 hook_url,
-            },
+                link_exp,
+                link_token,
+            } => {
+                this.link_expires(link_exp, link_token).await;
+                Input::Ask {
+                    id,
+                    ask: Ask::Status,
+                    webhooks,
+                    hook_url,
+                }
+            }
             SessionRequest::Event {
                 event,
                 key,
                 at,
                 ambiguous,
+                number_id,
             } => Input::Event {
+                number_id,
                 id,
                 event,
                 key,
@@ -436,7 +511,7 @@ impl DurableObject for NumberSession {
         let WebSocketIncomingMessage::String(text) = message else {
             return Ok(());
         };
-        let (Some(token), Some(mut lease), Some((number, link))) = (
+        let (Some(token), Some(mut lease), Some(subject)) = (
             renew::read(&text),
             ws.deserialize_attachment::<Lease>().ok().flatten(),
             this.identity(),
@@ -447,7 +522,7 @@ impl DurableObject for NumberSession {
         let Ok(settings) = cfg.as_ref() else {
             return Ok(());
         };
-        match lease.renew(&settings.token_secrets, token, &number, &link, now) {
+        match lease.renew(&settings.token_secrets, token, &subject, now) {
             Ok(()) => ws.serialize_attachment(&lease)?,
             Err(e) => worker::console_log!("session: a push stream's renewal was refused: {e:?}"),
         }

@@ -6,8 +6,10 @@
 use pilot_connect::connect_token::{
     self, ConnectClaims, TokenError, VerifyOptions, DEFAULT_LEEWAY_SECS,
 };
-use pilot_connect::{ConnectTokenSecret, Link};
+use pilot_connect::ConnectTokenSecret;
 use serde::{Deserialize, Serialize};
+
+use super::protocol::Subject;
 
 /// What a socket was authorised with, kept on the socket (it survives hibernation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +38,9 @@ impl Lease {
         now_ms / 1000.0 > (self.exp.saturating_add(DEFAULT_LEEWAY_SECS)) as f64
     }
 
-    /// Verifies a renewal `token` for the session of `number`'s `link` with `secrets`; on
-    /// success the lease runs to the new token's `exp` (never shorter than it was).
+    /// Verifies a renewal `token` for the session of `subject` (a number's link, or a pairing
+    /// link) with `secrets`; on success the lease runs to the new token's `exp` (never shorter
+    /// than it was).
     ///
     /// # Errors
     /// [`RenewError`]: the lease is unchanged.
@@ -45,8 +48,7 @@ impl Lease {
         &mut self,
         secrets: &[ConnectTokenSecret],
         token: &str,
-        number: &str,
-        link: &Link,
+        subject: &Subject,
         now_ms: f64,
     ) -> Result<(), RenewError> {
         let now = (now_ms / 1000.0) as u64;
@@ -56,7 +58,9 @@ impl Lease {
             &VerifyOptions::new(&self.aud, now, self.origin.as_deref()),
         )
         .map_err(RenewError::Token)?;
-        if claims.sub != number || claims.link.as_ref().unwrap_or(&Link::Primary) != link {
+        // The same object: a ref-named link's session renews with any token of that ref's
+        // link (its name), a number's with its number and link.
+        if Subject::of(&claims).object_name() != subject.object_name() {
             return Err(RenewError::OtherSession);
         }
         self.exp = self.exp.max(claims.exp);
@@ -67,6 +71,15 @@ impl Lease {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pilot_connect::connect_token::{RemotePairingClaim, LINK_LIFETIME_SECS};
+    use pilot_connect::Link;
+
+    fn wa_1() -> Subject {
+        Subject::Number {
+            number: "wa_1".into(),
+            link: Link::Primary,
+        }
+    }
 
     const NOW: u64 = 1_800_000_000;
 
@@ -109,8 +122,7 @@ mod tests {
         l.renew(
             &[secret()],
             &token("wa_1", NOW, NOW + 600, None),
-            "wa_1",
-            &Link::Primary,
+            &wa_1(),
             now,
         )
         .unwrap_or_else(|e| unreachable!("{e:?}"));
@@ -120,8 +132,7 @@ mod tests {
         l.renew(
             &[secret()],
             &token("wa_1", NOW, NOW + 60, None),
-            "wa_1",
-            &Link::Primary,
+            &wa_1(),
             now,
         )
         .unwrap_or_else(|e| unreachable!("{e:?}"));
@@ -134,17 +145,17 @@ mod tests {
         let mut l = lease(NOW + 10);
         let other = token("wa_2", NOW, NOW + 600, None);
         assert_eq!(
-            l.renew(&[secret()], &other, "wa_1", &Link::Primary, now),
+            l.renew(&[secret()], &other, &wa_1(), now),
             Err(RenewError::OtherSession)
         );
         let secondary = token("wa_1", NOW, NOW + 600, Some(Link::Secondary));
         assert_eq!(
-            l.renew(&[secret()], &secondary, "wa_1", &Link::Primary, now),
+            l.renew(&[secret()], &secondary, &wa_1(), now),
             Err(RenewError::OtherSession)
         );
         let expired = token("wa_1", NOW - 700, NOW - 100, None);
         assert_eq!(
-            l.renew(&[secret()], &expired, "wa_1", &Link::Primary, now),
+            l.renew(&[secret()], &expired, &wa_1(), now),
             Err(RenewError::Token(TokenError::Expired))
         );
         let wrong_secret = ConnectTokenSecret::new("another-secret-another-secret-0123456789")
@@ -153,8 +164,7 @@ mod tests {
             l.renew(
                 &[wrong_secret],
                 &token("wa_1", NOW, NOW + 600, None),
-                "wa_1",
-                &Link::Primary,
+                &wa_1(),
                 now
             ),
             Err(RenewError::Token(TokenError::BadSignature))
@@ -165,12 +175,50 @@ mod tests {
             elsewhere.renew(
                 &[secret()],
                 &token("wa_1", NOW, NOW + 600, None),
-                "wa_1",
-                &Link::Primary,
+                &wa_1(),
                 now
             ),
             Err(RenewError::Token(TokenError::OriginMismatch))
         );
         assert_eq!(l.exp, NOW + 10);
+    }
+
+    #[test]
+    fn a_pairing_links_socket_renews_with_that_links_token_only() {
+        let now = NOW as f64 * MS;
+        let link_token = |url: &str| {
+            let rp = RemotePairingClaim::meta(url, NOW + LINK_LIFETIME_SECS)
+                .unwrap_or_else(|e| unreachable!("{e:?}"));
+            let c = ConnectClaims::remote_pairing(rp, "https://edge.example/pilot", NOW, 600)
+                .with_origin("https://app.example");
+            connect_token::mint(&secret(), &c).unwrap_or_else(|_| unreachable!())
+        };
+        let subject = Subject::PairingLink {
+            token: "rp_1".into(),
+            external_ref: None,
+        };
+        let mut l = lease(NOW + 10);
+        assert_eq!(
+            l.renew(&[secret()], &link_token("rp_2"), &subject, now),
+            Err(RenewError::OtherSession)
+        );
+        // A number token whose `sub` happens to be the link's token is another session.
+        assert_eq!(
+            l.renew(
+                &[secret()],
+                &token("rp_1", NOW, NOW + 600, None),
+                &subject,
+                now
+            ),
+            Err(RenewError::OtherSession)
+        );
+        l.renew(
+            &[secret()],
+            &link_token("https://connect.example/connect/rp_1"),
+            &subject,
+            now,
+        )
+        .unwrap_or_else(|e| unreachable!("{e:?}"));
+        assert_eq!(l.exp, NOW + 600);
     }
 }

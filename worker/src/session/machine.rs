@@ -34,8 +34,8 @@ use std::collections::VecDeque;
 
 use pilot_connect::budget::{Budget, BudgetPolicy, Outcome, Wait};
 use pilot_connect::public::{
-    is_detail, is_masked_number, PublicErrorCode, PublicState, PushFrame, QrAnswer, QrFields,
-    StatusAnswer, CODE_LIFETIME_MAX_MS,
+    is_detail, is_masked_number, is_number_id, PublicErrorCode, PublicState, PushFrame, QrAnswer,
+    QrFields, StatusAnswer, CODE_LIFETIME_MAX_MS,
 };
 use pilot_connect::webhook::EventName;
 use pilot_connect::Link;
@@ -89,6 +89,7 @@ impl Failed {
     pub fn outcome(&self) -> Outcome {
         match self.code {
             PublicErrorCode::NotFound
+            | PublicErrorCode::LinkExpired
             | PublicErrorCode::NotPairable
             | PublicErrorCode::UnauthorizedUpstream
             | PublicErrorCode::InvalidToken
@@ -123,7 +124,7 @@ pub struct Called<T> {
 }
 
 /// A status read: the public answer, and whether the number has two links.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusRead {
     /// The public answer.
     pub answer: StatusAnswer,
@@ -240,6 +241,8 @@ pub enum Input {
         at_ms: Option<f64>,
         /// Another link of the number is pairing too: the event may be about either.
         ambiguous: bool,
+        /// The delivery's number id (a pairing link's session learns its new number from it).
+        number_id: Option<String>,
     },
     /// The alarm fired.
     Alarm,
@@ -247,6 +250,15 @@ pub enum Input {
     Settled(Settled),
     /// The wait for the number read ([`NUMBER_WAIT_MS`]) is over.
     NumberWaitOver,
+    /// A viewer's token names a Meta pairing link, valid until `exp_ms`: this session is the
+    /// link's (it has no number until the person picks one at Meta). Given before the
+    /// viewer's own input.
+    PairingLink {
+        /// When the link stops being valid (ms), as the latest token says.
+        exp_ms: f64,
+        /// The link's token (a ref-named session may see a new link for the same ref).
+        token: String,
+    },
 }
 
 /// An upstream call to make.
@@ -487,6 +499,28 @@ pub struct Saved {
     /// webhook arrives.
     #[serde(default)]
     pub webhooks_silent: bool,
+    /// A Meta pairing link's session: what it knows of the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing_link: Option<PairingLinkSeen>,
+}
+
+/// What a pairing link's session knows of its link.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingLinkSeen {
+    /// The link's token (its status is read with it).
+    #[serde(default)]
+    pub token: String,
+    /// When the link stops being valid (ms).
+    pub exp_ms: f64,
+    /// Pilot Status answered its status at least once: a 404 after that, before `exp_ms`, is
+    /// the signup done (the token is cleared on success [D]; whether a poll sees `OPEN` first
+    /// is not documented [I]).
+    #[serde(default)]
+    pub seen_valid: bool,
+    /// The new number's id, when the status answer carried one [I].
+    #[serde(default)]
+    pub number_id: Option<String>,
 }
 
 impl Saved {
@@ -669,8 +703,18 @@ impl Machine {
                 id,
                 event,
                 key,
+                number_id,
+                ..
+            } if self.is_pairing_link() => {
+                self.link_event(id, EventName::parse(&event), &key, number_id, now, &mut out)
+            }
+            Input::Event {
+                id,
+                event,
+                key,
                 at_ms,
                 ambiguous,
+                ..
             } => self.event(id, &event, &key, at_ms, ambiguous, now, &mut out),
             Input::Alarm => {
                 if !now.watched {
@@ -700,6 +744,10 @@ impl Machine {
                 self.release_held(&mut out);
                 true
             }
+            Input::PairingLink { exp_ms, token } => {
+                self.pairing_link(exp_ms, token);
+                false
+            }
         };
         if schedule {
             out.push(Effect::Alarm(self.next_alarm(now)));
@@ -709,17 +757,162 @@ impl Machine {
 
     // --- rules -------------------------------------------------------------------------------
 
-    /// An official (Meta) number, as the number read said: never asked for a QR.
+    /// An official (Meta) number, as the number read said, or a Meta pairing link's session:
+    /// never asked for a QR.
     #[must_use]
     pub fn is_official(&self) -> bool {
-        self.saved.number.as_ref().is_some_and(NumberRead::is_meta)
+        self.is_pairing_link() || self.saved.number.as_ref().is_some_and(NumberRead::is_meta)
+    }
+
+    /// A Meta pairing link's session: its status is the link's, it has no number to read and
+    /// no webhooks to list.
+    #[must_use]
+    pub fn is_pairing_link(&self) -> bool {
+        self.saved.pairing_link.is_some()
+    }
+
+    /// A token names this session's link, valid until `exp_ms` (the latest token's word). A
+    /// session named by the link's `externalRef` may be given a new link for the same ref (the
+    /// old one expired): it starts afresh on it.
+    fn pairing_link(&mut self, exp_ms: f64, token: String) {
+        match self.saved.pairing_link.as_mut() {
+            Some(seen) if seen.token == token || seen.token.is_empty() => {
+                seen.exp_ms = exp_ms;
+                seen.token = token;
+            }
+            _ => {
+                let fresh = self.saved.pairing_link.is_some();
+                if fresh {
+                    self.saved = Saved::default();
+                    self.status = None;
+                }
+                self.saved.pairing_link = Some(PairingLinkSeen {
+                    token,
+                    exp_ms,
+                    ..PairingLinkSeen::default()
+                });
+            }
+        }
+    }
+
+    /// The pairing link's token, when this is a link's session that knows it.
+    #[must_use]
+    pub fn link_token(&self) -> Option<&str> {
+        self.saved
+            .pairing_link
+            .as_ref()
+            .map(|l| l.token.as_str())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// A lifecycle webhook that reached a pairing link's session (its `externalRef` named the
+    /// link): `number.connected` is the signup done, with the new number's id; the others are
+    /// about the number after it, not the link. Applied once (dedup key).
+    fn link_event(
+        &mut self,
+        id: ReplyId,
+        name: EventName,
+        key: &str,
+        number_id: Option<String>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        let ack = EventAck {
+            pairing: now.watched,
+        };
+        let reply = Effect::Reply {
+            id,
+            reply: Reply::Ack(ack),
+        };
+        let s = &mut self.saved;
+        if name != EventName::NumberConnected || s.connected || s.seen.iter().any(|k| k == key) {
+            out.push(reply);
+            return false;
+        }
+        s.seen.push_back(key.to_owned());
+        while s.seen.len() > SEEN_MAX {
+            s.seen.pop_front();
+        }
+        s.last_hook_ms = Some(now.t);
+        s.connected = true;
+        s.failure = None;
+        s.budget.clear();
+        if let Some(seen) = s.pairing_link.as_mut() {
+            if let Some(id) = number_id.filter(|n| is_number_id(n)) {
+                seen.number_id = Some(id);
+            }
+        }
+        self.connected_at = now.t;
+        self.status = None;
+        out.push(Effect::Push(PushFrame::Qr(self.connected_answer())));
+        out.push(Effect::Save);
+        out.push(reply);
+        true
+    }
+
+    /// The connected answer: with the number's id where the token does not name it.
+    fn connected_answer(&self) -> QrAnswer {
+        QrAnswer::Connected {
+            number_id: self
+                .saved
+                .pairing_link
+                .as_ref()
+                .and_then(|l| l.number_id.clone()),
+        }
+    }
+
+    /// A pairing link past its `exp_ms` and not signed up: nothing to ask Pilot Status.
+    fn link_lapsed(&self, t: f64) -> bool {
+        !self.saved.connected
+            && self
+                .saved
+                .pairing_link
+                .as_ref()
+                .is_some_and(|l| t >= l.exp_ms)
+    }
+
+    /// What a pairing link's status read means ([`PairingLinkSeen::seen_valid`]): a 200 marks
+    /// the link valid (and may name the new number); a 404 once it was valid and before it
+    /// expires is the signup done; a 404 otherwise is a link that expired or never was.
+    fn link_read(
+        &mut self,
+        result: Result<StatusRead, Failed>,
+        t: f64,
+    ) -> Result<StatusRead, Failed> {
+        let Some(seen) = self.saved.pairing_link.as_mut() else {
+            return result;
+        };
+        match result {
+            Ok(mut read) => {
+                seen.seen_valid = true;
+                if read.answer.number_id.is_some() {
+                    seen.number_id.clone_from(&read.answer.number_id);
+                } else if read.answer.state == PublicState::Connected {
+                    read.answer.number_id.clone_from(&seen.number_id);
+                }
+                Ok(read)
+            }
+            Err(f) if f.code == PublicErrorCode::NotFound => {
+                if seen.seen_valid && t < seen.exp_ms {
+                    let mut answer = StatusAnswer::live(PublicState::Connected);
+                    answer.number_id.clone_from(&seen.number_id);
+                    Ok(StatusRead {
+                        answer,
+                        dual: false,
+                    })
+                } else {
+                    Err(Failed::from(PublicErrorCode::LinkExpired))
+                }
+            }
+            Err(f) => Err(f),
+        }
     }
 
     /// An official number's answer to a QR ask, from a status: connected, or waiting on Meta
     /// with what the number read said.
     fn official_answer(&self, state: PublicState) -> QrAnswer {
         if state == PublicState::Connected {
-            QrAnswer::Connected
+            self.connected_answer()
         } else {
             QrAnswer::Waiting {
                 detail: self
@@ -773,6 +966,7 @@ impl Machine {
     fn list_hooks(&mut self, t: f64, out: &mut Vec<Effect>) {
         let s = &self.saved;
         let due = self.hook_url.is_some()
+            && !self.is_pairing_link()
             && !self.hooks_call
             && !s.connected
             && !s.webhooks_expected
@@ -1045,6 +1239,7 @@ impl Machine {
     fn read_number(&mut self, t: f64, out: &mut Vec<Effect>) {
         let s = &self.saved;
         let due = s.number.is_none()
+            && !self.is_pairing_link()
             && !self.number_call
             && !s.connected
             && s.budget.may_call(&self.policy, ms(t)).is_ok()
@@ -1069,7 +1264,7 @@ impl Machine {
     fn ask_qr(&mut self, waiter: Option<Waiter>, now: Now, out: &mut Vec<Effect>) {
         let t = now.t;
         let answer = if self.saved.connected && self.trusts_webhooks(t) {
-            Some(Answer::Qr(QrAnswer::Connected))
+            Some(Answer::Qr(self.connected_answer()))
         } else {
             self.read_number(t, out);
             self.list_hooks(t, out);
@@ -1105,6 +1300,7 @@ impl Machine {
     fn ask_official(&mut self, waiter: Option<Waiter>, now: Now, out: &mut Vec<Effect>) {
         let fresh = self
             .status
+            .as_ref()
             .filter(|(_, at)| now.t - at < self.timing.status_ttl_ms)
             .map(|(a, _)| a.state);
         match (fresh, waiter) {
@@ -1134,12 +1330,18 @@ impl Machine {
             let a = StatusAnswer {
                 state: PublicState::Connected,
                 stale: false,
+                number_id: self
+                    .saved
+                    .pairing_link
+                    .as_ref()
+                    .and_then(|l| l.number_id.clone()),
             };
             return Self::reply(vec![Waiter::Answer(id)], &Answer::Status(a), out);
         }
-        if let Some((a, at)) = self.status {
+        if let Some((a, at)) = &self.status {
             if t - at < self.timing.status_ttl_ms {
-                return Self::reply(vec![Waiter::Answer(id)], &Answer::Status(a), out);
+                let a = Answer::Status(a.clone());
+                return Self::reply(vec![Waiter::Answer(id)], &a, out);
             }
         }
         self.read_status(Some(Waiter::Answer(id)), now, out);
@@ -1148,6 +1350,21 @@ impl Machine {
     /// One upstream status read (or joins the one in flight). Held back by the budget: the
     /// waiter gets the failure at once, and `false` is returned.
     fn read_status(&mut self, waiter: Option<Waiter>, now: Now, out: &mut Vec<Effect>) -> bool {
+        if self.link_lapsed(now.t) {
+            // Expired by the clock: final, with no call (a new visit or token asks again).
+            let f = Failed::from(PublicErrorCode::LinkExpired);
+            if self.saved.failure.map(|s| s.code) != Some(f.code) {
+                // Settled as a final answer with no request sent: the budget halts until a
+                // new visit, like after a 404.
+                let t = ms(now.t);
+                self.saved
+                    .budget
+                    .settle(&self.policy, t, t, 0, Outcome::Final, now.jitter);
+                self.failed(f, now, out);
+            }
+            Self::reply(waiter.into_iter().collect(), &Answer::Failed(f), out);
+            return false;
+        }
         if let Some(f) = self.held_back(now.t) {
             Self::reply(waiter.into_iter().collect(), &Answer::Failed(f), out);
             return false;
@@ -1177,11 +1394,12 @@ impl Machine {
         self.list_hooks(t, out);
         let official = self.is_official();
         let snapshot = if self.saved.connected {
-            Some(PushFrame::Qr(QrAnswer::Connected))
+            Some(PushFrame::Qr(self.connected_answer()))
         } else if let Some(f) = self.held_back(t) {
             Some(f.frame())
         } else if official {
             self.status
+                .as_ref()
                 .filter(|(_, at)| t - at < self.timing.status_ttl_ms)
                 .map(|(a, _)| PushFrame::Qr(self.official_answer(a.state)))
         } else {
@@ -1273,10 +1491,14 @@ impl Machine {
             waiters,
         } = held;
         if self.saved.connected && self.connected_at >= t {
-            return Self::reply(waiters, &Answer::Qr(QrAnswer::Connected), out);
+            return Self::reply(
+                waiters,
+                &Answer::Qr(QrAnswer::Connected { number_id: None }),
+                out,
+            );
         }
         match &a {
-            QrAnswer::Connected => {
+            QrAnswer::Connected { .. } => {
                 if self.saved.qr.is_some() {
                     self.connected_unannounced(out);
                 }
@@ -1312,6 +1534,10 @@ impl Machine {
 
     fn status_settled(&mut self, called: Called<StatusRead>, now: Now, out: &mut Vec<Effect>) {
         let waiters = self.status_call.take().unwrap_or_default();
+        let called = Called {
+            result: self.link_read(called.result, now.t),
+            ..called
+        };
         let acks = waiters.iter().any(|w| matches!(w, Waiter::Ack(..)));
         Self::settle(&mut self.saved.budget, &self.policy, &called, now);
         match called.result {
@@ -1336,7 +1562,7 @@ impl Machine {
                     // Its viewers (a new watcher among them) see the waiting or connected face.
                     out.push(Effect::Push(PushFrame::Qr(self.official_answer(a.0.state))));
                 } else if changed || a.0.state == PublicState::Disconnected {
-                    out.push(Effect::Push(PushFrame::Status(a.0)));
+                    out.push(Effect::Push(PushFrame::Status(a.0.clone())));
                 }
                 if acks {
                     out.push(Effect::Save);
@@ -1371,7 +1597,7 @@ impl Machine {
             _ => {}
         }
         self.saved.dual = read.dual;
-        self.status = Some((a, now.t));
+        self.status = Some((a.clone(), now.t));
         let was = self.saved.connected;
         self.saved.connected = a.state == PublicState::Connected;
         if self.saved.connected {
@@ -1515,6 +1741,7 @@ impl Machine {
             EventName::NumberConnected => PushFrame::Status(StatusAnswer {
                 state: PublicState::Connected,
                 stale: false,
+                number_id: None,
             }),
             EventName::NumberRemoved => {
                 // Deleted: nothing to ask Pilot Status until it is restored.
@@ -1528,6 +1755,7 @@ impl Machine {
             _ => PushFrame::Status(StatusAnswer {
                 state: PublicState::Disconnected,
                 stale: false,
+                number_id: None,
             }),
         };
         out.push(Effect::Save);

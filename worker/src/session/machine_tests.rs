@@ -52,6 +52,8 @@ struct Sim {
     number_fails: bool,
     /// Upstream latency (ms).
     latency: f64,
+    /// A connected status names this number id (a pairing link's, [I]).
+    status_number_id: Option<String>,
     /// Connects per code (the code changes every this many connects).
     code_every: u32,
     connects: u32,
@@ -86,6 +88,7 @@ impl Sim {
             provider: "PILOT_STATUS",
             number_fails: false,
             latency: 100.0,
+            status_number_id: None,
             code_every: 1_000,
             connects: 0,
             alarm: None,
@@ -185,6 +188,7 @@ impl Sim {
             key: key.into(),
             at_ms,
             ambiguous: false,
+            number_id: None,
         });
         id
     }
@@ -210,7 +214,7 @@ impl Sim {
                             code_expires_in_ms: None,
                         })
                     }
-                    Upstream::Linked => Ok(QrAnswer::Connected),
+                    Upstream::Linked => Ok(QrAnswer::Connected { number_id: None }),
                     Upstream::Failing(code) => fail(code),
                 };
                 Settled::Qr(Called {
@@ -230,6 +234,10 @@ impl Sim {
                         answer: StatusAnswer {
                             state,
                             stale: false,
+                            number_id: self
+                                .status_number_id
+                                .clone()
+                                .filter(|_| state == PublicState::Connected),
                         },
                         dual: false,
                     }),
@@ -390,13 +398,13 @@ fn short(reply: Option<&Reply>) -> String {
     match reply {
         None => "waits".into(),
         Some(Reply::Answer(Answer::Qr(QrAnswer::Pairing { .. }))) => "qr".into(),
-        Some(Reply::Answer(Answer::Qr(QrAnswer::Connected))) => "connected".into(),
+        Some(Reply::Answer(Answer::Qr(QrAnswer::Connected { .. }))) => "connected".into(),
         Some(Reply::Answer(Answer::Qr(QrAnswer::Waiting { .. }))) => "waiting".into(),
         Some(Reply::Answer(Answer::Status(a))) => a.state.as_str().into(),
         Some(Reply::Answer(Answer::Failed(f))) => f.code.as_str().into(),
         Some(Reply::Upgrade(None)) => "upgrade".into(),
         Some(Reply::Upgrade(Some(PushFrame::Qr(QrAnswer::Pairing { .. })))) => "upgrade+qr".into(),
-        Some(Reply::Upgrade(Some(PushFrame::Qr(QrAnswer::Connected)))) => {
+        Some(Reply::Upgrade(Some(PushFrame::Qr(QrAnswer::Connected { .. })))) => {
             "upgrade+connected".into()
         }
         Some(Reply::Upgrade(Some(PushFrame::Failure { code, .. }))) => {
@@ -494,6 +502,7 @@ fn states_by_inputs() {
                         key: "k-table".into(),
                         at_ms: Some(T0 + 1.0),
                         ambiguous: false,
+                        number_id: None,
                     }),
                     id,
                 )
@@ -632,9 +641,9 @@ fn an_official_number_is_never_asked_for_a_qr_and_shows_its_state() {
     assert!(s
         .pushed
         .iter()
-        .any(|f| matches!(f, PushFrame::Qr(QrAnswer::Connected))));
+        .any(|f| matches!(f, PushFrame::Qr(QrAnswer::Connected { number_id: None }))));
     let id = s.ask(Ask::Qr);
-    assert_eq!(s.qr_reply(id), QrAnswer::Connected);
+    assert_eq!(s.qr_reply(id), QrAnswer::Connected { number_id: None });
     let before = s.calls.len();
     s.run_for(60_000.0);
     assert_eq!(s.calls.len(), before, "connected: no more calls");
@@ -648,7 +657,7 @@ fn an_official_number_connected_already_answers_connected_at_once_and_by_webhook
     s.upstream = Upstream::Linked;
     let id = s.ask(Ask::Qr);
     s.run_for(300.0);
-    assert_eq!(s.qr_reply(id), QrAnswer::Connected);
+    assert_eq!(s.qr_reply(id), QrAnswer::Connected { number_id: None });
     assert_eq!(s.count(Call::Qr), 0);
     // Waiting, then the webhook says connected: pushed, no poll needed.
     let mut s = Sim::new(Link::Primary, fast());
@@ -803,6 +812,7 @@ fn links_keep_to_their_own_events() {
         key: "k3".into(),
         at_ms: None,
         ambiguous: true,
+        number_id: None,
     });
     assert_eq!(calls_of(&effects), vec![Call::Status]);
 }
@@ -1177,7 +1187,7 @@ fn a_qr_from_a_call_that_started_before_connected_is_stale() {
         "no QR pushed after connected: {:?}",
         s.pushed
     );
-    assert_eq!(s.qr_reply(asked), QrAnswer::Connected);
+    assert_eq!(s.qr_reply(asked), QrAnswer::Connected { number_id: None });
 }
 
 #[test]
@@ -1193,4 +1203,265 @@ fn watchers_of_an_unknown_number_cost_one_call() {
         // The one call is the number read the first connect waits for: its 404 is final.
         assert_eq!(s.calls, vec![(T0, Call::Number)], "{viewers} watchers");
     }
+}
+
+// --- a Meta pairing link's session -----------------------------------------------------------
+
+const LINK_LIFE: f64 = 24.0 * 3600.0 * 1000.0;
+
+fn link_sim() -> Sim {
+    let mut s = Sim::new(Link::Primary, fast());
+    s.input(Input::PairingLink {
+        exp_ms: T0 + LINK_LIFE,
+        token: "rp_1".into(),
+    });
+    s
+}
+
+fn failure_of(s: &Sim, id: ReplyId) -> PublicErrorCode {
+    match s.reply(id) {
+        Some(Reply::Answer(Answer::Failed(f))) => f.code,
+        other => panic!("not a failure: {other:?}"),
+    }
+}
+
+#[test]
+fn a_pairing_link_polls_its_status_once_for_every_viewer_and_names_the_new_number() {
+    for viewers in [1, 5] {
+        let mut s = link_sim();
+        let ids: Vec<_> = (0..viewers).map(|_| s.ask(Ask::Qr)).collect();
+        for _ in 0..viewers {
+            s.watch();
+        }
+        s.run_for(300.0);
+        for id in &ids {
+            assert_eq!(s.qr_reply(*id), QrAnswer::Waiting { detail: None });
+        }
+        s.run_for(60_000.0);
+        assert_eq!(s.count(Call::Qr), 0, "a link is never asked for a QR");
+        assert_eq!(s.count(Call::Number), 0, "nor read as a number");
+        assert_eq!(s.count(Call::Hooks), 0);
+        let polls = s.count(Call::Status);
+        assert!(
+            (20..=26).contains(&polls),
+            "{viewers} viewers: one poll per 2.5 s, {polls}"
+        );
+        // The signup finishes and the status names the number [I].
+        s.upstream = Upstream::Linked;
+        s.status_number_id = Some("wa_new".into());
+        s.pushed.clear();
+        s.run_for(3_000.0);
+        let connected = QrAnswer::Connected {
+            number_id: Some("wa_new".into()),
+        };
+        assert!(
+            s.pushed.contains(&PushFrame::Qr(connected.clone())),
+            "{:?}",
+            s.pushed
+        );
+        let id = s.ask(Ask::Qr);
+        assert_eq!(s.qr_reply(id), connected);
+        let before = s.calls.len();
+        s.run_for(60_000.0);
+        assert_eq!(s.calls.len(), before, "done: no more calls");
+        // A new visit after the token was cleared (404): still connected, id kept.
+        s.leave();
+        s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+        s.run_for(10_000.0);
+        let w = s.watch();
+        s.run_for(300.0);
+        assert!(matches!(
+            s.reply(w),
+            Some(Reply::Upgrade(Some(PushFrame::Qr(QrAnswer::Connected {
+                number_id: Some(_)
+            }))))
+        ));
+    }
+}
+
+#[test]
+fn a_404_after_the_link_was_valid_is_the_signup_done_and_before_it_an_expired_link() {
+    // Valid, then straight to 404 (the token cleared on success, OPEN never seen).
+    let mut s = link_sim();
+    s.watch();
+    s.run_for(300.0);
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    s.pushed.clear();
+    s.run_for(3_000.0);
+    assert!(
+        s.pushed
+            .contains(&PushFrame::Qr(QrAnswer::Connected { number_id: None })),
+        "{:?}",
+        s.pushed
+    );
+    assert!(s.m.saved().connected);
+
+    // Never valid: the link expired (or never was): final, no more polls while watched.
+    let mut s = link_sim();
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    let id = s.ask(Ask::Qr);
+    s.watch();
+    s.run_for(300.0);
+    assert_eq!(failure_of(&s, id), PublicErrorCode::LinkExpired);
+    let calls = s.count(Call::Status);
+    s.run_for(120_000.0);
+    assert_eq!(s.count(Call::Status), calls, "a final answer: no polls");
+    assert!(s.pushed.iter().any(|f| matches!(
+        f,
+        PushFrame::Failure {
+            code: PublicErrorCode::LinkExpired,
+            retry_after_ms: None
+        }
+    )));
+
+    // Valid once, but the 404 comes after the link's 24 h: expired, not done.
+    let mut s = link_sim();
+    s.watch();
+    s.run_for(300.0);
+    s.leave();
+    s.t = T0 + LINK_LIFE - 1_000.0;
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    s.run_for(2_000.0);
+    let id = s.ask(Ask::Status);
+    s.run_for(300.0);
+    assert_eq!(failure_of(&s, id), PublicErrorCode::LinkExpired);
+    assert!(!s.m.saved().connected);
+}
+
+#[test]
+fn a_lapsed_link_costs_no_call_and_failures_keep_the_budget() {
+    let mut s = link_sim();
+    s.t = T0 + LINK_LIFE + 1.0;
+    let id = s.ask(Ask::Qr);
+    s.watch();
+    s.run_for(60_000.0);
+    assert_eq!(failure_of(&s, id), PublicErrorCode::LinkExpired);
+    assert_eq!(s.calls.len(), 0, "past its 24 h: nothing asked");
+
+    for code in [PublicErrorCode::RateLimited, PublicErrorCode::UpstreamError] {
+        let mut s = link_sim();
+        s.upstream = Upstream::Failing(code);
+        for _ in 0..5 {
+            s.watch();
+        }
+        s.run_for(60_000.0);
+        let calls = s.count(Call::Status);
+        // Backoff (and a 429's Retry-After of 7 s): far fewer than the 24 polls a healthy
+        // minute has, whatever the viewers.
+        assert!(
+            (1..=12).contains(&calls),
+            "{code:?}: {calls} calls in a minute"
+        );
+    }
+}
+
+/// The measure: link status calls per link per minute, 1 and 5 viewers, with the
+/// shipped timing (`STATUS_POLL_MS` 2 500), healthy and with Pilot Status failing. Printed for
+/// the report (`cargo test -p pilot-connect-worker link_status_calls -- --nocapture`).
+#[test]
+fn link_status_calls_per_minute_do_not_grow_with_viewers() {
+    let minute = |viewers: usize, upstream: Upstream| {
+        let mut s = Sim::new(Link::Primary, Timing::DEFAULT);
+        s.input(Input::PairingLink {
+            exp_ms: T0 + LINK_LIFE,
+            token: "rp_1".into(),
+        });
+        s.upstream = upstream;
+        for _ in 0..viewers {
+            s.ask(Ask::Qr);
+            s.watch();
+        }
+        s.run_for(60_000.0);
+        s.count(Call::Status)
+    };
+    for upstream in [
+        Upstream::Pairing,
+        Upstream::Failing(PublicErrorCode::UpstreamError),
+        Upstream::Failing(PublicErrorCode::RateLimited),
+    ] {
+        let (one, five) = (minute(1, upstream), minute(5, upstream));
+        println!("link status calls per minute ({upstream:?}): 1 viewer {one}, 5 viewers {five}");
+        assert_eq!(one, five, "{upstream:?}: viewers never add calls");
+        assert!(
+            one <= 25,
+            "{upstream:?}: at most one per STATUS_POLL_MS: {one}"
+        );
+    }
+}
+
+#[test]
+fn a_webhook_naming_the_links_ref_connects_it_with_the_numbers_id_once() {
+    let mut s = link_sim();
+    s.watch();
+    s.run_for(300.0);
+    s.pushed.clear();
+    let deliver = |s: &mut Sim, event: &str, key: &str| {
+        let id = s.id();
+        s.input(Input::Event {
+            id,
+            event: event.into(),
+            key: key.into(),
+            at_ms: None,
+            ambiguous: false,
+            number_id: Some("wa_new".into()),
+        });
+        id
+    };
+    let id = deliver(&mut s, "number.connected", "k1");
+    assert!(matches!(s.reply(id), Some(Reply::Ack(_))));
+    let connected = PushFrame::Qr(QrAnswer::Connected {
+        number_id: Some("wa_new".into()),
+    });
+    assert_eq!(s.pushed, vec![connected]);
+    // A retried delivery, and the number's later events: acknowledged, nothing changes.
+    s.pushed.clear();
+    deliver(&mut s, "number.connected", "k1");
+    deliver(&mut s, "number.disconnected", "k2");
+    assert!(s.pushed.is_empty(), "{:?}", s.pushed);
+    assert!(s.m.saved().connected);
+    let before = s.calls.len();
+    s.run_for(60_000.0);
+    assert_eq!(s.calls.len(), before, "done: no more polls");
+    let q = s.ask(Ask::Qr);
+    assert_eq!(
+        s.qr_reply(q),
+        QrAnswer::Connected {
+            number_id: Some("wa_new".into())
+        }
+    );
+    let st = s.ask(Ask::Status);
+    assert!(matches!(
+        s.reply(st),
+        Some(Reply::Answer(Answer::Status(StatusAnswer { state: PublicState::Connected, number_id: Some(n), .. }))) if n == "wa_new"
+    ));
+}
+
+#[test]
+fn a_new_link_for_the_same_ref_starts_afresh() {
+    let mut s = link_sim();
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    let id = s.ask(Ask::Qr);
+    s.run_for(300.0);
+    assert_eq!(failure_of(&s, id), PublicErrorCode::LinkExpired);
+    // The backend made a new link for the customer (same ref): a token for it.
+    s.input(Input::PairingLink {
+        exp_ms: T0 + LINK_LIFE,
+        token: "rp_2".into(),
+    });
+    assert_eq!(s.m.link_token(), Some("rp_2"));
+    s.upstream = Upstream::Pairing;
+    let id = s.ask(Ask::Qr);
+    s.run_for(300.0);
+    assert_eq!(s.qr_reply(id), QrAnswer::Waiting { detail: None });
+    // The same link again changes nothing.
+    s.input(Input::PairingLink {
+        exp_ms: T0 + LINK_LIFE,
+        token: "rp_2".into(),
+    });
+    assert!(s
+        .m
+        .saved()
+        .pairing_link
+        .as_ref()
+        .is_some_and(|l| l.seen_valid));
 }

@@ -191,7 +191,8 @@ pub(super) async fn token_info(AxState(app): AxState<Shared>, Path(token): Path<
             // --link-number-id) its id.
             Some(n) if meta => {
                 let state = n.settle(app.clock.now());
-                let mut v = json!({ "valid": true, "provider": "META", "state": state.as_str() });
+                // No `provider`: the documented token info has none.
+                let mut v = json!({ "valid": true, "state": state.as_str() });
                 if let (true, Some(o)) = (app.opts.link_number_id.in_info(), v.as_object_mut()) {
                     o.insert("numberId".into(), json!(n.id));
                 }
@@ -206,7 +207,7 @@ pub(super) async fn token_info(AxState(app): AxState<Shared>, Path(token): Path<
                     "secondaryLink": n.link_info(LinkId::Secondary, &app.clock),
                 })
             }
-            None => json!({ "valid": true, "provider": "META" }),
+            None => json!({ "valid": true }),
         };
         // The link's snapshot, under the name(s) it was created with.
         if let Some(o) = info.as_object_mut() {
