@@ -7,8 +7,8 @@ use core::cell::Cell;
 use core::time::Duration;
 
 use pilot_connect::endpoints::{
-    Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListWebhooks, RemotePairingStatus,
-    RemotePairingStatusResult,
+    Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListNumbers, ListWebhooks,
+    RemotePairingStatus, RemotePairingStatusResult,
 };
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, Branding, PublicErrorCode, QrAnswer};
@@ -22,7 +22,7 @@ use worker::console_error;
 
 use crate::settings::{ConfigError, Settings};
 
-pub use crate::session::machine::{Called, Failed, NumberFacts, StatusRead};
+pub use crate::session::machine::{Called, Failed, MetaNumberSeen, NumberFacts, StatusRead};
 
 /// The fetch transport, counting the requests it sends.
 struct Counting {
@@ -165,6 +165,43 @@ pub async fn link_status(
         .map(|st| StatusRead {
             answer: link_answer(&st),
             dual: false,
+        })
+        .map_err(|e| failed(&e));
+    Called {
+        result,
+        started,
+        attempts: c.transport().sent.get(),
+    }
+}
+
+/// `GET /v1/numbers` (the tenant's key), for a pairing link's check: its official numbers, when
+/// each was created and whether it is connected.
+pub async fn meta_numbers(
+    cfg: &Result<Settings, ConfigError>,
+    retries: bool,
+) -> Called<Vec<MetaNumberSeen>> {
+    let Ok(s) = cfg else {
+        return config_failed();
+    };
+    let started = js_sys::Date::now();
+    let c = client(s, retries);
+    let result = c
+        .send(&ListNumbers::new())
+        .await
+        .map(|numbers| {
+            numbers
+                .iter()
+                .filter(|n| n.provider == Some(pilot_connect::Provider::Meta))
+                .map(|n| MetaNumberSeen {
+                    id: n.id.clone(),
+                    created_ms: n
+                        .created_at
+                        .as_deref()
+                        .map(js_sys::Date::parse)
+                        .filter(|v| v.is_finite()),
+                    open: n.is_ready(),
+                })
+                .collect()
         })
         .map_err(|e| failed(&e));
     Called {

@@ -89,6 +89,7 @@ before(async () => {
     sandbox("gone", ["--link-after-success", "gone", "--link-number-id", "status"]),
     sandbox("openWithId", ["--link-after-success", "open-then-gone", "--link-number-id", "status"]),
     sandbox("info", ["--link-number-id", "info"]),
+    sandbox("spent", ["--link-after-abort", "spent", "--link-after-success", "gone"]),
   ]);
 });
 afterEach(async () => {
@@ -297,4 +298,40 @@ test("a webhook naming the link's externalRef reaches its session: connected at 
     }
     s.ws.close();
   }
+});
+
+test("[I] a cancel that spends the link (404 like a success in `gone` mode) is never called connected", async () => {
+  const base = sandboxes.spent;
+  const w = await worker(base);
+  const link = await metaLink(base);
+  const tok = linkToken(link);
+  const frames = [];
+  const s = await openEvents(w, tok, { origin: PAGE, onText: (t) => frames.push(JSON.parse(t)) });
+  assert.equal(s.status, 101);
+  await sleep(600);
+  await resetHits(base);
+  const c = await cancel(base, link);
+  assert.equal(c.linkUsable, false, JSON.stringify(c));
+  const deadline = Date.now() + 4_000;
+  while (!frames.some((f) => f.error) && Date.now() < deadline) await sleep(25);
+  assert.ok(!frames.some((f) => f.state === "connected"), `not connected: ${JSON.stringify(frames)}`);
+  const failure = frames.find((f) => f.error);
+  assert.equal(failure?.error.code, "link_expired", JSON.stringify(frames));
+  const h = await hits(base);
+  assert.equal(h.list, 1, "one check of the tenant's official numbers for the unexplained 404");
+  const http = await ask(w, "/v1/qr", tok);
+  assert.deepEqual([http.status, http.body.error?.code], [410, "link_expired"]);
+  // A second link of the same tenant that finishes (token cleared at once): the check finds its
+  // new number, so it is connected.
+  const done = await metaLink(base);
+  const tok2 = linkToken(done);
+  const frames2 = [];
+  const s2 = await openEvents(w, tok2, { origin: PAGE, onText: (t) => frames2.push(JSON.parse(t)) });
+  await sleep(600);
+  await finish(base, done);
+  const deadline2 = Date.now() + 4_000;
+  while (!frames2.some((f) => f.state === "connected") && Date.now() < deadline2) await sleep(25);
+  assert.ok(frames2.some((f) => f.state === "connected"), JSON.stringify(frames2));
+  s.ws.close();
+  s2.ws.close();
 });

@@ -70,6 +70,17 @@ fn is_upgrade(req: &Request) -> bool {
         .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
 }
 
+/// The outcome of a call that could not be made (a config error).
+fn not_made(call: Call) -> Settled {
+    match call {
+        Call::Qr => Settled::Qr(unnamed()),
+        Call::Status => Settled::Status(unnamed()),
+        Call::Number => Settled::Number(unnamed()),
+        Call::Hooks => Settled::Hooks(unnamed()),
+        Call::LinkCheck => Settled::LinkCheck(unnamed()),
+    }
+}
+
 /// A call that could not be made: the object has no name to say which number it is for.
 fn unnamed<T>() -> Called<T> {
     Called {
@@ -248,13 +259,10 @@ impl Driver {
             let settled = match (identity, call) {
                 (None, _) => {
                     worker::console_error!("session: the object has no name");
-                    match call {
-                        Call::Qr => Settled::Qr(unnamed()),
-                        Call::Status => Settled::Status(unnamed()),
-                        Call::Number => Settled::Number(unnamed()),
-                        Call::Hooks => Settled::Hooks(unnamed()),
-                    }
+                    not_made(call)
                 }
+                // Only a pairing link's machine asks for a check.
+                (Some(Subject::Number { .. }), Call::LinkCheck) => not_made(call),
                 (Some(Subject::Number { number, link }), Call::Qr) => {
                     Settled::Qr(upstream::qr(&cfg, &number, link, retries).await)
                 }
@@ -268,6 +276,9 @@ impl Driver {
                 (Some(Subject::Number { number, .. }), Call::Hooks) => Settled::Hooks(
                     upstream::webhooks_reach(&cfg, &number, &hook_url, retries).await,
                 ),
+                (Some(Subject::PairingLink { .. }), Call::LinkCheck) => {
+                    Settled::LinkCheck(upstream::meta_numbers(&cfg, retries).await)
+                }
                 (Some(Subject::PairingLink { .. }), Call::Status) => match link_token {
                     Some(token) => {
                         Settled::Status(upstream::link_status(&cfg, &token, retries).await)
@@ -280,12 +291,7 @@ impl Driver {
                 // A pairing link's machine never asks these (it is official from the start).
                 (Some(Subject::PairingLink { .. }), call) => {
                     worker::console_error!("session: a pairing link has no {call:?} call");
-                    match call {
-                        Call::Qr => Settled::Qr(unnamed()),
-                        Call::Number => Settled::Number(unnamed()),
-                        Call::Status => Settled::Status(unnamed()),
-                        Call::Hooks => Settled::Hooks(unnamed()),
-                    }
+                    not_made(call)
                 }
             };
             me.step(Input::Settled(settled)).await;

@@ -199,7 +199,26 @@ pub enum Settled {
     Number(Called<NumberFacts>),
     /// The number's webhooks listed: whether one delivers to this edge.
     Hooks(Called<bool>),
+    /// A pairing link's check: the tenant's official numbers.
+    LinkCheck(Called<Vec<MetaNumberSeen>>),
 }
+
+/// An official number as a pairing link's check sees it (from the tenant's number list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetaNumberSeen {
+    /// Its id.
+    pub id: String,
+    /// When it was created (ms), when the list says.
+    pub created_ms: Option<f64>,
+    /// It is connected.
+    pub open: bool,
+}
+
+/// How long before its link's creation (its `exp` less 24 h) a number still counts as the
+/// link's in a check: the token's `exp` may be a little later than the link's.
+pub const LINK_CHECK_SKEW_MS: f64 = 10.0 * 60_000.0;
+/// A link's lifetime (ms).
+const LINK_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 
 /// One thing that happened to the session.
 #[derive(Clone, Debug)]
@@ -272,6 +291,8 @@ pub enum Call {
     Number,
     /// The number's webhooks ([`Machine::hook_url`] is the receiver to look for).
     Hooks,
+    /// A pairing link's check after an unexplained 404: the tenant's official numbers.
+    LinkCheck,
 }
 
 /// An answer to a viewer.
@@ -607,6 +628,8 @@ pub struct Machine {
     status_call: Option<Vec<Waiter>>,
     number_call: bool,
     hooks_call: bool,
+    /// A pairing link's check is out (its status call's waiters wait for it).
+    link_check_call: bool,
     /// When (ms) the session last learned "connected" (from a webhook, a status read or a
     /// connect answer): a QR from a connect call that started before it is stale.
     connected_at: f64,
@@ -637,6 +660,7 @@ impl Machine {
             status_call: None,
             number_call: false,
             hooks_call: false,
+            link_check_call: false,
             connected_at: 0.0,
             hook_url: None,
             held: None,
@@ -661,6 +685,7 @@ impl Machine {
             Call::Status => self.status_call.is_some(),
             Call::Number => self.number_call,
             Call::Hooks => self.hooks_call,
+            Call::LinkCheck => self.link_check_call,
         }
     }
 
@@ -738,6 +763,10 @@ impl Machine {
             }
             Input::Settled(Settled::Hooks(called)) => {
                 self.hooks_settled(called, now, &mut out);
+                true
+            }
+            Input::Settled(Settled::LinkCheck(called)) => {
+                self.link_checked(called, now, &mut out);
                 true
             }
             Input::NumberWaitOver => {
@@ -892,17 +921,11 @@ impl Machine {
                 }
                 Ok(read)
             }
+            // An unexplained 404 (a link seen valid, not expired) went to a check first
+            // (`link_check_due`): here a 404 is a link that expired or never was.
             Err(f) if f.code == PublicErrorCode::NotFound => {
-                if seen.seen_valid && t < seen.exp_ms {
-                    let mut answer = StatusAnswer::live(PublicState::Connected);
-                    answer.number_id.clone_from(&seen.number_id);
-                    Ok(StatusRead {
-                        answer,
-                        dual: false,
-                    })
-                } else {
-                    Err(Failed::from(PublicErrorCode::LinkExpired))
-                }
+                let _ = t;
+                Err(Failed::from(PublicErrorCode::LinkExpired))
             }
             Err(f) => Err(f),
         }
@@ -1182,7 +1205,7 @@ impl Machine {
         let slot = match call {
             Call::Qr => &mut self.qr_call,
             Call::Status => &mut self.status_call,
-            Call::Number | Call::Hooks => return,
+            Call::Number | Call::Hooks | Call::LinkCheck => return,
         };
         if let Some(waiters) = slot {
             waiters.extend(waiter);
@@ -1532,7 +1555,75 @@ impl Machine {
         Self::reply(waiters, &Answer::Qr(a), out);
     }
 
+    /// Whether a 404 from a pairing link's status needs a check: the link was seen valid and
+    /// has not expired, so the 404 is its token cleared — on success [D], or (an [I] mode) after
+    /// the person abandoned the signup. Only a new official number tells them apart.
+    fn link_check_due(&self, result: &Result<StatusRead, Failed>, t: f64) -> bool {
+        let ambiguous_404 = matches!(result, Err(f) if f.code == PublicErrorCode::NotFound);
+        ambiguous_404
+            && !self.saved.connected
+            && self
+                .saved
+                .pairing_link
+                .as_ref()
+                .is_some_and(|l| l.seen_valid && t < l.exp_ms)
+    }
+
+    /// The check's answer: an official number created since the link and connected is the
+    /// signup done (its id is not passed on: another signup may have made it); none is a link
+    /// that ended without a number (`link_expired`: the page asks its backend for a new one). The
+    /// status call's waiters get it as that call's answer.
+    fn link_checked(
+        &mut self,
+        called: Called<Vec<MetaNumberSeen>>,
+        now: Now,
+        out: &mut Vec<Effect>,
+    ) {
+        self.link_check_call = false;
+        let since = self.saved.pairing_link.as_ref().map_or(f64::INFINITY, |l| {
+            l.exp_ms - LINK_LIFETIME_MS - LINK_CHECK_SKEW_MS
+        });
+        let result = called.result.map(|numbers| {
+            numbers
+                .iter()
+                .any(|n| n.open && n.created_ms.is_some_and(|c| c >= since))
+        });
+        let result = match result {
+            Ok(true) => Ok(StatusRead {
+                answer: StatusAnswer::live(PublicState::Connected),
+                dual: false,
+            }),
+            Ok(false) => Err(Failed::from(PublicErrorCode::LinkExpired)),
+            Err(f) => Err(f),
+        };
+        self.status_settled(
+            Called {
+                result,
+                started: called.started,
+                attempts: called.attempts,
+            },
+            now,
+            out,
+        );
+    }
+
     fn status_settled(&mut self, called: Called<StatusRead>, now: Now, out: &mut Vec<Effect>) {
+        if self.link_check_due(&called.result, now.t) {
+            // The status call is settled (it answered); its waiters wait for the check.
+            let answered = Called {
+                result: Ok(()),
+                started: called.started,
+                attempts: called.attempts,
+            };
+            Self::settle(&mut self.saved.budget, &self.policy, &answered, now);
+            self.link_check_call = true;
+            self.saved.budget.begin();
+            out.push(Effect::Call {
+                call: Call::LinkCheck,
+                retries: !self.saved.budget.failing(),
+            });
+            return;
+        }
         let waiters = self.status_call.take().unwrap_or_default();
         let called = Called {
             result: self.link_read(called.result, now.t),

@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use super::machine::{
-    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, Note, Now, NumberFacts, Reply,
-    ReplyId, Saved, Settled, StatusRead, StoredFailure, StoredQr, Timing, HOOKS_TTL_MS,
-    NUMBER_WAIT_MS,
+    Answer, Ask, Call, Called, Effect, Failed, Input, Machine, MetaNumberSeen, Note, Now,
+    NumberFacts, Reply, ReplyId, Saved, Settled, StatusRead, StoredFailure, StoredQr, Timing,
+    HOOKS_TTL_MS, NUMBER_WAIT_MS,
 };
 use super::EventAck;
 use pilot_connect::public::{PublicErrorCode, PublicState, PushFrame, QrAnswer, StatusAnswer};
@@ -54,6 +54,8 @@ struct Sim {
     latency: f64,
     /// A connected status names this number id (a pairing link's, [I]).
     status_number_id: Option<String>,
+    /// The tenant's official numbers, as a pairing link's check lists them.
+    meta_numbers: Vec<MetaNumberSeen>,
     /// Connects per code (the code changes every this many connects).
     code_every: u32,
     connects: u32,
@@ -89,6 +91,7 @@ impl Sim {
             number_fails: false,
             latency: 100.0,
             status_number_id: None,
+            meta_numbers: Vec::new(),
             code_every: 1_000,
             connects: 0,
             alarm: None,
@@ -249,6 +252,15 @@ impl Sim {
                 result: match self.upstream {
                     Upstream::Failing(code) => fail(code),
                     _ => Ok(self.hook_registered),
+                },
+                started,
+                attempts: 1,
+            }),
+            // The list answers even while the link's status is 404 (the check's reason).
+            Call::LinkCheck => Settled::LinkCheck(Called {
+                result: match self.upstream {
+                    Upstream::Failing(code) if code != PublicErrorCode::NotFound => fail(code),
+                    _ => Ok(self.meta_numbers.clone()),
                 },
                 started,
                 attempts: 1,
@@ -1281,13 +1293,27 @@ fn a_pairing_link_polls_its_status_once_for_every_viewer_and_names_the_new_numbe
 
 #[test]
 fn a_404_after_the_link_was_valid_is_the_signup_done_and_before_it_an_expired_link() {
-    // Valid, then straight to 404 (the token cleared on success, OPEN never seen).
+    // Valid, then straight to 404 (the token cleared on success, OPEN never seen): a check
+    // finds the new official number, made since the link.
     let mut s = link_sim();
     s.watch();
     s.run_for(300.0);
     s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    s.meta_numbers = vec![
+        MetaNumberSeen {
+            id: "wa_old".into(),
+            created_ms: Some(T0 - LINK_LIFE),
+            open: true,
+        },
+        MetaNumberSeen {
+            id: "wa_new".into(),
+            created_ms: Some(T0 + 1_000.0),
+            open: true,
+        },
+    ];
     s.pushed.clear();
     s.run_for(3_000.0);
+    assert_eq!(s.count(Call::LinkCheck), 1, "one check for the 404");
     assert!(
         s.pushed
             .contains(&PushFrame::Qr(QrAnswer::Connected { number_id: None })),
@@ -1464,4 +1490,54 @@ fn a_new_link_for_the_same_ref_starts_afresh() {
         .pairing_link
         .as_ref()
         .is_some_and(|l| l.seen_valid));
+}
+
+#[test]
+fn an_abandoned_link_whose_token_was_cleared_is_not_called_connected() {
+    // [I] `--link-after-abort spent`: the person cancelled, the token is cleared (404), and no
+    // official number was made since the link (an older one does not count): the link ended.
+    let mut s = link_sim();
+    s.watch();
+    s.run_for(300.0);
+    s.meta_numbers = vec![MetaNumberSeen {
+        id: "wa_old".into(),
+        created_ms: Some(T0 - LINK_LIFE),
+        open: true,
+    }];
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    s.pushed.clear();
+    s.run_for(3_000.0);
+    assert!(!s.m.saved().connected, "never connected");
+    let asked = s.ask(Ask::Qr);
+    assert_eq!(failure_of(&s, asked), PublicErrorCode::LinkExpired);
+    assert!(s.pushed.iter().any(|f| matches!(
+        f,
+        PushFrame::Failure {
+            code: PublicErrorCode::LinkExpired,
+            ..
+        }
+    )));
+    let checks = s.count(Call::LinkCheck);
+    assert_eq!(checks, 1);
+    s.run_for(60_000.0);
+    assert_eq!(
+        s.count(Call::LinkCheck),
+        checks,
+        "final: no more checks while watched"
+    );
+    // The list failing: a passing failure, asked again later within the budget.
+    let mut s = link_sim();
+    s.watch();
+    s.run_for(300.0);
+    s.upstream = Upstream::Failing(PublicErrorCode::NotFound);
+    s.meta_numbers = vec![MetaNumberSeen {
+        id: "wa_new".into(),
+        created_ms: Some(T0 + 1.0),
+        open: false,
+    }];
+    s.run_for(3_000.0);
+    assert!(
+        !s.m.saved().connected,
+        "a number not connected yet is not done"
+    );
 }
