@@ -927,8 +927,8 @@ export interface MintNumberTokenOptions extends MintConnectTokenCommon {
 /**
  * A token for a Meta pairing link (`remotePairing.create({ provider: "META", … })`), which has
  * no number until the person picks one at Meta: the widget opens Pilot Status's hosted signup
- * and the edge watches the link. The token's header marks it critical, so an edge of 0.3.0 or
- * earlier refuses it (`invalid_token`).
+ * and the edge watches the link. The token's header marks it critical, so an edge built before
+ * pairing-link tokens (the 0.3.0 release) refuses it (`invalid_token`).
  */
 export interface MintPairingLinkTokenOptions extends MintConnectTokenCommon {
   numberId?: never;

@@ -67,6 +67,7 @@ export interface PilotConnectMessages {
   signupReopen?: string;
   signupBlocked?: string;
   signupNewTab?: string;
+  signupUnsure?: string;
   signupClosed?: string;
   retry?: string;
   errorNetworkTitle?: string;

@@ -202,6 +202,21 @@ test("the window closed before finishing: still watching, reopen offered; finish
   await p.context().close();
 });
 
+test("a window closed at once (too soon to tell from a cut handle): 'if it is no longer open, open it again'", async () => {
+  const link = await metaLink();
+  const p = await open();
+  await mount(p, mint(link));
+  await signupFace(p);
+  const [popup] = await Promise.all([p.waitForEvent("popup"), p.locator("#w .signup").click()]);
+  await popup.close();
+  await p.waitForFunction(() => /no longer open/.test(document.querySelector("#w [data-pilot-connect]").shadowRoot.querySelector(".signup-note").textContent), null, { timeout: 5_000 });
+  const f = await face(p);
+  assert.equal(f.button, "Reopen the window");
+  assert.equal(f.state, "waiting");
+  writeFileSync(path.join(OUT, "unsure-1280-light.png"), await p.locator("#w").screenshot());
+  await p.context().close();
+});
+
 test("in a sandboxed frame without allow-popups the popup is refused: the link is offered instead", async () => {
   const link = await metaLink();
   const p = await open("/framed");
@@ -245,6 +260,7 @@ test("a host page with COOP same-origin loses the window's handle: never a false
   await sleep(5_000);
   const f = await face(p);
   assert.match(f.note, /Finish the signup in the Facebook window/, "still 'finish in the window', never 'closed'");
+  assert.doesNotMatch(f.note, /closed/, "never a false 'the window closed'");
   await popup.click("#continue");
   await popup.waitForSelector("#pick-number");
   await popup.click("#finish");

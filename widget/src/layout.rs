@@ -280,7 +280,12 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
             Part::SignupNote,
             matches!(
                 signup,
-                Some(SignupStep::Open | SignupStep::Blocked | SignupStep::Closed)
+                Some(
+                    SignupStep::Open
+                        | SignupStep::Blocked
+                        | SignupStep::Closed
+                        | SignupStep::Unsure
+                )
             ),
         ),
         // Blocked, the link is the action (the button would be refused again).
@@ -375,6 +380,7 @@ pub fn scene(f: &Frame<'_>, t: &impl Texts) -> Scene {
                 SignupStep::Open => t.text(Msg::SignupOpen),
                 SignupStep::Blocked => t.text(Msg::SignupBlocked),
                 SignupStep::Closed => t.text(Msg::SignupClosed),
+                SignupStep::Unsure => t.text(Msg::SignupUnsure),
                 SignupStep::Ready => String::new(),
             },
         );

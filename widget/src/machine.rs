@@ -268,11 +268,11 @@ pub const TOKEN_RENEW_MIN_MS: u32 = 10_000;
 
 /// How often the driver looks whether the signup window is still open.
 pub const SIGNUP_CHECK_MS: u32 = 1_000;
-/// A signup window reported closed sooner than this after it opened is not believed closed: a
-/// host page with `Cross-Origin-Opener-Policy: same-origin` loses its handle to a cross-origin
-/// window the moment the window navigates (the handle then says "closed" while the window is
-/// open), and a person rarely closes it this fast.
-pub const SIGNUP_SEEN_OPEN_MS: f64 = 3_000.0;
+/// A signup window is said to be closed only if its handle said "open" at a look at least this
+/// long after it opened: a host page with `Cross-Origin-Opener-Policy: same-origin` loses its
+/// handle to a cross-origin window as the window navigates (the handle then says "closed" while
+/// the window is open). Closed sooner, the widget cannot tell which: [`SignupStep::Unsure`].
+pub const SIGNUP_SEEN_OPEN_MS: f64 = 2_000.0;
 
 /// Where a Meta pairing link's signup stands on this page (the edge says when it is done).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -285,6 +285,9 @@ pub enum SignupStep {
     Blocked,
     /// The window closed before the signup finished: still watching, reopen offered.
     Closed,
+    /// The handle said "closed" too soon to tell a window the person closed from a handle the
+    /// page's opener policy cut: "if it is no longer open, open it again".
+    Unsure,
 }
 
 /// How to open the hosted signup.
@@ -653,7 +656,8 @@ pub struct Machine {
     signup: Option<SignupStep>,
     /// When (ms) the signup window opened.
     signup_opened_at: f64,
-    /// The window's handle said "open" at a check after it opened.
+    /// The window's handle said "open" at a check [`SIGNUP_SEEN_OPEN_MS`] or more after it
+    /// opened.
     signup_seen_open: bool,
     /// The connected number's id, when the edge named it (a pairing link's new number).
     number_id: Option<String>,
@@ -1009,18 +1013,23 @@ impl Machine {
             }
             Event::SignupWindow { closed } if self.signup == Some(SignupStep::Open) => {
                 if !closed {
-                    self.signup_seen_open = true;
+                    if now - self.signup_opened_at >= SIGNUP_SEEN_OPEN_MS {
+                        self.signup_seen_open = true;
+                    }
                     self.arm(Timer::SignupCheck, SIGNUP_CHECK_MS, &mut out);
-                } else if self.signup_seen_open
-                    && now - self.signup_opened_at >= SIGNUP_SEEN_OPEN_MS
-                {
-                    // Seen open, then closed: the person closed it before finishing. The edge
-                    // keeps watching (a signup may still land); reopening is offered.
-                    self.signup = Some(SignupStep::Closed);
+                } else {
+                    // Seen open long enough, then closed: the person closed it before
+                    // finishing. Closed sooner: a window closed as fast, or a handle cut by the
+                    // page's opener policy (the window still open); the face says both. The
+                    // edge keeps watching either way (a signup may still land); reopening is
+                    // offered.
+                    self.signup = Some(if self.signup_seen_open {
+                        SignupStep::Closed
+                    } else {
+                        SignupStep::Unsure
+                    });
                     out.render();
                 }
-                // Closed at once: a handle cut by the page's opener policy (or a window
-                // closed as fast): nothing to tell, so the face stays as it is.
             }
             Event::SignupClicked | Event::SignupOpened(_) | Event::SignupWindow { .. } => {}
             Event::Destroy => {

@@ -118,6 +118,11 @@ messages! {
         "El navegador bloqueó la ventana de Facebook. Abre el registro en una pestaña nueva:"
     ]
     SignupNewTab "signupNewTab" ["Abrir em uma nova aba", "Open in a new tab", "Abrir en una pestaña nueva"]
+    SignupUnsure "signupUnsure" [
+        "Conclua o cadastro na janela do Facebook. Se ela não estiver mais aberta, abra de novo.",
+        "Finish the signup in the Facebook window. If it is no longer open, open it again.",
+        "Termina el registro en la ventana de Facebook. Si ya no está abierta, ábrela de nuevo."
+    ]
     SignupClosed "signupClosed" [
         "A janela foi fechada antes de concluir. Você pode abri-la de novo.",
         "The window closed before the signup finished. You can open it again.",

@@ -310,6 +310,8 @@ fn a_pairing_links_face_has_one_action_then_says_where_the_signup_stands() {
     let blocked = at(SignupStep::Blocked);
     assert!(blocked.shown(SignupLink) && blocked.shown(SignupNote) && !blocked.shown(Signup));
     assert_eq!(blocked.text(SignupLink), Some("Open in a new tab"));
+    let unsure = at(SignupStep::Unsure);
+    assert!(unsure.shown(Signup) && unsure.text(SignupNote).unwrap().contains("no longer open"));
     let closed = at(SignupStep::Closed);
     assert!(closed.shown(Signup) && closed.text(SignupNote).unwrap().contains("closed"));
     // An official number's waiting face is unchanged: Meta's word, no signup action.

@@ -164,6 +164,11 @@ test("webhook echo: two customers pending at once are each mapped by the externa
   let links = await linksOf(W);
   assert.deepEqual(mapping(links["cust-a"]), ["mapped", fa.numberId, "webhook"]);
   assert.deepEqual(mapping(links["cust-b"]), ["mapped", fb.numberId, "webhook"]);
+  // The page again (a reload, the phone back at redirectUrl): a token for the same link, never a
+  // new link that would orphan the mapped number.
+  const again = await createLink(W, "cust-a");
+  assert.equal(again.link.linkToken, a.linkToken, "the same link");
+  assert.deepEqual(mapping((await linksOf(W))["cust-a"]), ["mapped", fa.numberId, "webhook"], "the mapping stays");
   const received = async () => (await fetch(`${W.app}/api/received`)).json();
   const outcomes = (await received()).filter((e) => e.metaLink?.customerId === "cust-a").map((e) => [e.event, e.metaLink.result]);
   // The two deliveries may arrive in either order (the sandbox sends them concurrently): one maps, the other finds it done.

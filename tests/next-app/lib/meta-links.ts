@@ -179,7 +179,7 @@ export function metaLinks(o: MetaLinksOptions) {
   const giveUp = o.giveUpMs ?? LINK_TTL_MS;
   const readDetails = o.readDetails ?? true;
 
-  /** The widget's token for a link (valid until the link expires, at most an hour). */
+  /** The widget's token for a link (600 s, the `mintConnectToken` default; `getToken` renews it). */
   function token(link: MetaLink): string {
     return mintConnectToken({
       secret: tokens.secret,
@@ -199,6 +199,10 @@ export function metaLinks(o: MetaLinksOptions) {
   async function create(customerId: string, branding?: Branding): Promise<{ link: MetaLink; token: string }> {
     const old = await store.link(customerId);
     if (old?.state === "finished") throw new LinkBusyError(customerId);
+    // Done already (a reload, the phone back at redirectUrl): a token for the same link, whose
+    // session on the edge says "connected". A new link here would orphan the mapped number. (One
+    // official number per customer: to connect another, end this mapping first.)
+    if (old?.state === "mapped") return { link: old, token: token(old) };
     if (old?.state === "pending" && old.seenValid && now() - old.createdAt < LINK_TTL_MS - 60 * 60 * 1000) {
       return { link: old, token: token(old) };
     }
