@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use pilot_connect::endpoints::{
     Connect, Endpoint, GetBranding, GetNumber, GetStatus, ListNumbers, ListWebhooks,
-    RemotePairingStatus, RemotePairingStatusResult,
+    RemotePairingStatus,
 };
 use pilot_connect::fetch::FetchTransport;
 use pilot_connect::public::{self, public_error, Branding, PublicErrorCode, QrAnswer};
@@ -159,11 +159,21 @@ pub async fn link_status(
     };
     let started = js_sys::Date::now();
     let c = client(s, retries);
-    let result = c
-        .send(&RemotePairingStatus::new(token))
-        .await
-        .map(|st| StatusRead {
-            answer: link_answer(&st),
+    // Read from the JSON (the core's typed parse would add to the upload for fields never used).
+    let answer = match RemotePairingStatus::new(token).to_request(c.config()) {
+        Ok(request) => c.execute(&request).await,
+        Err(e) => Err(e),
+    };
+    let result = answer
+        .and_then(|resp| {
+            if !resp.is_success() {
+                return Err(Error::Api(ApiError::from_response(&resp)));
+            }
+            serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
+        })
+        .map(|v| StatusRead {
+            answer: link_answer(&v),
             dual: false,
         })
         .map_err(|e| failed(&e));
@@ -185,24 +195,21 @@ pub async fn meta_numbers(
     };
     let started = js_sys::Date::now();
     let c = client(s, retries);
-    let result = c
-        .send(&ListNumbers::new())
-        .await
-        .map(|numbers| {
-            numbers
-                .iter()
-                .filter(|n| n.provider == Some(pilot_connect::Provider::Meta))
-                .map(|n| MetaNumberSeen {
-                    id: n.id.clone(),
-                    created_ms: n
-                        .created_at
-                        .as_deref()
-                        .map(js_sys::Date::parse)
-                        .filter(|v| v.is_finite()),
-                    open: n.is_ready(),
-                })
-                .collect()
+    // Only the four fields the check reads, from the JSON (the core's full `Number` parse would
+    // add kilobytes to the upload for fields never used).
+    let answer = match ListNumbers::new().to_request(c.config()) {
+        Ok(request) => c.execute(&request).await,
+        Err(e) => Err(e),
+    };
+    let result = answer
+        .and_then(|resp| {
+            if !resp.is_success() {
+                return Err(Error::Api(ApiError::from_response(&resp)));
+            }
+            serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
         })
+        .map(|v| meta_numbers_of(&v, js_sys::Date::parse))
         .map_err(|e| failed(&e));
     Called {
         result,
@@ -211,17 +218,56 @@ pub async fn meta_numbers(
     }
 }
 
-/// A link status as the public answer (pure: tested natively).
-pub fn link_answer(st: &RemotePairingStatusResult) -> public::StatusAnswer {
-    let state = if st.is_link_connected() {
+/// The official numbers of a `GET /v1/numbers` answer (the documented array, or `{data}` /
+/// `{numbers}`), `parse_date` reading an ISO-8601 `createdAt` as ms (pure: tested natively).
+pub fn meta_numbers_of(
+    v: &serde_json::Value,
+    parse_date: impl Fn(&str) -> f64,
+) -> Vec<MetaNumberSeen> {
+    let list = v
+        .as_array()
+        .or_else(|| v.get("data").and_then(serde_json::Value::as_array))
+        .or_else(|| v.get("numbers").and_then(serde_json::Value::as_array));
+    let text = |n: &serde_json::Value, k: &str| {
+        n.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    list.into_iter()
+        .flatten()
+        .filter(|n| text(n, "provider").as_deref() == Some("META"))
+        .filter_map(|n| {
+            let fully = n
+                .get("isFullyConnected")
+                .and_then(serde_json::Value::as_bool);
+            Some(MetaNumberSeen {
+                id: text(n, "id")?,
+                created_ms: text(n, "createdAt")
+                    .map(|c| parse_date(&c))
+                    .filter(|v| v.is_finite()),
+                // The core's `ready` rule: `isFullyConnected` when present, else `state == OPEN`.
+                open: fully.unwrap_or_else(|| text(n, "state").as_deref() == Some("OPEN")),
+            })
+        })
+        .collect()
+}
+
+/// A link status (`{state, isFullyConnected, numberId?}`) as the public answer: connected by
+/// the core's `ready` rule (`isFullyConnected` when present, else `state == OPEN`; a Meta link's
+/// number has one link) (pure: tested natively).
+pub fn link_answer(v: &serde_json::Value) -> public::StatusAnswer {
+    let fully = v
+        .get("isFullyConnected")
+        .and_then(serde_json::Value::as_bool);
+    let open = v.get("state").and_then(serde_json::Value::as_str) == Some("OPEN");
+    let state = if fully.unwrap_or(open) {
         public::PublicState::Connected
     } else {
         // Before the signup the link's number (if any) is not connected: whatever word Pilot
         // uses, the session shows "waiting".
         public::PublicState::Connecting
     };
-    let number_id = st
-        .extra
+    let number_id = v
         .get("numberId")
         .and_then(serde_json::Value::as_str)
         .filter(|id| public::is_number_id(id))
@@ -359,5 +405,85 @@ pub async fn branding(upstream: Config, timeout: Duration) -> Branding {
             );
             Branding::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_check_reads_official_numbers_from_every_list_shape() {
+        let date = |s: &str| {
+            if s == "2026-12-07T10:00:00Z" {
+                1_000.0
+            } else {
+                f64::NAN
+            }
+        };
+        let items = serde_json::json!([
+            {"id": "wa_qr", "provider": "PILOT_STATUS", "state": "OPEN", "createdAt": "2026-12-07T10:00:00Z"},
+            {"id": "wa_meta", "provider": "META", "state": "OPEN", "createdAt": "2026-12-07T10:00:00Z"},
+            {"id": "wa_pending", "provider": "META", "state": "CLOSE", "isFullyConnected": false},
+            {"id": "wa_ready", "provider": "META", "state": "CONNECTING", "isFullyConnected": true, "createdAt": "yesterday"},
+            {"provider": "META", "state": "OPEN"}
+        ]);
+        let want = vec![
+            MetaNumberSeen {
+                id: "wa_meta".into(),
+                created_ms: Some(1_000.0),
+                open: true,
+            },
+            MetaNumberSeen {
+                id: "wa_pending".into(),
+                created_ms: None,
+                open: false,
+            },
+            MetaNumberSeen {
+                id: "wa_ready".into(),
+                created_ms: None,
+                open: true,
+            },
+        ];
+        assert_eq!(meta_numbers_of(&items, date), want);
+        for wrapped in [
+            serde_json::json!({"data": items}),
+            serde_json::json!({"numbers": items}),
+        ] {
+            assert_eq!(meta_numbers_of(&wrapped, date), want);
+        }
+        assert!(meta_numbers_of(&serde_json::json!({"error": "x"}), date).is_empty());
+    }
+
+    #[test]
+    fn a_link_status_reads_connected_by_the_ready_rule_and_a_plausible_number_id() {
+        use public::PublicState::{Connected, Connecting};
+        let read = |v: serde_json::Value| {
+            let a = link_answer(&v);
+            (a.state, a.number_id)
+        };
+        assert_eq!(
+            read(serde_json::json!({"state": "CLOSE", "isFullyConnected": false})),
+            (Connecting, None)
+        );
+        assert_eq!(
+            read(serde_json::json!({"state": "OPEN"})),
+            (Connected, None)
+        );
+        assert_eq!(
+            read(serde_json::json!({"state": "OPEN", "isFullyConnected": false})),
+            (Connecting, None)
+        );
+        assert_eq!(
+            read(
+                serde_json::json!({"state": "OPEN", "isFullyConnected": true, "numberId": "wa_1"})
+            ),
+            (Connected, Some("wa_1".into()))
+        );
+        assert_eq!(
+            read(serde_json::json!({"state": "OPEN", "numberId": "<b>"})),
+            (Connected, None)
+        );
+        assert_eq!(read(serde_json::json!({})), (Connecting, None));
     }
 }
