@@ -26,8 +26,10 @@ fn minify(css: &str) -> String {
         let tight = |x: char| matches!(x, '{' | '}' | ';' | ':' | ',' | '>' | '(' | ')');
         if pending_space && !out.is_empty() {
             let last = out.chars().last().unwrap_or(' ');
-            // Keep spaces that CSS needs (`a b`, `0 0`, `and (`, `) and`).
-            if !(tight(last) && last != ')' || tight(c) && c != '(') {
+            // Keep spaces that CSS needs (`a b`, `0 0`, `and (`, `) and`, and a descendant
+            // before a pseudo-class, `.psw[x] :is(.title)`: without it the selector means the
+            // `.psw` that is a `.title`). A space after a `:` goes (`color: red`).
+            if !(tight(last) && last != ')' || tight(c) && c != '(' && c != ':') {
                 out.push(' ');
             }
         }

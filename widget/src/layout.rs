@@ -141,6 +141,9 @@ pub const RESERVED: [Part; 6] = [
     Part::CodeLife,
 ];
 
+/// The widget's stylesheet, minified from `widget.css` by `build.rs`.
+pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+
 /// The widget's markup: static and trusted (no page or server data is ever put in HTML; texts
 /// go in with `textContent`). Stamped by one `innerHTML` (`stamp` in `page.js`).
 pub const TEMPLATE: &str = concat!(

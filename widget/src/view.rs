@@ -16,7 +16,7 @@ use crate::messages::Msg;
 use crate::options::Options;
 use crate::page::{computed, get_str, grow_from, height_of, set_style, set_url, stamp};
 
-const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+use crate::layout::CSS;
 
 /// The widget's DOM.
 pub struct View {

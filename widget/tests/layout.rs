@@ -321,3 +321,41 @@ fn a_pairing_links_face_has_one_action_then_says_where_the_signup_stands() {
     assert!(official.shown(WaitDetail) && !official.shown(Signup) && !official.shown(SignupLink));
     assert_eq!(official.text(WaitTitle), Some("Official WhatsApp number"));
 }
+
+/// `build.rs`'s minifier keeps every selector as written: each `<something> :pseudo` of the
+/// source (a descendant, then a pseudo-class) is still a descendant in the shipped CSS. It once
+/// dropped that space, and `.psw[data-variant="plain"] :is(.title, …)` hid nothing.
+#[test]
+fn the_minified_css_keeps_descendants_before_pseudo_classes() {
+    use pilot_connect_widget::layout::CSS;
+    let source = include_str!("../src/widget.css");
+    let mut found = 0;
+    for line in source.lines().filter(|l| !l.trim_start().starts_with("/*")) {
+        let selector = line.split('{').next().unwrap_or_default();
+        for (i, _) in selector.match_indices(" :") {
+            let before = selector[..i].trim_end();
+            if before.is_empty() || before.ends_with([',', '>', '(', '{', ';', '}', ':']) {
+                continue;
+            }
+            let pseudo: String = selector[i + 1..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '{')
+                .collect();
+            let tail = before.rsplit(' ').next().unwrap_or_default();
+            let want = format!(
+                "{tail} {}",
+                pseudo.split(['(', ',']).next().unwrap_or_default()
+            );
+            assert!(
+                CSS.contains(&want),
+                "{want:?} lost its descendant space in the minified CSS"
+            );
+            found += 1;
+        }
+    }
+    assert!(found >= 1, "the check saw the plain variant's selector");
+    assert!(
+        CSS.contains(r#".psw[data-variant="plain"] :is(.title,.head,.subtitle){display:none}"#),
+        "{CSS}"
+    );
+}
