@@ -96,6 +96,21 @@ fn config_failed<T>() -> Called<T> {
     }
 }
 
+/// Sends `endpoint` and reads its answer as JSON, not through the core's typed parse: the
+/// session uses a few fields of each answer, and the typed parses would add to the upload for
+/// fields never read. A non-2xx is the core's `ApiError`, bad JSON a `DecodeError`.
+async fn json_of(
+    c: &Client<Counting>,
+    endpoint: &impl Endpoint,
+) -> Result<serde_json::Value, Error> {
+    let resp = c.execute(&endpoint.to_request(c.config())?).await?;
+    if !resp.is_success() {
+        return Err(Error::Api(ApiError::from_response(&resp)));
+    }
+    serde_json::from_slice::<serde_json::Value>(&resp.body)
+        .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
+}
+
 /// `GET /v1/numbers/{number}/connect` as a public QR answer.
 pub async fn qr(
     cfg: &Result<Settings, ConfigError>,
@@ -160,18 +175,8 @@ pub async fn link_status(
     let started = js_sys::Date::now();
     let c = client(s, retries);
     // Read from the JSON (the core's typed parse would add to the upload for fields never used).
-    let answer = match RemotePairingStatus::new(token).to_request(c.config()) {
-        Ok(request) => c.execute(&request).await,
-        Err(e) => Err(e),
-    };
-    let result = answer
-        .and_then(|resp| {
-            if !resp.is_success() {
-                return Err(Error::Api(ApiError::from_response(&resp)));
-            }
-            serde_json::from_slice::<serde_json::Value>(&resp.body)
-                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
-        })
+    let result = json_of(&c, &RemotePairingStatus::new(token))
+        .await
         .map(|v| StatusRead {
             answer: link_answer(&v),
             dual: false,
@@ -197,18 +202,8 @@ pub async fn meta_numbers(
     let c = client(s, retries);
     // Only the four fields the check reads, from the JSON (the core's full `Number` parse would
     // add kilobytes to the upload for fields never used).
-    let answer = match ListNumbers::new().to_request(c.config()) {
-        Ok(request) => c.execute(&request).await,
-        Err(e) => Err(e),
-    };
-    let result = answer
-        .and_then(|resp| {
-            if !resp.is_success() {
-                return Err(Error::Api(ApiError::from_response(&resp)));
-            }
-            serde_json::from_slice::<serde_json::Value>(&resp.body)
-                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
-        })
+    let result = json_of(&c, &ListNumbers::new())
+        .await
         .map(|v| meta_numbers_of(&v, js_sys::Date::parse))
         .map_err(|e| failed(&e));
     Called {
@@ -294,18 +289,8 @@ pub async fn number_facts(
     };
     let started = js_sys::Date::now();
     let c = client(s, retries);
-    let answer = match GetNumber::new(number).to_request(c.config()) {
-        Ok(request) => c.execute(&request).await,
-        Err(e) => Err(e),
-    };
-    let result = answer
-        .and_then(|resp| {
-            if !resp.is_success() {
-                return Err(Error::Api(ApiError::from_response(&resp)));
-            }
-            serde_json::from_slice::<serde_json::Value>(&resp.body)
-                .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
-        })
+    let result = json_of(&c, &GetNumber::new(number))
+        .await
         .map(|v| facts_of(&v))
         .map_err(|e| failed(&e));
     Called {
@@ -384,17 +369,7 @@ pub async fn branding(upstream: Config, timeout: Duration) -> Branding {
         max_rate_limit_wait: Duration::ZERO,
         ..RetryPolicy::none()
     });
-    let answer = match GetBranding::new().to_request(c.config()) {
-        Ok(request) => c.execute(&request).await,
-        Err(e) => Err(e),
-    };
-    let read = answer.and_then(|resp| {
-        if !resp.is_success() {
-            return Err(Error::Api(ApiError::from_response(&resp)));
-        }
-        serde_json::from_slice::<serde_json::Value>(&resp.body)
-            .map_err(|e| Error::Decode(DecodeError::from_json(resp.status, ".", &e)))
-    });
+    let read = json_of(&c, &GetBranding::new()).await;
     match read {
         Ok(v) => crate::branding::from_answer(&v),
         Err(e) => {
